@@ -1,0 +1,173 @@
+import { Capstone, Const, loadCapstone } from 'capstone-wasm';
+import type { Insn, MemOperand, Operand, RegFile, RegOperand } from './ir.js';
+
+/**
+ * Capstone (capstone-wasm, Capstone 5.0, detail on) driven through its C API so that operand
+ * detail can be read straight out of Capstone's wasm heap; the package's own disasm() throws the
+ * detail away. Struct offsets (wasm32, checked by test/decoder): cs_insn is 240 bytes with the
+ * detail pointer at 236; cs_detail's cs_x86 starts at +88; in cs_x86: prefix[4] +0, opcode[4] +4,
+ * rex +8, addr_size +9, modrm +10, disp +16, op_count +64, operands[8] (48 bytes each) +72; in an
+ * operand: type +0, reg/imm +8, mem {segment +8, base +12, index +16, scale +20, disp +24}, size +32.
+ */
+const INSN_SIZE = 240;
+const X86 = 88;
+const OP_BASE = 72;
+const OP_SIZE = 48;
+const OP_REG = 1, OP_IMM = 2, OP_MEM = 3;
+
+interface Heap { HEAPU8: Uint8Array; HEAPU32: Uint32Array; HEAP32: Int32Array; HEAP64: BigInt64Array; HEAPU16: Uint16Array }
+
+const GPR64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'];
+
+/** Maps a Capstone register name to our register description. */
+function classify(name: string): { file: RegFile; n: number; size: number } {
+  let m: RegExpMatchArray | null;
+  const legacy = (base: string) => GPR64.findIndex((r) => r.slice(1) === base);
+  if ((m = name.match(/^r([0-9]+)([dwb]?)$/))) {
+    const size = m[2] === 'd' ? 4 : m[2] === 'w' ? 2 : m[2] === 'b' ? 1 : 8;
+    return { file: 'gpr', n: +m[1], size };
+  }
+  const i64 = GPR64.indexOf(name);
+  if (i64 >= 0) return { file: 'gpr', n: i64, size: 8 };
+  if (name.length === 3 && name[0] === 'e' && legacy(name.slice(1)) >= 0) return { file: 'gpr', n: legacy(name.slice(1)), size: 4 };
+  const w = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'].indexOf(name);
+  if (w >= 0) return { file: 'gpr', n: w, size: 2 };
+  const b = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil'].indexOf(name);
+  if (b >= 0) return { file: 'gpr', n: b, size: 1 };
+  const h = ['ah', 'ch', 'dh', 'bh'].indexOf(name);
+  if (h >= 0) return { file: 'gprh', n: h, size: 1 };
+  if ((m = name.match(/^xmm([0-9]+)$/))) return { file: 'xmm', n: +m[1], size: 16 };
+  if ((m = name.match(/^ymm([0-9]+)$/))) return { file: 'ymm', n: +m[1], size: 32 };
+  if ((m = name.match(/^st\(([0-7])\)$/))) return { file: 'st', n: +m[1], size: 10 };
+  if ((m = name.match(/^cr([0-9]+)$/))) return { file: 'cr', n: +m[1], size: 8 };
+  if ((m = name.match(/^dr([0-9]+)$/))) return { file: 'dr', n: +m[1], size: 8 };
+  const s = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].indexOf(name);
+  if (s >= 0) return { file: 'seg', n: s, size: 2 };
+  if (name === 'rip') return { file: 'rip', n: 0, size: 8 };
+  return { file: 'other', n: 0, size: 0 };
+}
+
+export class Decoder {
+  private cs!: Capstone;
+  private heap!: Heap;
+  private regs: (ReturnType<typeof classify> & { name: string })[] = [];
+  private names: string[] = [];
+  private ppInsn = 0;
+  private buf = 0;
+  private bufSize = 0;
+  /** Instructions decoded so far (statistics). */
+  decoded = 0;
+
+  static async create(): Promise<Decoder> {
+    const d = new Decoder();
+    const heap = {} as Heap;
+    await loadCapstone(heap as unknown as Record<string, unknown>);
+    d.heap = heap;
+    d.cs = new Capstone(Const.CS_ARCH_X86, Const.CS_MODE_64);
+    d.cs.setOption(Const.CS_OPT_DETAIL, Const.CS_OPT_ON);
+    for (let i = 0; i < 512; i++) {
+      const name = (d.cs.getRegName(i) as string | null) ?? '';
+      d.regs.push({ ...classify(name), name });
+    }
+    d.ppInsn = Capstone.call('malloc', 4);
+    return d;
+  }
+
+  private insnName(id: number): string {
+    let n = this.names[id];
+    if (n === undefined) n = this.names[id] = this.cs.getInsnName(id) as string;
+    return n;
+  }
+
+  private reg(id: number, size?: number): RegOperand {
+    const r = this.regs[id] ?? { file: 'other', n: 0, size: 0, name: `reg${id}` };
+    return { kind: 'reg', file: r.file, n: r.n, size: size || r.size, name: r.name };
+  }
+
+  /**
+   * Decodes up to `max` instructions from `bytes` (guest address `addr`). Stops early at the first
+   * undecodable instruction; the caller sees fewer instructions than the bytes would hold.
+   */
+  decode(bytes: Uint8Array, addr: number, max: number): Insn[] {
+    if (bytes.length > this.bufSize) {
+      if (this.buf) Capstone.call('free', this.buf);
+      this.bufSize = Math.max(bytes.length, 4096);
+      this.buf = Capstone.call('malloc', this.bufSize);
+    }
+    const H = this.heap;
+    H.HEAPU8.set(bytes, this.buf);
+    const count: number = Capstone.call('cs_disasm', this.cs.handle, this.buf, bytes.length, BigInt(addr), max, this.ppInsn);
+    const out: Insn[] = [];
+    if (count <= 0) return out;
+    const base = H.HEAPU32[this.ppInsn >> 2];
+    for (let k = 0; k < count; k++) out.push(this.read(base + k * INSN_SIZE));
+    Capstone.call('cs_free', base, count);
+    this.decoded += count;
+    return out;
+  }
+
+  private read(p: number): Insn {
+    const H = this.heap;
+    const u8 = H.HEAPU8;
+    const id = H.HEAPU32[p >> 2];
+    const addr = Number(H.HEAP64[(p + 8) >> 3]);
+    const len = H.HEAPU16[(p + 16) >> 1];
+    const cstr = (at: number, max: number) => {
+      let s = '';
+      for (let i = 0; i < max && u8[at + i]; i++) s += String.fromCharCode(u8[at + i]);
+      return s;
+    };
+    const mnemonic = cstr(p + 42, 32);
+    const opstr = cstr(p + 74, 160);
+    const det = H.HEAPU32[(p + 236) >> 2];
+    const x = det + X86;
+    const prefix = [u8[x], u8[x + 1], u8[x + 2], u8[x + 3]];
+    const rex = u8[x + 8];
+    const addrSize = u8[x + 9];
+    const nops = u8[x + 64];
+    const next = addr + len;
+    const ops: Operand[] = [];
+    for (let k = 0; k < nops; k++) {
+      const o = x + OP_BASE + k * OP_SIZE;
+      const type = H.HEAPU32[o >> 2];
+      const size = u8[o + 32];
+      if (type === OP_REG) {
+        ops.push(this.reg(H.HEAPU32[(o + 8) >> 2], size));
+      } else if (type === OP_IMM) {
+        ops.push({ kind: 'imm', value: H.HEAP64[(o + 8) >> 3], size });
+      } else if (type === OP_MEM) {
+        const seg = this.regs[H.HEAPU32[(o + 8) >> 2]]?.name;
+        const b = H.HEAPU32[(o + 12) >> 2];
+        const ix = H.HEAPU32[(o + 16) >> 2];
+        let disp = H.HEAP64[(o + 24) >> 3];
+        let base = -1;
+        if (b) {
+          const br = this.regs[b];
+          if (br.file === 'rip') disp = BigInt(next) + disp;
+          else base = br.n;
+        }
+        const mem: MemOperand = {
+          kind: 'mem', size, seg: seg === 'fs' || seg === 'gs' ? seg : null,
+          base, index: ix ? this.regs[ix].n : -1, scale: H.HEAP32[(o + 20) >> 2] || 1, disp,
+          addr32: addrSize === 4,
+        };
+        ops.push(mem);
+      }
+    }
+    return {
+      addr, len, op: this.insnName(id), ops,
+      rep: prefix[0] === 0xf3 || prefix[0] === 0xf2 ? prefix[0] : 0,
+      lock: prefix[0] === 0xf0,
+      opsize: prefix[2] === 0x66,
+      rexW: (rex & 8) !== 0,
+      bytes: u8.slice(p + 18, p + 18 + len),
+      text: opstr ? `${mnemonic} ${opstr}` : mnemonic,
+    };
+  }
+
+  /** Plain disassembly text of some bytes (diagnostics). */
+  disasm(bytes: Uint8Array, addr: number): string {
+    const r = this.decode(bytes, addr, 1);
+    return r.length ? r[0].text : '(bad)';
+  }
+}

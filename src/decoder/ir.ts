@@ -1,0 +1,73 @@
+/**
+ * The instruction IR: what the decoder hands the translator. Plain data, no behaviour.
+ * Capstone's detail (operands, prefixes) is normalised into these shapes once, at decode time.
+ */
+
+/** Register files the translator knows. `gpr` numbers are x86 encoding order (0 = rax .. 15 = r15). */
+export type RegFile = 'gpr' | 'gprh' /* ah ch dh bh: bits 8..15 of gpr n */ | 'xmm' | 'ymm' | 'st' | 'seg' | 'rip' | 'cr' | 'dr' | 'other';
+
+export interface RegOperand {
+  kind: 'reg';
+  file: RegFile;
+  n: number;
+  /** Operand size in bytes. */
+  size: number;
+  name: string;
+}
+
+export interface ImmOperand {
+  kind: 'imm';
+  /** The immediate as Capstone gives it (already sign-extended to the operand size where x86 does). */
+  value: bigint;
+  size: number;
+}
+
+export interface MemOperand {
+  kind: 'mem';
+  size: number;
+  /** 'fs' | 'gs' if a segment override applies (others are flat in 64-bit mode). */
+  seg: 'fs' | 'gs' | null;
+  /** gpr number or -1. rip-relative addressing is resolved into `disp` (absolute) at decode time. */
+  base: number;
+  index: number;
+  scale: number;
+  disp: bigint;
+  /** 32-bit address size (0x67 prefix): the effective address is truncated to 32 bits. */
+  addr32: boolean;
+}
+
+export type Operand = RegOperand | ImmOperand | MemOperand;
+
+export interface Insn {
+  /** Guest address of the first byte. */
+  addr: number;
+  len: number;
+  /** Capstone's instruction name: 'add', 'jne', 'movsb', 'movdqu' ... */
+  op: string;
+  ops: Operand[];
+  /** 0xf3 (rep/repe), 0xf2 (repne) or 0. */
+  rep: number;
+  lock: boolean;
+  /** Operand-size override (0x66) present. */
+  opsize: boolean;
+  /** REX.W set. */
+  rexW: boolean;
+  bytes: Uint8Array;
+  /** Disassembly text, for diagnostics. */
+  text: string;
+}
+
+/** A straight-line run of instructions ending at a control transfer (or a size limit). */
+export interface Block {
+  start: number;
+  /** Address after the last instruction. */
+  end: number;
+  insns: Insn[];
+  /**
+   * Set when decoding stopped at bytes that are not a valid instruction (or not fetchable):
+   * the translated block raises #UD (or #PF) at `fault.addr` after running the insns before it.
+   */
+  fault?: { addr: number; vector: 'UD' | 'PF'; pfAddr?: number };
+  /** Guest page numbers the block's bytes came from (for self-modifying code invalidation). */
+  pages: number[];
+}

@@ -1,0 +1,101 @@
+/**
+ * The layout of usmjit's single WebAssembly.Memory. This file is the one source of truth for
+ * every address and offset that both the TypeScript runtime and the emitted Wasm use.
+ *
+ *   0x0000_0000  64 KiB   reserved (a host null pointer never aliases guest data)
+ *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
+ *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
+ *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
+ *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand
+ *
+ * Emitted code addresses CPU fields relative to a `cpu` parameter (the CPU block's base), so one
+ * translation serves every thread; the jump cache and chain slots are shared (code is shared).
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** Jump cache: JC_ENTRIES entries of { rip: i64, tableIndex: i32, pad: i32 }. */
+export const JC_BASE = 0x0001_0000;
+export const JC_BITS = 12;
+export const JC_ENTRIES = 1 << JC_BITS;
+export const JC_ENTRY_SIZE = 16;
+
+/** Chain slots: i32 table index of the successor block (0 = unknown, go through the dispatcher). */
+export const SLOTS_BASE = 0x0002_0000;
+export const SLOTS_COUNT = 0x1_0000;
+
+export const CPU_BLOCKS_BASE = 0x0010_0000;
+
+/**
+ * Offsets inside a CPU block. GPRs are in x86 encoding order (rax rcx rdx rbx rsp rbp rsi rdi
+ * r8..r15) so a register number from the decoder is directly an index.
+ *
+ * Arithmetic flags are lazy: the last flag-setting operation leaves (ccOp, ccRes, ccA, ccB) and the
+ * flags are computed only when read (see jit/flags.ts). `rflags` holds the other bits (DF, IF, TF,
+ * ID, AC, bit 1) and, when ccOp == CC_EFLAGS, ccRes holds the arithmetic flags themselves.
+ */
+export const CPU = {
+  gpr: 0x000, // 16 x i64
+  rip: 0x080,
+  rflags: 0x088,
+  ccOp: 0x090, // i32
+  ccRes: 0x098,
+  ccA: 0x0a0,
+  ccB: 0x0a8,
+  fsBase: 0x0b0,
+  gsBase: 0x0b8,
+  /** Exit protocol: a block returning to the dispatcher leaves details here. */
+  exitArg: 0x0c0, // i64 (e.g. exception vector / faulting address)
+  exitSlot: 0x0c8, // i32: address of the chain slot to patch once the successor is translated
+  budget: 0x0cc, // i32: blocks left before the dispatcher must look at pending events
+  exitInsn: 0x0d0, // i64: rip of the instruction that caused an exception exit
+  /** SSE: 16 x 16 bytes, then MXCSR. */
+  xmm: 0x100,
+  mxcsr: 0x200, // i32
+  /** x87: 8 x f64 registers (ST(i) = fpr[(top + i) & 7]), top, control/status/tag words. */
+  fpr: 0x240,
+  fpTop: 0x280, // i32
+  fpCw: 0x284, // i32 (u16)
+  fpSw: 0x288, // i32 (u16 without TOP)
+  fpTag: 0x28c, // i32
+  /** Scratch: bounce buffer for slow-path 128-bit accesses and helper results. */
+  scratch: 0x300, // 64 bytes
+  /** The TLB follows the state. */
+  tlb: 0x1000,
+} as const;
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+export const RSP = 4;
+
+/**
+ * Software TLB: direct mapped, TLB_ENTRIES entries of TLB_ENTRY_SIZE bytes, indexed by
+ * (vaddr >> 12) & (TLB_ENTRIES - 1):
+ *   +0  readTag  i64  page address if the page is readable, else TLB_INVALID
+ *   +8  writeTag i64  page address if writable and holds no translated code, else TLB_INVALID
+ *   +16 addend   i64  host address - guest page address (host = wrap32(vaddr + addend))
+ *   +24 pad
+ * The inline probe compares a tag with ((vaddr + size - 1) & ~0xfff) while indexing with vaddr's
+ * page, so an access that crosses a page boundary never matches and takes the slow path.
+ */
+export const TLB_BITS = 12;
+export const TLB_ENTRIES = 1 << TLB_BITS;
+export const TLB_ENTRY_SIZE = 32;
+export const TLB_ENTRY_SHIFT = 5;
+export const TLB_INVALID = -1n; // never equal to a page-aligned address
+export const TLB = { readTag: 0, writeTag: 8, addend: 16 } as const;
+
+export const CPU_BLOCK_SIZE = CPU.tlb + TLB_ENTRIES * TLB_ENTRY_SIZE;
+export const MAX_CPUS = 8;
+export const FRAMES_BASE = 0x0100_0000;
+
+/** Wasm pages (64 KiB) for the initial memory and the hard maximum (4 GiB for memory32). */
+export const WASM_PAGE = 65536;
+export const INITIAL_WASM_PAGES = (FRAMES_BASE + 16 * 1024 * 1024) / WASM_PAGE;
+export const MAX_WASM_PAGES = 65536;
+
+export function cpuBlockBase(index: number): number {
+  return CPU_BLOCKS_BASE + index * CPU_BLOCK_SIZE;
+}

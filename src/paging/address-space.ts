@@ -1,0 +1,313 @@
+import { PAGE_SIZE } from '../jit/layout.js';
+import { FrameAllocator, OutOfFrames } from './frames.js';
+import type { Tlb } from './tlb.js';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+/** What an access wants; also the bit tested in a region's prot. */
+export const enum Access { Read = 1, Write = 2, Exec = 4 }
+
+/** si_code values for SIGSEGV, as Linux reports them. */
+export const SEGV_MAPERR = 1;
+export const SEGV_ACCERR = 2;
+
+/** A guest memory access that Linux would answer with SIGSEGV. */
+export class GuestFault extends Error {
+  constructor(readonly addr: number, readonly access: Access, readonly code: number) {
+    super(`guest fault at 0x${addr.toString(16)}`);
+  }
+}
+
+/** One mapping (a Linux VMA): [start, end), page aligned. */
+export interface Region {
+  start: number;
+  end: number;
+  prot: number;
+  /** What /proc/self/maps would name it: a path, '[heap]', '[stack]', or ''. */
+  name: string;
+  shared: boolean;
+}
+
+const pageOf = (a: number) => a - (a % PAGE_SIZE);
+const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+
+/** Linux x86-64 user address space bounds. */
+export const USER_TOP = 0x7fff_ffff_f000;
+export const MMAP_TOP = 0x7fff_f7ff_f000; // where top-down mmap placement starts (below the stack)
+
+/**
+ * The process address space (Linux mode): the list of regions with their permissions and the
+ * page map from guest page to frame. Frames are allocated on first touch (demand zero), which is
+ * what makes large PROT_NONE reservations and sparse heaps cheap.
+ */
+export class AddressSpace {
+  readonly frames: FrameAllocator;
+  /** Sorted, non-overlapping. */
+  regions: Region[] = [];
+  /** guest page number -> frame host address */
+  private pages = new Map<number, number>();
+  /** Guest page numbers holding translated code: writes to them must invalidate translations. */
+  readonly codePages = new Set<number>();
+  /** Called when a write hits a code page (before the write lands). */
+  onCodeWrite: (pageAddr: number) => void = () => {};
+  readonly tlbs: Tlb[] = [];
+  brkStart = 0;
+  brkEnd = 0;
+  mmapTop = MMAP_TOP;
+
+  constructor(frames?: FrameAllocator) {
+    this.frames = frames ?? new FrameAllocator();
+  }
+
+  // ---- regions -------------------------------------------------------------------------
+
+  /** Index of the region containing addr, or -1. */
+  findRegion(addr: number): number {
+    let lo = 0, hi = this.regions.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.regions[mid];
+      if (addr < r.start) hi = mid - 1;
+      else if (addr >= r.end) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  regionAt(addr: number): Region | undefined {
+    const i = this.findRegion(addr);
+    return i < 0 ? undefined : this.regions[i];
+  }
+
+  /** True if no region overlaps [start, end). */
+  isFree(start: number, end: number): boolean {
+    for (const r of this.regions) if (r.start < end && start < r.end) return false;
+    return true;
+  }
+
+  /** Highest free gap of len bytes below `below` (top-down, like Linux's mmap). */
+  findFree(len: number, below = this.mmapTop): number {
+    let top = below;
+    for (let i = this.regions.length - 1; i >= 0; i--) {
+      const r = this.regions[i];
+      if (r.start >= top) continue;
+      if (r.end <= top - len) return top - len;
+      top = Math.min(top, r.start);
+    }
+    if (top - len >= 0x10000) return top - len;
+    throw new OutOfFrames('no free address range');
+  }
+
+  /** Maps [start, start+len) fresh (zero pages), replacing whatever was there. */
+  map(start: number, len: number, prot: number, name = '', shared = false): void {
+    const end = pageUp(start + len);
+    this.unmap(start, end - start);
+    const r: Region = { start, end, prot, name, shared };
+    let i = 0;
+    while (i < this.regions.length && this.regions[i].start < start) i++;
+    this.regions.splice(i, 0, r);
+  }
+
+  /** Removes [start, start+len): splits regions at the edges, frees frames. */
+  unmap(start: number, len: number): void {
+    const end = pageUp(start + len);
+    this.splitAt(start);
+    this.splitAt(end);
+    const kept: Region[] = [];
+    for (const r of this.regions) {
+      if (r.start >= start && r.end <= end) this.dropPages(r.start, r.end);
+      else kept.push(r);
+    }
+    this.regions = kept;
+  }
+
+  /** Changes permissions of [start, start+len); returns false if part of it is unmapped. */
+  protect(start: number, len: number, prot: number): boolean {
+    const end = pageUp(start + len);
+    if (!this.covered(start, end)) return false;
+    this.splitAt(start);
+    this.splitAt(end);
+    for (const r of this.regions) if (r.start >= start && r.end <= end) r.prot = prot;
+    this.flushRange(start, end);
+    this.merge();
+    return true;
+  }
+
+  /** True if every byte of [start, end) is in some region. */
+  covered(start: number, end: number): boolean {
+    let a = start;
+    while (a < end) {
+      const r = this.regionAt(a);
+      if (!r) return false;
+      a = r.end;
+    }
+    return true;
+  }
+
+  private splitAt(addr: number): void {
+    const i = this.findRegion(addr);
+    if (i < 0) return;
+    const r = this.regions[i];
+    if (r.start === addr) return;
+    const tail: Region = { ...r, start: addr };
+    r.end = addr;
+    this.regions.splice(i + 1, 0, tail);
+  }
+
+  private merge(): void {
+    const out: Region[] = [];
+    for (const r of this.regions) {
+      const p = out[out.length - 1];
+      if (p && p.end === r.start && p.prot === r.prot && p.name === r.name && p.shared === r.shared) p.end = r.end;
+      else out.push(r);
+    }
+    this.regions = out;
+  }
+
+  private dropPages(start: number, end: number): void {
+    // Iterate whichever is smaller: the range or the populated pages.
+    const n = (end - start) / PAGE_SIZE;
+    if (n <= this.pages.size) {
+      for (let a = start; a < end; a += PAGE_SIZE) this.dropPage(a);
+    } else {
+      for (const vpn of [...this.pages.keys()]) {
+        const a = vpn * PAGE_SIZE;
+        if (a >= start && a < end) this.dropPage(a);
+      }
+    }
+  }
+
+  private dropPage(a: number): void {
+    const vpn = a / PAGE_SIZE;
+    const f = this.pages.get(vpn);
+    if (f !== undefined) {
+      if (this.codePages.has(vpn)) this.onCodeWrite(a);
+      this.pages.delete(vpn);
+      this.frames.release(f);
+      for (const t of this.tlbs) t.flushPage(a);
+    }
+  }
+
+  flushRange(start: number, end: number): void {
+    if ((end - start) / PAGE_SIZE > 4096) {
+      for (const t of this.tlbs) t.flushAll();
+      return;
+    }
+    for (let a = start; a < end; a += PAGE_SIZE) for (const t of this.tlbs) t.flushPage(a);
+  }
+
+  // ---- pages ---------------------------------------------------------------------------
+
+  /** The frame backing page `pageAddr`, allocating a zero frame if the page is mapped but new. */
+  frameOf(pageAddr: number): number {
+    const vpn = pageAddr / PAGE_SIZE;
+    let f = this.pages.get(vpn);
+    if (f === undefined) {
+      f = this.frames.alloc();
+      this.pages.set(vpn, f);
+    }
+    return f;
+  }
+
+  /** Whether a page has a frame yet (for mincore-like questions and tests). */
+  isPopulated(pageAddr: number): boolean {
+    return this.pages.has(pageAddr / PAGE_SIZE);
+  }
+
+  get populatedPages(): number {
+    return this.pages.size;
+  }
+
+  /**
+   * Translates a guest address for an access: the host address, or a GuestFault thrown.
+   * `force` skips the permission check (the loader writing read-only segments).
+   */
+  translate(addr: number, access: Access, force = false): number {
+    const r = this.regionAt(addr);
+    if (!r) throw new GuestFault(addr, access, SEGV_MAPERR);
+    if (!force && (r.prot & access) === 0) throw new GuestFault(addr, access, SEGV_ACCERR);
+    const page = pageOf(addr);
+    return this.frameOf(page) + (addr - page);
+  }
+
+  // ---- byte access for the runtime (syscalls, loader) ------------------------------------
+
+  read(addr: number, len: number, force = false): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const h = this.translate(a, Access.Read, force);
+      out.set(this.frames.u8.subarray(h, h + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(addr: number, data: Uint8Array, force = false): void {
+    let done = 0;
+    while (done < data.length) {
+      const a = addr + done;
+      const n = Math.min(data.length - done, PAGE_SIZE - (a % PAGE_SIZE));
+      const h = this.translate(a, Access.Write, force);
+      const page = pageOf(a);
+      if (this.codePages.has(page / PAGE_SIZE)) this.onCodeWrite(page);
+      this.frames.u8.set(data.subarray(done, done + n), h);
+      done += n;
+    }
+  }
+
+  readU64(addr: number): bigint {
+    return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
+  }
+  readU32(addr: number): number {
+    return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
+  }
+  writeU64(addr: number, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.write(addr, b);
+  }
+  writeU32(addr: number, v: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    this.write(addr, b);
+  }
+
+  /** A NUL-terminated string (at most max bytes), decoded as UTF-8. */
+  readCString(addr: number, max = 4096): string {
+    return Buffer.from(this.readCStringBytes(addr, max)).toString('utf8');
+  }
+
+  readCStringBytes(addr: number, max = 4096): Uint8Array {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let a = addr;
+    while (total < max) {
+      const n = Math.min(max - total, PAGE_SIZE - (a % PAGE_SIZE));
+      const h = this.translate(a, Access.Read);
+      const bytes = this.frames.u8.subarray(h, h + n);
+      const z = bytes.indexOf(0);
+      if (z >= 0) {
+        chunks.push(bytes.slice(0, z));
+        break;
+      }
+      chunks.push(bytes.slice());
+      total += n;
+      a += n;
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Releases every frame (process exit / exec). */
+  clear(): void {
+    for (const f of this.pages.values()) this.frames.release(f);
+    this.pages.clear();
+    this.regions = [];
+    this.codePages.clear();
+    for (const t of this.tlbs) t.flushAll();
+  }
+}

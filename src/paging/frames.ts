@@ -1,0 +1,60 @@
+import { FRAMES_BASE, INITIAL_WASM_PAGES, MAX_WASM_PAGES, PAGE_SIZE, WASM_PAGE } from '../jit/layout.js';
+
+/** Thrown when the guest asks for more memory than the 4 GiB Wasm memory can hold. */
+export class OutOfFrames extends Error {}
+
+/**
+ * Page frames: 4 KiB pieces of the one WebAssembly.Memory, handed out on demand and recycled.
+ * A frame is named by its host address (its offset in the Wasm memory).
+ */
+export class FrameAllocator {
+  readonly memory: WebAssembly.Memory;
+  private next = FRAMES_BASE;
+  private free: number[] = [];
+  private bytes: Uint8Array;
+  /** Frames in use, for statistics and leak checks. */
+  inUse = 0;
+
+  constructor(memory?: WebAssembly.Memory) {
+    this.memory = memory ?? new WebAssembly.Memory({ initial: INITIAL_WASM_PAGES, maximum: MAX_WASM_PAGES });
+    this.bytes = new Uint8Array(this.memory.buffer);
+  }
+
+  /** A view of the whole memory; refreshed after the memory grows (growing detaches old views). */
+  get u8(): Uint8Array {
+    if (this.bytes.buffer !== this.memory.buffer) this.bytes = new Uint8Array(this.memory.buffer);
+    return this.bytes;
+  }
+
+  /** A zero-filled frame. */
+  alloc(): number {
+    let f = this.free.pop();
+    if (f === undefined) {
+      f = this.next;
+      const need = f + PAGE_SIZE;
+      const have = this.memory.buffer.byteLength;
+      if (need > have) {
+        // Grow in 16 MiB steps to keep the number of detaching grows small.
+        const pages = Math.max(256, Math.ceil((need - have) / WASM_PAGE));
+        const current = have / WASM_PAGE;
+        if (current + pages > MAX_WASM_PAGES) {
+          if (need - have > 0 && current < MAX_WASM_PAGES) this.memory.grow(MAX_WASM_PAGES - current);
+          else throw new OutOfFrames('guest memory exhausted');
+          if (need > this.memory.buffer.byteLength) throw new OutOfFrames('guest memory exhausted');
+        } else {
+          this.memory.grow(pages);
+        }
+      }
+      this.next = need;
+    } else {
+      this.u8.fill(0, f, f + PAGE_SIZE);
+    }
+    this.inUse++;
+    return f;
+  }
+
+  release(frame: number): void {
+    this.free.push(frame);
+    this.inUse--;
+  }
+}

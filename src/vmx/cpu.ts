@@ -1,0 +1,40 @@
+import { CPU, GPR_NAMES } from '../jit/layout.js';
+import type { FrameAllocator } from '../paging/frames.js';
+
+/**
+ * The TypeScript view of one virtual CPU's state, which lives in Wasm memory at `base`
+ * (offsets: jit/layout.ts). JIT code reads and writes the same bytes.
+ */
+export class CpuState {
+  constructor(private readonly frames: FrameAllocator, readonly base: number) {}
+
+  private dv(): DataView {
+    return new DataView(this.frames.memory.buffer, this.base, CPU.tlb);
+  }
+
+  /** General register by x86 number (0 = rax ... 15 = r15), as an unsigned 64-bit value. */
+  get(reg: number): bigint {
+    return this.dv().getBigUint64(CPU.gpr + reg * 8, true);
+  }
+  set(reg: number, v: bigint): void {
+    this.dv().setBigUint64(CPU.gpr + reg * 8, BigInt.asUintN(64, v), true);
+  }
+
+  get rip(): bigint { return this.dv().getBigUint64(CPU.rip, true); }
+  set rip(v: bigint) { this.dv().setBigUint64(CPU.rip, BigInt.asUintN(64, v), true); }
+  get fsBase(): bigint { return this.dv().getBigUint64(CPU.fsBase, true); }
+  set fsBase(v: bigint) { this.dv().setBigUint64(CPU.fsBase, BigInt.asUintN(64, v), true); }
+  get gsBase(): bigint { return this.dv().getBigUint64(CPU.gsBase, true); }
+  set gsBase(v: bigint) { this.dv().setBigUint64(CPU.gsBase, BigInt.asUintN(64, v), true); }
+
+  u32(off: number): number { return this.dv().getUint32(off, true); }
+  setU32(off: number, v: number): void { this.dv().setUint32(off, v >>> 0, true); }
+  u64(off: number): bigint { return this.dv().getBigUint64(off, true); }
+  setU64(off: number, v: bigint): void { this.dv().setBigUint64(off, BigInt.asUintN(64, v), true); }
+
+  /** Registers as text, for crash reports and tracing. */
+  dump(): string {
+    const parts = GPR_NAMES.map((n, i) => `${n}=${this.get(i).toString(16)}`);
+    return `rip=${this.rip.toString(16)} ` + parts.join(' ');
+  }
+}

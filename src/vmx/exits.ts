@@ -1,0 +1,36 @@
+/**
+ * How a translated block hands control back to the dispatcher: its i32 return value.
+ * Details go in the CPU block's exit fields (jit/layout.ts CPU.exitArg, exitSlot, exitInsn).
+ */
+export const enum Exit {
+  /** rip holds the next guest address; exitSlot (if non-zero) is a chain slot to patch. */
+  Lookup = 0,
+  /** `syscall` executed; rip is the following instruction. */
+  Syscall = 1,
+  /** A CPU exception: exitArg = vector, exitInsn = rip of the faulting instruction. */
+  Exception = 2,
+  /** The block budget ran out; rip is the block to resume at. */
+  Budget = 3,
+  /** `hlt`, `vmcall` and other instructions the runtime finishes (exitArg says which). */
+  Special = 4,
+}
+
+/** x86 exception vectors. */
+export const enum Vector {
+  DE = 0, DB = 1, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8, TS = 10, NP = 11, SS = 12,
+  GP = 13, PF = 14, MF = 16, AC = 17, XM = 19,
+}
+
+/** The guest ended (exit/exit_group): unwinds the dispatcher. */
+export class GuestExit extends Error {
+  constructor(readonly status: number) {
+    super(`guest exited with ${status}`);
+  }
+}
+
+/** The guest was killed by a signal (default action): unwinds the dispatcher. */
+export class GuestKilled extends Error {
+  constructor(readonly signo: number, readonly rip: bigint, readonly faultAddr?: number, readonly detail = '') {
+    super(`guest killed by signal ${signo}`);
+  }
+}
