@@ -53,8 +53,6 @@ export class Decoder {
   private regs: (ReturnType<typeof classify> & { name: string })[] = [];
   private names: string[] = [];
   private ppInsn = 0;
-  private buf = 0;
-  private bufSize = 0;
   /** Instructions decoded so far (statistics). */
   decoded = 0;
 
@@ -89,14 +87,9 @@ export class Decoder {
    * undecodable instruction; the caller sees fewer instructions than the bytes would hold.
    */
   decode(bytes: Uint8Array, addr: number, max: number): Insn[] {
-    if (bytes.length > this.bufSize) {
-      if (this.buf) Capstone.call('free', this.buf);
-      this.bufSize = Math.max(bytes.length, 4096);
-      this.buf = Capstone.call('malloc', this.bufSize);
-    }
     const H = this.heap;
-    H.HEAPU8.set(bytes, this.buf);
-    const count: number = Capstone.call('cs_disasm', this.cs.handle, this.buf, bytes.length, BigInt(addr), max, this.ppInsn);
+    // cs_disasm's code argument is declared 'array': ccall copies the bytes onto Capstone's stack.
+    const count: number = Capstone.call('cs_disasm', this.cs.handle, bytes, bytes.length, BigInt(addr), max, this.ppInsn);
     const out: Insn[] = [];
     if (count <= 0) return out;
     const base = H.HEAPU32[this.ppInsn >> 2];

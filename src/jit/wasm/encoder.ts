@@ -8,7 +8,7 @@ export const enum T { i32 = 0x7f, i64 = 0x7e, f32 = 0x7d, f64 = 0x7c, v128 = 0x7
 export const BLOCK_VOID = 0x40;
 
 export class Bytes {
-  buf: Uint8Array;
+  buf: Uint8Array<ArrayBuffer>;
   len = 0;
   constructor(cap = 256) {
     this.buf = new Uint8Array(cap);
@@ -77,7 +77,7 @@ export class Bytes {
     this.u32(inner.len);
     this.bytes(inner.buf.subarray(0, inner.len));
   }
-  done(): Uint8Array {
+  done(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.len);
   }
 }
@@ -368,7 +368,7 @@ export class ModuleBuilder {
     this.elems.push({ offset, funcs });
   }
 
-  emit(): Uint8Array {
+  emit(): Uint8Array<ArrayBuffer> {
     const out = new Bytes(4096);
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, fill: (b: Bytes) => void) => {

@@ -1,0 +1,50 @@
+import type { Block, Insn } from './ir.js';
+import type { Decoder } from './capstone.js';
+
+/** Where instruction bytes come from: the guest's executable memory. */
+export interface CodeFetcher {
+  /**
+   * Up to `len` bytes at `addr`, stopping early at the first page that cannot be executed.
+   * `pages` lists the guest page numbers read. Throws GuestFault if `addr` itself is not executable.
+   */
+  fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] };
+}
+
+export const MAX_BLOCK_INSNS = 64;
+const FETCH_BYTES = 1024;
+const MAX_INSN_LEN = 15;
+
+/**
+ * Block discovery: decode from `start` until an instruction in `terminators`, the size limit, or
+ * bytes that do not decode. Decoding and emission are separate steps (v86-style), so a batch can
+ * discover several blocks before any Wasm is built.
+ */
+export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, terminators: Set<string>): Block {
+  const { bytes, pages } = code.fetch(start, FETCH_BYTES);
+  const all = dec.decode(bytes, start, MAX_BLOCK_INSNS);
+  const insns: Insn[] = [];
+  let end = start;
+  for (const i of all) {
+    insns.push(i);
+    end = i.addr + i.len;
+    if (terminators.has(i.op)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+  }
+  const block: Block = { start, end, insns, pages: pagesOf(pages, start, end) };
+  if (insns.length < MAX_BLOCK_INSNS) {
+    // Decoding stopped before the limit: the bytes at `end` are not a valid instruction, or were cut
+    // short by a page the guest cannot execute.
+    const left = bytes.length - (end - start);
+    if (left < MAX_INSN_LEN && bytes.length < FETCH_BYTES) {
+      block.fault = { addr: end, vector: 'PF', pfAddr: start + bytes.length };
+    } else if (left >= MAX_INSN_LEN || bytes.length < FETCH_BYTES) {
+      block.fault = { addr: end, vector: 'UD' };
+    }
+    // Otherwise the fetch window ended mid-instruction: the next block starts there.
+  }
+  return block;
+}
+
+function pagesOf(fetched: number[], start: number, end: number): number[] {
+  const first = Math.floor(start / 4096), last = Math.floor((Math.max(end, start + 1) - 1) / 4096);
+  return fetched.filter((p) => p >= first && p <= last);
+}

@@ -1,0 +1,195 @@
+import { writeFileSync } from 'node:fs';
+import type { Block } from '../decoder/ir.js';
+import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
+import type { Decoder } from '../decoder/capstone.js';
+import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
+import { TERMINATORS } from './isa/index.js';
+import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
+import { translateBlock, type UntranslatedNote } from './translate.js';
+import { ModuleBuilder, T } from './wasm/encoder.js';
+
+/** A translated block: where its function sits in the shared table. */
+interface Entry { index: number; block: Block }
+
+/** How many blocks one batch may translate: the block asked for plus statically known successors. */
+const BATCH_BLOCKS = 24;
+
+export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; invalidations: number }
+
+/**
+ * The code cache: guest rip -> translated function (an index in the shared funcref table), the
+ * chain slots direct exits patch, the jump cache indirect exits probe, and invalidation when the
+ * guest writes to a page holding translated code.
+ */
+export class CodeCache {
+  private blocks = new Map<number, Entry>();
+  private pageBlocks = new Map<number, Set<number>>();
+  private nextSlot = 1;
+  private nextIndex = 1; // table index 0 stays null
+  private ops: JsOp[] = [];
+  readonly notes = new Map<number, UntranslatedNote>();
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, compileMs: 0, invalidations: 0 };
+  /** Called with the guest page numbers of newly translated code (to write-protect them). */
+  onCodePages: (pages: number[]) => void = () => {};
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    readonly table: WebAssembly.Table,
+    private readonly runtimeImports: Record<string, WebAssembly.ExportValue | ((...a: never[]) => unknown)>,
+    private readonly decoder: Decoder,
+    private readonly code: CodeFetcher,
+    private readonly env: JsEnv,
+  ) {
+    this.clearJumpCache();
+  }
+
+  /** Runs JS-implemented instruction `id` (the runtime's `op` import). */
+  op(cpu: number, id: number): number {
+    return this.ops[id](cpu);
+  }
+
+  lookup(rip: number): number {
+    return this.blocks.get(rip)?.index ?? 0;
+  }
+
+  /** The table index for rip, translating (with a batch of successors) if needed. */
+  get(rip: number): number {
+    const e = this.blocks.get(rip);
+    if (e) return e.index;
+    this.translateBatch(rip);
+    return this.blocks.get(rip)!.index;
+  }
+
+  /** Records rip -> index in the jump cache (indirect branches probe it inline). */
+  fillJumpCache(rip: number, index: number): void {
+    const dv = new DataView(this.memory.buffer);
+    // The hash must match the emitted probe (Emitter.exitToLocal): (t ^ (t >> 12)) mod 2^32, masked.
+    const h = Number(BigInt.asUintN(32, BigInt(rip) ^ (BigInt(rip) >> 12n))) & (JC_ENTRIES - 1);
+    const e = JC_BASE + h * JC_ENTRY_SIZE;
+    dv.setBigInt64(e, BigInt(rip), true);
+    dv.setInt32(e + 8, index, true);
+  }
+
+  patchSlot(slotAddr: number, index: number): void {
+    new DataView(this.memory.buffer).setInt32(slotAddr, index, true);
+  }
+
+  private clearJumpCache(): void {
+    const dv = new DataView(this.memory.buffer);
+    for (let k = 0; k < JC_ENTRIES; k++) {
+      dv.setBigInt64(JC_BASE + k * JC_ENTRY_SIZE, -1n, true);
+      dv.setInt32(JC_BASE + k * JC_ENTRY_SIZE + 8, 0, true);
+    }
+  }
+
+  private clearSlots(): void {
+    new Uint8Array(this.memory.buffer, SLOTS_BASE, this.nextSlot * 4).fill(0);
+  }
+
+  /** Drops every translation of code on guest page `vpn` (self-modifying code, munmap). */
+  invalidatePage(vpn: number): void {
+    const set = this.pageBlocks.get(vpn);
+    if (!set) return;
+    this.pageBlocks.delete(vpn);
+    for (const rip of set) this.blocks.delete(rip);
+    // Chains and jump-cache entries may point at the dropped functions: forget them all. Cheap
+    // and rare; the surviving blocks re-chain as they run.
+    this.clearSlots();
+    this.clearJumpCache();
+    this.stats.invalidations++;
+  }
+
+  /** Forgets everything (slot or table space exhausted). */
+  flushAll(): void {
+    this.blocks.clear();
+    this.pageBlocks.clear();
+    this.clearSlots();
+    this.clearJumpCache();
+    this.nextSlot = 1;
+    this.nextIndex = 1;
+    this.ops = [];
+  }
+
+  private translateBatch(rip: number): void {
+    const t0 = performance.now();
+    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex > 1_000_000) this.flushAll();
+    // Discover: the requested block, then breadth-first its static successors.
+    const todo = [rip];
+    const found: Block[] = [];
+    const seen = new Set<number>();
+    while (todo.length && found.length < BATCH_BLOCKS) {
+      const a = todo.shift()!;
+      if (seen.has(a) || this.blocks.has(a)) continue;
+      seen.add(a);
+      let b: Block;
+      try {
+        b = discoverBlock(this.decoder, this.code, a, TERMINATORS);
+      } catch (err) {
+        if (a === rip) throw err; // the guest's own fetch fault
+        continue; // a speculative successor that is not executable: skip it
+      }
+      found.push(b);
+      for (const s of successors(b)) if (!seen.has(s)) todo.push(s);
+    }
+    const imports: RuntimeImports = {
+      rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, blockType: 0,
+    };
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
+    imports.blockType = m.type([T.i32], [T.i32]);
+    m.importFunc('rt', 'rd', [T.i32, T.i64, T.i32, T.i64], [T.i64]);
+    m.importFunc('rt', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
+    m.importFunc('rt', 'rd128', [T.i32, T.i64, T.i64], [T.i32]);
+    m.importFunc('rt', 'wr128', [T.i32, T.i64, T.i64], []);
+    m.importFunc('rt', 'get_flags', [T.i32], [T.i32]);
+    m.importFunc('rt', 'op', [T.i32, T.i32], [T.i32]);
+    m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
+    m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
+    const host: EmitHost = {
+      allocSlot: () => this.nextSlot++,
+      registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
+    };
+    const funcs: number[] = [];
+    for (const b of found) funcs.push(m.add(translateBlock(b, imports, host, this.env, this.notes)));
+    const first = this.nextIndex;
+    if (this.table.length < first + found.length) this.table.grow(first + found.length - this.table.length + 1024);
+    m.elem(first, funcs);
+    const bytes = m.emit();
+    if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${this.stats.batches}.wasm`, bytes);
+    new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: { mem: this.memory, table: this.table },
+      rt: this.runtimeImports as WebAssembly.ModuleImports,
+    });
+    const pages = new Set<number>();
+    found.forEach((b, k) => {
+      this.blocks.set(b.start, { index: first + k, block: b });
+      for (const p of b.pages) {
+        pages.add(p);
+        let s = this.pageBlocks.get(p);
+        if (!s) this.pageBlocks.set(p, (s = new Set()));
+        s.add(b.start);
+      }
+      this.stats.insns += b.insns.length;
+    });
+    this.nextIndex += found.length;
+    this.onCodePages([...pages]);
+    this.stats.blocks += found.length;
+    this.stats.batches++;
+    this.stats.compileMs += performance.now() - t0;
+  }
+}
+
+/** Statically known next addresses of a block (for batching). */
+function successors(b: Block): number[] {
+  if (b.fault) return [];
+  const last = b.insns[b.insns.length - 1];
+  if (!last) return [];
+  const out: number[] = [];
+  const imm = last.ops[0];
+  const target = imm && imm.kind === 'imm' ? Number(BigInt.asUintN(64, imm.value)) : -1;
+  if (!TERMINATORS.has(last.op)) return [b.end];
+  if (last.op === 'jmp') return target >= 0 ? [target] : [];
+  if (last.op === 'call') { if (target >= 0) out.push(target); out.push(b.end); return out; }
+  if (last.op.startsWith('j') || last.op.startsWith('loop')) { out.push(b.end); if (target >= 0) out.push(target); return out; }
+  if (last.op === 'syscall') return [b.end];
+  return out;
+}

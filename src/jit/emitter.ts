@@ -1,0 +1,474 @@
+import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
+import { Exit, Vector } from '../vmx/exits.js';
+import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
+import { CPU, JC_BASE, JC_ENTRIES, SLOTS_BASE, TLB, TLB_ENTRIES, TLB_ENTRY_SHIFT } from './layout.js';
+import { Fn, T } from './wasm/encoder.js';
+
+/** Function indices a batch module imports from the runtime (see jit/runtime.ts). */
+export interface RuntimeImports {
+  /** rd(cpu, addr, size, rip) -> i64: slow-path load (TLB miss, page crossing, fault). */
+  rd: number;
+  /** wr(cpu, addr, size, value, rip): slow-path store. */
+  wr: number;
+  /** rd128(cpu, addr, rip): slow-path 16-byte load into the CPU scratch area. */
+  rd128: number;
+  /** wr128(cpu, addr, rip): slow-path 16-byte store from the CPU scratch area. */
+  wr128: number;
+  /** getFlags(cpu) -> i32: materialises the lazy arithmetic flags (a Wasm runtime function). */
+  getFlags: number;
+  /** op(cpu, id) -> i32: runs a JS-implemented instruction; -1 = continue, else an Exit code. */
+  op: number;
+  /** mulhu(a, b) -> i64 and mulhs(a, b) -> i64: high halves of 64x64 products. */
+  mulhu: number;
+  mulhs: number;
+  /** The block function type index: (param i32 cpu) (result i32). */
+  blockType: number;
+}
+
+/** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */
+export interface EmitHost {
+  allocSlot(target: number): number;
+  registerOp(impl: JsOp): number;
+}
+
+/** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
+export interface JsEnv {
+  cpu(base: number): import('../vmx/cpu.js').CpuState;
+  /** Guest memory as the current mode sees it; throws GuestFault like a real access would. */
+  mem: import('../paging/guest-memory.js').GuestMemory;
+  /** The materialised arithmetic flags of a CPU (RFLAGS bit positions). */
+  getFlags(base: number): number;
+  /** Replaces the arithmetic flags (ccOp = EFLAGS). */
+  setFlags(base: number, flags: number): void;
+  /** CPUID leaf/subleaf -> [eax, ebx, ecx, edx]. */
+  cpuid(leaf: number, sub: number): [number, number, number, number];
+  /** Virtual time-stamp counter. */
+  rdtsc(): bigint;
+}
+
+/** An instruction implemented in TypeScript: returns -1 to continue, or an Exit code. */
+export type JsOp = (cpuBase: number) => number;
+
+const PAGE_TAG_MASK = ~0xfffn;
+
+/** Static knowledge about the lazy flags inside the block being emitted. */
+type FlagState =
+  | { where: 'memory' }
+  /** Pending in locals lA/lB/lR/lOp; `kind` known statically unless -1. */
+  | { where: 'locals'; kind: CC | -1; size: number };
+
+/**
+ * Emits one block's Wasm function. Holds the per-block emission state (the function builder,
+ * scratch locals, the lazy-flag state) and the primitives every instruction family uses:
+ * register and memory access with the inline TLB probe, flags, and block exits.
+ */
+export class Emitter {
+  readonly f = new Fn([T.i32], [T.i32]);
+  readonly cpu = 0;
+  insn!: Insn;
+  /** Locals holding the pending flag producer's a, b, r and op. */
+  readonly lA: number;
+  readonly lB: number;
+  readonly lR: number;
+  readonly lOp: number;
+  private flags: FlagState = { where: 'memory' };
+  /** Set when the instruction just emitted ended the block (an exit was emitted on every path). */
+  ended = false;
+
+  constructor(readonly rt: RuntimeImports, readonly host: EmitHost) {
+    this.lA = this.f.local(T.i64);
+    this.lB = this.f.local(T.i64);
+    this.lR = this.f.local(T.i64);
+    this.lOp = this.f.local(T.i32);
+  }
+
+  /** Where the current instruction's code starts, to roll back a half-emitted instruction. */
+  mark(): { len: number; flags: FlagState } { return { len: this.f.code.len, flags: this.flags }; }
+  rollback(m: { len: number; flags: FlagState }): void { this.f.code.len = m.len; this.flags = m.flags; }
+
+  tmp64(): number { return this.f.temp(T.i64); }
+  tmp32(): number { return this.f.temp(T.i32); }
+  free64(...ls: number[]): void { for (const l of ls) this.f.free(T.i64, l); }
+  free32(...ls: number[]): void { for (const l of ls) this.f.free(T.i32, l); }
+
+  // ---- CPU state fields --------------------------------------------------------------------
+
+  /** Pushes an i64 field of the CPU block. */
+  ld64(off: number): void { this.f.get(this.cpu).i64_load(off); }
+  /** Stores local `l` (i64) into a CPU field. */
+  st64(off: number, l: number): void { this.f.get(this.cpu).get(l).i64_store(off); }
+  st64c(off: number, v: bigint | number): void { this.f.get(this.cpu).i64(v).i64_store(off); }
+  st32c(off: number, v: number): void { this.f.get(this.cpu).i32(v).i32_store(off); }
+
+  // ---- general registers -------------------------------------------------------------------
+
+  /** Pushes the full 64-bit GPR n. */
+  gpr(n: number): void { this.f.get(this.cpu).i64_load(CPU.gpr + n * 8); }
+  /** Writes local `l` to the full 64-bit GPR n. */
+  setGpr(n: number, l: number): void { this.f.get(this.cpu).get(l).i64_store(CPU.gpr + n * 8); }
+
+  /** Pushes a register operand's value, zero-extended to i64. */
+  getReg(r: RegOperand): void {
+    const f = this.f;
+    if (r.file === 'gprh') {
+      f.get(this.cpu).i64_load8_u(CPU.gpr + r.n * 8 + 1);
+      return;
+    }
+    if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
+    const off = CPU.gpr + r.n * 8;
+    switch (r.size) {
+      case 1: f.get(this.cpu).i64_load8_u(off); break;
+      case 2: f.get(this.cpu).i64_load16_u(off); break;
+      case 4: f.get(this.cpu).i64_load32_u(off); break;
+      default: f.get(this.cpu).i64_load(off);
+    }
+  }
+
+  /** Writes local `l` to a register operand with x86 rules: 32-bit writes zero-extend, 8/16 merge. */
+  setReg(r: RegOperand, l: number, size = r.size): void {
+    const f = this.f;
+    if (r.file === 'gprh') {
+      f.get(this.cpu).get(l).i64_store8(CPU.gpr + r.n * 8 + 1);
+      return;
+    }
+    if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
+    const off = CPU.gpr + r.n * 8;
+    switch (size) {
+      case 1: f.get(this.cpu).get(l).i64_store8(off); break;
+      case 2: f.get(this.cpu).get(l).i64_store16(off); break;
+      case 4: f.get(this.cpu).get(l).i64(0xffffffff).i64_and().i64_store(off); break;
+      default: f.get(this.cpu).get(l).i64_store(off);
+    }
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+
+  /** Computes an operand's effective address into a new i64 local (caller frees it). */
+  ea(m: MemOperand): number {
+    const f = this.f;
+    const l = this.tmp64();
+    let first = true;
+    const plus = () => { if (!first) f.i64_add(); first = false; };
+    if (m.base >= 0) { this.gpr(m.base); plus(); }
+    if (m.index >= 0) {
+      this.gpr(m.index);
+      if (m.scale > 1) f.i64(BigInt(Math.log2(m.scale))).i64_shl();
+      plus();
+    }
+    if (m.disp !== 0n || first) { f.i64(m.disp); plus(); }
+    if (m.seg) { this.ld64(m.seg === 'fs' ? CPU.fsBase : CPU.gsBase); f.i64_add(); }
+    if (m.addr32) f.i64(0xffffffff).i64_and();
+    f.set(l);
+    return l;
+  }
+
+  /**
+   * The inline TLB probe: leaves the entry address in local `e` and pushes i32 "hit" for an
+   * access of `size` bytes at the address in local `ea`, using the read or write tag.
+   */
+  private probe(ea: number, size: number, write: boolean, e: number): void {
+    const f = this.f;
+    f.get(ea).i32_wrap_i64().i32(12).i32_shr_u().i32(TLB_ENTRIES - 1).i32_and().i32(TLB_ENTRY_SHIFT).i32_shl()
+      .get(this.cpu).i32_add().tee(e)
+      .i64_load(CPU.tlb + (write ? TLB.writeTag : TLB.readTag));
+    f.get(ea);
+    if (size > 1) f.i64(size - 1).i64_add();
+    f.i64(PAGE_TAG_MASK).i64_and().i64_eq();
+  }
+
+  /** Pushes the host address (i32) for a probed hit. */
+  private hostAddr(ea: number, e: number): void {
+    this.f.get(ea).get(e).i64_load(CPU.tlb + TLB.addend).i64_add().i32_wrap_i64();
+  }
+
+  /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
+  load(ea: number, size: number): void {
+    const f = this.f;
+    const e = this.tmp32();
+    this.probe(ea, size, false, e);
+    f.if_(T.i64);
+    this.hostAddr(ea, e);
+    switch (size) {
+      case 1: f.i64_load8_u(); break;
+      case 2: f.i64_load16_u(); break;
+      case 4: f.i64_load32_u(); break;
+      default: f.i64_load();
+    }
+    f.else_();
+    this.spillFlags();
+    f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
+    f.end();
+    this.free32(e);
+  }
+
+  /** Stores the low `size` bytes of local `v` (i64) at guest address local `ea`. */
+  store(ea: number, size: number, v: number): void {
+    const f = this.f;
+    const e = this.tmp32();
+    this.probe(ea, size, true, e);
+    f.if_();
+    this.hostAddr(ea, e);
+    f.get(v);
+    switch (size) {
+      case 1: f.i64_store8(); break;
+      case 2: f.i64_store16(); break;
+      case 4: f.i64_store32(); break;
+      default: f.i64_store();
+    }
+    f.else_();
+    this.spillFlags();
+    f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
+    f.end();
+    this.free32(e);
+  }
+
+  /** Pushes a v128 loaded from guest address local `ea`. */
+  load128(ea: number): void {
+    const f = this.f;
+    const e = this.tmp32();
+    this.probe(ea, 16, false, e);
+    f.if_(T.i32);
+    this.hostAddr(ea, e);
+    f.else_();
+    this.spillFlags();
+    f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
+    f.end();
+    f.v128_load();
+    this.free32(e);
+  }
+
+  /** Stores v128 local `v` at guest address local `ea`. */
+  store128(ea: number, v: number): void {
+    const f = this.f;
+    const e = this.tmp32();
+    this.probe(ea, 16, true, e);
+    f.if_();
+    this.hostAddr(ea, e);
+    f.get(v).v128_store();
+    f.else_();
+    this.spillFlags();
+    f.get(this.cpu).get(v).v128_store(CPU.scratch);
+    f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
+    f.end();
+    this.free32(e);
+  }
+
+  // ---- operands ----------------------------------------------------------------------------
+
+  /** Pushes an operand's value zero-extended to i64 (immediates masked to `size`). */
+  read(op: Operand, size = op.size): void {
+    const f = this.f;
+    if (op.kind === 'reg') { this.getReg(op); return; }
+    if (op.kind === 'imm') { f.i64(mask(op.value, size)); return; }
+    const ea = this.ea(op);
+    this.load(ea, size);
+    this.free64(ea);
+  }
+
+  /** Reads an operand into a new i64 local (caller frees). */
+  readL(op: Operand, size = op.size): number {
+    this.read(op, size);
+    const l = this.tmp64();
+    this.f.set(l);
+    return l;
+  }
+
+  /** Writes local `v` to a register or memory operand. */
+  write(op: Operand, v: number, size = op.size): void {
+    if (op.kind === 'reg') { this.setReg(op, v, size); return; }
+    if (op.kind === 'imm') throw new Unsupported('write to immediate');
+    const ea = this.ea(op);
+    this.store(ea, size, v);
+    this.free64(ea);
+  }
+
+  /**
+   * Read-modify-write helper: reads `op` into a local, lets `body` compute the result into
+   * another local, writes it back (computing a memory address only once).
+   */
+  rmw(op: Operand, body: (val: number) => number, size = op.size): void {
+    if (op.kind === 'mem') {
+      const ea = this.ea(op);
+      this.load(ea, size);
+      const v = this.tmp64();
+      this.f.set(v);
+      const r = body(v);
+      this.store(ea, size, r);
+      this.free64(ea, v, r);
+    } else {
+      const v = this.readL(op, size);
+      const r = body(v);
+      this.write(op, r, size);
+      this.free64(v, r);
+    }
+  }
+
+  // ---- flags -------------------------------------------------------------------------------
+
+  /** Records a flag producer: a, b, r locals (zero-extended to size) of statically known kind. */
+  setFlags(kind: CC, size: number, a: number | null, b: number | null, r: number): void {
+    const f = this.f;
+    if (a !== null) f.get(a).set(this.lA);
+    if (b !== null) f.get(b).set(this.lB);
+    f.get(r).set(this.lR);
+    f.i32(ccOp(kind, size)).set(this.lOp);
+    this.flags = { where: 'locals', kind, size };
+  }
+
+  /** Like setFlags, but the op (i32) is on the stack: the kind is only known at run time. */
+  setFlagsDynamic(a: number, b: number, r: number): void {
+    const f = this.f;
+    f.set(this.lOp);
+    f.get(a).set(this.lA).get(b).set(this.lB).get(r).set(this.lR);
+    this.flags = { where: 'locals', kind: -1, size: 0 };
+  }
+
+  /** Makes the pending-flags locals valid (loading them from memory if flags live there). */
+  flagsToLocals(): void {
+    if (this.flags.where === 'locals') return;
+    const f = this.f;
+    this.ld64(CPU.ccA); f.set(this.lA);
+    this.ld64(CPU.ccB); f.set(this.lB);
+    this.ld64(CPU.ccRes); f.set(this.lR);
+    f.get(this.cpu).i32_load(CPU.ccOp).set(this.lOp);
+    this.flags = { where: 'locals', kind: -1, size: 0 };
+  }
+
+  /** Marks the static kind unknown (after a conditional update of the locals). */
+  flagsDynamic(): void {
+    if (this.flags.where === 'locals') this.flags = { where: 'locals', kind: -1, size: 0 };
+  }
+
+  /**
+   * Emits stores of pending flags to the CPU state without changing the static state: used on
+   * paths that leave the block (exits, slow paths that may fault), so other paths keep them pending.
+   */
+  spillFlags(): void {
+    if (this.flags.where !== 'locals') return;
+    this.st64(CPU.ccA, this.lA);
+    this.st64(CPU.ccB, this.lB);
+    this.st64(CPU.ccRes, this.lR);
+    this.f.get(this.cpu).get(this.lOp).i32_store(CPU.ccOp);
+  }
+
+  /** Writes pending flags to memory; afterwards memory is the authority. */
+  flushFlags(): void {
+    this.spillFlags();
+    this.flags = { where: 'memory' };
+  }
+
+  /** Pushes the six arithmetic flags (i32, RFLAGS positions). */
+  materialize(): void {
+    const s = this.flags;
+    if (s.where === 'locals' && s.kind >= 0) {
+      emitAllFlags(this.f, s.kind as CC, s.size, this.inputs());
+      return;
+    }
+    this.spillFlags();
+    this.f.get(this.cpu).call(this.rt.getFlags);
+  }
+
+  /** Pushes CF as i32. */
+  carry(): void {
+    const s = this.flags;
+    if (s.where === 'locals' && s.kind >= 0) { emitCF(this.f, s.kind as CC, s.size, this.inputs()); return; }
+    this.materialize();
+    this.f.i32(1).i32_and();
+  }
+
+  /** Pushes condition cc (x86 nibble) as i32 0/1. */
+  cond(cc: number): void {
+    const s = this.flags;
+    if (s.where === 'locals' && s.kind >= 0 && emitCondDirect(this.f, cc, s.kind as CC, s.size, this.inputs())) return;
+    const fl = this.tmp32();
+    this.materialize();
+    this.f.set(fl);
+    emitCondFromFlags(this.f, cc, fl);
+    this.free32(fl);
+  }
+
+  /** Replaces the arithmetic flags by the i32 on the stack (RFLAGS positions). */
+  setEflagsFromStack(): void {
+    const f = this.f;
+    f.i64_extend_i32_u().set(this.lR);
+    f.i32(CC.EFLAGS).set(this.lOp);
+    this.flags = { where: 'locals', kind: CC.EFLAGS, size: 8 };
+  }
+
+  private inputs(): FlagInputs {
+    return { a: this.lA, b: this.lB, r: this.lR };
+  }
+
+  // ---- exits -------------------------------------------------------------------------------
+
+  /** Leaves the block for a constant guest address, chaining through a slot when known. */
+  exitTo(target: number): void {
+    const f = this.f;
+    this.spillFlags();
+    const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
+    const t = this.tmp32();
+    f.i32(0).i32_load(slot).tee(t).if_();
+    f.get(this.cpu).get(t).return_call_indirect(this.rt.blockType);
+    f.end();
+    this.free32(t);
+    this.st64c(CPU.rip, target);
+    this.st32c(CPU.exitSlot, slot);
+    f.i32(Exit.Lookup).return_();
+  }
+
+  /** Leaves the block for the guest address in local `t` (i64), through the jump cache. */
+  exitToLocal(t: number): void {
+    const f = this.f;
+    this.spillFlags();
+    const e = this.tmp32();
+    f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(e);
+    f.i64_load(JC_BASE).get(t).i64_eq().if_();
+    f.get(this.cpu).get(e).i32_load(JC_BASE + 8).return_call_indirect(this.rt.blockType);
+    f.end();
+    this.free32(e);
+    this.st64(CPU.rip, t);
+    this.st32c(CPU.exitSlot, 0);
+    f.i32(Exit.Lookup).return_();
+  }
+
+  /** Leaves the block with a guest exception at the current instruction. */
+  raise(vector: Vector, arg: bigint = 0n): void {
+    this.spillFlags();
+    this.st64c(CPU.rip, this.insn.addr);
+    this.st64c(CPU.exitInsn, this.insn.addr);
+    this.st64c(CPU.exitArg, BigInt(vector) | (arg << 8n));
+    this.f.i32(Exit.Exception).return_();
+  }
+
+  /** Leaves the block with an exit code, rip set to `rip`. */
+  exitWith(code: Exit, rip: number): void {
+    this.spillFlags();
+    this.st64c(CPU.rip, rip);
+    this.f.i32(code).return_();
+  }
+
+  /**
+   * Runs `impl` (TypeScript) for the current instruction. Registers and flags are in memory while
+   * it runs; it returns -1 to continue with the next instruction or an Exit code to leave.
+   */
+  callJs(impl: JsOp, keepsFlags = false): void {
+    const f = this.f;
+    // An op that never touches flags may run inside a conditional path: spill without
+    // changing the static flag state (the other path keeps them pending).
+    if (keepsFlags) this.spillFlags();
+    else this.flushFlags();
+    const id = this.host.registerOp(impl);
+    const r = this.tmp32();
+    f.get(this.cpu).i32(id).call(this.rt.op).tee(r).i32(0).i32_ge_s().if_();
+    f.get(r).return_();
+    f.end();
+    this.free32(r);
+  }
+}
+
+/** An instruction (or operand form) the translator does not implement: becomes #UD. */
+export class Unsupported extends Error {}
+
+export function mask(v: bigint, size: number): bigint {
+  return BigInt.asUintN(size * 8, v);
+}

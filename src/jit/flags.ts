@@ -1,0 +1,176 @@
+import { Fn } from './wasm/encoder.js';
+
+/**
+ * Lazy arithmetic flags. A flag-setting instruction records what it did, not the flags:
+ * ccOp = kind * 4 + log2(size), with its operands a, b and result r (zero-extended to the size).
+ * Flags are computed only when something reads them, by the formulas below, which serve both the
+ * inline fast paths (a jcc right after its cmp) and the runtime's get_flags helper: one definition.
+ *
+ *   kind    a, b, r meaning                        CF                   OF
+ *   EFLAGS  r = the flags themselves               -                    -
+ *   ADD     r = a + b                              r <u a               (a^r)&(b^r) sign
+ *   ADC     r = a + b + 1 (carry-in was 1)         r <=u a              as ADD
+ *   SUB     r = a - b                              a <u b               (a^b)&(a^r) sign
+ *   SBB     r = a - b - 1                          a <=u b              as SUB
+ *   LOGIC   r = result                             0                    0
+ *   INC/DEC r = a +/- 1, b = CF before             b                    r == min / a == min
+ *   SHL     r = a << b (b in 1..)                  bit (bits-b) of a    CF ^ sign(r)
+ *   SHR     r = a >>> b                            bit (b-1) of a       sign(a)
+ *   SAR     r = a >> b                             bit (b-1) of sext a  0
+ *   MUL     r = low result, b = 1 if overflow      b                    b
+ * PF is the even parity of r's low byte, ZF r == 0, SF sign(r), AF (a^b^r) bit 4 for add/sub.
+ */
+export const enum CC {
+  EFLAGS = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, SHL = 8, SHR = 9, SAR = 10, MUL = 11,
+}
+export const CC_KINDS = 12;
+
+export const F_CF = 1 << 0, F_PF = 1 << 2, F_AF = 1 << 4, F_ZF = 1 << 6, F_SF = 1 << 7, F_OF = 1 << 11;
+export const F_DF = 1 << 10, F_IF = 1 << 9, F_TF = 1 << 8;
+export const ARITH_FLAGS = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
+
+export const sizeLog = (size: number) => (size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : 3);
+export const ccOp = (kind: CC, size: number) => kind * 4 + sizeLog(size);
+
+/** Locals holding a, b, r (i64) of the producer whose flags are wanted. */
+export interface FlagInputs { a: number; b: number; r: number }
+
+const bits = (size: number) => BigInt(size * 8);
+
+/** Pushes sign-extension of local `l` (size bytes, zero-extended) to i64. */
+function sext(f: Fn, l: number, size: number): void {
+  f.get(l);
+  if (size === 1) f.i64_extend8_s();
+  else if (size === 2) f.i64_extend16_s();
+  else if (size === 4) f.i64_extend32_s();
+}
+
+/** Pushes the i32 sign bit (0/1) of an i64 value already on the stack. */
+function signBit(f: Fn, size: number): void {
+  f.i64(bits(size) - 1n).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+}
+
+/** Pushes CF (i32 0/1) for a producer kind. */
+export function emitCF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
+  switch (kind) {
+    case CC.ADD: f.get(v.r).get(v.a).i64_lt_u(); return;
+    case CC.ADC: f.get(v.r).get(v.a).i64_le_u(); return;
+    case CC.SUB: f.get(v.a).get(v.b).i64_lt_u(); return;
+    case CC.SBB: f.get(v.a).get(v.b).i64_le_u(); return;
+    case CC.LOGIC: f.i32(0); return;
+    case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); return;
+    case CC.SHL: f.get(v.a).i64(bits(size)).get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.SHR: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.SAR: sext(f, v.a, size); f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); return;
+    case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); return;
+  }
+}
+
+/** Pushes OF (i32 0/1). */
+export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
+  switch (kind) {
+    case CC.ADD: case CC.ADC:
+      f.get(v.a).get(v.r).i64_xor().get(v.b).get(v.r).i64_xor().i64_and(); signBit(f, size); return;
+    case CC.SUB: case CC.SBB:
+      f.get(v.a).get(v.b).i64_xor().get(v.a).get(v.r).i64_xor().i64_and(); signBit(f, size); return;
+    case CC.INC: f.get(v.r).i64(1n << (bits(size) - 1n)).i64_eq(); return;
+    case CC.DEC: f.get(v.a).i64(1n << (bits(size) - 1n)).i64_eq(); return;
+    case CC.SHL: emitCF(f, kind, size, v); f.get(v.r); signBit(f, size); f.i32_xor(); return;
+    case CC.SHR: f.get(v.a); signBit(f, size); return;
+    case CC.MUL: emitCF(f, kind, size, v); return;
+    case CC.LOGIC: case CC.SAR: f.i32(0); return;
+    case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(11).i32_shr_u().i32(1).i32_and(); return;
+  }
+}
+
+export function emitZF(f: Fn, kind: CC, v: FlagInputs): void {
+  if (kind === CC.EFLAGS) f.get(v.r).i32_wrap_i64().i32(6).i32_shr_u().i32(1).i32_and();
+  else f.get(v.r).i64_eqz();
+}
+
+export function emitSF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
+  if (kind === CC.EFLAGS) f.get(v.r).i32_wrap_i64().i32(7).i32_shr_u().i32(1).i32_and();
+  else { f.get(v.r); signBit(f, size); }
+}
+
+export function emitPF(f: Fn, kind: CC, v: FlagInputs): void {
+  if (kind === CC.EFLAGS) f.get(v.r).i32_wrap_i64().i32(2).i32_shr_u().i32(1).i32_and();
+  else f.get(v.r).i32_wrap_i64().i32(0xff).i32_and().i32_popcnt().i32(1).i32_and().i32(1).i32_xor();
+}
+
+export function emitAF(f: Fn, kind: CC, v: FlagInputs): void {
+  switch (kind) {
+    case CC.ADD: case CC.ADC: case CC.SUB: case CC.SBB:
+      f.get(v.a).get(v.b).i64_xor().get(v.r).i64_xor().i64(4).i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.INC: case CC.DEC:
+      f.get(v.a).i64(1).i64_xor().get(v.r).i64_xor().i64(4).i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(4).i32_shr_u().i32(1).i32_and(); return;
+    default: f.i32(0);
+  }
+}
+
+/** Pushes all six arithmetic flags as an i32 in RFLAGS bit positions. */
+export function emitAllFlags(f: Fn, kind: CC, size: number, v: FlagInputs): void {
+  if (kind === CC.EFLAGS) { f.get(v.r).i32_wrap_i64().i32(ARITH_FLAGS).i32_and(); return; }
+  emitCF(f, kind, size, v);
+  emitPF(f, kind, v); f.i32(2).i32_shl().i32_or();
+  emitAF(f, kind, v); f.i32(4).i32_shl().i32_or();
+  emitZF(f, kind, v); f.i32(6).i32_shl().i32_or();
+  emitSF(f, kind, size, v); f.i32(7).i32_shl().i32_or();
+  emitOF(f, kind, size, v); f.i32(11).i32_shl().i32_or();
+}
+
+/**
+ * Pushes condition `cc` (the x86 condition nibble: 0 O, 2 B, 4 E, 6 BE, 8 S, 10 P, 12 L, 14 LE;
+ * odd = negated) evaluated from a statically known producer, or returns false if this producer
+ * has no cheap direct form (the caller then materialises the flags).
+ */
+export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: FlagInputs): boolean {
+  const base = cc & ~1;
+  const neg = (cc & 1) !== 0;
+  const fin = () => { if (neg) f.i32_eqz(); return true; };
+  if (kind === CC.SUB) {
+    switch (base) {
+      case 2: f.get(v.a).get(v.b).i64_lt_u(); return fin();
+      case 4: f.get(v.a).get(v.b).i64_eq(); return fin();
+      case 6: f.get(v.a).get(v.b).i64_le_u(); return fin();
+      case 12: sext(f, v.a, size); sext(f, v.b, size); f.i64_lt_s(); return fin();
+      case 14: sext(f, v.a, size); sext(f, v.b, size); f.i64_le_s(); return fin();
+      case 8: emitSF(f, kind, size, v); return fin();
+    }
+    return false;
+  }
+  if (kind === CC.LOGIC || kind === CC.INC || kind === CC.DEC || kind === CC.ADD) {
+    switch (base) {
+      case 4: f.get(v.r).i64_eqz(); return fin();
+      case 8: emitSF(f, kind, size, v); return fin();
+    }
+    if (kind === CC.LOGIC) {
+      switch (base) {
+        case 0: case 2: f.i32(0); return fin();
+        case 6: f.get(v.r).i64_eqz(); return fin();
+        case 12: emitSF(f, kind, size, v); return fin();
+        case 14: f.get(v.r).i64_eqz(); emitSF(f, kind, size, v); f.i32_or(); return fin();
+      }
+    }
+    if (kind === CC.ADD && base === 2) { emitCF(f, kind, size, v); return fin(); }
+  }
+  return false;
+}
+
+/** Pushes condition `cc` from an i32 of materialised flags in local `fl`. */
+export function emitCondFromFlags(f: Fn, cc: number, fl: number): void {
+  const bit = (n: number) => f.get(fl).i32(n).i32_shr_u().i32(1).i32_and();
+  switch (cc & ~1) {
+    case 0: bit(11); break;
+    case 2: bit(0); break;
+    case 4: bit(6); break;
+    case 6: f.get(fl).i32(F_CF | F_ZF).i32_and().i32(0).i32_ne(); break;
+    case 8: bit(7); break;
+    case 10: bit(2); break;
+    case 12: bit(7); bit(11); f.i32_xor(); break;
+    case 14: bit(7); bit(11); f.i32_xor(); bit(6); f.i32_or(); break;
+  }
+  if (cc & 1) f.i32_eqz();
+}

@@ -1,0 +1,143 @@
+import { CC, ccOp } from '../flags.js';
+import type { Emitter } from '../emitter.js';
+import type { Fn } from '../wasm/encoder.js';
+import type { Family } from './types.js';
+import { sizeMask } from './types.js';
+import type { Insn } from '../../decoder/ir.js';
+
+/** Integer arithmetic and logic: add sub adc sbb and or xor cmp test inc dec neg not. */
+
+type Op = (f: Fn) => void;
+
+/** Masks the i64 on the stack to `size` bytes. */
+export function truncate(f: Fn, size: number): void {
+  if (size < 8) f.i64(sizeMask(size)).i64_and();
+}
+
+function binary(kind: CC, op: Op, writeBack: boolean) {
+  return (e: Emitter, i: Insn) => {
+    const [d, s] = i.ops;
+    const size = d.size;
+    const f = e.f;
+    const compute = (a: number) => {
+      const b = e.readL(s, size);
+      const r = e.tmp64();
+      f.get(a).get(b);
+      op(f);
+      truncate(f, size);
+      f.set(r);
+      e.setFlags(kind, size, a, b, r);
+      e.free64(b);
+      return r;
+    };
+    if (writeBack) {
+      e.rmw(d, (a) => compute(a));
+    } else {
+      const a = e.readL(d, size);
+      const r = compute(a);
+      e.free64(a, r);
+    }
+  };
+}
+
+/** xor r, r (same register) is the zeroing idiom: no read needed. */
+function xorOp(e: Emitter, i: Insn): void {
+  const [d, s] = i.ops;
+  if (d.kind === 'reg' && s.kind === 'reg' && d.file === s.file && d.n === s.n && d.file === 'gpr') {
+    const r = e.tmp64();
+    e.f.i64(0).set(r);
+    e.setReg(d, r);
+    e.setFlags(CC.LOGIC, d.size, null, null, r);
+    e.free64(r);
+    return;
+  }
+  binary(CC.LOGIC, (f) => f.i64_xor(), true)(e, i);
+}
+
+/** adc/sbb: carry-in from the flags; the lazy op records whether it was 1 (ADC/SBB) or 0 (ADD/SUB). */
+function withCarry(kind: CC.ADD | CC.SUB) {
+  return (e: Emitter, i: Insn) => {
+    const [d, s] = i.ops;
+    const size = d.size;
+    const f = e.f;
+    e.rmw(d, (a) => {
+      const c = e.tmp32();
+      e.carry();
+      f.set(c);
+      const b = e.readL(s, size);
+      const r = e.tmp64();
+      f.get(a).get(b);
+      if (kind === CC.ADD) f.i64_add().get(c).i64_extend_i32_u().i64_add();
+      else f.i64_sub().get(c).i64_extend_i32_u().i64_sub();
+      truncate(f, size);
+      f.set(r);
+      f.i32(ccOp(kind, size)).get(c).i32(4).i32_mul().i32_add();
+      e.setFlagsDynamic(a, b, r);
+      e.free64(b);
+      e.free32(c);
+      return r;
+    });
+  };
+}
+
+function incdec(kind: CC.INC | CC.DEC) {
+  return (e: Emitter, i: Insn) => {
+    const [d] = i.ops;
+    const size = d.size;
+    const f = e.f;
+    e.rmw(d, (a) => {
+      const cf = e.tmp64();
+      e.carry();
+      f.i64_extend_i32_u().set(cf);
+      const r = e.tmp64();
+      f.get(a).i64(1);
+      if (kind === CC.INC) f.i64_add(); else f.i64_sub();
+      truncate(f, size);
+      f.set(r);
+      e.setFlags(kind, size, a, cf, r);
+      e.free64(cf);
+      return r;
+    });
+  };
+}
+
+export const alu: Family = {
+  add: binary(CC.ADD, (f) => f.i64_add(), true),
+  sub: binary(CC.SUB, (f) => f.i64_sub(), true),
+  and: binary(CC.LOGIC, (f) => f.i64_and(), true),
+  or: binary(CC.LOGIC, (f) => f.i64_or(), true),
+  xor: xorOp,
+  cmp: binary(CC.SUB, (f) => f.i64_sub(), false),
+  test: binary(CC.LOGIC, (f) => f.i64_and(), false),
+  adc: withCarry(CC.ADD),
+  sbb: withCarry(CC.SUB),
+  inc: incdec(CC.INC),
+  dec: incdec(CC.DEC),
+  neg: (e, i) => {
+    const [d] = i.ops;
+    const size = d.size;
+    const f = e.f;
+    e.rmw(d, (b) => {
+      const z = e.tmp64();
+      f.i64(0).set(z);
+      const r = e.tmp64();
+      f.i64(0).get(b).i64_sub();
+      truncate(f, size);
+      f.set(r);
+      e.setFlags(CC.SUB, size, z, b, r);
+      e.free64(z);
+      return r;
+    });
+  },
+  not: (e, i) => {
+    const [d] = i.ops;
+    const f = e.f;
+    e.rmw(d, (a) => {
+      const r = e.tmp64();
+      f.get(a).i64(-1).i64_xor();
+      truncate(f, d.size);
+      f.set(r);
+      return r;
+    });
+  },
+};

@@ -1,0 +1,303 @@
+import { CC, F_CF, F_DF } from '../flags.js';
+
+import { CPU, RSP } from '../layout.js';
+import type { Emitter } from '../emitter.js';
+import { Unsupported } from '../emitter.js';
+import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Family } from './types.js';
+import { perCondition } from './types.js';
+import { truncate } from './alu.js';
+import { T } from '../wasm/encoder.js';
+
+/** Data movement: mov movzx movsx lea xchg cmov setcc push pop bswap sign extensions, flag moves. */
+
+function signExtend(e: Emitter, size: number): void {
+  const f = e.f;
+  if (size === 1) f.i64_extend8_s();
+  else if (size === 2) f.i64_extend16_s();
+  else if (size === 4) f.i64_extend32_s();
+}
+
+/** push of local `v` (size bytes): stores below rsp, then moves rsp (a faulting store leaves rsp). */
+export function push(e: Emitter, v: number, size = 8): void {
+  const f = e.f;
+  const sp = e.tmp64();
+  e.gpr(RSP);
+  f.i64(size).i64_sub().set(sp);
+  e.store(sp, size, v);
+  e.setGpr(RSP, sp);
+  e.free64(sp);
+}
+
+/** pop into a new local (caller frees); rsp is updated. */
+export function pop(e: Emitter, size = 8): number {
+  const f = e.f;
+  const sp = e.tmp64();
+  const v = e.tmp64();
+  e.gpr(RSP);
+  f.set(sp);
+  e.load(sp, size);
+  f.set(v);
+  f.get(sp).i64(size).i64_add().set(sp);
+  e.setGpr(RSP, sp);
+  e.free64(sp);
+  return v;
+}
+
+function stackSize(op: Operand | undefined): number {
+  return op && op.size === 2 ? 2 : 8;
+}
+
+function mov(e: Emitter, i: Insn): void {
+  const [d, s] = i.ops;
+  if (d.kind === 'reg' && d.file !== 'gpr' && d.file !== 'gprh') throw new Unsupported(`mov to ${d.name}`);
+  if (s.kind === 'reg' && s.file !== 'gpr' && s.file !== 'gprh') throw new Unsupported(`mov from ${s.name}`);
+  const v = e.readL(s, d.size);
+  e.write(d, v);
+  e.free64(v);
+}
+
+function movx(signed: boolean) {
+  return (e: Emitter, i: Insn) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    e.read(s);
+    if (signed) { signExtend(e, s.size); truncate(f, d.size); }
+    const v = e.tmp64();
+    f.set(v);
+    e.write(d, v);
+    e.free64(v);
+  };
+}
+
+function lea(e: Emitter, i: Insn): void {
+  const [d, s] = i.ops;
+  if (s.kind !== 'mem') throw new Unsupported('lea without memory operand');
+  const ea = e.ea({ ...s, seg: null });
+  e.write(d, ea);
+  e.free64(ea);
+}
+
+function xchg(e: Emitter, i: Insn): void {
+  const [a, b] = i.ops;
+  if (a.kind === 'reg' && b.kind === 'reg' && a.file === b.file && a.n === b.n && a.size === 8) return; // nop
+  const f = e.f;
+  if (a.kind === 'mem' || b.kind === 'mem') {
+    const [m, r] = a.kind === 'mem' ? [a, b] : [b, a];
+    const rv = e.readL(r);
+    e.rmw(m, (mv) => {
+      e.write(r, mv);
+      const out = e.tmp64();
+      f.get(rv).set(out);
+      return out;
+    });
+    e.free64(rv);
+    return;
+  }
+  const va = e.readL(a), vb = e.readL(b);
+  e.write(a, vb);
+  e.write(b, va);
+  e.free64(va, vb);
+}
+
+function cmov(cc: number) {
+  return (e: Emitter, i: Insn) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const src = e.readL(s);
+    const dst = e.readL(d);
+    const r = e.tmp64();
+    f.get(src).get(dst);
+    e.cond(cc);
+    f.select().set(r);
+    e.write(d, r); // always written: a 32-bit cmov zero-extends even when the condition is false
+    e.free64(src, dst, r);
+  };
+}
+
+function setcc(cc: number) {
+  return (e: Emitter, i: Insn) => {
+    const v = e.tmp64();
+    e.cond(cc);
+    e.f.i64_extend_i32_u().set(v);
+    e.write(i.ops[0], v, 1);
+    e.free64(v);
+  };
+}
+
+function bswap(e: Emitter, i: Insn): void {
+  const [d] = i.ops;
+  const f = e.f;
+  const a = e.readL(d);
+  const r = e.tmp64();
+  const n = d.size;
+  f.i64(0).set(r);
+  for (let k = 0; k < n; k++) {
+    f.get(r).get(a).i64(8 * k).i64_shr_u().i64(0xff).i64_and().i64(8 * (n - 1 - k)).i64_shl().i64_or().set(r);
+  }
+  e.write(d, r);
+  e.free64(a, r);
+}
+
+/** cbw/cwde/cdqe: sign-extend the low half of rax into the full operand. */
+function widen(from: number, to: number) {
+  return (e: Emitter) => {
+    const f = e.f;
+    const v = e.tmp64();
+    e.gpr(0);
+    signExtend(e, from);
+    truncate(f, to);
+    f.set(v);
+    e.setReg({ kind: 'reg', file: 'gpr', n: 0, size: to, name: '' }, v);
+    e.free64(v);
+  };
+}
+
+/** cwd/cdq/cqo: rdx = sign of rax, at the operand size. */
+function signToRdx(size: number) {
+  return (e: Emitter) => {
+    const f = e.f;
+    const v = e.tmp64();
+    e.gpr(0);
+    signExtend(e, size);
+    f.i64(63).i64_shr_s();
+    truncate(f, size);
+    f.set(v);
+    e.setReg({ kind: 'reg', file: 'gpr', n: 2, size, name: '' }, v);
+    e.free64(v);
+  };
+}
+
+/** Pushes the full RFLAGS image: arithmetic flags from the lazy state plus the stored bits. */
+export function readRflags(e: Emitter): void {
+  const f = e.f;
+  e.materialize();
+  f.i64_extend_i32_u();
+  e.ld64(CPU.rflags);
+  f.i64_or();
+}
+
+/** RFLAGS bits the guest can change with popf at CPL3: the arithmetic ones, TF, DF, AC, ID. */
+const POPF_MASK = 0x0025_4dd5;
+
+export function writeRflags(e: Emitter, v: number): void {
+  const f = e.f;
+  f.get(v).i32_wrap_i64().i32(0x8d5).i32_and();
+  e.setEflagsFromStack();
+  f.get(e.cpu);
+  e.ld64(CPU.rflags);
+  f.i64(~POPF_MASK).i64_and(); // keep the bits popf cannot change (IF, IOPL, bit 1)
+  f.i64(~0x8d5 & POPF_MASK).get(v).i64_and().i64_or();
+  f.i64_store(CPU.rflags);
+}
+
+export const move: Family = {
+  mov, movabs: mov,
+  movzx: movx(false),
+  movsx: movx(true),
+  movsxd: movx(true),
+  lea,
+  xchg,
+  bswap,
+  cbw: widen(1, 2), cwde: widen(2, 4), cdqe: widen(4, 8),
+  cwd: signToRdx(2), cdq: signToRdx(4), cqo: signToRdx(8),
+  push: (e, i) => {
+    const size = stackSize(i.ops[0]);
+    const v = e.readL(i.ops[0], size);
+    push(e, v, size);
+    e.free64(v);
+  },
+  pop: (e, i) => {
+    const d = i.ops[0];
+    const v = pop(e, stackSize(d));
+    e.write(d, v);
+    e.free64(v);
+  },
+  leave: (e) => {
+    const f = e.f;
+    const bp = e.tmp64();
+    e.gpr(5);
+    f.set(bp);
+    e.setGpr(RSP, bp);
+    e.free64(bp);
+    const v = pop(e);
+    e.setGpr(5, v);
+    e.free64(v);
+  },
+  xadd: (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const size = d.size;
+    e.rmw(d, (a) => {
+      const b = e.readL(s, size);
+      const r = e.tmp64();
+      f.get(a).get(b).i64_add();
+      truncate(f, size);
+      f.set(r);
+      e.setFlags(CC.ADD, size, a, b, r);
+      e.write(s, a);
+      e.free64(b);
+      return r;
+    });
+  },
+  cmpxchg: (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const size = d.size;
+    const acc = { kind: 'reg', file: 'gpr', n: 0, size, name: '' } as const;
+    e.rmw(d, (cur) => {
+      const a = e.readL(acc);
+      const r = e.tmp64();
+      f.get(a).get(cur).i64_sub();
+      truncate(f, size);
+      f.set(r);
+      e.setFlags(CC.SUB, size, a, cur, r);
+      const out = e.tmp64();
+      f.get(a).get(cur).i64_eq().if_();
+      e.read(s, size);
+      f.set(out);
+      f.else_();
+      f.get(cur).set(out);
+      e.setReg(acc, cur);
+      f.end();
+      e.free64(a, r);
+      return out;
+    });
+  },
+  ...perCondition('cmov', cmov),
+  ...perCondition('set', setcc),
+  lahf: (e) => {
+    const f = e.f;
+    const v = e.tmp64();
+    e.materialize();
+    f.i32(0xd5).i32_and().i32(2).i32_or().i64_extend_i32_u().set(v);
+    e.setReg({ kind: 'reg', file: 'gprh', n: 0, size: 1, name: 'ah' }, v);
+    e.free64(v);
+  },
+  sahf: (e) => {
+    const f = e.f;
+    e.materialize();
+    f.i32(0x800).i32_and(); // sahf loads SF ZF AF PF CF from AH and keeps OF
+    f.get(e.cpu).i32_load8_u(CPU.gpr + 1).i32(0xd5).i32_and().i32_or();
+    e.setEflagsFromStack();
+  },
+  pushfq: (e) => {
+    const v = e.tmp64();
+    readRflags(e);
+    e.f.set(v);
+    push(e, v);
+    e.free64(v);
+  },
+  popfq: (e) => {
+    const v = pop(e);
+    writeRflags(e, v);
+    e.free64(v);
+  },
+  clc: (e) => { e.materialize(); e.f.i32(~F_CF).i32_and(); e.setEflagsFromStack(); },
+  stc: (e) => { e.materialize(); e.f.i32(F_CF).i32_or(); e.setEflagsFromStack(); },
+  cmc: (e) => { e.materialize(); e.f.i32(F_CF).i32_xor(); e.setEflagsFromStack(); },
+  cld: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(~F_DF).i64_and().i64_store(CPU.rflags); },
+  std: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(F_DF).i64_or().i64_store(CPU.rflags); },
+};
+
+export { T };

@@ -1,0 +1,210 @@
+import { CC, ccOp, F_CF, F_OF } from '../flags.js';
+import type { Emitter } from '../emitter.js';
+import type { Insn } from '../../decoder/ir.js';
+import type { Family } from './types.js';
+import { truncate } from './alu.js';
+import { T } from '../wasm/encoder.js';
+
+/**
+ * Shifts and rotates: shl/sal shr sar rol ror rcl rcr shld shrd. The count is masked to 5 bits
+ * (6 for 64-bit operands); a zero count leaves the flags alone, which for a count held in CL is
+ * only known at run time (the lazy-flag locals are then updated conditionally).
+ */
+
+/** Pushes the masked count as i64 into a new local; returns [local, static count or -1]. */
+function count(e: Emitter, i: Insn, size: number, idx = 1): [number, number] {
+  const f = e.f;
+  const c = e.tmp64();
+  const m = size === 8 ? 63 : 31;
+  const src = i.ops[idx];
+  if (!src) { f.i64(1).set(c); return [c, 1]; }
+  if (src.kind === 'imm') { const v = Number(src.value) & m; f.i64(v).set(c); return [c, v]; }
+  e.read(src, 1);
+  f.i64(m).i64_and().set(c);
+  return [c, -1];
+}
+
+/** Records flags for a shift when the count is non-zero (statically or at run time). */
+function shiftFlags(e: Emitter, kind: CC, size: number, a: number, c: number, r: number, known: number): void {
+  if (known > 0) { e.setFlags(kind, size, a, c, r); return; }
+  if (known === 0) return;
+  const f = e.f;
+  e.flagsToLocals();
+  f.get(c).i64_eqz().i32_eqz().if_();
+  f.get(a).set(e.lA).get(c).set(e.lB).get(r).set(e.lR).i32(ccOp(kind, size)).set(e.lOp);
+  f.end();
+  e.flagsDynamic();
+}
+
+function shiftOp(kind: CC.SHL | CC.SHR | CC.SAR) {
+  return (e: Emitter, i: Insn) => {
+    const d = i.ops[0];
+    const size = d.size;
+    const f = e.f;
+    const [c, known] = count(e, i, size);
+    e.rmw(d, (a) => {
+      const r = e.tmp64();
+      if (kind === CC.SAR) {
+        f.get(a);
+        if (size === 1) f.i64_extend8_s(); else if (size === 2) f.i64_extend16_s(); else if (size === 4) f.i64_extend32_s();
+        f.get(c).i64_shr_s();
+      } else {
+        f.get(a).get(c);
+        if (kind === CC.SHL) f.i64_shl(); else f.i64_shr_u();
+      }
+      truncate(f, size);
+      f.set(r);
+      shiftFlags(e, kind, size, a, c, r, known);
+      return r;
+    });
+    e.free64(c);
+  };
+}
+
+/** Rotates change only CF and OF; the other flags are materialised and kept. */
+function rotate(left: boolean) {
+  return (e: Emitter, i: Insn) => {
+    const d = i.ops[0];
+    const size = d.size;
+    const bits = size * 8;
+    const f = e.f;
+    const [c, known] = count(e, i, size);
+    e.rmw(d, (a) => {
+      const r = e.tmp64();
+      const n = e.tmp64();
+      f.get(c).i64(bits).i64_rem_u().set(n);
+      if (size === 8) {
+        f.get(a).get(n);
+        if (left) f.i64_rotl(); else f.i64_rotr();
+      } else {
+        // Within the operand size: left (a << n | a >> (bits - n)), right (a >> n | a << (bits - n)).
+        if (left) f.get(a).get(n).i64_shl().get(a).i64(bits).get(n).i64_sub().i64_shr_u().i64_or();
+        else f.get(a).get(n).i64_shr_u().get(a).i64(bits).get(n).i64_sub().i64_shl().i64_or();
+        truncate(f, size);
+      }
+      f.set(r);
+      if (known !== 0) {
+        const fl = e.tmp32();
+        if (known < 0) { f.get(c).i64_eqz().i32_eqz().if_(); }
+        e.materialize();
+        f.i32(~(F_CF | F_OF)).i32_and().set(fl);
+        const msb = () => f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+        if (left) {
+          // CF = lsb(r), OF = msb(r) ^ CF
+          f.get(fl).get(r).i32_wrap_i64().i32(1).i32_and().i32_or();
+          msb(); f.get(r).i32_wrap_i64().i32(1).i32_and().i32_xor().i32(11).i32_shl().i32_or();
+        } else {
+          // CF = msb(r), OF = msb(r) ^ msb-1(r)
+          f.get(fl); msb(); f.i32_or();
+          msb(); f.get(r).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and().i32_xor().i32(11).i32_shl().i32_or();
+        }
+        if (known < 0) {
+          // Conditional update: write the new flags into the locals only when count != 0.
+          f.i64_extend_i32_u().set(e.lR);
+          f.i32(CC.EFLAGS).set(e.lOp);
+          f.end();
+          e.flagsDynamic();
+        } else {
+          e.setEflagsFromStack();
+        }
+        e.free32(fl);
+      }
+      e.free64(n);
+      return r;
+    });
+    e.free64(c);
+  };
+}
+
+/** rcl/rcr through a 9/17/33/65-bit rotate; done one bit at a time (counts are small in practice). */
+function rotateCarry(left: boolean) {
+  return (e: Emitter, i: Insn) => {
+    const d = i.ops[0];
+    const size = d.size;
+    const bits = size * 8;
+    const f = e.f;
+    const [c, known] = count(e, i, size);
+    if (known === 0) { e.free64(c); return; }
+    e.rmw(d, (a) => {
+      const r = e.tmp64(), cf = e.tmp64(), n = e.tmp64(), fl = e.tmp32(), out = e.tmp64();
+      e.materialize();
+      f.set(fl);
+      f.get(fl).i32(1).i32_and().i64_extend_i32_u().set(cf);
+      f.get(a).set(r);
+      // n = count mod (bits + 1)
+      f.get(c).i64(bits + 1).i64_rem_u().set(n);
+      f.block().loop();
+      f.get(n).i64_eqz().br_if(1);
+      if (left) {
+        f.get(r).i64(bits - 1).i64_shr_u().i64(1).i64_and().set(out);
+        f.get(r).i64(1).i64_shl().get(cf).i64_or().set(r);
+      } else {
+        f.get(r).i64(1).i64_and().set(out);
+        f.get(r).i64(1).i64_shr_u().get(cf).i64(bits - 1).i64_shl().i64_or().set(r);
+      }
+      f.get(r); truncate(f, size); f.set(r);
+      f.get(out).set(cf);
+      f.get(n).i64(1).i64_sub().set(n);
+      f.br(0).end().end();
+      // flags: CF = cf; OF = (left ? msb(r) ^ CF : msb(r) ^ msb-1(r)), only if count != 0
+      f.get(c).i64_eqz().i32_eqz().if_(T.i32);
+      f.get(fl).i32(~(F_CF | F_OF)).i32_and().get(cf).i32_wrap_i64().i32_or();
+      f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+      if (left) f.get(cf).i32_wrap_i64();
+      else f.get(r).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+      f.i32_xor().i32(11).i32_shl().i32_or();
+      f.else_().get(fl).end();
+      e.setEflagsFromStack();
+      e.free64(cf, n, out);
+      e.free32(fl);
+      return r;
+    });
+    e.free64(c);
+  };
+}
+
+/** shld/shrd dst, src, count: dst shifted with bits coming in from src. */
+function doubleShift(left: boolean) {
+  return (e: Emitter, i: Insn) => {
+    const [d, s] = i.ops;
+    const size = d.size;
+    const bits = size * 8;
+    const f = e.f;
+    const [c, known] = count(e, i, size, 2);
+    if (known === 0) { e.free64(c); return; }
+    e.rmw(d, (a) => {
+      const b = e.readL(s, size);
+      const r = e.tmp64();
+      if (size === 2) {
+        // 16-bit: counts above 16 are undefined; use the 32-bit composite like hardware does.
+        if (left) f.get(a).i64(16).i64_shl().get(b).i64_or().get(c).i64_shl().i64(16).i64_shr_u();
+        else f.get(b).i64(16).i64_shl().get(a).i64_or().get(c).i64_shr_u();
+      } else if (left) {
+        f.get(a).get(c).i64_shl().get(b).i64(bits).get(c).i64_sub().i64_shr_u().i64_or();
+      } else {
+        f.get(a).get(c).i64_shr_u().get(b).i64(bits).get(c).i64_sub().i64_shl().i64_or();
+      }
+      truncate(f, size);
+      f.set(r);
+      // count == 0 is handled below by shiftFlags; for a zero count the value is unchanged:
+      f.get(c).i64_eqz().if_().get(a).set(r).end();
+      shiftFlags(e, left ? CC.SHL : CC.SHR, size, a, c, r, known);
+      e.free64(b);
+      return r;
+    });
+    e.free64(c);
+  };
+}
+
+export const shift: Family = {
+  shl: shiftOp(CC.SHL),
+  sal: shiftOp(CC.SHL),
+  shr: shiftOp(CC.SHR),
+  sar: shiftOp(CC.SAR),
+  rol: rotate(true),
+  ror: rotate(false),
+  rcl: rotateCarry(true),
+  rcr: rotateCarry(false),
+  shld: doubleShift(true),
+  shrd: doubleShift(false),
+};

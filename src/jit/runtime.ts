@@ -1,0 +1,83 @@
+import { CC, CC_KINDS, emitAllFlags } from './flags.js';
+import { CPU } from './layout.js';
+import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
+
+/**
+ * The runtime module: Wasm functions every translated block may call, built once at start-up
+ * with the same encoder and flag formulas the blocks use.
+ *   get_flags(cpu) -> i32       the lazy arithmetic flags, materialised
+ *   mulhu(a, b), mulhs(a, b)    high 64 bits of 64x64 products
+ *   run(cpu, index) -> i32      enters a translated block (the dispatcher's one call into Wasm)
+ */
+export interface RuntimeExports {
+  get_flags: (cpu: number) => number;
+  mulhu: (a: bigint, b: bigint) => bigint;
+  mulhs: (a: bigint, b: bigint) => bigint;
+  run: (cpu: number, index: number) => number;
+}
+
+function buildGetFlags(): Fn {
+  const f = new Fn([T.i32], [T.i32]);
+  const a = f.local(T.i64), b = f.local(T.i64), r = f.local(T.i64), op = f.local(T.i32);
+  f.get(0).i64_load(CPU.ccA).set(a);
+  f.get(0).i64_load(CPU.ccB).set(b);
+  f.get(0).i64_load(CPU.ccRes).set(r);
+  f.get(0).i32_load(CPU.ccOp).set(op);
+  const n = CC_KINDS * 4;
+  // block_n ... block_0 { br_table } ; after the end of block_k comes case k.
+  f.block();
+  for (let k = 0; k < n; k++) f.block();
+  f.get(op).br_table([...Array(n).keys()], n);
+  for (let k = 0; k < n; k++) {
+    f.end();
+    const kind = (k >> 2) as CC;
+    const size = 1 << (k & 3);
+    emitAllFlags(f, kind, size, { a, b, r });
+    f.return_();
+  }
+  f.end();
+  // Unknown op: treat as EFLAGS.
+  emitAllFlags(f, CC.EFLAGS, 8, { a, b, r });
+  return f;
+}
+
+function buildMulhu(): Fn {
+  const f = new Fn([T.i64, T.i64], [T.i64]);
+  const al = f.local(T.i64), ah = f.local(T.i64), bl = f.local(T.i64), bh = f.local(T.i64), t = f.local(T.i64), u = f.local(T.i64), w = f.local(T.i64);
+  const M = 0xffff_ffffn;
+  f.get(0).i64(M).i64_and().set(al);
+  f.get(0).i64(32).i64_shr_u().set(ah);
+  f.get(1).i64(M).i64_and().set(bl);
+  f.get(1).i64(32).i64_shr_u().set(bh);
+  f.get(al).get(bl).i64_mul().set(t);
+  f.get(ah).get(bl).i64_mul().get(t).i64(32).i64_shr_u().i64_add().set(u);
+  f.get(al).get(bh).i64_mul().get(u).i64(M).i64_and().i64_add().set(w);
+  f.get(ah).get(bh).i64_mul().get(u).i64(32).i64_shr_u().i64_add().get(w).i64(32).i64_shr_u().i64_add();
+  return f;
+}
+
+function buildMulhs(mulhu: number): Fn {
+  const f = new Fn([T.i64, T.i64], [T.i64]);
+  // signed high = unsigned high - (a < 0 ? b : 0) - (b < 0 ? a : 0)
+  f.get(0).get(1).call(mulhu);
+  f.get(1).i64(0).get(0).i64(0).i64_lt_s().select().i64_sub();
+  f.get(0).i64(0).get(1).i64(0).i64_lt_s().select().i64_sub();
+  return f;
+}
+
+export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Table): RuntimeExports {
+  const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
+  const blockType = m.type([T.i32], [T.i32]);
+  const getFlags = m.add(buildGetFlags());
+  const mulhu = m.add(buildMulhu());
+  const mulhs = m.add(buildMulhs(mulhu));
+  const run = new Fn([T.i32, T.i32], [T.i32]);
+  run.get(0).get(1).call_indirect(blockType);
+  const runIdx = m.add(run);
+  m.export('get_flags', getFlags);
+  m.export('mulhu', mulhu);
+  m.export('mulhs', mulhs);
+  m.export('run', runIdx);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(m.emit()), { env: { mem: memory, table } });
+  return instance.exports as unknown as RuntimeExports;
+}

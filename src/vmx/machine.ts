@@ -1,0 +1,294 @@
+import { Decoder } from '../decoder/capstone.js';
+import type { CodeFetcher } from '../decoder/block.js';
+import { CodeCache } from '../jit/code-cache.js';
+import type { JsEnv } from '../jit/emitter.js';
+import { CC } from '../jit/flags.js';
+import { CPU, cpuBlockBase, PAGE_SIZE } from '../jit/layout.js';
+import { buildRuntime, type RuntimeExports } from '../jit/runtime.js';
+import { Access, AddressSpace, GuestFault, PROT_EXEC, PROT_WRITE } from '../paging/address-space.js';
+import { FrameAllocator } from '../paging/frames.js';
+import { Tlb } from '../paging/tlb.js';
+import { CpuState } from './cpu.js';
+import { cpuid } from './cpuid.js';
+import { Exit, GuestExit, GuestKilled, Vector } from './exits.js';
+
+/** Blocks a CPU runs before the dispatcher looks at pending events. */
+const BUDGET = 1 << 20;
+
+/** A guest memory fault raised by a slow-path access, with the instruction that made it. */
+export class MemFault extends Error {
+  constructor(readonly fault: GuestFault, readonly rip: number) {
+    super(fault.message);
+  }
+}
+
+/** Linux signal numbers used for CPU exceptions. */
+export const SIG = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 } as const;
+
+/** Handles `syscall` exits (the Linux layer). */
+export interface SyscallHandler {
+  syscall(cpu: CpuState): bigint;
+}
+
+/**
+ * The virtual machine for one guest process: memory, one virtual CPU, the code cache and the
+ * dispatcher loop that enters translated code and handles what comes back out of it.
+ */
+export class Machine {
+  readonly frames = new FrameAllocator();
+  readonly as: AddressSpace;
+  readonly cpu: CpuState;
+  readonly tlb: Tlb;
+  readonly table = new WebAssembly.Table({ initial: 1024, element: 'anyfunc' });
+  readonly runtime: RuntimeExports;
+  readonly cache: CodeCache;
+  syscalls!: SyscallHandler;
+  private readonly base = cpuBlockBase(0);
+  private tscStart = process.hrtime.bigint();
+
+  static async create(): Promise<Machine> {
+    return new Machine(await Decoder.create());
+  }
+
+  private constructor(readonly decoder: Decoder) {
+    this.as = new AddressSpace(this.frames);
+    this.cpu = new CpuState(this.frames, this.base);
+    this.tlb = new Tlb(this.frames, this.base);
+    this.as.tlbs.push(this.tlb);
+    this.runtime = buildRuntime(this.frames.memory, this.table);
+    const env: JsEnv = {
+      cpu: () => this.cpu,
+      mem: this.as,
+      getFlags: (b) => this.runtime.get_flags(b),
+      setFlags: (b, fl) => {
+        const c = this.cpu;
+        void b;
+        c.setU64(CPU.ccRes, BigInt(fl));
+        c.setU32(CPU.ccOp, CC.EFLAGS);
+      },
+      cpuid,
+      rdtsc: () => process.hrtime.bigint() - this.tscStart,
+    };
+    const fetcher: CodeFetcher = { fetch: (addr, len) => this.fetch(addr, len) };
+    this.cache = new CodeCache(this.frames.memory, this.table, {
+      rd: (c: number, a: bigint, size: number, rip: bigint) => this.slowRead(a, size, rip),
+      wr: (c: number, a: bigint, size: number, v: bigint, rip: bigint) => this.slowWrite(a, size, v, rip),
+      rd128: (c: number, a: bigint, rip: bigint) => this.slowRead128(c, a, rip),
+      wr128: (c: number, a: bigint, rip: bigint) => this.slowWrite128(c, a, rip),
+      get_flags: this.runtime.get_flags,
+      op: (c: number, id: number) => this.runOp(c, id),
+      mulhu: this.runtime.mulhu,
+      mulhs: this.runtime.mulhs,
+    }, decoder, fetcher, env);
+    this.cache.onCodePages = (pages) => {
+      for (const p of pages) {
+        this.as.codePages.add(p);
+        this.tlb.dropWrite(p * PAGE_SIZE);
+      }
+    };
+    this.as.onCodeWrite = (page) => this.codeWritten(page);
+    // Bit 1 of RFLAGS is always set; IF is set for user code.
+    this.cpu.setU64(CPU.rflags, 0x202n);
+    this.cpu.setU32(CPU.ccOp, CC.EFLAGS);
+    this.cpu.setU64(CPU.ccRes, 0n);
+    this.cpu.setU32(CPU.mxcsr, 0x1f80);
+    this.cpu.setU32(CPU.fpCw, 0x37f);
+  }
+
+  // ---- memory slow paths (called from Wasm on a TLB miss) ---------------------------------
+
+  private addr(a: bigint, rip: bigint, access: Access): number {
+    const n = BigInt.asUintN(64, a);
+    // Non-canonical or kernel-half addresses: #GP, which Linux reports as SIGSEGV at address 0.
+    if (n >= 0x8000_0000_0000n) throw new MemFault(new GuestFault(0, access, 128 /* SI_KERNEL */), Number(rip));
+    return Number(n);
+  }
+
+  /** Fills the TLB entry for the page of `a` after a successful translation. */
+  private fill(a: number): void {
+    const page = a - (a % PAGE_SIZE);
+    const r = this.as.regionAt(page);
+    if (!r) return;
+    const frame = this.as.frameOf(page);
+    const writable = (r.prot & PROT_WRITE) !== 0 && !this.as.codePages.has(page / PAGE_SIZE);
+    this.tlb.fill(page, frame, r.prot !== 0, writable);
+  }
+
+  private slowRead(a: bigint, size: number, rip: bigint): bigint {
+    const addr = this.addr(a, rip, Access.Read);
+    try {
+      const bytes = this.as.read(addr, size);
+      this.fill(addr);
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[k]);
+      return BigInt.asIntN(64, v);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
+      throw e;
+    }
+  }
+
+  private slowWrite(a: bigint, size: number, v: bigint, rip: bigint): void {
+    const addr = this.addr(a, rip, Access.Write);
+    const bytes = new Uint8Array(size);
+    for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+    try {
+      this.as.write(addr, bytes);
+      this.fill(addr);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
+      throw e;
+    }
+  }
+
+  private slowRead128(c: number, a: bigint, rip: bigint): number {
+    const addr = this.addr(a, rip, Access.Read);
+    try {
+      const bytes = this.as.read(addr, 16);
+      this.frames.u8.set(bytes, c + CPU.scratch);
+      this.fill(addr);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
+      throw e;
+    }
+    return c + CPU.scratch;
+  }
+
+  private slowWrite128(c: number, a: bigint, rip: bigint): void {
+    const addr = this.addr(a, rip, Access.Write);
+    try {
+      this.as.write(addr, this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16));
+      this.fill(addr);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
+      throw e;
+    }
+  }
+
+  /** A write reached a page with translated code: drop those translations. */
+  private codeWritten(page: number): void {
+    const vpn = page / PAGE_SIZE;
+    this.as.codePages.delete(vpn);
+    this.cache.invalidatePage(vpn);
+    // The running block may be stale: return to the dispatcher at the next block boundary.
+    this.cpu.setU32(CPU.budget, 0);
+  }
+
+  private runOp(c: number, id: number): number {
+    try {
+      return this.cache.op(c, id);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MemFault(e, Number(this.cpu.rip));
+      throw e;
+    }
+  }
+
+  /** Instruction bytes for the decoder: executable pages only. */
+  private fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] } {
+    const out: Uint8Array[] = [];
+    const pages: number[] = [];
+    let a = addr;
+    let total = 0;
+    while (total < len) {
+      const r = this.as.regionAt(a);
+      if (!r || (r.prot & PROT_EXEC) === 0) {
+        if (total === 0) throw new GuestFault(addr, Access.Exec, r ? 2 : 1);
+        break;
+      }
+      const n = Math.min(len - total, PAGE_SIZE - (a % PAGE_SIZE));
+      const h = this.as.frameOf(a - (a % PAGE_SIZE)) + (a % PAGE_SIZE);
+      out.push(this.frames.u8.slice(h, h + n));
+      pages.push(Math.floor(a / PAGE_SIZE));
+      total += n;
+      a += n;
+    }
+    return { bytes: Buffer.concat(out), pages };
+  }
+
+  // ---- the dispatcher ---------------------------------------------------------------------
+
+  /** Runs the guest until it exits; returns the exit status (128+N for a fatal signal N). */
+  run(): number {
+    for (;;) {
+      try {
+        this.loop();
+      } catch (e) {
+        if (e instanceof GuestExit) return e.status;
+        if (e instanceof GuestKilled) return this.killed(e);
+        if (e instanceof MemFault) {
+          return this.killed(new GuestKilled(SIG.SIGSEGV, BigInt(e.rip), e.fault.addr));
+        }
+        if (e instanceof GuestFault) {
+          // An instruction fetch fault: rip itself is not executable.
+          return this.killed(new GuestKilled(SIG.SIGSEGV, this.cpu.rip, e.addr));
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Reports a fatal signal on stderr like a shell would show it, and gives 128+N. */
+  killed(k: GuestKilled): number {
+    const names: Record<number, string> = { 4: 'SIGILL (Illegal instruction)', 5: 'SIGTRAP (Trace/breakpoint trap)', 6: 'SIGABRT (Aborted)', 7: 'SIGBUS (Bus error)', 8: 'SIGFPE (Floating point exception)', 9: 'SIGKILL (Killed)', 11: 'SIGSEGV (Segmentation fault)', 13: 'SIGPIPE (Broken pipe)', 15: 'SIGTERM (Terminated)' };
+    const what = names[k.signo] ?? `signal ${k.signo}`;
+    let line = `usmjit: guest killed by ${what} at rip=0x${k.rip.toString(16)}`;
+    if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
+    if (k.detail) line += ` (${k.detail})`;
+    process.stderr.write(line + '\n');
+    return 128 + k.signo;
+  }
+
+  private loop(): void {
+    const cpu = this.cpu;
+    const base = this.base;
+    let idx = this.cache.get(Number(cpu.rip));
+    for (;;) {
+      cpu.setU32(CPU.budget, BUDGET);
+      const code = this.runtime.run(base, idx);
+      switch (code) {
+        case Exit.Lookup: {
+          const rip = Number(cpu.rip);
+          idx = this.cache.get(rip);
+          const slot = cpu.u32(CPU.exitSlot);
+          if (slot) this.cache.patchSlot(slot, idx);
+          this.cache.fillJumpCache(rip, idx);
+          break;
+        }
+        case Exit.Syscall:
+          cpu.set(0, this.syscalls.syscall(cpu));
+          idx = this.cache.get(Number(cpu.rip));
+          break;
+        case Exit.Budget:
+          idx = this.cache.get(Number(cpu.rip));
+          break;
+        case Exit.Exception:
+          this.exception();
+          idx = this.cache.get(Number(cpu.rip));
+          break;
+        default:
+          throw new Error(`bad exit code ${code}`);
+      }
+    }
+  }
+
+  /** A CPU exception in Linux mode: the signal Linux would send (delivery: default action for now). */
+  private exception(): void {
+    const arg = this.cpu.u64(CPU.exitArg);
+    const vector = Number(arg & 0xffn);
+    const rip = this.cpu.u64(CPU.exitInsn);
+    const detail = (): string => {
+      const note = this.cache.notes.get(Number(rip));
+      let bytes = '';
+      try { bytes = [...this.as.read(Number(rip), 8)].map((b) => b.toString(16).padStart(2, '0')).join(' '); } catch { /* unreadable */ }
+      return note ? `${note.text}: ${note.why}; bytes ${bytes}` : `bytes ${bytes}`;
+    };
+    switch (vector) {
+      case Vector.DE: throw new GuestKilled(SIG.SIGFPE, rip, undefined, 'integer divide error');
+      case Vector.UD: throw new GuestKilled(SIG.SIGILL, rip, undefined, detail());
+      case Vector.BP: throw new GuestKilled(SIG.SIGTRAP, rip);
+      case Vector.PF: throw new GuestKilled(SIG.SIGSEGV, rip, Number(arg >> 8n));
+      case Vector.GP: throw new GuestKilled(SIG.SIGSEGV, rip, 0, 'general protection');
+      default: throw new GuestKilled(SIG.SIGSEGV, rip, undefined, `exception ${vector}`);
+    }
+  }
+}
