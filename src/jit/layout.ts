@@ -54,14 +54,20 @@ export const CPU = {
   /** SSE: 16 x 16 bytes, then MXCSR. */
   xmm: 0x100,
   mxcsr: 0x200, // i32
-  /** x87: 8 x f64 registers (ST(i) = fpr[(top + i) & 7]), top, control/status/tag words. */
-  fpr: 0x240,
-  fpTop: 0x280, // i32
-  fpCw: 0x284, // i32 (u16)
-  fpSw: 0x288, // i32 (u16 without TOP)
-  fpTag: 0x28c, // i32
   /** Scratch: bounce buffer for slow-path 128-bit accesses and helper results. */
   scratch: 0x300, // 64 bytes
+  /**
+   * x87: 8 physical registers of 80-bit extended precision, each stored in 16 bytes (10 used,
+   * little-endian significand then sign/exponent, as in fxsave), ST(i) = fpr[(top + i) & 7].
+   */
+  fpr: 0x400, // 8 x 16 bytes
+  fpTop: 0x480, // i32
+  fpCw: 0x484, // i32 (control word)
+  fpSw: 0x488, // i32 (status word without TOP)
+  fpTag: 0x48c, // i32 (abridged tag: bit i set = physical register i valid)
+  fpIp: 0x490, // i64 last x87 instruction pointer (fnstenv/fxsave)
+  fpDp: 0x498, // i64 last x87 data pointer
+  fpOp: 0x4a0, // i32 last x87 opcode
   /** The TLB follows the state. */
   tlb: 0x1000,
 } as const;

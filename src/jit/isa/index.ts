@@ -7,6 +7,7 @@ import { muldiv } from './muldiv.js';
 import { shift } from './shift.js';
 import { string } from './string.js';
 import { system } from './system.js';
+import { sse } from './sse.js';
 import type { EmitFn, Family } from './types.js';
 
 /**
@@ -37,6 +38,8 @@ export function addFamily(fam: Family, overrideShared: string[] = []): void {
     }
   }
 }
+
+addFamily(sse, ['movsd', 'cmpsd']);
 
 function hasXmm(i: Insn): boolean {
   return i.ops.some((o) => o.kind === 'reg' && o.file === 'xmm');

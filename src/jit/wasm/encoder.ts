@@ -318,6 +318,12 @@ export class Fn {
   /** i8x16.shuffle with 16 lane indices. */
   shuffle(lanes: ArrayLike<number>) { this.simd(13); this.code.bytes(lanes); return this; }
   lane(sub: number, idx: number) { this.simd(sub); this.code.u8(idx); return this; }
+  /** i64 on the stack -> v128 with it in lane 0 and zero in lane 1. */
+  i64x2Splat0() {
+    this.simd(18);
+    this.v128_const([255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0]);
+    return this.simd(78);
+  }
   memory_fill() { this.code.u8(0xfc); this.code.u32(11); this.code.u8(0); return this; }
   memory_copy() { this.code.u8(0xfc); this.code.u32(10); this.code.u8(0); this.code.u8(0); return this; }
 }

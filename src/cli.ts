@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { ElfError } from './loader/elf.js';
+import { loadProgram } from './loader/load.js';
+import { LinuxKernel } from './linux-abi/kernel.js';
+import { Machine } from './vmx/machine.js';
+import { HWCAP } from './vmx/cpuid.js';
+
+/**
+ * usmjit [options] <program> [args...]: runs an x86-64 Linux program, like qemu-x86_64.
+ * Options after the program name belong to the guest.
+ */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+function findProgram(name: string): string {
+  if (name.includes('/')) return resolve(name);
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir || '.', name);
+    try {
+      if (statSync(p).isFile()) return resolve(p);
+    } catch { /* next */ }
+  }
+  return resolve(name);
+}
+
+/** The guest environment: the host's, changed by -E / -U in order. */
+function guestEnv(sets: string[], unsets: string[]): string[] {
+  const env = new Map(Object.entries(process.env).filter(([, v]) => v !== undefined) as [string, string][]);
+  for (const u of unsets) env.delete(u);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new Error(`-E expects VAR=VALUE, got '${s}'`);
+    env.set(s.slice(0, eq), s.slice(eq + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('usmjit')
+    .version(VERSION, '-V, --version')
+    .description('Run an x86-64 Linux program through the usmjit JIT (Capstone -> WebAssembly)')
+    .usage('[options] <program> [args...]')
+    .option('-E <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
+    .option('-U <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
+    .option('-0 <argv0>', 'argv[0] for the guest (default: the program as given)')
+    .option('--strace', 'log every guest system call to stderr')
+    .option('--stats', 'print translation statistics on exit (also USMJIT_STATS=1)')
+    .argument('<program>', 'the program to run')
+    .argument('[args...]', 'its arguments')
+    .passThroughOptions()
+    .showHelpAfterError();
+  program.parse(argv);
+  const opts = program.opts<{ E: string[]; U: string[]; 0?: string; strace?: boolean; stats?: boolean }>();
+  const [progArg, ...args] = program.args;
+  const path = findProgram(progArg);
+
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    process.stderr.write(`usmjit: ${progArg}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
+    return 127;
+  }
+  const m = await Machine.create();
+  const argv0 = opts[0] ?? progArg;
+  let loaded;
+  try {
+    loaded = loadProgram(m.as, bytes, {
+      path, argv: [argv0, ...args], envp: guestEnv(opts.E, opts.U), execfn: progArg, hwcap: HWCAP, platform: 'x86_64',
+    });
+  } catch (e) {
+    if (e instanceof ElfError) {
+      process.stderr.write(`usmjit: ${progArg}: ${e.message}\n`);
+      return 126;
+    }
+    throw e;
+  }
+  m.cpu.rip = BigInt(loaded.entry);
+  m.cpu.set(4, BigInt(loaded.sp));
+  m.syscalls = new LinuxKernel({
+    as: m.as,
+    exePath: path,
+    strace: !!opts.strace,
+    log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
+    onUnmapCode: undefined,
+  });
+  const status = m.run();
+  if (opts.stats || process.env.USMJIT_STATS === '1') {
+    const s = m.cache.stats;
+    process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} compile_ms=${s.compileMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);
+  }
+  return status;
+}
+
+main(process.argv).then(
+  (status) => process.exit(status),
+  (e: unknown) => {
+    process.stderr.write(`usmjit: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exit(70);
+  },
+);

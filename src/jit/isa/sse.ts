@@ -1,0 +1,611 @@
+import { CPU } from '../layout.js';
+import type { Emitter } from '../emitter.js';
+import { Unsupported } from '../emitter.js';
+import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Family, EmitFn } from './types.js';
+import { T } from '../wasm/encoder.js';
+import { F_CF, F_PF, F_ZF } from '../flags.js';
+
+/**
+ * SSE/SSE2 on Wasm SIMD. XMM registers live in the CPU block (CPU.xmm + 16 n). Most packed
+ * instructions are one Wasm SIMD op; scalar float ops work on the low lane and keep the rest.
+ * Rounding is always round-to-nearest-even (MXCSR.RC is not honoured yet) and MXCSR exception
+ * flags are not raised: see README "not done".
+ */
+
+const xoff = (n: number) => CPU.xmm + n * 16;
+const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+
+/** Pushes operand as v128 (xmm register or 16-byte memory). */
+function loadV(e: Emitter, o: Operand): void {
+  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.cpu).v128_load(xoff(o.n)); return; }
+  if (o.kind === 'mem') {
+    const ea = e.ea(o);
+    if (o.size >= 16 || o.size === 0) e.load128(ea);
+    else {
+      // A narrower memory operand (movq/movd/scalar): zero-extend into a vector.
+      e.load(ea, o.size);
+      e.f.i64x2Splat0();
+    }
+    e.free64(ea);
+    return;
+  }
+  throw new Unsupported(`vector operand ${o.kind}`);
+}
+
+function loadVL(e: Emitter, o: Operand): number {
+  loadV(e, o);
+  const l = e.f.temp(T.v128);
+  e.f.set(l);
+  return l;
+}
+
+/** Stores v128 local `v` to an xmm register or 16 bytes of memory. */
+function storeV(e: Emitter, o: Operand, v: number): void {
+  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.cpu).get(v).v128_store(xoff(o.n)); return; }
+  if (o.kind === 'mem') { const ea = e.ea(o); e.store128(ea, v); e.free64(ea); return; }
+  throw new Unsupported(`vector destination ${o.kind}`);
+}
+
+/** Pushes the low `size` bytes of an operand as i64 (xmm low lane, GPR, or memory). */
+function loadLow(e: Emitter, o: Operand, size: number): void {
+  const f = e.f;
+  if (isX(o)) {
+    f.get(e.cpu);
+    if (size === 8) f.i64_load(xoff((o as { n: number }).n)); else f.i64_load32_u(xoff((o as { n: number }).n));
+    return;
+  }
+  e.read(o, size);
+}
+
+/** Writes i64 local `v`'s low `size` bytes into xmm n's low lane, keeping the other bytes. */
+function storeLowKeep(e: Emitter, n: number, v: number, size: number): void {
+  const f = e.f;
+  f.get(e.cpu).get(v);
+  if (size === 8) f.i64_store(xoff(n)); else f.i64_store32(xoff(n));
+}
+
+/** Writes i64 local `v` (size bytes) to xmm n and zeroes the rest of the register. */
+function storeLowZero(e: Emitter, n: number, v: number, size: number): void {
+  const f = e.f;
+  f.get(e.cpu).i64(0).i64_store(xoff(n) + 8);
+  f.get(e.cpu).get(v);
+  if (size === 8) f.i64_store(xoff(n)); else { f.i64(0xffffffff).i64_and(); f.i64_store(xoff(n)); }
+}
+
+/** Packed binary op dst = op(dst, src) with a single SIMD opcode. */
+function packed(simdOp: number, swap = false): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const src = loadVL(e, s);
+    const r = f.temp(T.v128);
+    if (swap) { f.get(src); loadV(e, d); } else { loadV(e, d); f.get(src); }
+    f.simd(simdOp).set(r);
+    storeV(e, d, r);
+    f.free(T.v128, src);
+    f.free(T.v128, r);
+  };
+}
+
+/** Packed op with a three-operand AVX-free form: dst = op(dst, src) where op is a function. */
+function packedWith(body: (e: Emitter, a: number, b: number) => void): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const b = loadVL(e, s);
+    const a = loadVL(e, d);
+    const r = f.temp(T.v128);
+    body(e, a, b);
+    f.set(r);
+    storeV(e, d, r);
+    f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
+  };
+}
+
+function move(e: Emitter, i: Insn): void {
+  const [d, s] = i.ops;
+  const v = loadVL(e, s);
+  storeV(e, d, v);
+  e.f.free(T.v128, v);
+}
+
+/** movd/movq between GPR/memory and xmm. */
+function movdq(size: number): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    if (isX(d)) {
+      if (isX(s)) {
+        // movq xmm, xmm: low qword, upper zeroed.
+        const v = e.tmp64();
+        loadLow(e, s, 8); f.set(v);
+        storeLowZero(e, (d as { n: number }).n, v, 8);
+        e.free64(v);
+        return;
+      }
+      const v = e.tmp64();
+      loadLow(e, s, size); f.set(v);
+      storeLowZero(e, (d as { n: number }).n, v, size);
+      e.free64(v);
+    } else {
+      const v = e.tmp64();
+      loadLow(e, s, size); f.set(v);
+      e.write(d, v, size);
+      e.free64(v);
+    }
+  };
+}
+
+/** movss/movsd: reg-reg merges the low lane; load from memory zeroes the rest; store writes the low lane. */
+function movScalar(size: number): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const v = e.tmp64();
+    loadLow(e, s, size); f.set(v);
+    if (isX(d) && isX(s)) storeLowKeep(e, (d as { n: number }).n, v, size);
+    else if (isX(d)) storeLowZero(e, (d as { n: number }).n, v, size);
+    else e.write(d, v, size);
+    e.free64(v);
+  };
+}
+
+/** Moves of one 64-bit half: movlps/movlpd/movhps/movhpd (memory forms), movhlps, movlhps. */
+function movHalf(dstHigh: boolean, srcHigh: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const v = e.tmp64();
+    if (isX(s)) { f.get(e.cpu).i64_load(xoff((s as { n: number }).n) + (srcHigh ? 8 : 0)); } else e.read(s, 8);
+    f.set(v);
+    if (isX(d)) f.get(e.cpu).get(v).i64_store(xoff((d as { n: number }).n) + (dstHigh ? 8 : 0));
+    else e.write(d, v, 8);
+    e.free64(v);
+  };
+}
+
+type ScalarOp = (f: Emitter['f']) => void;
+
+/** Scalar float arithmetic on the low lane: addsd, mulss, ... */
+function scalar(size: 4 | 8, op: ScalarOp): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = (d as { n: number }).n;
+    const b = e.tmp64();
+    loadLow(e, s, size); f.set(b);
+    f.get(e.cpu);
+    if (size === 8) {
+      f.get(e.cpu).f64_load(xoff(n)).get(b).f64_reinterpret_i64();
+      op(f);
+      f.f64_store(xoff(n));
+    } else {
+      f.get(e.cpu).f32_load(xoff(n)).get(b).i32_wrap_i64().f32_reinterpret_i32();
+      op(f);
+      f.f32_store(xoff(n));
+    }
+    e.free64(b);
+  };
+}
+
+/** x86 min/max: if either is NaN or both are zero, the second operand wins. */
+function minmax(size: 4 | 8, isMin: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = (d as { n: number }).n;
+    const t = size === 8 ? T.f64 : T.f32;
+    const a = f.temp(t), b = f.temp(t);
+    const bi = e.tmp64();
+    loadLow(e, s, size); f.set(bi);
+    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); f.get(e.cpu).f64_load(xoff(n)).set(a); }
+    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); f.get(e.cpu).f32_load(xoff(n)).set(a); }
+    f.get(e.cpu);
+    f.get(a).get(b).get(a).get(b);
+    if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
+    f.select();
+    if (size === 8) f.f64_store(xoff(n)); else f.f32_store(xoff(n));
+    f.free(t, a); f.free(t, b); e.free64(bi);
+  };
+}
+
+/** ucomisd/comisd: ZF PF CF from the comparison, OF SF AF cleared. */
+function compareFlags(size: 4 | 8): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const t = size === 8 ? T.f64 : T.f32;
+    const a = f.temp(t), b = f.temp(t);
+    const bi = e.tmp64();
+    loadLow(e, s, size); f.set(bi);
+    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); f.get(e.cpu).f64_load(xoff((d as { n: number }).n)).set(a); }
+    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); f.get(e.cpu).f32_load(xoff((d as { n: number }).n)).set(a); }
+    const eq = size === 8 ? () => f.f64_eq() : () => f.f32_eq();
+    const lt = size === 8 ? () => f.f64_lt() : () => f.f32_lt();
+    // unordered: a != a or b != b
+    f.get(a).get(a); eq(); f.get(b).get(b); eq(); f.i32_and().i32_eqz();
+    f.if_(T.i32);
+    f.i32(F_ZF | F_PF | F_CF);
+    f.else_();
+    f.get(a).get(b); eq(); f.i32(6).i32_shl();
+    f.get(a).get(b); lt(); f.i32_or();
+    f.end();
+    e.setEflagsFromStack();
+    f.free(t, a); f.free(t, b); e.free64(bi);
+  };
+}
+
+/** cvttsd2si/cvtsd2si and the ss forms: NaN or out of range gives the "integer indefinite". */
+function toInt(size: 4 | 8, truncate: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const out = d.size;
+    const x = f.temp(T.f64);
+    const bi = e.tmp64();
+    loadLow(e, s, size); f.set(bi);
+    if (size === 8) f.get(bi).f64_reinterpret_i64(); else f.get(bi).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32();
+    if (truncate) f.f64_trunc(); else f.f64_nearest();
+    f.set(x);
+    const lim = out === 8 ? 9223372036854775808 : 2147483648;
+    const r = e.tmp64();
+    f.get(x).f64(-lim).f64_ge().get(x).f64(lim).f64_lt().i32_and();
+    f.if_(T.i64);
+    f.get(x);
+    f.sat(out === 8 ? 6 : 2); // i64.trunc_sat_f64_s / i32.trunc_sat_f64_s
+    if (out === 4) f.i64_extend_i32_u();
+    f.else_();
+    f.i64(out === 8 ? -(1n << 63n) : 0x8000_0000n);
+    f.end();
+    f.set(r);
+    e.write(d, r, out);
+    e.free64(bi, r);
+    f.free(T.f64, x);
+  };
+}
+
+/** cvtsi2sd/cvtsi2ss: integer (32/64, signed) to the low lane. */
+function fromInt(size: 4 | 8): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = (d as { n: number }).n;
+    f.get(e.cpu);
+    e.read(s);
+    if (s.size === 4) f.i64_extend32_s();
+    if (size === 8) { f.f64_convert_i64_s(); f.f64_store(xoff(n)); }
+    else { f.f32_convert_i64_s(); f.f32_store(xoff(n)); }
+  };
+}
+
+/** Shift by immediate or by the low qword of an xmm/m128 (counts above the width give 0 / all sign). */
+function vshift(lane: 2 | 4 | 8, simdOp: number, arith: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const bits = lane * 8;
+    const c = e.tmp64();
+    if (s.kind === 'imm') f.i64(BigInt.asUintN(64, s.value) & 0xffn).set(c);
+    else { loadLow(e, s, 8); f.set(c); }
+    const r = f.temp(T.v128);
+    // Wasm masks the count; x86 saturates it.
+    f.get(c).i64(bits - 1).i64_gt_u().if_(T.v128);
+    if (arith) { loadV(e, d); f.i32(bits - 1).simd(simdOp); } else f.v128_const(new Uint8Array(16));
+    f.else_();
+    loadV(e, d); f.get(c).i32_wrap_i64().simd(simdOp);
+    f.end();
+    f.set(r);
+    storeV(e, d, r);
+    e.free64(c);
+    f.free(T.v128, r);
+  };
+}
+
+/** pslldq/psrldq: byte shifts of the whole register, through a shuffle with zeros. */
+function byteShift(left: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = Math.min(16, Number((s as { value: bigint }).value & 0xffn));
+    const lanes: number[] = [];
+    for (let k = 0; k < 16; k++) {
+      const src = left ? k - n : k + n;
+      lanes.push(src >= 0 && src < 16 ? src : 16); // 16 = first byte of the zero vector
+    }
+    const r = f.temp(T.v128);
+    loadV(e, d); f.v128_const(new Uint8Array(16)); f.shuffle(lanes).set(r);
+    storeV(e, d, r);
+    f.free(T.v128, r);
+  };
+}
+
+/** pshufd/pshuflw/pshufhw/shufps/shufpd via i8x16.shuffle with lanes from the immediate. */
+function pshuf(kind: 'd' | 'lw' | 'hw'): EmitFn {
+  return (e, i) => {
+    const [d, s, imm] = i.ops;
+    const f = e.f;
+    const m = Number((imm as { value: bigint }).value & 0xffn);
+    const lanes: number[] = [];
+    if (kind === 'd') {
+      for (let k = 0; k < 4; k++) { const w = (m >> (2 * k)) & 3; for (let b = 0; b < 4; b++) lanes.push(w * 4 + b); }
+    } else {
+      const words: number[] = [0, 1, 2, 3, 4, 5, 6, 7];
+      const base = kind === 'lw' ? 0 : 4;
+      for (let k = 0; k < 4; k++) words[base + k] = base + ((m >> (2 * k)) & 3);
+      for (const w of words) lanes.push(w * 2, w * 2 + 1);
+    }
+    const r = f.temp(T.v128);
+    loadV(e, s); f.v128_const(new Uint8Array(16)); f.shuffle(lanes).set(r);
+    storeV(e, d, r);
+    f.free(T.v128, r);
+  };
+}
+
+function shufps(e: Emitter, i: Insn): void {
+  const [d, s, imm] = i.ops;
+  const f = e.f;
+  const m = Number((imm as { value: bigint }).value & 0xffn);
+  const lanes: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    const w = (m >> (2 * k)) & 3;
+    const from = k < 2 ? 0 : 16; // low two from dst, high two from src
+    for (let b = 0; b < 4; b++) lanes.push(from + w * 4 + b);
+  }
+  const r = f.temp(T.v128);
+  loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
+  storeV(e, d, r);
+  f.free(T.v128, r);
+}
+
+function shufpd(e: Emitter, i: Insn): void {
+  const [d, s, imm] = i.ops;
+  const f = e.f;
+  const m = Number((imm as { value: bigint }).value & 0x3n);
+  const lanes: number[] = [];
+  const lo = (m & 1) * 8, hi = 16 + ((m >> 1) & 1) * 8;
+  for (let b = 0; b < 8; b++) lanes.push(lo + b);
+  for (let b = 0; b < 8; b++) lanes.push(hi + b);
+  const r = f.temp(T.v128);
+  loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
+  storeV(e, d, r);
+  f.free(T.v128, r);
+}
+
+/** punpckl/h: interleave elements of `w` bytes from the low or high halves of dst and src. */
+function unpack(w: number, high: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const lanes: number[] = [];
+    const start = high ? 8 : 0;
+    for (let k = 0; k < 8 / w; k++) {
+      for (let b = 0; b < w; b++) lanes.push(start + k * w + b);
+      for (let b = 0; b < w; b++) lanes.push(16 + start + k * w + b);
+    }
+    const r = f.temp(T.v128);
+    loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
+    storeV(e, d, r);
+    f.free(T.v128, r);
+  };
+}
+
+/** pmovmskb/movmskps/movmskpd: sign bits to a GPR. */
+function movmsk(simdOp: number): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const v = e.tmp64();
+    loadV(e, s); f.simd(simdOp).i64_extend_i32_u().set(v);
+    e.write(d, v, d.size);
+    e.free64(v);
+  };
+}
+
+/** pmuludq: unsigned 32x32->64 of the even dwords. */
+const pmuludq = packedWith((e, a, b) => {
+  const f = e.f;
+  const lo = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]);
+  f.get(a).v128_const(lo).simd(78).get(b).v128_const(lo).simd(78).simd(213);
+});
+
+/** pandn: (~dst) & src. Wasm andnot(a, b) = a & ~b. */
+const pandn = packedWith((e, a, b) => { e.f.get(b).get(a).simd(79); });
+
+/** psadbw: sums of absolute byte differences per 64-bit half. */
+const psadbw = packedWith((e, a, b) => {
+  const f = e.f;
+  const d = f.temp(T.v128);
+  // |a - b| = max_u - min_u
+  f.get(a).get(b).simd(121).get(a).get(b).simd(119).simd(113).set(d);
+  // widen pairwise: u8 -> u16 -> u32 -> u64 sums
+  f.get(d).simd(125 /* i16x8.extadd_pairwise_i8x16_u */).simd(127 /* i32x4.extadd_pairwise_i16x8_u */);
+  const t = f.temp(T.v128);
+  f.set(t);
+  // add the two dwords of each qword: (t & low32) + (t >> 32)
+  f.get(t).v128_const(new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0])).simd(78);
+  f.get(t).i32(32).simd(205).simd(206);
+  f.free(T.v128, d); f.free(T.v128, t);
+});
+
+/** cmpps/cmppd/cmpss/cmpsd predicate codes 0..7 as Wasm comparisons (mask results). */
+function cmpPacked(dbl: boolean, scalarOnly: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s, imm] = i.ops;
+    const f = e.f;
+    const p = imm && imm.kind === 'imm' ? Number(imm.value & 7n) : predicateFromName(i.op);
+    const b = loadVL(e, s);
+    const a = loadVL(e, d);
+    const r = f.temp(T.v128);
+    const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
+    const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
+    switch (p) {
+      case 0: f.get(a).get(b).simd(eq); break;
+      case 1: f.get(a).get(b).simd(lt); break;
+      case 2: f.get(a).get(b).simd(le); break;
+      case 3: ord(); f.simd(77); break; // unordered
+      case 4: f.get(a).get(b).simd(ne); break;
+      case 5: f.get(a).get(b).simd(lt).simd(77); break; // not less than (true for NaN)
+      case 6: f.get(a).get(b).simd(le).simd(77); break;
+      case 7: ord(); break;
+    }
+    f.set(r);
+    if (scalarOnly) {
+      // Keep dst's upper lanes.
+      const lanes: number[] = [];
+      const w = dbl ? 8 : 4;
+      for (let k = 0; k < 16; k++) lanes.push(k < w ? k : 16 + k);
+      f.get(r).get(a).shuffle(lanes).set(r);
+    }
+    storeV(e, d, r);
+    f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
+  };
+}
+
+const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
+function predicateFromName(op: string): number {
+  for (let k = 0; k < PRED.length; k++) if (op.startsWith('cmp' + PRED[k])) return k;
+  throw new Unsupported(`compare predicate of ${op}`);
+}
+
+function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    let v: number;
+    if (srcLowOnly && s.kind === 'mem') {
+      e.read(s, 8); v = f.temp(T.v128); f.i64x2Splat0(); f.set(v);
+    } else v = loadVL(e, s);
+    const r = f.temp(T.v128);
+    body(e, v);
+    f.set(r);
+    storeV(e, d, r);
+    f.free(T.v128, v); f.free(T.v128, r);
+  };
+}
+
+/** pinsrw/pextrw. */
+function pinsrw(e: Emitter, i: Insn): void {
+  const [d, s, imm] = i.ops;
+  const f = e.f;
+  const k = Number((imm as { value: bigint }).value & 7n);
+  const v = e.tmp64();
+  e.read(s, 2); f.set(v);
+  f.get(e.cpu).get(v).i64_store16(xoff((d as { n: number }).n) + 2 * k);
+  e.free64(v);
+}
+
+function pextrw(e: Emitter, i: Insn): void {
+  const [d, s, imm] = i.ops;
+  const f = e.f;
+  const k = Number((imm as { value: bigint }).value & 7n);
+  const v = e.tmp64();
+  f.get(e.cpu).i64_load16_u(xoff((s as { n: number }).n) + 2 * k).set(v);
+  e.write(d, v, d.size);
+  e.free64(v);
+}
+
+function sqrtScalar(size: 4 | 8): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = (d as { n: number }).n;
+    const b = e.tmp64();
+    loadLow(e, s, size); f.set(b);
+    f.get(e.cpu);
+    if (size === 8) { f.get(b).f64_reinterpret_i64().f64_sqrt().f64_store(xoff(n)); }
+    else { f.get(b).i32_wrap_i64().f32_reinterpret_i32().f32_sqrt().f32_store(xoff(n)); }
+    e.free64(b);
+  };
+}
+
+/** cvtss2sd / cvtsd2ss: low lane conversion, upper lanes kept. */
+function cvtScalar(toDouble: boolean): EmitFn {
+  return (e, i) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const n = (d as { n: number }).n;
+    const b = e.tmp64();
+    loadLow(e, s, toDouble ? 4 : 8); f.set(b);
+    f.get(e.cpu);
+    if (toDouble) { f.get(b).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32().f64_store(xoff(n)); }
+    else { f.get(b).f64_reinterpret_i64().f32_demote_f64().f32_store(xoff(n)); }
+    e.free64(b);
+  };
+}
+
+export const sse: Family = {
+  movaps: move, movups: move, movapd: move, movupd: move, movdqa: move, movdqu: move, lddqu: move,
+  movntdq: move, movntps: move, movntpd: move,
+  movnti: (e, i) => { const v = e.readL(i.ops[1]); e.write(i.ops[0], v); e.free64(v); },
+  movd: movdq(4),
+  movq: movdq(8),
+  movss: movScalar(4),
+  movsd: movScalar(8),
+  movlps: movHalf(false, false), movlpd: movHalf(false, false),
+  movhps: movHalf(true, false), movhpd: movHalf(true, false),
+  movhlps: movHalf(false, true), movlhps: movHalf(true, false),
+  pxor: packed(81), xorps: packed(81), xorpd: packed(81),
+  por: packed(80), orps: packed(80), orpd: packed(80),
+  pand: packed(78), andps: packed(78), andpd: packed(78),
+  pandn, andnps: pandn, andnpd: pandn,
+  paddb: packed(110), paddw: packed(142), paddd: packed(174), paddq: packed(206),
+  psubb: packed(113), psubw: packed(145), psubd: packed(177), psubq: packed(209),
+  paddsb: packed(111), paddusb: packed(112), psubsb: packed(114), psubusb: packed(115),
+  paddsw: packed(143), paddusw: packed(144), psubsw: packed(146), psubusw: packed(147),
+  pcmpeqb: packed(35), pcmpeqw: packed(45), pcmpeqd: packed(55),
+  pcmpgtb: packed(39), pcmpgtw: packed(49), pcmpgtd: packed(59),
+  pminub: packed(119), pmaxub: packed(121), pminsw: packed(150), pmaxsw: packed(152),
+  pavgb: packed(123), pavgw: packed(155),
+  pmullw: packed(149),
+  // High halves of 16x16 products: widen with extmul, shift, narrow (the values fit, no saturation).
+  pmulhw: packedWith((e, a, b) => {
+    const f = e.f;
+    f.get(a).get(b).simd(188).i32(16).simd(172).get(a).get(b).simd(189).i32(16).simd(172).simd(133);
+  }),
+  pmulhuw: packedWith((e, a, b) => {
+    const f = e.f;
+    f.get(a).get(b).simd(190).i32(16).simd(173).get(a).get(b).simd(191).i32(16).simd(173).simd(134);
+  }),
+  pmuludq,
+  psadbw,
+  packsswb: packed(101), packuswb: packed(102), packssdw: packed(133),
+  pmovmskb: movmsk(100), movmskps: movmsk(164), movmskpd: movmsk(196),
+  psllw: vshift(2, 139, false), pslld: vshift(4, 171, false), psllq: vshift(8, 203, false),
+  psrlw: vshift(2, 141, false), psrld: vshift(4, 173, false), psrlq: vshift(8, 205, false),
+  psraw: vshift(2, 140, true), psrad: vshift(4, 172, true),
+  pslldq: byteShift(true), psrldq: byteShift(false),
+  pshufd: pshuf('d'), pshuflw: pshuf('lw'), pshufhw: pshuf('hw'),
+  shufps, shufpd,
+  punpcklbw: unpack(1, false), punpcklwd: unpack(2, false), punpckldq: unpack(4, false), punpcklqdq: unpack(8, false),
+  punpckhbw: unpack(1, true), punpckhwd: unpack(2, true), punpckhdq: unpack(4, true), punpckhqdq: unpack(8, true),
+  unpcklps: unpack(4, false), unpckhps: unpack(4, true), unpcklpd: unpack(8, false), unpckhpd: unpack(8, true),
+  pinsrw, pextrw,
+  addss: scalar(4, (f) => f.f32_add()), addsd: scalar(8, (f) => f.f64_add()),
+  subss: scalar(4, (f) => f.f32_sub()), subsd: scalar(8, (f) => f.f64_sub()),
+  mulss: scalar(4, (f) => f.f32_mul()), mulsd: scalar(8, (f) => f.f64_mul()),
+  divss: scalar(4, (f) => f.f32_div()), divsd: scalar(8, (f) => f.f64_div()),
+  minss: minmax(4, true), minsd: minmax(8, true), maxss: minmax(4, false), maxsd: minmax(8, false),
+  sqrtss: sqrtScalar(4), sqrtsd: sqrtScalar(8),
+  addps: packed(228), addpd: packed(240), subps: packed(229), subpd: packed(241),
+  mulps: packed(230), mulpd: packed(242), divps: packed(231), divpd: packed(243),
+  sqrtpd: cvt((e, v) => { e.f.get(v).simd(239); }), sqrtps: cvt((e, v) => { e.f.get(v).simd(227); }),
+  ucomiss: compareFlags(4), comiss: compareFlags(4), ucomisd: compareFlags(8), comisd: compareFlags(8),
+  cvttsd2si: toInt(8, true), cvttss2si: toInt(4, true), cvtsd2si: toInt(8, false), cvtss2si: toInt(4, false),
+  cvtsi2sd: fromInt(8), cvtsi2ss: fromInt(4),
+  cvtss2sd: cvtScalar(true), cvtsd2ss: cvtScalar(false),
+  cvtdq2pd: cvt((e, v) => { e.f.get(v).simd(254); }, true),
+  cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(250); }),
+  cvtps2pd: cvt((e, v) => { e.f.get(v).simd(95); }, true),
+  cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
+  cvttps2dq: cvt((e, v) => { e.f.get(v).simd(248); }),
+  cvttpd2dq: cvt((e, v) => { e.f.get(v).simd(252); }),
+  cmpps: cmpPacked(false, false), cmppd: cmpPacked(true, false),
+  cmpss: cmpPacked(false, true), cmpsd: cmpPacked(true, true),
+  ...Object.fromEntries(PRED.flatMap((p) => [
+    ['cmp' + p + 'ps', cmpPacked(false, false)], ['cmp' + p + 'pd', cmpPacked(true, false)],
+    ['cmp' + p + 'ss', cmpPacked(false, true)], ['cmp' + p + 'sd', cmpPacked(true, true)],
+  ])),
+  stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },
+  ldmxcsr: (e, i) => { const v = e.readL(i.ops[0], 4); e.f.get(e.cpu).get(v).i64_store32(CPU.mxcsr); e.free64(v); },
+};
