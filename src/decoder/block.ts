@@ -12,6 +12,7 @@ export interface CodeFetcher {
 
 export const MAX_BLOCK_INSNS = 64;
 const FETCH_BYTES = 1024;
+const DECODE_STEP = 6;
 const MAX_INSN_LEN = 15;
 
 /**
@@ -21,24 +22,29 @@ const MAX_INSN_LEN = 15;
  */
 export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, terminators: Set<string>): Block {
   const { bytes, pages } = code.fetch(start, FETCH_BYTES);
-  const all = dec.decode(bytes, start, MAX_BLOCK_INSNS);
   const insns: Insn[] = [];
   let end = start;
-  for (const i of all) {
-    insns.push(i);
-    end = i.addr + i.len;
-    if (terminators.has(i.op)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+  // Decode a few instructions at a time: most blocks are short, and Capstone's cost is per
+  // instruction decoded, so decoding a whole window and discarding the tail wastes most of it.
+  let stopped = false;
+  while (insns.length < MAX_BLOCK_INSNS && !stopped) {
+    const off = end - start;
+    const want = Math.min(DECODE_STEP, MAX_BLOCK_INSNS - insns.length);
+    const got = dec.decode(bytes.subarray(off), end, want);
+    for (const i of got) {
+      insns.push(i);
+      end = i.addr + i.len;
+      if (terminators.has(i.op)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+    }
+    if (got.length < want) stopped = true;
   }
   const block: Block = { start, end, insns, pages: pagesOf(pages, start, end) };
-  if (insns.length < MAX_BLOCK_INSNS) {
+  if (stopped) {
     // Decoding stopped before the limit: the bytes at `end` are not a valid instruction, or were cut
     // short by a page the guest cannot execute.
     const left = bytes.length - (end - start);
-    if (left < MAX_INSN_LEN && bytes.length < FETCH_BYTES) {
-      block.fault = { addr: end, vector: 'PF', pfAddr: start + bytes.length };
-    } else if (left >= MAX_INSN_LEN || bytes.length < FETCH_BYTES) {
-      block.fault = { addr: end, vector: 'UD' };
-    }
+    if (left >= MAX_INSN_LEN) block.fault = { addr: end, vector: 'UD' };
+    else if (bytes.length < FETCH_BYTES) block.fault = { addr: end, vector: 'PF', pfAddr: start + bytes.length };
     // Otherwise the fetch window ended mid-instruction: the next block starts there.
   }
   return block;

@@ -14,7 +14,7 @@ interface Entry { index: number; block: Block }
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 24;
 
-export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; invalidations: number }
+export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> translated function (an index in the shared funcref table), the
@@ -28,7 +28,7 @@ export class CodeCache {
   private nextIndex = 1; // table index 0 stays null
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, compileMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
   /** Called with the guest page numbers of newly translated code (to write-protect them). */
   onCodePages: (pages: number[]) => void = () => {};
 
@@ -131,11 +131,13 @@ export class CodeCache {
       found.push(b);
       for (const s of successors(b)) if (!seen.has(s)) todo.push(s);
     }
+    const t1 = performance.now();
+    this.stats.decodeMs += t1 - t0;
     const imports: RuntimeImports = {
-      rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, blockType: 0,
+      rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, chain: 8,
     };
-    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
-    imports.blockType = m.type([T.i32], [T.i32]);
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
+    m.type([T.i32], [T.i32]);
     m.importFunc('rt', 'rd', [T.i32, T.i64, T.i32, T.i64], [T.i64]);
     m.importFunc('rt', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
     m.importFunc('rt', 'rd128', [T.i32, T.i64, T.i64], [T.i32]);
@@ -144,21 +146,33 @@ export class CodeCache {
     m.importFunc('rt', 'op', [T.i32, T.i32], [T.i32]);
     m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
+    m.importFunc('rt', 'chain', [T.i32, T.i32], [T.i32]);
+    const firstFunc = m.imports.length;
+    const local = new Map(found.map((b, k) => [b.start, firstFunc + k]));
     const host: EmitHost = {
       allocSlot: () => this.nextSlot++,
+      localBlock: (target) => local.get(target) ?? -1,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
     };
     const funcs: number[] = [];
     for (const b of found) funcs.push(m.add(translateBlock(b, imports, host, this.env, this.notes)));
     const first = this.nextIndex;
+    const t2 = performance.now();
+    this.stats.emitMs += t2 - t1;
     if (this.table.length < first + found.length) this.table.grow(first + found.length - this.table.length + 1024);
-    m.elem(first, funcs);
+    funcs.forEach((fi, k) => m.export(`b${k}`, fi));
     const bytes = m.emit();
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${this.stats.batches}.wasm`, bytes);
-    new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: { mem: this.memory, table: this.table },
+    (globalThis as { __bytes?: number }).__bytes = ((globalThis as { __bytes?: number }).__bytes ?? 0) + bytes.length;
+    const tm = performance.now();
+    const mod = new WebAssembly.Module(bytes);
+    (globalThis as { __modMs?: number }).__modMs = ((globalThis as { __modMs?: number }).__modMs ?? 0) + performance.now() - tm;
+    const inst = new WebAssembly.Instance(mod, {
+      env: { mem: this.memory },
       rt: this.runtimeImports as WebAssembly.ModuleImports,
     });
+    for (let k = 0; k < found.length; k++) this.table.set(first + k, inst.exports[`b${k}`] as () => number);
+    this.stats.wasmMs += performance.now() - t2;
     const pages = new Set<number>();
     found.forEach((b, k) => {
       this.blocks.set(b.start, { index: first + k, block: b });

@@ -21,13 +21,15 @@ export interface RuntimeImports {
   /** mulhu(a, b) -> i64 and mulhs(a, b) -> i64: high halves of 64x64 products. */
   mulhu: number;
   mulhs: number;
-  /** The block function type index: (param i32 cpu) (result i32). */
-  blockType: number;
+  /** chain(cpu, index): tail-calls a block of another module through the shared table. */
+  chain: number;
 }
 
 /** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */
 export interface EmitHost {
   allocSlot(target: number): number;
+  /** The function index of `target`'s block if it is in the module being built, else -1. */
+  localBlock(target: number): number;
   registerOp(impl: JsOp): number;
 }
 
@@ -405,10 +407,16 @@ export class Emitter {
   exitTo(target: number): void {
     const f = this.f;
     this.spillFlags();
+    const local = this.host.localBlock(target);
+    if (local >= 0) {
+      // Same module: a direct tail call, no slot.
+      f.get(this.cpu).return_call(local);
+      return;
+    }
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
     const t = this.tmp32();
     f.i32(0).i32_load(slot).tee(t).if_();
-    f.get(this.cpu).get(t).return_call_indirect(this.rt.blockType);
+    f.get(this.cpu).get(t).return_call(this.rt.chain);
     f.end();
     this.free32(t);
     this.st64c(CPU.rip, target);
@@ -423,7 +431,7 @@ export class Emitter {
     const e = this.tmp32();
     f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(e);
     f.i64_load(JC_BASE).get(t).i64_eq().if_();
-    f.get(this.cpu).get(e).i32_load(JC_BASE + 8).return_call_indirect(this.rt.blockType);
+    f.get(this.cpu).get(e).i32_load(JC_BASE + 8).return_call(this.rt.chain);
     f.end();
     this.free32(e);
     this.st64(CPU.rip, t);

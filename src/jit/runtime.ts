@@ -8,12 +8,14 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
  *   get_flags(cpu) -> i32       the lazy arithmetic flags, materialised
  *   mulhu(a, b), mulhs(a, b)    high 64 bits of 64x64 products
  *   run(cpu, index) -> i32      enters a translated block (the dispatcher's one call into Wasm)
+ *   chain(cpu, index) -> i32    tail-calls block `index` (how blocks in other modules reach each other)
  */
 export interface RuntimeExports {
   get_flags: (cpu: number) => number;
   mulhu: (a: bigint, b: bigint) => bigint;
   mulhs: (a: bigint, b: bigint) => bigint;
   run: (cpu: number, index: number) => number;
+  chain: (cpu: number, index: number) => number;
 }
 
 function buildGetFlags(): Fn {
@@ -74,10 +76,16 @@ export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Tabl
   const run = new Fn([T.i32, T.i32], [T.i32]);
   run.get(0).get(1).call_indirect(blockType);
   const runIdx = m.add(run);
+  // Blocks chain through this tail call rather than importing the table themselves: in V8 11
+  // every instance that imports a table pays O(table size) at instantiation.
+  const chain = new Fn([T.i32, T.i32], [T.i32]);
+  chain.get(0).get(1).return_call_indirect(blockType);
+  const chainIdx = m.add(chain);
   m.export('get_flags', getFlags);
   m.export('mulhu', mulhu);
   m.export('mulhs', mulhs);
   m.export('run', runIdx);
+  m.export('chain', chainIdx);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(m.emit()), { env: { mem: memory, table } });
   return instance.exports as unknown as RuntimeExports;
 }

@@ -79,6 +79,7 @@ export class Machine {
       op: (c: number, id: number) => this.runOp(c, id),
       mulhu: this.runtime.mulhu,
       mulhs: this.runtime.mulhs,
+      chain: this.runtime.chain,
     }, decoder, fetcher, env);
     this.cache.onCodePages = (pages) => {
       for (const p of pages) {

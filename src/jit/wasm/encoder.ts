@@ -341,7 +341,7 @@ export class ModuleBuilder {
   private exports: { name: string; index: number }[] = [];
   /** Active element segment: table offset -> defined function indices. */
   private elems: { offset: number; funcs: number[] }[] = [];
-  constructor(private readonly opts: { memoryPages: number; memoryMax: number; tableMin: number }) {}
+  constructor(private readonly opts: { memoryPages: number; memoryMax: number; tableMin: number; noTable?: boolean }) {}
 
   type(params: T[], results: T[]): number {
     const key = params.join(',') + '>' + results.join(',');
@@ -394,9 +394,9 @@ export class ModuleBuilder {
       }
     });
     section(2, (b) => {
-      b.u32(this.imports.length + 2);
+      b.u32(this.imports.length + (this.opts.noTable ? 1 : 2));
       b.name('env'); b.name('mem'); b.u8(0x02); b.u8(0x01); b.u32(this.opts.memoryPages); b.u32(this.opts.memoryMax);
-      b.name('env'); b.name('table'); b.u8(0x01); b.u8(T.funcref); b.u8(0x00); b.u32(this.opts.tableMin);
+      if (!this.opts.noTable) { b.name('env'); b.name('table'); b.u8(0x01); b.u8(T.funcref); b.u8(0x00); b.u32(this.opts.tableMin); }
       for (const im of this.imports) {
         b.name(im.module); b.name(im.name); b.u8(0x00); b.u32(im.type);
       }
