@@ -104,42 +104,77 @@ export class Emitter {
 
   // ---- general registers -------------------------------------------------------------------
 
+  /**
+   * Guest GPRs live in Wasm locals while a block runs: loaded once in the prologue (only those the
+   * block touches), written back to the CPU block on every path that leaves it (exits, and the slow
+   * path of a memory access, which may fault). `dirty` only ever grows within a block, so a
+   * register written on any path is written back on every later exit.
+   */
+  private regLocal: number[] = new Array(16).fill(-1);
+  private dirty = 0;
+
+  private regL(n: number): number {
+    let l = this.regLocal[n];
+    if (l < 0) {
+      l = this.regLocal[n] = this.f.local(T.i64);
+      const p = this.f.prologue;
+      p.u8(0x20); p.u32(this.cpu); // local.get cpu
+      p.u8(0x29); p.u32(3); p.u32(CPU.gpr + n * 8); // i64.load
+      p.u8(0x21); p.u32(l); // local.set
+    }
+    return l;
+  }
+
   /** Pushes the full 64-bit GPR n. */
-  gpr(n: number): void { this.f.get(this.cpu).i64_load(CPU.gpr + n * 8); }
+  gpr(n: number): void { this.f.get(this.regL(n)); }
   /** Writes local `l` to the full 64-bit GPR n. */
-  setGpr(n: number, l: number): void { this.f.get(this.cpu).get(l).i64_store(CPU.gpr + n * 8); }
+  setGpr(n: number, l: number): void {
+    this.f.get(l).set(this.regL(n));
+    this.dirty |= 1 << n;
+  }
+
+  /** Emits stores of dirty registers (state unchanged: used on paths that leave the block). */
+  spillRegs(): void {
+    for (let n = 0; n < 16; n++) {
+      if (this.dirty & (1 << n)) this.f.get(this.cpu).get(this.regLocal[n]).i64_store(CPU.gpr + n * 8);
+    }
+  }
+
+  /** Reloads every cached register from memory (after TypeScript code may have changed them). */
+  reloadRegs(): void {
+    for (let n = 0; n < 16; n++) {
+      const l = this.regLocal[n];
+      if (l >= 0) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(l);
+    }
+  }
 
   /** Pushes a register operand's value, zero-extended to i64. */
   getReg(r: RegOperand): void {
     const f = this.f;
     if (r.file === 'gprh') {
-      f.get(this.cpu).i64_load8_u(CPU.gpr + r.n * 8 + 1);
+      f.get(this.regL(r.n)).i64(8).i64_shr_u().i64(0xff).i64_and();
       return;
     }
     if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
-    const off = CPU.gpr + r.n * 8;
-    switch (r.size) {
-      case 1: f.get(this.cpu).i64_load8_u(off); break;
-      case 2: f.get(this.cpu).i64_load16_u(off); break;
-      case 4: f.get(this.cpu).i64_load32_u(off); break;
-      default: f.get(this.cpu).i64_load(off);
-    }
+    f.get(this.regL(r.n));
+    if (r.size < 8) f.i64(r.size === 4 ? 0xffffffff : r.size === 2 ? 0xffff : 0xff).i64_and();
   }
 
   /** Writes local `l` to a register operand with x86 rules: 32-bit writes zero-extend, 8/16 merge. */
   setReg(r: RegOperand, l: number, size = r.size): void {
     const f = this.f;
+    if (r.file !== 'gpr' && r.file !== 'gprh') throw new Unsupported(`register ${r.name}`);
+    const rl = this.regL(r.n);
+    this.dirty |= 1 << r.n;
     if (r.file === 'gprh') {
-      f.get(this.cpu).get(l).i64_store8(CPU.gpr + r.n * 8 + 1);
+      f.get(rl).i64(~0xff00n).i64_and().get(l).i64(0xff).i64_and().i64(8).i64_shl().i64_or().set(rl);
       return;
     }
-    if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
-    const off = CPU.gpr + r.n * 8;
     switch (size) {
-      case 1: f.get(this.cpu).get(l).i64_store8(off); break;
-      case 2: f.get(this.cpu).get(l).i64_store16(off); break;
-      case 4: f.get(this.cpu).get(l).i64(0xffffffff).i64_and().i64_store(off); break;
-      default: f.get(this.cpu).get(l).i64_store(off);
+      case 1: f.get(rl).i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or().set(rl); break;
+      case 2: f.get(rl).i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or().set(rl); break;
+      case 4: f.get(l).i64(0xffffffff).i64_and().set(rl); break;
+      default: f.get(l).set(rl);
     }
   }
 
@@ -197,7 +232,7 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
-    this.spillFlags();
+    this.spillAll();
     f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
     f.end();
     this.free32(e);
@@ -218,7 +253,7 @@ export class Emitter {
       default: f.i64_store();
     }
     f.else_();
-    this.spillFlags();
+    this.spillAll();
     f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
     f.end();
     this.free32(e);
@@ -232,7 +267,7 @@ export class Emitter {
     f.if_(T.i32);
     this.hostAddr(ea, e);
     f.else_();
-    this.spillFlags();
+    this.spillAll();
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
     f.end();
     f.v128_load();
@@ -248,7 +283,7 @@ export class Emitter {
     this.hostAddr(ea, e);
     f.get(v).v128_store();
     f.else_();
-    this.spillFlags();
+    this.spillAll();
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
     f.end();
@@ -353,6 +388,12 @@ export class Emitter {
     this.f.get(this.cpu).get(this.lOp).i32_store(CPU.ccOp);
   }
 
+  /** Writes back registers and pending flags: the CPU block is then complete. */
+  spillAll(): void {
+    this.spillFlags();
+    this.spillRegs();
+  }
+
   /** Writes pending flags to memory; afterwards memory is the authority. */
   flushFlags(): void {
     this.spillFlags();
@@ -406,7 +447,7 @@ export class Emitter {
   /** Leaves the block for a constant guest address, chaining through a slot when known. */
   exitTo(target: number): void {
     const f = this.f;
-    this.spillFlags();
+    this.spillAll();
     const local = this.host.localBlock(target);
     if (local >= 0) {
       // Same module: a direct tail call, no slot.
@@ -427,7 +468,7 @@ export class Emitter {
   /** Leaves the block for the guest address in local `t` (i64), through the jump cache. */
   exitToLocal(t: number): void {
     const f = this.f;
-    this.spillFlags();
+    this.spillAll();
     const e = this.tmp32();
     f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(e);
     f.i64_load(JC_BASE).get(t).i64_eq().if_();
@@ -441,7 +482,7 @@ export class Emitter {
 
   /** Leaves the block with a guest exception at the current instruction. */
   raise(vector: Vector, arg: bigint = 0n): void {
-    this.spillFlags();
+    this.spillAll();
     this.st64c(CPU.rip, this.insn.addr);
     this.st64c(CPU.exitInsn, this.insn.addr);
     this.st64c(CPU.exitArg, BigInt(vector) | (arg << 8n));
@@ -450,7 +491,7 @@ export class Emitter {
 
   /** Leaves the block with an exit code, rip set to `rip`. */
   exitWith(code: Exit, rip: number): void {
-    this.spillFlags();
+    this.spillAll();
     this.st64c(CPU.rip, rip);
     this.f.i32(code).return_();
   }
@@ -465,12 +506,14 @@ export class Emitter {
     // changing the static flag state (the other path keeps them pending).
     if (keepsFlags) this.spillFlags();
     else this.flushFlags();
+    this.spillRegs();
     const id = this.host.registerOp(impl);
     const r = this.tmp32();
     f.get(this.cpu).i32(id).call(this.rt.op).tee(r).i32(0).i32_ge_s().if_();
     f.get(r).return_();
     f.end();
     this.free32(r);
+    this.reloadRegs();
   }
 }
 

@@ -278,7 +278,8 @@ export const move: Family = {
     const f = e.f;
     e.materialize();
     f.i32(0x800).i32_and(); // sahf loads SF ZF AF PF CF from AH and keeps OF
-    f.get(e.cpu).i32_load8_u(CPU.gpr + 1).i32(0xd5).i32_and().i32_or();
+    e.getReg({ kind: 'reg', file: 'gprh', n: 0, size: 1, name: 'ah' });
+    f.i32_wrap_i64().i32(0xd5).i32_and().i32_or();
     e.setEflagsFromStack();
   },
   pushfq: (e) => {

@@ -88,6 +88,8 @@ export class Bytes {
  */
 export class Fn {
   readonly code = new Bytes(1024);
+  /** Code placed before `code` in the body: written last, run first (e.g. register loads). */
+  readonly prologue = new Bytes(64);
   private localTypes: T[] = [];
   private pool = new Map<T, number[]>();
   constructor(readonly params: T[], readonly results: T[]) {}
@@ -120,6 +122,7 @@ export class Fn {
       out.u32(n);
       out.u8(t);
     }
+    out.bytes(this.prologue.buf.subarray(0, this.prologue.len));
     out.bytes(this.code.buf.subarray(0, this.code.len));
     out.u8(0x0b);
     return out.done();
