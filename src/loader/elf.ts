@@ -1,6 +1,6 @@
 import elfy from 'elfy';
 import { PAGE_SIZE } from '../jit/layout.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../paging/address-space.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP } from '../paging/address-space.js';
 
 /**
  * ELF64 x86-64 executable parsing for the loader.
@@ -83,10 +83,12 @@ export const PF_R = 4;
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
-/** Linux refuses program header tables larger than 64 KiB. */
-const MAX_PHNUM = Math.floor(65536 / PHDR_SIZE);
-/** 2^47: the top of the x86-64 user address space (4-level paging). */
+/** Linux (load_elf_phdrs) refuses program header tables larger than a page: 73 entries. */
+const MAX_PHNUM = Math.floor(PAGE_SIZE / PHDR_SIZE);
+/** 2^47: x86-64 user addresses (4-level paging) are below this. */
 const ADDR_LIMIT = 1n << 47n;
+/** Linux's TASK_SIZE_MAX (USER_TOP): the last page below 2^47 is never mappable. */
+const MAP_LIMIT = BigInt(USER_TOP);
 /** Linux's PATH_MAX: the longest PT_INTERP it accepts. */
 const PATH_MAX = 4096;
 
@@ -103,7 +105,7 @@ const ELF_TYPES: Record<number, string> = {
 };
 
 export function pageDown(a: number): number {
-  return a - (a % PAGE_SIZE);
+  return Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
 }
 export function pageUp(a: number): number {
   return Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
@@ -154,7 +156,8 @@ export function parseElf(bytes: Uint8Array): ElfImage {
 
   const machine = dv.getUint16(18, true);
   if (machine !== EM_X86_64) {
-    throw new ElfError(`ELF machine ${machineName(machine)}${MACHINES[machine] ? ` (${machine})` : ''} is not supported: usmjit runs x86-64 programs`);
+    const what = MACHINES[machine] ? `${MACHINES[machine]} (${machine})` : `${machine}`;
+    throw new ElfError(`ELF machine ${what} is not supported: usmjit runs x86-64 programs`);
   }
   const etype = dv.getUint16(16, true);
   if (etype !== ET_EXEC && etype !== ET_DYN) {
@@ -169,7 +172,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const phnum = dv.getUint16(56, true);
   if (phentsize !== PHDR_SIZE) throw new ElfError(`bad program header entry size ${phentsize} (expected ${PHDR_SIZE})`);
   if (phnum === 0) throw new ElfError('no program headers');
-  if (phnum > MAX_PHNUM) throw new ElfError(`too many program headers (${phnum})`);
+  if (phnum > MAX_PHNUM) throw new ElfError(`too many program headers (${phnum}, at most ${MAX_PHNUM})`);
   if (phoff >= size) throw new ElfError(`program header table offset ${hex(phoff)} is past the end of the file (${len} bytes)`);
   if (phoff + BigInt(phnum * PHDR_SIZE) > size) {
     throw new ElfError(`truncated program header table (${phnum} entries at ${hex(phoff)}, file has ${len} bytes)`);
@@ -191,31 +194,32 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       align: dv.getBigUint64(o + 48, true),
     });
   }
-  const inFile = (p: RawPhdr, i: number, what: string) => {
-    if (p.offset > size || p.offset + p.filesz > size) throw new ElfError(`${what} ${i} extends past end of file`);
+  const inFile = (p: RawPhdr, what: string) => {
+    if (p.offset > size || p.offset + p.filesz > size) throw new ElfError(`${what} extends past end of file`);
   };
   const loads: number[] = [];
   raw.forEach((p, i) => {
     if (p.type === PT_LOAD) {
-      inFile(p, i, 'segment');
+      inFile(p, `segment ${i}`);
       if (p.filesz > p.memsz) {
         throw new ElfError(`segment ${i}: file size ${hex(p.filesz)} is larger than its memory size ${hex(p.memsz)}`);
       }
-      if (p.vaddr >= ADDR_LIMIT || p.memsz >= ADDR_LIMIT || p.vaddr + p.memsz > ADDR_LIMIT) {
-        throw new ElfError(`segment ${i} (${hex(p.vaddr)}, ${hex(p.memsz)} bytes) is outside the user address space`);
+      if (p.vaddr >= MAP_LIMIT || p.memsz >= MAP_LIMIT || p.vaddr + p.memsz > MAP_LIMIT) {
+        throw new ElfError(`segment ${i} (${hex(p.vaddr)}-${hex(p.vaddr + p.memsz)}) is outside the user address space`);
       }
       if ((p.vaddr - p.offset) % BigInt(PAGE_SIZE) !== 0n) {
         throw new ElfError(`segment ${i}: address ${hex(p.vaddr)} and file offset ${hex(p.offset)} differ modulo the page size`);
       }
       loads.push(i);
     } else if (p.type === PT_INTERP) {
-      inFile(p, i, 'interpreter path (program header');
+      inFile(p, `interpreter path (program header ${i})`);
     } else if (p.type === PT_TLS) {
-      inFile(p, i, 'TLS segment');
-      if (p.filesz > p.memsz) throw new ElfError(`TLS segment ${i}: file size is larger than its memory size`);
-      if (p.vaddr >= ADDR_LIMIT || p.memsz >= ADDR_LIMIT || p.align >= ADDR_LIMIT) {
+      // Only user space reads PT_TLS (from memory, at p_vaddr): no file range check, but the
+      // values must be plausible (and exact as JS numbers).
+      if (p.vaddr >= ADDR_LIMIT || p.memsz >= ADDR_LIMIT || p.align >= ADDR_LIMIT || p.offset >= ADDR_LIMIT) {
         throw new ElfError(`TLS segment ${i} is outside the user address space`);
       }
+      if (p.filesz > p.memsz) throw new ElfError(`TLS segment ${i}: file size is larger than its memory size`);
     } else if (p.type === PT_PHDR) {
       if (p.vaddr >= ADDR_LIMIT) throw new ElfError(`PT_PHDR ${i} is outside the user address space`);
     }
@@ -225,7 +229,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   for (let k = 1; k < sorted.length; k++) {
     const a = sorted[k - 1], b = sorted[k];
     if (a.vaddr + a.memsz > b.vaddr) {
-      throw new ElfError(`segments ${raw.indexOf(a)} and ${raw.indexOf(b)} overlap (${hex(a.vaddr)}+${hex(a.memsz)} and ${hex(b.vaddr)})`);
+      throw new ElfError(`segments ${raw.indexOf(a)} and ${raw.indexOf(b)} overlap (${hex(a.vaddr)}-${hex(a.vaddr + a.memsz)} and ${hex(b.vaddr)}-${hex(b.vaddr + b.memsz)})`);
     }
   }
 
