@@ -18,12 +18,13 @@ import { Fn } from './wasm/encoder.js';
  *   SHR     r = a >>> b                            bit (b-1) of a       sign(a)
  *   SAR     r = a >> b                             bit (b-1) of sext a  0
  *   MUL     r = low result, b = 1 if overflow      b                    b
+ *   SHRD    r = a >>> b | bits in from the left   bit (b-1) of a       sign(a) ^ sign(r)
  * PF is the even parity of r's low byte, ZF r == 0, SF sign(r), AF (a^b^r) bit 4 for add/sub.
  */
 export const enum CC {
-  EFLAGS = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, SHL = 8, SHR = 9, SAR = 10, MUL = 11,
+  EFLAGS = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, SHL = 8, SHR = 9, SAR = 10, MUL = 11, SHRD = 12,
 }
-export const CC_KINDS = 12;
+export const CC_KINDS = 13;
 
 export const F_CF = 1 << 0, F_PF = 1 << 2, F_AF = 1 << 4, F_ZF = 1 << 6, F_SF = 1 << 7, F_OF = 1 << 11;
 export const F_DF = 1 << 10, F_IF = 1 << 9, F_TF = 1 << 8;
@@ -60,7 +61,7 @@ export function emitCF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
     case CC.LOGIC: f.i32(0); return;
     case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); return;
     case CC.SHL: f.get(v.a).i64(bits(size)).get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
-    case CC.SHR: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.SHR: case CC.SHRD: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
     case CC.SAR: sext(f, v.a, size); f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and(); return;
     case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); return;
     case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); return;
@@ -78,6 +79,7 @@ export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
     case CC.DEC: f.get(v.a).i64(1n << (bits(size) - 1n)).i64_eq(); return;
     case CC.SHL: emitCF(f, kind, size, v); f.get(v.r); signBit(f, size); f.i32_xor(); return;
     case CC.SHR: f.get(v.a); signBit(f, size); return;
+    case CC.SHRD: f.get(v.a).get(v.r).i64_xor(); signBit(f, size); return;
     case CC.MUL: emitCF(f, kind, size, v); return;
     case CC.LOGIC: case CC.SAR: f.i32(0); return;
     case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(11).i32_shr_u().i32(1).i32_and(); return;

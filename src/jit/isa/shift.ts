@@ -188,7 +188,7 @@ function doubleShift(left: boolean) {
       f.set(r);
       // count == 0 is handled below by shiftFlags; for a zero count the value is unchanged:
       f.get(c).i64_eqz().if_().get(a).set(r).end();
-      shiftFlags(e, left ? CC.SHL : CC.SHR, size, a, c, r, known);
+      shiftFlags(e, left ? CC.SHL : CC.SHRD, size, a, c, r, known);
       e.free64(b);
       return r;
     });
