@@ -6,10 +6,11 @@ import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
 import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
 import { translateBlock, type UntranslatedNote } from './translate.js';
+import { flagsDeadOnEntry } from './liveness.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
 /** A translated block: where its function sits in the shared table. */
-interface Entry { index: number; block: Block }
+interface Entry { index: number; block: Block; module: number }
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 24;
@@ -24,6 +25,7 @@ export interface CacheStats { blocks: number; insns: number; batches: number; co
 export class CodeCache {
   private blocks = new Map<number, Entry>();
   private pageBlocks = new Map<number, Set<number>>();
+  private moduleBlocks = new Map<number, number[]>();
   private nextSlot = 1;
   private nextIndex = 1; // table index 0 stays null
   private ops: JsOp[] = [];
@@ -91,7 +93,17 @@ export class CodeCache {
     const set = this.pageBlocks.get(vpn);
     if (!set) return;
     this.pageBlocks.delete(vpn);
-    for (const rip of set) this.blocks.delete(rip);
+    // Blocks of one module reach each other by direct calls (and rely on each other's flag
+    // liveness): drop every block of a module that had a block on this page.
+    const modules = new Set<number>();
+    for (const rip of set) {
+      const e = this.blocks.get(rip);
+      if (e) modules.add(e.module);
+    }
+    for (const m of modules) {
+      for (const rip of this.moduleBlocks.get(m) ?? []) this.blocks.delete(rip);
+      this.moduleBlocks.delete(m);
+    }
     // Chains and jump-cache entries may point at the dropped functions: forget them all. Cheap
     // and rare; the surviving blocks re-chain as they run.
     this.clearSlots();
@@ -103,6 +115,7 @@ export class CodeCache {
   flushAll(): void {
     this.blocks.clear();
     this.pageBlocks.clear();
+    this.moduleBlocks.clear();
     this.clearSlots();
     this.clearJumpCache();
     this.nextSlot = 1;
@@ -149,9 +162,12 @@ export class CodeCache {
     m.importFunc('rt', 'chain', [T.i32, T.i32], [T.i32]);
     const firstFunc = m.imports.length;
     const local = new Map(found.map((b, k) => [b.start, firstFunc + k]));
+    const deadFlags = new Set<number>();
+    for (const b of found) if (flagsDeadOnEntry(b)) deadFlags.add(b.start);
     const host: EmitHost = {
       allocSlot: () => this.nextSlot++,
       localBlock: (target) => local.get(target) ?? -1,
+      flagsDeadAt: (target) => deadFlags.has(target),
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
     };
     const funcs: number[] = [];
@@ -175,7 +191,7 @@ export class CodeCache {
     this.stats.wasmMs += performance.now() - t2;
     const pages = new Set<number>();
     found.forEach((b, k) => {
-      this.blocks.set(b.start, { index: first + k, block: b });
+      this.blocks.set(b.start, { index: first + k, block: b, module: this.stats.batches });
       for (const p of b.pages) {
         pages.add(p);
         let s = this.pageBlocks.get(p);
@@ -184,6 +200,7 @@ export class CodeCache {
       }
       this.stats.insns += b.insns.length;
     });
+    this.moduleBlocks.set(this.stats.batches, found.map((b) => b.start));
     this.nextIndex += found.length;
     this.onCodePages([...pages]);
     this.stats.blocks += found.length;

@@ -30,6 +30,8 @@ export interface EmitHost {
   allocSlot(target: number): number;
   /** The function index of `target`'s block if it is in the module being built, else -1. */
   localBlock(target: number): number;
+  /** True if the block at `target` overwrites the arithmetic flags before reading them. */
+  flagsDeadAt(target: number): boolean;
   registerOp(impl: JsOp): number;
 }
 
@@ -447,7 +449,8 @@ export class Emitter {
   /** Leaves the block for a constant guest address, chaining through a slot when known. */
   exitTo(target: number): void {
     const f = this.f;
-    this.spillAll();
+    if (!this.host.flagsDeadAt(target)) this.spillFlags();
+    this.spillRegs();
     const local = this.host.localBlock(target);
     if (local >= 0) {
       // Same module: a direct tail call, no slot.
