@@ -5,15 +5,14 @@ import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
 import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
-import { translateBlock, type UntranslatedNote } from './translate.js';
-import { flagsDeadOnEntry } from './liveness.js';
+import { regionEntry, translateRegion, type UntranslatedNote } from './translate.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
 /** A translated block: where its function sits in the shared table. */
 interface Entry { index: number; block: Block; module: number }
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
-const BATCH_BLOCKS = 24;
+const BATCH_BLOCKS = 16;
 
 export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
@@ -160,18 +159,15 @@ export class CodeCache {
     m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'chain', [T.i32, T.i32], [T.i32]);
-    const firstFunc = m.imports.length;
-    const local = new Map(found.map((b, k) => [b.start, firstFunc + k]));
-    const deadFlags = new Set<number>();
-    for (const b of found) if (flagsDeadOnEntry(b)) deadFlags.add(b.start);
+    const index = new Map(found.map((b, k) => [b.start, k]));
     const host: EmitHost = {
       allocSlot: () => this.nextSlot++,
-      localBlock: (target) => local.get(target) ?? -1,
-      flagsDeadAt: (target) => deadFlags.has(target),
+      localBlock: (target) => index.get(target) ?? -1,
+      regionFunc: m.imports.length,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
     };
-    const funcs: number[] = [];
-    for (const b of found) funcs.push(m.add(translateBlock(b, imports, host, this.env, this.notes)));
+    const region = m.add(translateRegion(found, imports, host, this.env, this.notes));
+    const funcs = found.map((b, k) => m.add(regionEntry(b.start, k, region)));
     const first = this.nextIndex;
     const t2 = performance.now();
     this.stats.emitMs += t2 - t1;

@@ -2,7 +2,7 @@ import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../vmx/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { CPU, JC_BASE, JC_ENTRIES, SLOTS_BASE, TLB, TLB_ENTRIES, TLB_ENTRY_SHIFT } from './layout.js';
-import { Fn, T } from './wasm/encoder.js';
+import { Bytes, Fn, T } from './wasm/encoder.js';
 
 /** Function indices a batch module imports from the runtime (see jit/runtime.ts). */
 export interface RuntimeImports {
@@ -28,10 +28,10 @@ export interface RuntimeImports {
 /** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */
 export interface EmitHost {
   allocSlot(target: number): number;
-  /** The function index of `target`'s block if it is in the module being built, else -1. */
+  /** The index of `target`'s block in the region being built, else -1. */
   localBlock(target: number): number;
-  /** True if the block at `target` overwrites the arithmetic flags before reading them. */
-  flagsDeadAt(target: number): boolean;
+  /** The function index of the region itself (for periodic re-entry). */
+  regionFunc: number;
   registerOp(impl: JsOp): number;
 }
 
@@ -67,8 +67,12 @@ type FlagState =
  * register and memory access with the inline TLB probe, flags, and block exits.
  */
 export class Emitter {
-  readonly f = new Fn([T.i32], [T.i32]);
+  /** A region function: (param cpu i32) (param pc i32) (result i32); pc selects the entry block. */
+  readonly f = new Fn([T.i32, T.i32], [T.i32]);
   readonly cpu = 0;
+  readonly pc = 1;
+  /** Local copy of the CPU budget: counted down at each transition between blocks of the region. */
+  readonly budget: number;
   insn!: Insn;
   /** Locals holding the pending flag producer's a, b, r and op. */
   readonly lA: number;
@@ -84,11 +88,17 @@ export class Emitter {
     this.lB = this.f.local(T.i64);
     this.lR = this.f.local(T.i64);
     this.lOp = this.f.local(T.i32);
+    this.budget = this.f.local(T.i32);
+  }
+
+  /** A new block of the region starts here: the flags come from whichever block ran before. */
+  startBlock(): void {
+    this.flags = { where: 'locals', kind: -1, size: 0 };
   }
 
   /** Where the current instruction's code starts, to roll back a half-emitted instruction. */
-  mark(): { len: number; flags: FlagState } { return { len: this.f.code.len, flags: this.flags }; }
-  rollback(m: { len: number; flags: FlagState }): void { this.f.code.len = m.len; this.flags = m.flags; }
+  mark(): { fn: ReturnType<Fn['mark']>; flags: FlagState } { return { fn: this.f.mark(), flags: this.flags }; }
+  rollback(m: { fn: ReturnType<Fn['mark']>; flags: FlagState }): void { this.f.rollback(m.fn); this.flags = m.flags; }
 
   tmp64(): number { return this.f.temp(T.i64); }
   tmp32(): number { return this.f.temp(T.i32); }
@@ -135,18 +145,31 @@ export class Emitter {
     this.dirty |= 1 << n;
   }
 
-  /** Emits stores of dirty registers (state unchanged: used on paths that leave the block). */
+  /**
+   * Emits stores of dirty registers and the budget (used on paths that leave the region). Which
+   * registers are dirty is only known when the whole region is emitted (a block emitted later may
+   * run first and branch back), so the stores are generated then, for the final dirty set.
+   */
   spillRegs(): void {
-    for (let n = 0; n < 16; n++) {
-      if (this.dirty & (1 << n)) this.f.get(this.cpu).get(this.regLocal[n]).i64_store(CPU.gpr + n * 8);
-    }
+    this.f.placeholder(() => {
+      const b = new Bytes(64);
+      const st = (local: number, op: number, align: number, off: number) => {
+        b.u8(0x20); b.u32(this.cpu); b.u8(0x20); b.u32(local); b.u8(op); b.u32(align); b.u32(off);
+      };
+      for (let n = 0; n < 16; n++) if (this.dirty & (1 << n)) st(this.regLocal[n], 0x37, 3, CPU.gpr + n * 8);
+      st(this.budget, 0x36, 2, CPU.budget);
+      return b;
+    });
   }
 
-  /** Reloads every cached register from memory (after TypeScript code may have changed them). */
-  reloadRegs(): void {
+  /**
+   * Reloads registers `mask` (bit n = GPR n) from memory after TypeScript code changed them. Each
+   * is allocated if needed, so a register first used later in the region is not taken from the
+   * (older) prologue load.
+   */
+  reloadRegs(mask: number): void {
     for (let n = 0; n < 16; n++) {
-      const l = this.regLocal[n];
-      if (l >= 0) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(l);
+      if (mask & (1 << n)) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(this.regL(n));
     }
   }
 
@@ -257,6 +280,7 @@ export class Emitter {
     f.else_();
     this.spillAll();
     f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
+    f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
     this.free32(e);
   }
@@ -288,6 +312,7 @@ export class Emitter {
     this.spillAll();
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
+    f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     this.free32(e);
   }
@@ -396,12 +421,6 @@ export class Emitter {
     this.spillRegs();
   }
 
-  /** Writes pending flags to memory; afterwards memory is the authority. */
-  flushFlags(): void {
-    this.spillFlags();
-    this.flags = { where: 'memory' };
-  }
-
   /** Pushes the six arithmetic flags (i32, RFLAGS positions). */
   materialize(): void {
     const s = this.flags;
@@ -446,17 +465,31 @@ export class Emitter {
 
   // ---- exits -------------------------------------------------------------------------------
 
-  /** Leaves the block for a constant guest address, chaining through a slot when known. */
+  /**
+   * Continues at a constant guest address: a branch back to the region's dispatch loop if the
+   * target block is in this region (registers and flags stay in locals), else leaves the region,
+   * chaining through a slot when the target is known.
+   */
   exitTo(target: number): void {
     const f = this.f;
-    if (!this.host.flagsDeadAt(target)) this.spillFlags();
-    this.spillRegs();
     const local = this.host.localBlock(target);
     if (local >= 0) {
-      // Same module: a direct tail call, no slot.
-      f.get(this.cpu).return_call(local);
+      // Every 4096 transitions: leave (budget exhausted) or re-enter the region by a fresh call.
+      // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
+      // Liftoff code forever; a new call picks up the optimised code once it exists.
+      f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
+      this.spillAll();
+      f.get(this.budget).i32(0).i32_le_s().if_();
+      this.st64c(CPU.rip, target);
+      f.i32(Exit.Budget).return_();
+      f.end();
+      f.get(this.cpu).i32(local).return_call(this.host.regionFunc);
+      f.end();
+      f.i32(local).set(this.pc);
+      f.br(f.depth - 1); // the region's loop is the outermost construct
       return;
     }
+    this.spillAll();
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
     const t = this.tmp32();
     f.i32(0).i32_load(slot).tee(t).if_();
@@ -502,13 +535,13 @@ export class Emitter {
   /**
    * Runs `impl` (TypeScript) for the current instruction. Registers and flags are in memory while
    * it runs; it returns -1 to continue with the next instruction or an Exit code to leave.
+   * `keepsFlags` says it never changes the arithmetic flags, `writesRegs` which GPRs it may change.
    */
-  callJs(impl: JsOp, keepsFlags = false): void {
+  callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff): void {
     const f = this.f;
     // An op that never touches flags may run inside a conditional path: spill without
     // changing the static flag state (the other path keeps them pending).
-    if (keepsFlags) this.spillFlags();
-    else this.flushFlags();
+    this.spillFlags();
     this.spillRegs();
     const id = this.host.registerOp(impl);
     const r = this.tmp32();
@@ -516,7 +549,12 @@ export class Emitter {
     f.get(r).return_();
     f.end();
     this.free32(r);
-    this.reloadRegs();
+    this.reloadRegs(writesRegs);
+    if (!keepsFlags) {
+      // The op may have changed the flags in memory: the region keeps them in locals.
+      this.flags = { where: 'memory' };
+      this.flagsToLocals();
+    }
   }
 }
 

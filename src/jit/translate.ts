@@ -2,30 +2,47 @@ import type { Block } from '../decoder/ir.js';
 import { Exit, Vector } from '../vmx/exits.js';
 import { CPU } from './layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
-import { ISA } from './isa/index.js';
-import type { Fn } from './wasm/encoder.js';
+import { ISA, TERMINATORS } from './isa/index.js';
+import { Fn, T } from './wasm/encoder.js';
 
 /** A note about an instruction the translator could not handle (reported with the #UD). */
 export interface UntranslatedNote { addr: number; text: string; why: string }
 
 /**
- * Translates one block into a Wasm function: budget check, each instruction through its family's
- * emitter, then the fall-through exit. An instruction the ISA table lacks (or an operand form an
- * emitter rejects) becomes a #UD exit at that instruction, so the guest sees SIGILL, never the host.
+ * Translates a batch of blocks into one **region** function, (cpu, pc) -> exit code:
+ *
+ *   prologue: load the guest registers the region uses, and the lazy flags, into locals
+ *   loop $top
+ *     block $b(N-1) ... block $b0  (br_table on pc)  end  <code of block 0>  end  <block 1> ...
+ *   end
+ *
+ * A direct branch to a block of the same region sets pc and branches to $top, so loops and
+ * diamonds inside a region never leave Wasm locals. Each block's code ends in a transition or an
+ * exit. An instruction the ISA table lacks (or an operand form an emitter rejects) becomes a #UD
+ * exit at that instruction, so the guest sees SIGILL, never the host.
  */
-export function translateBlock(block: Block, rt: RuntimeImports, host: EmitHost, env: JsEnv,
+export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitHost, env: JsEnv,
   notes: Map<number, UntranslatedNote>): Fn {
   const e = new Emitter(rt, host);
   const f = e.f;
-  // Budget: every block entry counts down; at zero the dispatcher gets control (signals, timers).
-  const b = e.tmp32();
-  f.get(e.cpu).get(e.cpu).i32_load(CPU.budget).i32(1).i32_sub().tee(b).i32_store(CPU.budget);
-  f.get(b).i32(0).i32_le_s().if_();
-  e.st64c(CPU.rip, block.start);
-  f.i32(Exit.Budget).return_();
+  const n = blocks.length;
+  // Flags live in locals throughout the region; the budget too (written back on leaving).
+  e.flagsToLocals();
+  f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
+  f.loop();
+  for (let k = 0; k < n; k++) f.block();
+  f.get(e.pc).br_table([...Array(n).keys()], n - 1);
+  for (let k = 0; k < n; k++) {
+    f.end();
+    e.startBlock();
+    emitBlock(e, blocks[k], env, notes);
+  }
   f.end();
-  e.free32(b);
+  f.unreachable();
+  return f;
+}
 
+function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, UntranslatedNote>): void {
   for (const insn of block.insns) {
     e.insn = insn;
     const emit = ISA[insn.op];
@@ -38,7 +55,7 @@ export function translateBlock(block: Block, rt: RuntimeImports, host: EmitHost,
       e.rollback(mark);
       notes.set(insn.addr, { addr: insn.addr, text: insn.text, why: err.message });
       e.raise(Vector.UD);
-      return f;
+      return;
     }
   }
   const last = block.insns[block.insns.length - 1];
@@ -46,13 +63,24 @@ export function translateBlock(block: Block, rt: RuntimeImports, host: EmitHost,
     e.insn = { ...(last ?? { ops: [], rep: 0, lock: false, opsize: false, rexW: false, bytes: new Uint8Array(), text: '', op: '', len: 0 }), addr: block.fault.addr };
     if (block.fault.vector === 'UD') e.raise(Vector.UD);
     else e.raise(Vector.PF, BigInt(block.fault.pfAddr ?? block.fault.addr));
-  } else if (!last || !endsBlock(last.op)) {
+  } else if (!last || !TERMINATORS.has(last.op)) {
     e.exitTo(block.end);
   }
-  return f;
 }
 
-import { TERMINATORS } from './isa/index.js';
-function endsBlock(op: string): boolean {
-  return TERMINATORS.has(op);
+/**
+ * The entry function of block k of a region, (cpu) -> exit code: what the table holds. It counts
+ * the budget down (so chains across regions still return to the dispatcher) and tail-calls the
+ * region with pc = k.
+ */
+export function regionEntry(start: number, k: number, region: number): Fn {
+  const f = new Fn([T.i32], [T.i32]);
+  const b = f.local(T.i32);
+  f.get(0).get(0).i32_load(CPU.budget).i32(1).i32_sub().tee(b).i32_store(CPU.budget);
+  f.get(b).i32(0).i32_le_s().if_();
+  f.get(0).i64(start).i64_store(CPU.rip);
+  f.i32(Exit.Budget).return_();
+  f.end();
+  f.get(0).i32(k).return_call(region);
+  return f;
 }

@@ -180,7 +180,7 @@ function div(signed: boolean) {
         const res = wideDivide(env, signed, dv, i.addr)(base);
         if (res === -2) return raiseDE(env, base, i.addr);
         return res;
-      }, true);
+      }, true, 0b101 /* rax rdx */);
       f.end();
       e.free64(lo, hi);
     }

@@ -124,8 +124,8 @@ function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): numbe
 
 function str(kind: Kind, size: number) {
   return (e: Emitter, i: Insn, env: JsEnv) => {
-    e.callJs((base) => run(env, i, kind, size, base), kind !== 'cmps' && kind !== 'scas');
-    if (kind === 'cmps' || kind === 'scas') e.flushFlags();
+    // Writes rax (lods), rcx (rep), rsi, rdi.
+    e.callJs((base) => run(env, i, kind, size, base), kind !== 'cmps' && kind !== 'scas', 0b1100_0011);
   };
 }
 

@@ -7,6 +7,8 @@ import { CPU } from '../layout.js';
 /** cpuid, rdtsc, fences, hints and no-ops; privileged instructions raise #GP in Linux mode. */
 
 const nothing = () => {};
+/** rax rcx rdx rbx: what cpuid and rdtsc(p) write. */
+const REGS_ABCD = 0b1111;
 
 function cpuid(e: Emitter, _i: Insn, env: JsEnv): void {
   e.callJs((base) => {
@@ -17,7 +19,7 @@ function cpuid(e: Emitter, _i: Insn, env: JsEnv): void {
     cpu.set(1, BigInt(c >>> 0));
     cpu.set(2, BigInt(d >>> 0));
     return -1;
-  }, true);
+  }, true, REGS_ABCD);
 }
 
 function rdtsc(withAux: boolean) {
@@ -29,7 +31,7 @@ function rdtsc(withAux: boolean) {
       cpu.set(2, (t >> 32n) & 0xffff_ffffn);
       if (withAux) cpu.set(1, 0n);
       return -1;
-    }, true);
+    }, true, REGS_ABCD);
   };
 }
 

@@ -88,8 +88,30 @@ export class Bytes {
  */
 export class Fn {
   readonly code = new Bytes(1024);
+  /** Structured-control nesting depth at the current position (block/loop/if open, end closes). */
+  depth = 0;
   /** Code placed before `code` in the body: written last, run first (e.g. register loads). */
   readonly prologue = new Bytes(64);
+  /**
+   * Code generated when the body is finished, spliced in at recorded positions: for sequences that
+   * depend on facts known only after the whole function is emitted (which registers are dirty).
+   */
+  private late: { pos: number; gen: () => Bytes }[] = [];
+
+  /** A position to roll back to (code, nesting depth and placeholders). */
+  mark(): { len: number; depth: number; late: number } {
+    return { len: this.code.len, depth: this.depth, late: this.late.length };
+  }
+  rollback(m: { len: number; depth: number; late: number }): void {
+    this.code.len = m.len;
+    this.depth = m.depth;
+    this.late.length = m.late;
+  }
+
+  placeholder(gen: () => Bytes): this {
+    this.late.push({ pos: this.code.len, gen });
+    return this;
+  }
   private localTypes: T[] = [];
   private pool = new Map<T, number[]>();
   constructor(readonly params: T[], readonly results: T[]) {}
@@ -105,6 +127,7 @@ export class Fn {
   free(t: T, i: number): void {
     let p = this.pool.get(t);
     if (!p) this.pool.set(t, (p = []));
+    if (p.includes(i)) throw new Error(`local ${i} freed twice`);
     p.push(i);
   }
 
@@ -123,7 +146,14 @@ export class Fn {
       out.u8(t);
     }
     out.bytes(this.prologue.buf.subarray(0, this.prologue.len));
-    out.bytes(this.code.buf.subarray(0, this.code.len));
+    let at = 0;
+    for (const { pos, gen } of this.late) {
+      out.bytes(this.code.buf.subarray(at, pos));
+      const g = gen();
+      out.bytes(g.buf.subarray(0, g.len));
+      at = pos;
+    }
+    out.bytes(this.code.buf.subarray(at, this.code.len));
     out.u8(0x0b);
     return out.done();
   }
@@ -131,11 +161,11 @@ export class Fn {
   // ---- control -------------------------------------------------------------------------
   op(b: number): this { this.code.u8(b); return this; }
   unreachable() { return this.op(0x00); }
-  block(bt: number = BLOCK_VOID) { this.code.u8(0x02); this.code.u8(bt); return this; }
-  loop(bt: number = BLOCK_VOID) { this.code.u8(0x03); this.code.u8(bt); return this; }
-  if_(bt: number = BLOCK_VOID) { this.code.u8(0x04); this.code.u8(bt); return this; }
+  block(bt: number = BLOCK_VOID) { this.code.u8(0x02); this.code.u8(bt); this.depth++; return this; }
+  loop(bt: number = BLOCK_VOID) { this.code.u8(0x03); this.code.u8(bt); this.depth++; return this; }
+  if_(bt: number = BLOCK_VOID) { this.code.u8(0x04); this.code.u8(bt); this.depth++; return this; }
   else_() { return this.op(0x05); }
-  end() { return this.op(0x0b); }
+  end() { this.depth--; return this.op(0x0b); }
   br(depth: number) { this.code.u8(0x0c); this.code.u32(depth); return this; }
   br_if(depth: number) { this.code.u8(0x0d); this.code.u32(depth); return this; }
   br_table(depths: number[], dflt: number) {
