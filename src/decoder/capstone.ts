@@ -47,6 +47,20 @@ function classify(name: string): { file: RegFile; n: number; size: number } {
   return { file: 'other', n: 0, size: 0 };
 }
 
+const PREFIX_WORDS = new Set(['rep', 'repe', 'repne', 'repz', 'repnz', 'lock', 'bnd', 'notrack', 'xacquire', 'xrelease']);
+
+/**
+ * The instruction's name from its mnemonic text without prefixes ('rep movsb' -> 'movsb'). Preferred
+ * to cs_insn_name(id), which names some pseudo-ops wrongly (cmpordps comes back as 'cmpxchg16b',
+ * faddp as 'fadd').
+ */
+function opName(mnemonic: string): string {
+  const words = mnemonic.split(' ');
+  let k = 0;
+  while (k < words.length - 1 && PREFIX_WORDS.has(words[k])) k++;
+  return words[k];
+}
+
 export class Decoder {
   private cs!: Capstone;
   private heap!: Heap;
@@ -148,7 +162,7 @@ export class Decoder {
       }
     }
     return {
-      addr, len, op: this.insnName(id), ops,
+      addr, len, op: opName(mnemonic) || this.insnName(id), ops,
       rep: prefix[0] === 0xf3 || prefix[0] === 0xf2 ? prefix[0] : 0,
       lock: prefix[0] === 0xf0,
       opsize: prefix[2] === 0x66,

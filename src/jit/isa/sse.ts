@@ -428,45 +428,45 @@ const psadbw = packedWith((e, a, b) => {
   f.free(T.v128, d); f.free(T.v128, t);
 });
 
-/** cmpps/cmppd/cmpss/cmpsd predicate codes 0..7 as Wasm comparisons (mask results). */
-function cmpPacked(dbl: boolean, scalarOnly: boolean): EmitFn {
-  return (e, i) => {
-    const [d, s, imm] = i.ops;
-    const f = e.f;
-    const p = imm && imm.kind === 'imm' ? Number(imm.value & 7n) : predicateFromName(i.op);
-    const b = loadVL(e, s);
-    const a = loadVL(e, d);
-    const r = f.temp(T.v128);
-    const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
-    const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
-    switch (p) {
-      case 0: f.get(a).get(b).simd(eq); break;
-      case 1: f.get(a).get(b).simd(lt); break;
-      case 2: f.get(a).get(b).simd(le); break;
-      case 3: ord(); f.simd(77); break; // unordered
-      case 4: f.get(a).get(b).simd(ne); break;
-      case 5: f.get(a).get(b).simd(lt).simd(77); break; // not less than (true for NaN)
-      case 6: f.get(a).get(b).simd(le).simd(77); break;
-      case 7: ord(); break;
-    }
-    f.set(r);
-    if (scalarOnly) {
-      // Keep dst's upper lanes.
-      const lanes: number[] = [];
-      const w = dbl ? 8 : 4;
-      for (let k = 0; k < 16; k++) lanes.push(k < w ? k : 16 + k);
-      f.get(r).get(a).shuffle(lanes).set(r);
-    }
-    storeV(e, d, r);
-    f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
-  };
+/**
+ * cmpps/cmppd/cmpss/cmpsd and their pseudo-op names (cmpeqps, cmpltsd, ...): the predicate is the
+ * instruction's trailing imm8 (Capstone folds it into the mnemonic), the type its suffix.
+ */
+function cmpFloat(e: Emitter, i: Insn): void {
+  const [d, s] = i.ops;
+  const f = e.f;
+  const mnem = i.text.split(' ')[0];
+  const dbl = mnem.endsWith('d');
+  const scalarOnly = mnem.endsWith('s' + (dbl ? 'd' : 's'));
+  const p = i.bytes[i.bytes.length - 1] & 7;
+  const b = loadVL(e, s);
+  const a = loadVL(e, d);
+  const r = f.temp(T.v128);
+  const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
+  const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
+  switch (p) {
+    case 0: f.get(a).get(b).simd(eq); break;
+    case 1: f.get(a).get(b).simd(lt); break;
+    case 2: f.get(a).get(b).simd(le); break;
+    case 3: ord(); f.simd(77); break; // unordered
+    case 4: f.get(a).get(b).simd(ne); break;
+    case 5: f.get(a).get(b).simd(lt).simd(77); break; // not less than (true for NaN)
+    case 6: f.get(a).get(b).simd(le).simd(77); break;
+    case 7: ord(); break;
+  }
+  f.set(r);
+  if (scalarOnly) {
+    // Only the low lane changes; keep dst's upper lanes.
+    const lanes: number[] = [];
+    const w = dbl ? 8 : 4;
+    for (let k = 0; k < 16; k++) lanes.push(k < w ? k : 16 + k);
+    f.get(r).get(a).shuffle(lanes).set(r);
+  }
+  storeV(e, d, r);
+  f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
 }
 
 const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
-function predicateFromName(op: string): number {
-  for (let k = 0; k < PRED.length; k++) if (op.startsWith('cmp' + PRED[k])) return k;
-  throw new Unsupported(`compare predicate of ${op}`);
-}
 
 function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn {
   return (e, i) => {
@@ -534,6 +534,14 @@ function cvtScalar(toDouble: boolean): EmitFn {
   };
 }
 
+/** minps/maxps/minpd/maxpd: per lane, the second operand wins unless the first compares less/greater. */
+function minmaxPacked(cmpOp: number): EmitFn {
+  return packedWith((e, a, b) => {
+    const f = e.f;
+    f.get(a).get(b).get(a).get(b).simd(cmpOp).simd(82); // bitselect(a, b, a OP b)
+  });
+}
+
 export const sse: Family = {
   movaps: move, movups: move, movapd: move, movupd: move, movdqa: move, movdqu: move, lddqu: move,
   movntdq: move, movntps: move, movntpd: move,
@@ -542,8 +550,10 @@ export const sse: Family = {
   movq: movdq(8),
   movss: movScalar(4),
   movsd: movScalar(8),
+  // movlps/movhps: load into the low/high half of an xmm, or store that half to memory.
   movlps: movHalf(false, false), movlpd: movHalf(false, false),
-  movhps: movHalf(true, false), movhpd: movHalf(true, false),
+  movhps: (e, i, env) => (i.ops[0].kind === 'mem' ? movHalf(false, true) : movHalf(true, false))(e, i, env),
+  movhpd: (e, i, env) => (i.ops[0].kind === 'mem' ? movHalf(false, true) : movHalf(true, false))(e, i, env),
   movhlps: movHalf(false, true), movlhps: movHalf(true, false),
   pxor: packed(81), xorps: packed(81), xorpd: packed(81),
   por: packed(80), orps: packed(80), orpd: packed(80),
@@ -568,6 +578,10 @@ export const sse: Family = {
     f.get(a).get(b).simd(190).i32(16).simd(173).get(a).get(b).simd(191).i32(16).simd(173).simd(134);
   }),
   pmuludq,
+  pmaddwd: packed(186), // i32x4.dot_i16x8_s
+  minps: minmaxPacked(67), maxps: minmaxPacked(68), minpd: minmaxPacked(73), maxpd: minmaxPacked(74),
+  cvtps2dq: cvt((e, v) => { e.f.get(v).simd(106).simd(248); }),
+  cvtpd2dq: cvt((e, v) => { e.f.get(v).simd(148).simd(252); }),
   psadbw,
   packsswb: packed(101), packuswb: packed(102), packssdw: packed(133),
   pmovmskb: movmsk(100), movmskps: movmsk(164), movmskpd: movmsk(196),
@@ -600,12 +614,8 @@ export const sse: Family = {
   cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
   cvttps2dq: cvt((e, v) => { e.f.get(v).simd(248); }),
   cvttpd2dq: cvt((e, v) => { e.f.get(v).simd(252); }),
-  cmpps: cmpPacked(false, false), cmppd: cmpPacked(true, false),
-  cmpss: cmpPacked(false, true), cmpsd: cmpPacked(true, true),
-  ...Object.fromEntries(PRED.flatMap((p) => [
-    ['cmp' + p + 'ps', cmpPacked(false, false)], ['cmp' + p + 'pd', cmpPacked(true, false)],
-    ['cmp' + p + 'ss', cmpPacked(false, true)], ['cmp' + p + 'sd', cmpPacked(true, true)],
-  ])),
+  cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
+  ...Object.fromEntries(PRED.flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },
   ldmxcsr: (e, i) => { const v = e.readL(i.ops[0], 4); e.f.get(e.cpu).get(v).i64_store32(CPU.mxcsr); e.free64(v); },
 };
