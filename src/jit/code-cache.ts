@@ -5,14 +5,19 @@ import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
 import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
-import { regionEntry, translateRegion, type UntranslatedNote } from './translate.js';
+import { translateRegion, type UntranslatedNote } from './translate.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
-/** A translated block: where its function sits in the shared table. */
+/**
+ * A translated block. Blocks are named by an **entry**: (table index of its region << 8) | its
+ * index in the region, which is what chain slots, the jump cache and the dispatcher hold; the
+ * runtime's `chain`/`run` split it into the function to call and the pc to start at.
+ */
 interface Entry { index: number; block: Block; module: number }
+export const ENTRY_PC_BITS = 8;
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
-const BATCH_BLOCKS = 16;
+const BATCH_BLOCKS = 16; // < 1 << ENTRY_PC_BITS
 
 export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
@@ -149,7 +154,6 @@ export class CodeCache {
       rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, chain: 8,
     };
     const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
-    m.type([T.i32], [T.i32]);
     m.importFunc('rt', 'rd', [T.i32, T.i64, T.i32, T.i64], [T.i64]);
     m.importFunc('rt', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
     m.importFunc('rt', 'rd128', [T.i32, T.i64, T.i64], [T.i32]);
@@ -167,27 +171,23 @@ export class CodeCache {
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
     };
     const region = m.add(translateRegion(found, imports, host, this.env, this.notes));
-    const funcs = found.map((b, k) => m.add(regionEntry(b.start, k, region)));
-    const first = this.nextIndex;
+    const slot = this.nextIndex;
     const t2 = performance.now();
     this.stats.emitMs += t2 - t1;
-    if (this.table.length < first + found.length) this.table.grow(first + found.length - this.table.length + 1024);
-    funcs.forEach((fi, k) => m.export(`b${k}`, fi));
+    if (this.table.length <= slot) this.table.grow(slot - this.table.length + 1024);
+    m.export('region', region);
     const bytes = m.emit();
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${this.stats.batches}.wasm`, bytes);
-    (globalThis as { __bytes?: number }).__bytes = ((globalThis as { __bytes?: number }).__bytes ?? 0) + bytes.length;
-    const tm = performance.now();
-    const mod = new WebAssembly.Module(bytes);
-    (globalThis as { __modMs?: number }).__modMs = ((globalThis as { __modMs?: number }).__modMs ?? 0) + performance.now() - tm;
+        const mod = new WebAssembly.Module(bytes);
     const inst = new WebAssembly.Instance(mod, {
       env: { mem: this.memory },
       rt: this.runtimeImports as WebAssembly.ModuleImports,
     });
-    for (let k = 0; k < found.length; k++) this.table.set(first + k, inst.exports[`b${k}`] as () => number);
+    this.table.set(slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;
     const pages = new Set<number>();
     found.forEach((b, k) => {
-      this.blocks.set(b.start, { index: first + k, block: b, module: this.stats.batches });
+      this.blocks.set(b.start, { index: (slot << ENTRY_PC_BITS) | k, block: b, module: this.stats.batches });
       for (const p of b.pages) {
         pages.add(p);
         let s = this.pageBlocks.get(p);
@@ -197,7 +197,7 @@ export class CodeCache {
       this.stats.insns += b.insns.length;
     });
     this.moduleBlocks.set(this.stats.batches, found.map((b) => b.start));
-    this.nextIndex += found.length;
+    this.nextIndex++;
     this.onCodePages([...pages]);
     this.stats.blocks += found.length;
     this.stats.batches++;

@@ -489,10 +489,13 @@ export class Emitter {
       f.br(f.depth - 1); // the region's loop is the outermost construct
       return;
     }
+    // Leaving the region counts against the budget too; when it runs out the dispatcher gets
+    // control (rip = target, and the slot still gets patched).
+    f.get(this.budget).i32(1).i32_sub().set(this.budget);
     this.spillAll();
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
     const t = this.tmp32();
-    f.i32(0).i32_load(slot).tee(t).if_();
+    f.i32(0).i32_load(slot).tee(t).get(this.budget).i32(0).i32_gt_s().i32_and().if_();
     f.get(this.cpu).get(t).return_call(this.rt.chain);
     f.end();
     this.free32(t);
@@ -504,10 +507,11 @@ export class Emitter {
   /** Leaves the block for the guest address in local `t` (i64), through the jump cache. */
   exitToLocal(t: number): void {
     const f = this.f;
+    f.get(this.budget).i32(1).i32_sub().set(this.budget);
     this.spillAll();
     const e = this.tmp32();
     f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(e);
-    f.i64_load(JC_BASE).get(t).i64_eq().if_();
+    f.i64_load(JC_BASE).get(t).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
     f.get(this.cpu).get(e).i32_load(JC_BASE + 8).return_call(this.rt.chain);
     f.end();
     this.free32(e);

@@ -7,8 +7,9 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
  * with the same encoder and flag formulas the blocks use.
  *   get_flags(cpu) -> i32       the lazy arithmetic flags, materialised
  *   mulhu(a, b), mulhs(a, b)    high 64 bits of 64x64 products
- *   run(cpu, index) -> i32      enters a translated block (the dispatcher's one call into Wasm)
- *   chain(cpu, index) -> i32    tail-calls block `index` (how blocks in other modules reach each other)
+ *   run(cpu, entry) -> i32      enters a translated block (the dispatcher's one call into Wasm)
+ *   chain(cpu, entry) -> i32    tail-calls a block's region (how regions reach each other)
+ * An entry is (table index of the region << 8) | the block's index in it (code-cache.ts).
  */
 export interface RuntimeExports {
   get_flags: (cpu: number) => number;
@@ -69,17 +70,18 @@ function buildMulhs(mulhu: number): Fn {
 
 export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Table): RuntimeExports {
   const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
-  const blockType = m.type([T.i32], [T.i32]);
+  const regionType = m.type([T.i32, T.i32], [T.i32]);
   const getFlags = m.add(buildGetFlags());
   const mulhu = m.add(buildMulhu());
   const mulhs = m.add(buildMulhs(mulhu));
+  // An entry is (table index << 8) | pc: call the region with pc.
   const run = new Fn([T.i32, T.i32], [T.i32]);
-  run.get(0).get(1).call_indirect(blockType);
+  run.get(0).get(1).i32(0xff).i32_and().get(1).i32(8).i32_shr_u().call_indirect(regionType);
   const runIdx = m.add(run);
-  // Blocks chain through this tail call rather than importing the table themselves: in V8 11
+  // Regions chain through this tail call rather than importing the table themselves: in V8 11
   // every instance that imports a table pays O(table size) at instantiation.
   const chain = new Fn([T.i32, T.i32], [T.i32]);
-  chain.get(0).get(1).return_call_indirect(blockType);
+  chain.get(0).get(1).i32(0xff).i32_and().get(1).i32(8).i32_shr_u().return_call_indirect(regionType);
   const chainIdx = m.add(chain);
   m.export('get_flags', getFlags);
   m.export('mulhu', mulhu);

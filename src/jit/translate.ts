@@ -1,9 +1,9 @@
 import type { Block } from '../decoder/ir.js';
-import { Exit, Vector } from '../vmx/exits.js';
+import { Vector } from '../vmx/exits.js';
 import { CPU } from './layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { ISA, TERMINATORS } from './isa/index.js';
-import { Fn, T } from './wasm/encoder.js';
+import type { Fn } from './wasm/encoder.js';
 
 /** A note about an instruction the translator could not handle (reported with the #UD). */
 export interface UntranslatedNote { addr: number; text: string; why: string }
@@ -68,19 +68,3 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
   }
 }
 
-/**
- * The entry function of block k of a region, (cpu) -> exit code: what the table holds. It counts
- * the budget down (so chains across regions still return to the dispatcher) and tail-calls the
- * region with pc = k.
- */
-export function regionEntry(start: number, k: number, region: number): Fn {
-  const f = new Fn([T.i32], [T.i32]);
-  const b = f.local(T.i32);
-  f.get(0).get(0).i32_load(CPU.budget).i32(1).i32_sub().tee(b).i32_store(CPU.budget);
-  f.get(b).i32(0).i32_le_s().if_();
-  f.get(0).i64(start).i64_store(CPU.rip);
-  f.i32(Exit.Budget).return_();
-  f.end();
-  f.get(0).i32(k).return_call(region);
-  return f;
-}

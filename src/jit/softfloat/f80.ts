@@ -132,30 +132,28 @@ function roundsUp(rc: number, s: number, odd: boolean, cmpHalf: number, inexact:
   }
 }
 
+/** Splits m at `sh` dropped bits: kept part and how the dropped part compares with a half. */
+function split(m: bigint, sh: number): { k: bigint; cmpHalf: number; inexact: boolean } {
+  if (sh <= 0) return { k: m << BigInt(-sh), cmpHalf: -1, inexact: false };
+  const b = BigInt(sh);
+  const rem = m & ((1n << b) - 1n);
+  const half = 1n << (b - 1n);
+  return { k: m >> b, cmpHalf: rem > half ? 1 : rem < half ? -1 : 0, inexact: rem !== 0n };
+}
+
 /**
- * Rounds (-1)^s * (m + sticky·ε) * 2^e (m > 0, ε < 1 an unknown positive fraction when `sticky`)
- * to `prec` significant bits in format `fmt`, with gradual underflow. Raises PE, UE (tiny after
- * rounding, and inexact), OE, and C1 when the magnitude was rounded up.
+ * Rounds (-1)^s * m * 2^e (m > 0; with `sticky`, the true value is a little above m * 2^e: the
+ * caller guarantees m has at least two bits below the rounding position) to `prec` significant
+ * bits in format `fmt`, with gradual underflow. Raises PE, UE (tiny after rounding, and
+ * inexact), OE, and C1 when the magnitude was rounded up.
  */
 function round(s: number, m: bigint, e: number, sticky: boolean, fmt: Fmt, prec: number, ctx: Ctx): Rounded {
-  const n = bitlen(m);
-  const E = e + n - 1;
+  if (sticky) { m = (m << 2n) | 1n; e -= 2; }
+  const E = e + bitlen(m) - 1;
   const q = Math.max(E, fmt.emin) - prec + 1;
-  const shift = q - e;
-  let k: bigint, cmpHalf: number, inexact: boolean;
-  if (shift > 0) {
-    const sh = BigInt(shift);
-    k = m >> sh;
-    const rem = m & ((1n << sh) - 1n);
-    const half = 1n << (sh - 1n);
-    cmpHalf = rem > half ? 1 : rem < half ? -1 : sticky ? 1 : 0;
-    inexact = rem !== 0n || sticky;
-  } else {
-    k = m << BigInt(-shift);
-    cmpHalf = sticky ? -1 : -2;
-    inexact = sticky;
-  }
-  const up = roundsUp(ctx.rc, s, (k & 1n) === 1n, cmpHalf, inexact);
+  const sp = split(m, q - e);
+  let k = sp.k;
+  const up = roundsUp(ctx.rc, s, (k & 1n) === 1n, sp.cmpHalf, sp.inexact);
   let qq = q;
   if (up) {
     k += 1n;
@@ -168,22 +166,15 @@ function round(s: number, m: bigint, e: number, sticky: boolean, fmt: Fmt, prec:
     if (toInf) { ctx.flags |= C1; return { inf: true, s }; }
     return { inf: false, s, k: (1n << BigInt(prec)) - 1n, q: fmt.emax - prec + 1 };
   }
-  if (inexact) {
+  if (sp.inexact) {
     ctx.flags |= PE;
     if (up) ctx.flags |= C1;
     if (E < fmt.emin) {
-      // Tiny unless rounding with an unbounded exponent reaches 2^emin.
+      // Tiny unless rounding with an unbounded exponent would reach 2^emin.
       let tiny = true;
       if (E === fmt.emin - 1) {
-        const ush = BigInt(E - prec + 1 - e);
-        if (ush > 0n) {
-          const kk = m >> ush;
-          const rem = m & ((1n << ush) - 1n);
-          const half = 1n << (ush - 1n);
-          const c = rem > half ? 1 : rem < half ? -1 : sticky ? 1 : 0;
-          const u = roundsUp(ctx.rc, s, (kk & 1n) === 1n, c, rem !== 0n || sticky);
-          if (u && kk + 1n === 1n << BigInt(prec)) tiny = false;
-        }
+        const u = split(m, E - prec + 1 - e);
+        if (roundsUp(ctx.rc, s, (u.k & 1n) === 1n, u.cmpHalf, u.inexact) && u.k + 1n === 1n << BigInt(prec)) tiny = false;
       }
       if (tiny) ctx.flags |= UE;
     }
@@ -200,10 +191,9 @@ function packExt(r: Rounded): F80 {
   return { se: (r.s << 15) | (E + BIAS), m: r.k << BigInt(63 - (bitlen(r.k) - 1)) };
 }
 
-/** Rounds an exact value to extended precision with `prec` bits (zero when m == 0 and !sticky). */
+/** Rounds an exact value to extended precision with `prec` bits (zero when m == 0). */
 function roundExt(s: number, m: bigint, e: number, sticky: boolean, prec: number, ctx: Ctx): F80 {
-  if (m === 0n && !sticky) return zero(s);
-  if (m === 0n) { m = 1n; e -= 2; sticky = false; } // pure sticky: a value far below any rounding position
+  if (m === 0n) return zero(s);
   return packExt(round(s, m, e, sticky, EXT, prec, ctx));
 }
 
@@ -239,24 +229,28 @@ function screen2(a: F80, b: F80, ctx: Ctx): F80 | null {
   return null;
 }
 
-function denormCheck(ctx: Ctx, ...xs: F80[]): void {
-  for (const x of xs) if ((x.se & EXP_MAX) === 0 && x.m !== 0n) ctx.flags |= DE;
+/** Raises DE for a denormal or pseudo-denormal operand (or `extra`: a narrower-format denormal). */
+function denormCheck(ctx: Ctx, a: F80, b?: F80, extra = false): void {
+  if (extra || ((a.se & EXP_MAX) === 0 && a.m !== 0n) || (b && (b.se & EXP_MAX) === 0 && b.m !== 0n)) ctx.flags |= DE;
 }
 
 // ---- arithmetic ---------------------------------------------------------------------------
 
-/** a + b (subtraction: addSub(a, b, true) = a - b). */
-export function addSub(a: F80, b: F80, subtract: boolean, ctx: Ctx, prec = ctx.pc): F80 {
+/**
+ * a + b (subtraction: addSub(a, b, true) = a - b). `prec` defaults to the PC precision; `xd`
+ * (here and below) says one operand came from a denormal m32/m64 (it raises DE).
+ */
+export function addSub(a: F80, b: F80, subtract: boolean, ctx: Ctx, prec = ctx.pc, xd = false): F80 {
   const r = screen2(a, b, ctx);
   if (r) return r;
   const sb = sign(b) ^ (subtract ? 1 : 0);
   const ca = classify(a), cb = classify(b);
   if (ca === 'inf' || cb === 'inf') {
     if (ca === 'inf' && cb === 'inf' && sign(a) !== sb) return invalid(ctx);
-    denormCheck(ctx, a, b);
+    denormCheck(ctx, a, b, xd);
     return ca === 'inf' ? a : inf(sb);
   }
-  denormCheck(ctx, a, b);
+  denormCheck(ctx, a, b, xd);
   if (ca === 'zero' && cb === 'zero') {
     const s = sign(a) === sb ? sb : ctx.rc === RC_DOWN ? 1 : 0;
     return zero(s);
@@ -284,39 +278,39 @@ export function addSub(a: F80, b: F80, subtract: boolean, ctx: Ctx, prec = ctx.p
 export const add = (a: F80, b: F80, ctx: Ctx): F80 => addSub(a, b, false, ctx);
 export const sub = (a: F80, b: F80, ctx: Ctx): F80 => addSub(a, b, true, ctx);
 
-export function mul(a: F80, b: F80, ctx: Ctx, prec = ctx.pc): F80 {
+export function mul(a: F80, b: F80, ctx: Ctx, prec = ctx.pc, xd = false): F80 {
   const r = screen2(a, b, ctx);
   if (r) return r;
   const s = sign(a) ^ sign(b);
   const ca = classify(a), cb = classify(b);
   if (ca === 'inf' || cb === 'inf') {
     if (ca === 'zero' || cb === 'zero') return invalid(ctx);
-    denormCheck(ctx, a, b);
+    denormCheck(ctx, a, b, xd);
     return inf(s);
   }
-  denormCheck(ctx, a, b);
+  denormCheck(ctx, a, b, xd);
   if (ca === 'zero' || cb === 'zero') return zero(s);
   const x = unpack(a), y = unpack(b);
   return roundExt(s, x.m * y.m, x.e + y.e, false, prec, ctx);
 }
 
-export function div(a: F80, b: F80, ctx: Ctx, prec = ctx.pc): F80 {
+export function div(a: F80, b: F80, ctx: Ctx, prec = ctx.pc, xd = false): F80 {
   const r = screen2(a, b, ctx);
   if (r) return r;
   const s = sign(a) ^ sign(b);
   const ca = classify(a), cb = classify(b);
   if (ca === 'inf') {
     if (cb === 'inf') return invalid(ctx);
-    denormCheck(ctx, b);
+    denormCheck(ctx, b, undefined, xd);
     return inf(s);
   }
-  if (cb === 'inf') { denormCheck(ctx, a); return zero(s); }
+  if (cb === 'inf') { denormCheck(ctx, a, undefined, xd); return zero(s); }
   if (cb === 'zero') {
     if (ca === 'zero') return invalid(ctx);
     ctx.flags |= ZE;
     return inf(s);
   }
-  denormCheck(ctx, a, b);
+  denormCheck(ctx, a, b, xd);
   if (ca === 'zero') return zero(s);
   const x = unpack(a), y = unpack(b);
   // Quotient with at least 66 significant bits, remainder as sticky.
@@ -362,15 +356,12 @@ export function roundInt(a: F80, ctx: Ctx, rc = ctx.rc): F80 {
   if (c === 'zero' || c === 'inf') return a;
   denormCheck(ctx, a);
   const x = unpack(a);
-  if (x.e >= 0) return c === 'denormal' ? roundExt(x.s, x.m, x.e, false, 64, ctx) : a;
-  const sh = BigInt(-x.e);
-  let k = x.m >> sh;
-  const rem = x.m & ((1n << sh) - 1n);
-  const half = 1n << (sh - 1n);
-  const inexact = rem !== 0n;
-  const up = roundsUp(rc, x.s, (k & 1n) === 1n, rem > half ? 1 : rem < half ? -1 : 0, inexact);
+  if (x.e >= 0) return a;
+  const sp = split(x.m, -x.e);
+  let k = sp.k;
+  const up = roundsUp(rc, x.s, (k & 1n) === 1n, sp.cmpHalf, sp.inexact);
   if (up) k += 1n;
-  if (inexact) { ctx.flags |= PE; if (up) ctx.flags |= C1; }
+  if (sp.inexact) { ctx.flags |= PE; if (up) ctx.flags |= C1; }
   if (k === 0n) return zero(x.s);
   return roundExt(x.s, k, 0, false, 64, ctx);
 }
@@ -482,14 +473,14 @@ export type Order = -1 | 0 | 1 | 2;
  * Compares a with b. `quietNaN`: fucom semantics (only an SNaN raises IE); otherwise any NaN
  * raises IE (fcom). Unsupported formats raise IE and compare unordered.
  */
-export function compare(a: F80, b: F80, quietNaN: boolean, ctx: Ctx): Order {
+export function compare(a: F80, b: F80, quietNaN: boolean, ctx: Ctx, xd = false): Order {
   const ca = classify(a), cb = classify(b);
   if (ca === 'unsupported' || cb === 'unsupported') { ctx.flags |= IE; return 2; }
   if (ca === 'nan' || cb === 'nan') {
     if (!quietNaN || isSNaN(a) || isSNaN(b)) ctx.flags |= IE;
     return 2;
   }
-  denormCheck(ctx, a, b);
+  denormCheck(ctx, a, b, xd);
   return cmpValues(a, b);
 }
 
@@ -536,19 +527,12 @@ export function toInt(a: F80, bits: number, ctx: Ctx, truncate = false): bigint 
   denormCheck(ctx, a);
   const x = unpack(a);
   const rc = truncate ? RC_ZERO : ctx.rc;
-  let k: bigint, inexact = false, up = false;
-  if (x.e >= 0) {
-    if (x.e > 64) { ctx.flags |= IE; return indefinite; }
-    k = x.m << BigInt(x.e);
-  } else {
-    const sh = BigInt(-x.e);
-    k = x.m >> sh;
-    const rem = x.m & ((1n << sh) - 1n);
-    const half = 1n << (sh - 1n);
-    inexact = rem !== 0n;
-    up = roundsUp(rc, x.s, (k & 1n) === 1n, rem > half ? 1 : rem < half ? -1 : 0, inexact);
-    if (up) k += 1n;
-  }
+  if (x.e > 64) { ctx.flags |= IE; return indefinite; }
+  const sp = split(x.m, -x.e);
+  let k = sp.k;
+  const inexact = sp.inexact;
+  const up = roundsUp(rc, x.s, (k & 1n) === 1n, sp.cmpHalf, inexact);
+  if (up) k += 1n;
   const v = x.s ? -k : k;
   if (v < indefinite || v > -indefinite - 1n) { ctx.flags |= IE; return indefinite; }
   if (inexact) { ctx.flags |= PE; if (up) ctx.flags |= C1; }
