@@ -19,7 +19,7 @@ export const ENTRY_PC_BITS = 8;
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 16; // < 1 << ENTRY_PC_BITS
 
-export interface CacheStats { blocks: number; insns: number; batches: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { blocks: number; insns: number; batches: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> translated function (an index in the shared funcref table), the
@@ -34,7 +34,7 @@ export class CodeCache {
   private nextIndex = 1; // table index 0 stays null
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
   /** Called with the guest page numbers of newly translated code (to write-protect them). */
   onCodePages: (pages: number[]) => void = () => {};
 
@@ -70,9 +70,13 @@ export class CodeCache {
   fillJumpCache(rip: number, index: number): void {
     const dv = new DataView(this.memory.buffer);
     // The hash must match the emitted probe (Emitter.exitToLocal): (t ^ (t >> 12)) mod 2^32, masked.
-    const h = Number(BigInt.asUintN(32, BigInt(rip) ^ (BigInt(rip) >> 12n))) & (JC_ENTRIES - 1);
+    // rip < 2^47: split into 32-bit halves to avoid BigInt on this path.
+    const lo = rip % 0x1_0000_0000, hi = Math.floor(rip / 0x1_0000_0000);
+    const shifted = (lo >>> 12) | ((hi & 0xfff) << 20);
+    const h = ((lo ^ shifted) >>> 0) & (JC_ENTRIES - 1);
     const e = JC_BASE + h * JC_ENTRY_SIZE;
-    dv.setBigInt64(e, BigInt(rip), true);
+    dv.setUint32(e, lo, true);
+    dv.setUint32(e + 4, hi, true);
     dv.setInt32(e + 8, index, true);
   }
 
@@ -158,7 +162,7 @@ export class CodeCache {
     m.importFunc('rt', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
     m.importFunc('rt', 'rd128', [T.i32, T.i64, T.i64], [T.i32]);
     m.importFunc('rt', 'wr128', [T.i32, T.i64, T.i64], []);
-    m.importFunc('rt', 'get_flags', [T.i32], [T.i32]);
+    m.importFunc('rt', 'flags_of', [T.i32, T.i64, T.i64, T.i64], [T.i32]);
     m.importFunc('rt', 'op', [T.i32, T.i32], [T.i32]);
     m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
@@ -178,7 +182,8 @@ export class CodeCache {
     m.export('region', region);
     const bytes = m.emit();
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${this.stats.batches}.wasm`, bytes);
-        const mod = new WebAssembly.Module(bytes);
+        this.stats.bytes += bytes.length;
+    const mod = new WebAssembly.Module(bytes);
     const inst = new WebAssembly.Instance(mod, {
       env: { mem: this.memory },
       rt: this.runtimeImports as WebAssembly.ModuleImports,

@@ -14,7 +14,7 @@ export interface RuntimeImports {
   rd128: number;
   /** wr128(cpu, addr, rip): slow-path 16-byte store from the CPU scratch area. */
   wr128: number;
-  /** getFlags(cpu) -> i32: materialises the lazy arithmetic flags (a Wasm runtime function). */
+  /** flagsOf(op, a, b, r) -> i32: materialises lazy arithmetic flags (a Wasm runtime function). */
   getFlags: number;
   /** op(cpu, id) -> i32: runs a JS-implemented instruction; -1 = continue, else an Exit code. */
   op: number;
@@ -73,6 +73,11 @@ export class Emitter {
   readonly pc = 1;
   /** Local copy of the CPU budget: counted down at each transition between blocks of the region. */
   readonly budget: number;
+  /** Exit locals read by the shared exit tail. */
+  readonly xKind: number;
+  readonly xTarget: number;
+  readonly xSlot: number;
+  readonly xCode: number;
   insn!: Insn;
   /** Locals holding the pending flag producer's a, b, r and op. */
   readonly lA: number;
@@ -89,6 +94,10 @@ export class Emitter {
     this.lR = this.f.local(T.i64);
     this.lOp = this.f.local(T.i32);
     this.budget = this.f.local(T.i32);
+    this.xKind = this.f.local(T.i32);
+    this.xTarget = this.f.local(T.i64);
+    this.xSlot = this.f.local(T.i32);
+    this.xCode = this.f.local(T.i32);
   }
 
   /** A new block of the region starts here: the flags come from whichever block ran before. */
@@ -257,7 +266,6 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
-    this.spillAll();
     f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
     f.end();
     this.free32(e);
@@ -278,7 +286,6 @@ export class Emitter {
       default: f.i64_store();
     }
     f.else_();
-    this.spillAll();
     f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
@@ -293,7 +300,6 @@ export class Emitter {
     f.if_(T.i32);
     this.hostAddr(ea, e);
     f.else_();
-    this.spillAll();
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
     f.end();
     f.v128_load();
@@ -309,7 +315,6 @@ export class Emitter {
     this.hostAddr(ea, e);
     f.get(v).v128_store();
     f.else_();
-    this.spillAll();
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
@@ -428,8 +433,7 @@ export class Emitter {
       emitAllFlags(this.f, s.kind as CC, s.size, this.inputs());
       return;
     }
-    this.spillFlags();
-    this.f.get(this.cpu).call(this.rt.getFlags);
+    this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call(this.rt.getFlags);
   }
 
   /** Pushes CF as i32. */
@@ -464,6 +468,24 @@ export class Emitter {
   }
 
   // ---- exits -------------------------------------------------------------------------------
+  //
+  // Every path out of a region goes through one shared exit tail (emitExitTail): an exit site
+  // only sets xKind/xTarget/xSlot/xCode and branches to the $exit label, so the write-back of
+  // registers and flags exists once per region instead of once per exit.
+
+  /** Exit kinds the tail understands. */
+  static readonly X_SLOT = 0; // xTarget constant, chain through slot xSlot
+  static readonly X_JUMP = 1; // xTarget computed, chain through the jump cache
+  static readonly X_CODE = 2; // return xCode (rip and exit fields already stored)
+  static readonly X_REENTER = 3; // tail-call the region itself at pc xSlot (see exitTo)
+
+  /** Nesting depth of the region's $exit block and $top loop (set by translateRegion). */
+  exitDepth = 1;
+  loopDepth = 3;
+
+  private branchToExit(kind: number): void {
+    this.f.i32(kind).set(this.xKind).br(this.f.depth - this.exitDepth);
+  }
 
   /**
    * Continues at a constant guest address: a branch back to the region's dispatch loop if the
@@ -478,62 +500,77 @@ export class Emitter {
       // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
       // Liftoff code forever; a new call picks up the optimised code once it exists.
       f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
-      this.spillAll();
       f.get(this.budget).i32(0).i32_le_s().if_();
       this.st64c(CPU.rip, target);
-      f.i32(Exit.Budget).return_();
+      f.i32(Exit.Budget).set(this.xCode);
+      this.branchToExit(Emitter.X_CODE);
       f.end();
-      f.get(this.cpu).i32(local).return_call(this.host.regionFunc);
+      f.i32(local).set(this.xSlot);
+      this.branchToExit(Emitter.X_REENTER);
       f.end();
       f.i32(local).set(this.pc);
-      f.br(f.depth - 1); // the region's loop is the outermost construct
+      f.br(f.depth - this.loopDepth);
       return;
     }
-    // Leaving the region counts against the budget too; when it runs out the dispatcher gets
-    // control (rip = target, and the slot still gets patched).
-    f.get(this.budget).i32(1).i32_sub().set(this.budget);
-    this.spillAll();
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
-    const t = this.tmp32();
-    f.i32(0).i32_load(slot).tee(t).get(this.budget).i32(0).i32_gt_s().i32_and().if_();
-    f.get(this.cpu).get(t).return_call(this.rt.chain);
-    f.end();
-    this.free32(t);
-    this.st64c(CPU.rip, target);
-    this.st32c(CPU.exitSlot, slot);
-    f.i32(Exit.Lookup).return_();
+    f.i64(target).set(this.xTarget);
+    f.i32(slot).set(this.xSlot);
+    this.branchToExit(Emitter.X_SLOT);
   }
 
-  /** Leaves the block for the guest address in local `t` (i64), through the jump cache. */
+  /** Leaves the region for the guest address in local `t` (i64), through the jump cache. */
   exitToLocal(t: number): void {
-    const f = this.f;
-    f.get(this.budget).i32(1).i32_sub().set(this.budget);
-    this.spillAll();
-    const e = this.tmp32();
-    f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(e);
-    f.i64_load(JC_BASE).get(t).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
-    f.get(this.cpu).get(e).i32_load(JC_BASE + 8).return_call(this.rt.chain);
-    f.end();
-    this.free32(e);
-    this.st64(CPU.rip, t);
-    this.st32c(CPU.exitSlot, 0);
-    f.i32(Exit.Lookup).return_();
+    this.f.get(t).set(this.xTarget);
+    this.branchToExit(Emitter.X_JUMP);
   }
 
-  /** Leaves the block with a guest exception at the current instruction. */
+  /** Leaves the region with a guest exception at the current instruction. */
   raise(vector: Vector, arg: bigint = 0n): void {
-    this.spillAll();
     this.st64c(CPU.rip, this.insn.addr);
     this.st64c(CPU.exitInsn, this.insn.addr);
     this.st64c(CPU.exitArg, BigInt(vector) | (arg << 8n));
-    this.f.i32(Exit.Exception).return_();
+    this.f.i32(Exit.Exception).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
   }
 
-  /** Leaves the block with an exit code, rip set to `rip`. */
+  /** Leaves the region with an exit code, rip set to `rip`. */
   exitWith(code: Exit, rip: number): void {
-    this.spillAll();
     this.st64c(CPU.rip, rip);
-    this.f.i32(code).return_();
+    this.f.i32(code).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
+  }
+
+  /** The shared exit tail, placed after the region's $exit block (see translateRegion). */
+  emitExitTail(): void {
+    const f = this.f;
+    this.spillAll();
+    // X_CODE: the exit fields are stored; return the code.
+    f.get(this.xKind).i32(Emitter.X_CODE).i32_eq().if_();
+    f.get(this.xCode).return_();
+    f.end();
+    f.get(this.xKind).i32(Emitter.X_REENTER).i32_eq().if_();
+    f.get(this.cpu).get(this.xSlot).return_call(this.host.regionFunc);
+    f.end();
+    // Leaving the region counts against the budget; when it runs out the dispatcher gets control
+    // (rip = target; a slot still gets patched).
+    f.get(this.cpu).get(this.budget).i32(1).i32_sub().tee(this.budget).i32_store(CPU.budget);
+    const t = this.tmp32();
+    f.get(this.xKind).i32(Emitter.X_SLOT).i32_eq().if_();
+    f.get(this.xSlot).i32_load(0).tee(t).get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    f.get(this.cpu).get(t).return_call(this.rt.chain);
+    f.end();
+    f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);
+    f.else_();
+    // X_JUMP: probe the jump cache.
+    f.get(this.xTarget).get(this.xTarget).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(t);
+    f.i64_load(JC_BASE).get(this.xTarget).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call(this.rt.chain);
+    f.end();
+    this.st32c(CPU.exitSlot, 0);
+    f.end();
+    this.free32(t);
+    this.st64(CPU.rip, this.xTarget);
+    f.i32(Exit.Lookup).return_();
   }
 
   /**
@@ -543,16 +580,12 @@ export class Emitter {
    */
   callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff): void {
     const f = this.f;
-    // An op that never touches flags may run inside a conditional path: spill without
-    // changing the static flag state (the other path keeps them pending).
     this.spillFlags();
     this.spillRegs();
     const id = this.host.registerOp(impl);
-    const r = this.tmp32();
-    f.get(this.cpu).i32(id).call(this.rt.op).tee(r).i32(0).i32_ge_s().if_();
-    f.get(r).return_();
+    f.get(this.cpu).i32(id).call(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
+    this.branchToExit(Emitter.X_CODE);
     f.end();
-    this.free32(r);
     this.reloadRegs(writesRegs);
     if (!keepsFlags) {
       // The op may have changed the flags in memory: the region keeps them in locals.

@@ -5,7 +5,7 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
 /**
  * The runtime module: Wasm functions every translated block may call, built once at start-up
  * with the same encoder and flag formulas the blocks use.
- *   get_flags(cpu) -> i32       the lazy arithmetic flags, materialised
+ *   flags_of(op, a, b, r) -> i32  the lazy arithmetic flags, materialised (get_flags(cpu): from memory)
  *   mulhu(a, b), mulhs(a, b)    high 64 bits of 64x64 products
  *   run(cpu, entry) -> i32      enters a translated block (the dispatcher's one call into Wasm)
  *   chain(cpu, entry) -> i32    tail-calls a block's region (how regions reach each other)
@@ -13,19 +13,17 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
  */
 export interface RuntimeExports {
   get_flags: (cpu: number) => number;
+  flags_of: (op: number, a: bigint, b: bigint, r: bigint) => number;
   mulhu: (a: bigint, b: bigint) => bigint;
   mulhs: (a: bigint, b: bigint) => bigint;
   run: (cpu: number, index: number) => number;
   chain: (cpu: number, index: number) => number;
 }
 
-function buildGetFlags(): Fn {
-  const f = new Fn([T.i32], [T.i32]);
-  const a = f.local(T.i64), b = f.local(T.i64), r = f.local(T.i64), op = f.local(T.i32);
-  f.get(0).i64_load(CPU.ccA).set(a);
-  f.get(0).i64_load(CPU.ccB).set(b);
-  f.get(0).i64_load(CPU.ccRes).set(r);
-  f.get(0).i32_load(CPU.ccOp).set(op);
+/** flags_of(op, a, b, r) -> i32: the flags of a lazy-flag record held in locals. */
+function buildFlagsOf(): Fn {
+  const f = new Fn([T.i32, T.i64, T.i64, T.i64], [T.i32]);
+  const op = 0, a = 1, b = 2, r = 3;
   const n = CC_KINDS * 4;
   // block_n ... block_0 { br_table } ; after the end of block_k comes case k.
   f.block();
@@ -71,7 +69,11 @@ function buildMulhs(mulhu: number): Fn {
 export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Table): RuntimeExports {
   const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
   const regionType = m.type([T.i32, T.i32], [T.i32]);
-  const getFlags = m.add(buildGetFlags());
+  const flagsOf = m.add(buildFlagsOf());
+  // get_flags(cpu): the same from the record in the CPU block (for TypeScript).
+  const gf = new Fn([T.i32], [T.i32]);
+  gf.get(0).i32_load(CPU.ccOp).get(0).i64_load(CPU.ccA).get(0).i64_load(CPU.ccB).get(0).i64_load(CPU.ccRes).call(flagsOf);
+  const getFlags = m.add(gf);
   const mulhu = m.add(buildMulhu());
   const mulhs = m.add(buildMulhs(mulhu));
   // An entry is (table index << 8) | pc: call the region with pc.
@@ -84,6 +86,7 @@ export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Tabl
   chain.get(0).get(1).i32(0xff).i32_and().get(1).i32(8).i32_shr_u().return_call_indirect(regionType);
   const chainIdx = m.add(chain);
   m.export('get_flags', getFlags);
+  m.export('flags_of', flagsOf);
   m.export('mulhu', mulhu);
   m.export('mulhs', mulhs);
   m.export('run', runIdx);

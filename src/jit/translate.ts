@@ -12,9 +12,15 @@ export interface UntranslatedNote { addr: number; text: string; why: string }
  * Translates a batch of blocks into one **region** function, (cpu, pc) -> exit code:
  *
  *   prologue: load the guest registers the region uses, and the lazy flags, into locals
- *   loop $top
- *     block $b(N-1) ... block $b0  (br_table on pc)  end  <code of block 0>  end  <block 1> ...
+ *   block $exit
+ *     try
+ *       loop $top
+ *         block $b(N-1) ... block $b0  (br_table on pc)  end  <code of block 0>  end  <block 1> ...
+ *       end
+ *     catch_all  write registers and flags back, rethrow   (a slow-path fault)
+ *     end
  *   end
+ *   exit tail: write back, then chain / return an exit code
  *
  * A direct branch to a block of the same region sets pc and branches to $top, so loops and
  * diamonds inside a region never leave Wasm locals. Each block's code ends in a transition or an
@@ -29,7 +35,11 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   // Flags live in locals throughout the region; the budget too (written back on leaving).
   e.flagsToLocals();
   f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
-  f.loop();
+  f.block(); // $exit: every exit branches here, to the shared tail
+  e.exitDepth = f.depth;
+  f.try_(); // a slow path that faults throws: the handler writes the state back first
+  f.loop(); // $top: transitions between the region's blocks
+  e.loopDepth = f.depth;
   for (let k = 0; k < n; k++) f.block();
   f.get(e.pc).br_table([...Array(n).keys()], n - 1);
   for (let k = 0; k < n; k++) {
@@ -37,8 +47,14 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
     e.startBlock();
     emitBlock(e, blocks[k], env, notes);
   }
-  f.end();
+  f.end(); // loop
   f.unreachable();
+  f.catch_all();
+  e.spillAll();
+  f.rethrow(0);
+  f.end(); // try
+  f.end(); // $exit
+  e.emitExitTail();
   return f;
 }
 

@@ -75,7 +75,7 @@ export class Machine {
       wr: (c: number, a: bigint, size: number, v: bigint, rip: bigint) => this.slowWrite(a, size, v, rip),
       rd128: (c: number, a: bigint, rip: bigint) => this.slowRead128(c, a, rip),
       wr128: (c: number, a: bigint, rip: bigint) => this.slowWrite128(c, a, rip),
-      get_flags: this.runtime.get_flags,
+      flags_of: this.runtime.flags_of,
       op: (c: number, id: number) => this.runOp(c, id),
       mulhu: this.runtime.mulhu,
       mulhs: this.runtime.mulhs,

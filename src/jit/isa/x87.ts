@@ -255,9 +255,7 @@ function leBytes(n: number, v: bigint): Uint8Array {
  * operation unless a NaN decides the result first).
  */
 function memOperand(fpu: Fpu, opc: number, addr: number): { v: F80; denormal: boolean } {
-  const isInt = (opc & 1) === 0 && opc !== 0 && opc !== 4 ? true : false;
   // D8: m32 real, DC: m64 real, DA: m32 int, DE: m16 int.
-  void isInt;
   const scratch: Ctx = { rc: 0, pc: 64, flags: 0 };
   switch (opc) {
     case 0: {
@@ -388,7 +386,8 @@ function envImage(fpu: Fpu, small: boolean): Uint8Array {
 /** Loads an environment image (fldenv/frstor). */
 function loadEnv(fpu: Fpu, b: Uint8Array, small: boolean): void {
   const rd = (off: number, n: number) => Number(leU(b, off, n));
-  const cw = rd(0, 2), sw = rd(2, 2), tw = rd(4 * (small ? 0.5 : 1) * 2, 2);
+  const w = small ? 2 : 4; // field stride
+  const cw = rd(0, 2), sw = rd(w, 2), tw = rd(2 * w, 2);
   fpu.newCw = (cw & 0x1f3f) | 0x40;
   fpu.top = (sw >> 11) & 7;
   fpu.sw = sw & ~0xb880;

@@ -53,6 +53,20 @@ export class Bytes {
       this.buf[this.len++] = b | 0x80;
     }
   }
+  /** Signed LEB128 of a safe integer without going through BigInt. */
+  sNum(v: number): void {
+    if (v >= -0x8000_0000 && v <= 0x7fff_ffff) return this.s32(v);
+    this.room(10);
+    for (;;) {
+      const b = ((v % 128) + 128) % 128;
+      v = Math.floor(v / 128);
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.buf[this.len++] = b;
+        return;
+      }
+      this.buf[this.len++] = b | 0x80;
+    }
+  }
   s64(v: bigint): void {
     v = BigInt.asIntN(64, v);
     if (v >= -0x8000_0000n && v <= 0x7fff_ffffn) return this.s32(Number(v));
@@ -165,6 +179,10 @@ export class Fn {
   loop(bt: number = BLOCK_VOID) { this.code.u8(0x03); this.code.u8(bt); this.depth++; return this; }
   if_(bt: number = BLOCK_VOID) { this.code.u8(0x04); this.code.u8(bt); this.depth++; return this; }
   else_() { return this.op(0x05); }
+  /** Exception handling (the form V8 11 ships): try ... catch_all ... end, rethrow. */
+  try_(bt: number = BLOCK_VOID) { this.code.u8(0x06); this.code.u8(bt); this.depth++; return this; }
+  catch_all() { return this.op(0x19); }
+  rethrow(depth: number) { this.code.u8(0x09); this.code.u32(depth); return this; }
   end() { this.depth--; return this.op(0x0b); }
   br(depth: number) { this.code.u8(0x0c); this.code.u32(depth); return this; }
   br_if(depth: number) { this.code.u8(0x0d); this.code.u32(depth); return this; }
@@ -188,7 +206,12 @@ export class Fn {
   set(i: number) { this.code.u8(0x21); this.code.u32(i); return this; }
   tee(i: number) { this.code.u8(0x22); this.code.u32(i); return this; }
   i32(v: number) { this.code.u8(0x41); this.code.s32(v); return this; }
-  i64(v: bigint | number) { this.code.u8(0x42); this.code.s64(BigInt(v)); return this; }
+  i64(v: bigint | number) {
+    this.code.u8(0x42);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) this.code.sNum(v);
+    else this.code.s64(BigInt(v));
+    return this;
+  }
   f64(v: number) {
     this.code.u8(0x44);
     const b = new Uint8Array(8);
