@@ -12,7 +12,7 @@ export interface CodeFetcher {
 
 export const MAX_BLOCK_INSNS = 64;
 const FETCH_BYTES = 1024;
-const DECODE_STEP = 6;
+const DECODE_STEP = 4;
 const MAX_INSN_LEN = 15;
 
 /**
