@@ -18,6 +18,8 @@ export const ENTRY_PC_BITS = 8;
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 16; // < 1 << ENTRY_PC_BITS
+/** Regions alive at once before the whole cache is flushed (bounds host memory). */
+const MAX_REGIONS = 32768;
 
 export interface CacheStats { blocks: number; insns: number; batches: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
@@ -30,6 +32,7 @@ export class CodeCache {
   private blocks = new Map<number, Entry>();
   private pageBlocks = new Map<number, Set<number>>();
   private moduleBlocks = new Map<number, number[]>();
+  private moduleSlot = new Map<number, number>();
   private nextSlot = 1;
   private nextIndex = 1; // table index 0 stays null
   private ops: JsOp[] = [];
@@ -111,6 +114,11 @@ export class CodeCache {
     for (const m of modules) {
       for (const rip of this.moduleBlocks.get(m) ?? []) this.blocks.delete(rip);
       this.moduleBlocks.delete(m);
+      // Nothing can reach the region any more (slots and jump cache are cleared below): let the
+      // module be collected, so a guest that keeps rewriting code does not grow host memory.
+      const slot = this.moduleSlot.get(m);
+      if (slot !== undefined) this.table.set(slot, null);
+      this.moduleSlot.delete(m);
     }
     // Chains and jump-cache entries may point at the dropped functions: forget them all. Cheap
     // and rare; the surviving blocks re-chain as they run.
@@ -124,6 +132,8 @@ export class CodeCache {
     this.blocks.clear();
     this.pageBlocks.clear();
     this.moduleBlocks.clear();
+    this.moduleSlot.clear();
+    for (let i = 0; i < this.nextIndex; i++) this.table.set(i, null);
     this.clearSlots();
     this.clearJumpCache();
     this.nextSlot = 1;
@@ -133,7 +143,7 @@ export class CodeCache {
 
   private translateBatch(rip: number): void {
     const t0 = performance.now();
-    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex > 1_000_000) this.flushAll();
+    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex >= MAX_REGIONS) this.flushAll();
     // Discover: the requested block, then breadth-first its static successors.
     const todo = [rip];
     const found: Block[] = [];
@@ -202,6 +212,7 @@ export class CodeCache {
       this.stats.insns += b.insns.length;
     });
     this.moduleBlocks.set(this.stats.batches, found.map((b) => b.start));
+    this.moduleSlot.set(this.stats.batches, slot);
     this.nextIndex++;
     this.onCodePages([...pages]);
     this.stats.blocks += found.length;
