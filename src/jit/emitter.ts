@@ -556,7 +556,7 @@ export class Emitter {
     f.get(this.cpu).get(this.budget).i32(1).i32_sub().tee(this.budget).i32_store(CPU.budget);
     const t = this.tmp32();
     f.get(this.xKind).i32(Emitter.X_SLOT).i32_eq().if_();
-    f.get(this.xSlot).i32_load(0).tee(t).get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    f.get(this.xSlot).i32_load(0).tee(t).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
     f.get(this.cpu).get(t).return_call(this.rt.chain);
     f.end();
     f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);

@@ -116,6 +116,8 @@ class Fpu {
   /** Control-state loads (fldcw, fldenv, frstor, fxrstor, fninit) bypass the unmasked check. */
   newCw: number | null = null;
   newIp: { ip: bigint; dp: bigint; op: number } | null = null;
+  /** How an unmasked exception treats the instruction (see commit). */
+  kind: 'compare' | 'partial' | 'load' | null = null;
 
   constructor(readonly cpu: CpuState, readonly env: JsEnv) {
     this.cw = cpu.u32(CPU.fpCw) & 0xffff;
@@ -181,7 +183,12 @@ class Fpu {
     return (this.sw & ~0xb880) | (this.top << 11) | (es ? 0x8080 : 0);
   }
 
-  /** Writes everything back; with an unmasked IE/DE/ZE only the exception flags change. */
+  /**
+   * Writes everything back. With an unmasked IE, DE or ZE the hardware leaves the destination,
+   * the stack and memory alone and only updates the status word (as measured): the exception
+   * flags, C1 = 0 (1 for a stack overflow), the compare result of a compare (and RFLAGS of
+   * fcomi), C2 = 0 for fprem/fsin-like instructions. A load with only DE unmasked completes.
+   */
   commit(d: Decoded, i: Insn, addr: number): void {
     const cpu = this.cpu;
     const flags = this.ctx.flags;
@@ -192,9 +199,16 @@ class Fpu {
       cpu.setU32(CPU.fpOp, ((d.opc & 7) << 8) | d.modrm);
       if (d.mem) cpu.setU64(CPU.fpDp, BigInt(addr));
     }
-    if (unmasked) {
-      const old = cpu.u32(CPU.fpSw) & 0xffff;
-      cpu.setU32(CPU.fpSw, (old | (flags & (EXC | SF))) & ~0xb880);
+    if (unmasked && !(this.kind === 'load' && unmasked === DE)) {
+      let sw = cpu.u32(CPU.fpSw) & ~C1;
+      sw |= flags & (EXC | SF);
+      if ((flags & (SF | C1)) === (SF | C1)) sw |= C1;
+      if (this.kind === 'compare') {
+        sw = (sw & ~(C0 | C2 | C3)) | (this.sw & (C0 | C2 | C3));
+        if (this.rflags !== null) this.env.setFlags(cpu.base, this.rflags);
+      }
+      if (this.kind === 'partial') sw &= ~C2;
+      cpu.setU32(CPU.fpSw, sw & ~0xb880);
       return;
     }
     for (const s of this.stores) this.env.mem.write(s.addr, s.data);
@@ -299,12 +313,14 @@ function finishArith(fpu: Fpu): void {
 
 /** fcom/fucom family: sets C3 C2 C0 (C1 = 0) from an order. */
 function setCompare(fpu: Fpu, o: F.Order): void {
+  fpu.kind = 'compare';
   const cc = o === 2 ? C3 | C2 | C0 : o === 0 ? C3 : o < 0 ? C0 : 0;
   fpu.setCC(cc);
 }
 
 /** fcomi family: ZF PF CF (OF SF AF cleared). C1 is left as it was (as measured on AMD). */
 function setEflagsCompare(fpu: Fpu, o: F.Order): void {
+  fpu.kind = 'compare';
   fpu.rflags = o === 2 ? F_ZF | F_PF | F_CF : o === 0 ? F_ZF : o < 0 ? F_CF : 0;
 }
 
@@ -533,7 +549,7 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
         // Arithmetic and compares with an m32/m64 real or m32/m16 integer operand.
         const src = memOperand(fpu, opc, addr);
         if (reg === 2 || reg === 3) {
-          if (fpu.empty(0)) { fpu.underflow(); fpu.setCC(C3 | C2 | C0); }
+          if (fpu.empty(0)) { setCompare(fpu, 2); fpu.underflow(); }
           else setCompare(fpu, F.compare(fpu.st(0), src.v, false, ctx, src.denormal));
           if (reg === 3) fpu.pop();
           return;
@@ -546,6 +562,7 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
       case 1:
         switch (reg) {
           case 0: { // fld m32
+            fpu.kind = 'load';
             const v = F.fromF32(Number(leU(mem.read(addr, 4), 0, 4)), ctx);
             fpu.pushChecked(v);
             fpu.setC1((ctx.flags & C1) !== 0);
@@ -594,6 +611,7 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
       case 5:
         switch (reg) {
           case 0: { // fld m64
+            fpu.kind = 'load';
             const v = F.fromF64(leU(mem.read(addr, 8), 0, 8), ctx);
             fpu.pushChecked(v);
             fpu.setC1((ctx.flags & C1) !== 0);
@@ -740,7 +758,7 @@ function binaryStack(fpu: Fpu, op: Arith, dst: number, src: number, pop: boolean
 
 /** fcom/fcomp/fcompp (quiet = false) and fucom... (quiet = true); pops `pops` times. */
 function fcom(fpu: Fpu, i: number, quiet: boolean, pops: number): void {
-  if (fpu.empty(0) || fpu.empty(i)) { fpu.underflow(); fpu.setCC(C3 | C2 | C0); }
+  if (fpu.empty(0) || fpu.empty(i)) { fpu.underflow(); setCompare(fpu, 2); }
   else setCompare(fpu, F.compare(fpu.st(0), fpu.st(i), quiet, fpu.ctx));
   for (let k = 0; k < pops; k++) fpu.pop();
 }
@@ -749,6 +767,7 @@ function fcomi(fpu: Fpu, i: number, quiet: boolean, pop: boolean): void {
   if (fpu.empty(0) || fpu.empty(i)) {
     fpu.underflow();
     fpu.setC1(false);
+    fpu.kind = 'compare';
     fpu.rflags = UNORDERED_FLAGS;
   } else {
     setEflagsCompare(fpu, F.compare(fpu.st(0), fpu.st(i), quiet, fpu.ctx));
@@ -796,10 +815,10 @@ function d9(fpu: Fpu, modrm: number): void {
     return;
   }
   if (modrm === 0xd0) return; // fnop
-  if (modrm >= 0xd8 && modrm < 0xe0) { // fstp1 (undocumented alias of fstp st(i))
-    let v: F80;
-    if (fpu.empty(0)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(0);
-    fpu.set(rm, v);
+  if (modrm >= 0xd8 && modrm < 0xe0) {
+    // fstp1 (Capstone: fstpnce), the undocumented alias of fstp st(i): with ST(0) empty it only
+    // pops, raising nothing (measured).
+    if (!fpu.empty(0)) fpu.set(rm, fpu.st(0));
     fpu.setC1(false);
     fpu.pop();
     return;
@@ -816,7 +835,7 @@ function d9(fpu: Fpu, modrm: number): void {
       fpu.setC1(false);
       return;
     case 0xe4: // ftst
-      if (fpu.empty(0)) { fpu.underflow(); fpu.setCC(C3 | C2 | C0); return; }
+      if (fpu.empty(0)) { fpu.underflow(); setCompare(fpu, 2); return; }
       setCompare(fpu, F.compare(fpu.st(0), F.ZERO, false, ctx));
       return;
     case 0xe5: fxam(fpu); return;
@@ -831,6 +850,7 @@ function d9(fpu: Fpu, modrm: number): void {
     return;
   }
   const a = fpu.st(0);
+  if (modrm === 0xf8 || modrm === 0xf5 || modrm === 0xfe || modrm === 0xff || modrm === 0xf2 || modrm === 0xfb) fpu.kind = 'partial';
   switch (modrm) {
     case 0xfa: fpu.set(0, F.sqrt(a, ctx)); break;
     case 0xfc: fpu.set(0, F.roundInt(a, ctx)); break;

@@ -3,14 +3,15 @@
  * extended values.
  *
  * Method: the mathematical function is evaluated in a 200-bit binary floating point on BigInt
- * (series after argument reduction; fsin/fcos/fptan reduce modulo π/2 with a 420-bit π, i.e.
- * exactly for every |x| < 2^63), and the result is rounded once to 64 bits by RC. Results are
- * therefore correctly rounded (barring a true value within 2^-190 relative of a rounding
- * boundary). The hardware is not correctly rounded: Intel documents errors up to about 1 ulp in
- * round-to-nearest for these instructions (and its fsin/fcos/fptan reduce with a 66-bit π, so
- * very large arguments differ more). Tolerance, checked against this machine in test/x87: at
- * most 1 ulp (of the 64-bit significand) apart from the hardware's result for arguments in the
- * documented domains; special operands (zeros, infinities, NaNs, exact cases) are bit-exact.
+ * (series after argument reduction) and the result is rounded once to 64 bits by RC: correctly
+ * rounded (barring a true value within 2^-190 relative of a rounding boundary). fsin, fcos,
+ * fsincos and fptan first reduce the argument modulo π/2 exactly as the hardware does, with its
+ * 66-bit π (so large arguments give the hardware's "wrong" results, not the true sine).
+ * The hardware is not correctly rounded (Intel documents errors up to about 1 ulp in
+ * round-to-nearest). Tolerance, checked against this machine in test/x87: at most 1 ulp (of the
+ * 64-bit significand) apart from the hardware's result for arguments in the documented domains
+ * (in practice most results are bit-identical); special operands (zeros, infinities, NaNs,
+ * exact cases) are bit-exact.
  * Outside an instruction's documented domain (f2xm1: |x| > 1, fyl2xp1: |x| >= 1 - √2/2) the
  * hardware result is undefined; these compute the mathematical function anyway.
  *
@@ -112,8 +113,11 @@ function series(first: BF, next: (t: BF, k: number) => BF): BF {
   let sum = first, t = first;
   for (let k = 1; k < 400; k++) {
     t = next(t, k);
-    if (t.m === 0n || blead(t) < blead(sum) - P - 4) break;
+    if (t.m === 0n) break;
+    // The first negligible term is still added: badd keeps its sign as a nudge, so a result
+    // within 2^-P of a representable value (sin x for tiny x) still rounds the right way.
     sum = badd(sum, t);
+    if (blead(t) < blead(sum) - P - 4) break;
   }
   return sum;
 }
@@ -185,15 +189,23 @@ function cosSeries(r: BF): BF {
   return series(ONE, (t, k) => bneg(bdiv(bmul(t, r2), bint(BigInt((2 * k - 1) * (2 * k))))));
 }
 
-/** x = n π/2 + r, |r| <= π/4 (exact to ~2^-330 absolute for |x| < 2^63). */
+/**
+ * The π the hardware reduces with: 66 bits (0xC90FDAA22168C234C / 2^66, π truncated). Reducing
+ * with it reproduces the hardware's fsin/fcos results exactly (measured: every random argument up
+ * to 1e8 matched bit for bit, whereas an exact reduction diverges from ~π/4 on).
+ */
+const PI66_FIX = 0xc90fdaa22168c234cn << (FIX - 66n);
+
+/** x = n π66/2 + r, |r| <= π66/4, r exact. */
 function reduce(x: F80): { n: number; r: BF } {
   const u = F.exactOf(x);
   const lead = u.e + bitlen(u.m) - 1;
   if (lead < -1) return { n: 0, r: bnorm(u.s, u.m, u.e) }; // |x| < 1/2 < π/4
-  const X2 = u.m << BigInt(u.e + Number(FIX) + 1); // 2|x| * 2^FIX (u.e >= -64 here)
-  const n = (2n * X2 + PI_FIX) / (2n * PI_FIX); // round(|x| / (π/2))
-  const rr = X2 - n * PI_FIX; // r * 2^(FIX+1)
-  const r = bnorm(rr < 0n ? 1 : 0, rr < 0n ? -rr : rr, -Number(FIX) - 1);
+  const X = u.m << BigInt(u.e + Number(FIX)); // |x| * 2^FIX (u.e >= -64 here)
+  const half = PI66_FIX >> 1n; // exact: PI66_FIX is even
+  const n = (2n * X + half) / (2n * half); // round(|x| / (π66/2))
+  const rr = X - n * half;
+  const r = bnorm(rr < 0n ? 1 : 0, rr < 0n ? -rr : rr, -Number(FIX));
   return u.s ? { n: Number(-n & 3n), r: bneg(r) } : { n: Number(n & 3n), r };
 }
 
@@ -231,8 +243,12 @@ export function f2xm1(a: F80, ctx: Ctx): F80 {
   if (c === 'inf') return F.sign(a) ? F.neg(F.ONE) : a;
   denorm(ctx, a);
   const x = bfrom(a);
-  // Exact cases: x = 1 -> 1, x = -1 -> -1/2.
-  if (a.m === 1n << 63n && (a.se & EXP_MAX) === 16383) return F.sign(a) ? { se: 0xbffe, m: 1n << 63n } : F.ONE;
+  // x = ±1: the hardware reports these inexact: 2^1 - 1 rounds as 1 - ε would (RD/RZ give the
+  // value below 1), while 2^-1 - 1 gives -1/2 with PE in every mode (measured).
+  if (a.m === 1n << 63n && (a.se & EXP_MAX) === 16383) {
+    if (F.sign(a)) { ctx.flags |= F.PE; return { se: 0xbffe, m: 1n << 63n }; }
+    return F.roundExact(0, (1n << 70n) - 1n, -70, true, ctx, 64);
+  }
   if (blead(x) >= 1) {
     // Outside the documented domain: 2^x - 1 = 2^n * 2^f - 1.
     const e = bmul(x, LN2);
@@ -269,7 +285,7 @@ export function fyl2x(x: F80, y: F80, ctx: Ctx): F80 {
   if (F.sign(x) && cx !== 'zero') { ctx.flags |= F.IE; return F.INDEFINITE; }
   if (cx === 'zero') {
     if (cy === 'zero') { ctx.flags |= F.IE; return F.INDEFINITE; }
-    if (cy !== 'inf') { denorm(ctx, y); ctx.flags |= F.ZE; }
+    if (cy !== 'inf') ctx.flags |= F.ZE; // (no DE for a denormal y: ZE wins, as in fdiv)
     return { se: ((F.sign(y) ^ 1) << 15) | EXP_MAX, m: 1n << 63n };
   }
   if (cx === 'inf') {
@@ -286,7 +302,16 @@ export function fyl2x(x: F80, y: F80, ctx: Ctx): F80 {
   }
   denorm(ctx, x, y);
   const l = log2Of(x);
-  if ('exact' in l) return F.mul(y, l.exact, ctx, 64);
+  if ('exact' in l) {
+    // x a power of two: y * k, exactly rounded; the hardware still reports PE (and UE for a
+    // tiny result) unless the product is zero (measured).
+    const r = F.mul(y, l.exact, ctx, 64);
+    if (F.classify(r) !== 'zero') {
+      ctx.flags |= F.PE;
+      if ((r.se & EXP_MAX) === 0) ctx.flags |= F.UE;
+    }
+    return r;
+  }
   if (cy === 'zero') return { se: (F.sign(y) ^ l.approx.s) << 15, m: 0n };
   return bto(bmul(bfrom(y), l.approx), ctx);
 }
@@ -367,10 +392,12 @@ function sinCos(a: F80, ctx: Ctx): { sin: () => F80; cos: () => F80; tan: () => 
   const { n, r } = reduce(a);
   const s = () => sinSeries(r), c = () => cosSeries(r);
   const pick = (k: number): BF => [s(), c(), bneg(s()), bneg(c())][k & 3];
+  // tan r; for tiny r as r + r^3/3 (keeps the direction of the tiny correction).
+  const tanR = (): BF => (blead(r) < -P / 2 ? badd(r, bdiv(bmul(bmul(r, r), r), bint(3n))) : bdiv(s(), c()));
   return {
     sin: () => bto(pick(n), ctx),
     cos: () => bto(pick(n + 1), ctx),
-    tan: () => bto(n & 1 ? bneg(bdiv(c(), s())) : bdiv(s(), c()), ctx),
+    tan: () => bto(n & 1 ? bneg(bdiv(ONE, tanR())) : tanR(), ctx),
   };
 }
 
