@@ -8,6 +8,7 @@ import type { Family } from './types.js';
 import { perCondition } from './types.js';
 import { truncate } from './alu.js';
 import { T } from '../wasm/encoder.js';
+import { Exit, Vector } from '../../vmx/exits.js';
 
 /** Data movement: mov movzx movsx lea xchg cmov setcc push pop bswap sign extensions, flag moves. */
 
@@ -191,6 +192,14 @@ export function writeRflags(e: Emitter, v: number): void {
   f.i64_store(CPU.rflags);
 }
 
+/** #GP from TypeScript (e.g. a misaligned cmpxchg16b operand). */
+function raiseGP(cpu: import('../../vmx/cpu.js').CpuState, addr: number): number {
+  cpu.rip = BigInt(addr);
+  cpu.setU64(CPU.exitInsn, BigInt(addr));
+  cpu.setU64(CPU.exitArg, BigInt(Vector.GP));
+  return Exit.Exception;
+}
+
 export const move: Family = {
   mov, movabs: mov,
   movzx: movx(false),
@@ -263,6 +272,53 @@ export const move: Family = {
       e.free64(a, r);
       return out;
     });
+  },
+  cmpxchg8b: (e, i) => {
+    // edx:eax == m64 ? (m64 = ecx:ebx, ZF = 1) : (edx:eax = m64, ZF = 0); other flags kept.
+    const f = e.f;
+    const m = i.ops[0];
+    if (m.kind !== 'mem') throw new Unsupported('cmpxchg8b register form');
+    const ea = e.ea(m);
+    const cur = e.tmp64(), expect = e.tmp64(), eq = e.tmp32();
+    e.load(ea, 8);
+    f.set(cur);
+    e.gpr(2); f.i64(32).i64_shl(); e.gpr(0); f.i64(0xffffffff).i64_and().i64_or().set(expect);
+    f.get(cur).get(expect).i64_eq().set(eq);
+    const nv = e.tmp64();
+    f.get(eq).if_();
+    e.gpr(1); f.i64(32).i64_shl(); e.gpr(3); f.i64(0xffffffff).i64_and().i64_or().set(nv);
+    f.else_();
+    f.get(cur).set(nv);
+    f.end();
+    e.store(ea, 8, nv); // the store happens either way (locked read-modify-write)
+    f.get(eq).i32_eqz().if_();
+    e.setReg({ kind: 'reg', file: 'gpr', n: 0, size: 4, name: '' }, cur);
+    f.get(cur).i64(32).i64_shr_u().set(nv);
+    e.setReg({ kind: 'reg', file: 'gpr', n: 2, size: 4, name: '' }, nv);
+    f.end();
+    e.materialize();
+    f.i32(~(1 << 6)).i32_and().get(eq).i32(6).i32_shl().i32_or();
+    e.setEflagsFromStack();
+    e.free64(ea, cur, expect, nv);
+    e.free32(eq);
+  },
+  cmpxchg16b: (e, i, env) => {
+    const m = i.ops[0];
+    if (m.kind !== 'mem') throw new Unsupported('cmpxchg16b register form');
+    const ea = e.ea(m);
+    e.st64(CPU.scratch, ea);
+    e.free64(ea);
+    e.callJs((base) => {
+      const cpu = env.cpu(base);
+      const addr = Number(cpu.u64(CPU.scratch));
+      if (addr % 16 !== 0) return raiseGP(cpu, i.addr);
+      const lo = env.mem.readU64(addr), hi = env.mem.readU64(addr + 8);
+      const eq = lo === cpu.get(0) && hi === cpu.get(2);
+      if (eq) { env.mem.writeU64(addr, cpu.get(3)); env.mem.writeU64(addr + 8, cpu.get(1)); }
+      else { env.mem.writeU64(addr, lo); env.mem.writeU64(addr + 8, hi); cpu.set(0, lo); cpu.set(2, hi); }
+      env.setFlags(base, (env.getFlags(base) & ~(1 << 6)) | (eq ? 1 << 6 : 0));
+      return -1;
+    }, false, 0b101);
   },
   ...perCondition('cmov', cmov),
   ...perCondition('set', setcc),
