@@ -165,14 +165,17 @@ class Fpu {
   /** Stack overflow: pushing onto a valid ST(7). */
   overflows(): boolean { return !this.empty(7); }
 
-  /** Pushes `v`, or the indefinite QNaN with IE + SF + C1 on stack overflow. */
-  pushChecked(v: F80): void {
+  /**
+   * Pushes make(), or on stack overflow the indefinite QNaN with IE + SF + C1 (then make() is
+   * not evaluated: a conversion raises nothing more).
+   */
+  pushChecked(make: () => F80): void {
     if (this.overflows()) {
       this.ctx.flags |= IE | SF | C1;
       this.push(F.INDEFINITE);
       return;
     }
-    this.push(v);
+    this.push(make());
   }
 
   store(addr: number, data: Uint8Array): void { this.stores.push({ addr, data }); }
@@ -563,8 +566,8 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
         switch (reg) {
           case 0: { // fld m32
             fpu.kind = 'load';
-            const v = F.fromF32(Number(leU(mem.read(addr, 4), 0, 4)), ctx);
-            fpu.pushChecked(v);
+            const bits = Number(leU(mem.read(addr, 4), 0, 4));
+            fpu.pushChecked(() => F.fromF32(bits, ctx));
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
@@ -588,13 +591,15 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
       case 3:
         switch (reg) {
           case 0: { // fild m32
-            fpu.pushChecked(F.fromInt(BigInt.asIntN(32, leU(mem.read(addr, 4), 0, 4))));
+            const v = F.fromInt(BigInt.asIntN(32, leU(mem.read(addr, 4), 0, 4)));
+            fpu.pushChecked(() => v);
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
           case 1: case 2: case 3: fist(fpu, addr, 32, reg); return;
           case 5: { // fld m80: raw
-            fpu.pushChecked(F.fromBytes(mem.read(addr, 10)));
+            const v = F.fromBytes(mem.read(addr, 10));
+            fpu.pushChecked(() => v);
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
@@ -612,8 +617,8 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
         switch (reg) {
           case 0: { // fld m64
             fpu.kind = 'load';
-            const v = F.fromF64(leU(mem.read(addr, 8), 0, 8), ctx);
-            fpu.pushChecked(v);
+            const bits = leU(mem.read(addr, 8), 0, 8);
+            fpu.pushChecked(() => F.fromF64(bits, ctx));
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
@@ -649,18 +654,21 @@ function run(fpu: Fpu, d: Decoded, addr: number): void {
       case 7:
         switch (reg) {
           case 0: { // fild m16
-            fpu.pushChecked(F.fromInt(BigInt.asIntN(16, leU(mem.read(addr, 2), 0, 2))));
+            const v = F.fromInt(BigInt.asIntN(16, leU(mem.read(addr, 2), 0, 2)));
+            fpu.pushChecked(() => v);
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
           case 1: case 2: case 3: fist(fpu, addr, 16, reg); return;
           case 4: { // fbld
-            fpu.pushChecked(fromBcd(mem.read(addr, 10)));
+            const v = fromBcd(mem.read(addr, 10));
+            fpu.pushChecked(() => v);
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
           case 5: { // fild m64
-            fpu.pushChecked(F.fromInt(BigInt.asIntN(64, leU(mem.read(addr, 8), 0, 8))));
+            const v = F.fromInt(BigInt.asIntN(64, leU(mem.read(addr, 8), 0, 8)));
+            fpu.pushChecked(() => v);
             fpu.setC1((ctx.flags & C1) !== 0);
             return;
           }
@@ -795,11 +803,12 @@ function d9(fpu: Fpu, modrm: number): void {
   const ctx = fpu.ctx;
   const rm = modrm & 7;
   if (modrm < 0xc8) { // fld st(i)
-    let v: F80;
-    if (fpu.empty(rm)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(rm);
-    if (fpu.overflows()) { fpu.pushChecked(v); fpu.setC1(true); return; }
-    fpu.push(v);
-    fpu.setC1(false);
+    // An empty source (C1 = 0) takes precedence over a full stack (C1 = 1).
+    const src = fpu.empty(rm) ? null : fpu.st(rm);
+    if (fpu.overflows()) fpu.pushChecked(() => F.INDEFINITE);
+    else fpu.push(src ?? F.INDEFINITE);
+    if (!src) fpu.underflow();
+    fpu.setC1((fpu.ctx.flags & C1) !== 0);
     return;
   }
   if (modrm < 0xd0) { // fxch st(i)
@@ -824,7 +833,7 @@ function d9(fpu: Fpu, modrm: number): void {
     return;
   }
   if (modrm >= 0xe8 && modrm <= 0xee) { // constants
-    fpu.pushChecked(loadConstant(fpu, modrm));
+    fpu.pushChecked(() => loadConstant(fpu, modrm));
     fpu.setC1((ctx.flags & C1) !== 0);
     return;
   }
