@@ -79,6 +79,8 @@ export class Emitter {
   readonly xSlot: number;
   readonly xCode: number;
   insn!: Insn;
+  /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
+  flagsLive = true;
   /** Locals holding the pending flag producer's a, b, r and op. */
   readonly lA: number;
   readonly lB: number;

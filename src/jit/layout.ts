@@ -6,7 +6,7 @@
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
  *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
- *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand
+ *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (32 MiB: after 8 CPU blocks)
  *
  * Emitted code addresses CPU fields relative to a `cpu` parameter (the CPU block's base), so one
  * translation serves every thread; the jump cache and chain slots are shared (code is shared).
@@ -86,7 +86,7 @@ export const RSP = 4;
  * The inline probe compares a tag with ((vaddr + size - 1) & ~0xfff) while indexing with vaddr's
  * page, so an access that crosses a page boundary never matches and takes the slow path.
  */
-export const TLB_BITS = 12;
+export const TLB_BITS = 16; // 65536 entries: 256 MiB of guest memory without a miss
 export const TLB_ENTRIES = 1 << TLB_BITS;
 export const TLB_ENTRY_SIZE = 32;
 export const TLB_ENTRY_SHIFT = 5;
@@ -95,7 +95,7 @@ export const TLB = { readTag: 0, writeTag: 8, addend: 16 } as const;
 
 export const CPU_BLOCK_SIZE = CPU.tlb + TLB_ENTRIES * TLB_ENTRY_SIZE;
 export const MAX_CPUS = 8;
-export const FRAMES_BASE = 0x0100_0000;
+export const FRAMES_BASE = 0x0200_0000;
 
 /** Wasm pages (64 KiB) for the initial memory and the hard maximum (4 GiB for memory32). */
 export const WASM_PAGE = 65536;
@@ -105,3 +105,5 @@ export const MAX_WASM_PAGES = 65536;
 export function cpuBlockBase(index: number): number {
   return CPU_BLOCKS_BASE + index * CPU_BLOCK_SIZE;
 }
+
+if (cpuBlockBase(MAX_CPUS) > FRAMES_BASE) throw new Error('layout: CPU blocks overlap the frames');

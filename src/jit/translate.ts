@@ -3,6 +3,7 @@ import { Vector } from '../vmx/exits.js';
 import { CPU } from './layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { ISA, TERMINATORS } from './isa/index.js';
+import { flagsLiveAfter } from './liveness.js';
 import type { Fn } from './wasm/encoder.js';
 
 /** A note about an instruction the translator could not handle (reported with the #UD). */
@@ -59,8 +60,11 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
 }
 
 function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, UntranslatedNote>): void {
-  for (const insn of block.insns) {
+  const live = flagsLiveAfter(block);
+  for (let k = 0; k < block.insns.length; k++) {
+    const insn = block.insns[k];
     e.insn = insn;
+    e.flagsLive = live[k];
     const emit = ISA[insn.op];
     const mark = e.mark();
     try {

@@ -62,8 +62,12 @@ export class Tlb {
       v.setBigInt64(e + TLB.readTag, TLB_INVALID, true);
       v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
     };
-    if (everything) for (let i = 0; i < TLB_ENTRIES; i++) clear(i);
-    else for (const i of this.live) clear(i);
+    if (everything) {
+      // TLB_INVALID is all ones: fill the whole table (addends too, which are then unused).
+      new Uint8Array(this.frames.memory.buffer, this.cpuBase + CPU.tlb, TLB_ENTRIES * 32).fill(0xff);
+    } else {
+      for (const i of this.live) clear(i);
+    }
     this.live.clear();
   }
 }

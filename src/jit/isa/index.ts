@@ -8,6 +8,7 @@ import { shift } from './shift.js';
 import { string } from './string.js';
 import { system } from './system.js';
 import { sse } from './sse.js';
+import { x87 } from './x87.js';
 import type { EmitFn, Family } from './types.js';
 
 /**
@@ -40,6 +41,7 @@ export function addFamily(fam: Family, overrideShared: string[] = []): void {
 }
 
 addFamily(sse, ['movsd', 'cmpsd']);
+addFamily(x87);
 
 function hasXmm(i: Insn): boolean {
   return i.ops.some((o) => o.kind === 'reg' && o.file === 'xmm');

@@ -76,6 +76,10 @@ function rotate(left: boolean) {
       if (size === 8) {
         f.get(a).get(n);
         if (left) f.i64_rotl(); else f.i64_rotr();
+      } else if (size === 4) {
+        f.get(a).i32_wrap_i64().get(n).i32_wrap_i64();
+        if (left) f.i32_rotl(); else f.i32_rotr();
+        f.i64_extend_i32_u();
       } else {
         // Within the operand size: left (a << n | a >> (bits - n)), right (a >> n | a << (bits - n)).
         if (left) f.get(a).get(n).i64_shl().get(a).i64(bits).get(n).i64_sub().i64_shr_u().i64_or();
@@ -83,7 +87,7 @@ function rotate(left: boolean) {
         truncate(f, size);
       }
       f.set(r);
-      if (known !== 0) {
+      if (known !== 0 && e.flagsLive) {
         const fl = e.tmp32();
         if (known < 0) { f.get(c).i64_eqz().i32_eqz().if_(); }
         e.materialize();

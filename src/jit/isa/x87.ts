@@ -203,8 +203,10 @@ class Fpu {
       if (d.mem) cpu.setU64(CPU.fpDp, BigInt(addr));
     }
     if (unmasked && !(this.kind === 'load' && unmasked === DE)) {
-      let sw = cpu.u32(CPU.fpSw) & ~C1;
-      sw |= flags & (EXC | SF);
+      let sw = cpu.u32(CPU.fpSw);
+      // C1 = 0, except: a stack overflow sets it; fcomi leaves it unless the stack faulted.
+      if (this.rflags === null || (flags & SF)) sw &= ~C1;
+      sw |= flags & (IE | DE | ZE | SF); // the operation stops before PE/UE/OE could arise
       if ((flags & (SF | C1)) === (SF | C1)) sw |= C1;
       if (this.kind === 'compare') {
         sw = (sw & ~(C0 | C2 | C3)) | (this.sw & (C0 | C2 | C3));
@@ -495,7 +497,7 @@ function toBcd(a: F80, ctx: Ctx): Uint8Array {
     ctx.flags |= F.IE;
     return BCD_INDEFINITE;
   }
-  ctx.flags |= scratch.flags;
+  ctx.flags |= scratch.flags & ~F.DE; // like fist, no DE for a denormal source (measured)
   const out = new Uint8Array(10);
   for (let k = 0; k < 9; k++) {
     const d = Number(v % 100n);
@@ -853,26 +855,29 @@ function d9(fpu: Fpu, modrm: number): void {
     default: break;
   }
   // Operations on ST(0) (and ST(1)).
+  if (modrm === 0xf8 || modrm === 0xf5 || modrm === 0xfe || modrm === 0xff || modrm === 0xf2 || modrm === 0xfb) fpu.kind = 'partial';
   const needs2 = modrm === 0xf1 || modrm === 0xf3 || modrm === 0xf5 || modrm === 0xf8 || modrm === 0xf9 || modrm === 0xfd;
   if (fpu.empty(0) || (needs2 && fpu.empty(1))) {
     unaryUnderflow(fpu, modrm);
     return;
   }
   const a = fpu.st(0);
-  if (modrm === 0xf8 || modrm === 0xf5 || modrm === 0xfe || modrm === 0xff || modrm === 0xf2 || modrm === 0xfb) fpu.kind = 'partial';
+  // The two-result instructions on a full stack: IE + SF, C1 = 1, both results indefinite,
+  // nothing computed.
+  if ((modrm === 0xf4 || modrm === 0xf2 || modrm === 0xfb) && fpu.overflows()) {
+    if (modrm !== 0xf4) fpu.setCC(0, C2);
+    fpu.ctx.flags |= IE | SF | C1;
+    fpu.set(0, F.INDEFINITE);
+    fpu.push(F.INDEFINITE);
+    fpu.setC1(true);
+    return;
+  }
   switch (modrm) {
     case 0xfa: fpu.set(0, F.sqrt(a, ctx)); break;
     case 0xfc: fpu.set(0, F.roundInt(a, ctx)); break;
     case 0xfd: fpu.set(0, F.scale(a, fpu.st(1), ctx)); break;
     case 0xf4: { // fxtract
       const [e, s] = F.xtract(a, ctx);
-      if (fpu.overflows()) {
-        fpu.ctx.flags |= IE | SF;
-        fpu.set(0, F.INDEFINITE);
-        fpu.push(F.INDEFINITE);
-        fpu.setC1(true);
-        return;
-      }
       fpu.set(0, e);
       fpu.push(s);
       break;
@@ -880,7 +885,9 @@ function d9(fpu: Fpu, modrm: number): void {
     case 0xf8: case 0xf5: { // fprem, fprem1
       const r = F.prem(a, fpu.st(1), modrm === 0xf5, ctx);
       fpu.set(0, r.r);
-      fpu.setCC(r.cc);
+      // NaN and invalid operands: C2 = C1 = 0, C0 and C3 unchanged (measured).
+      if (r.cc === null) fpu.setCC(0, C1 | C2);
+      else fpu.setCC(r.cc);
       return;
     }
     case 0xf0: fpu.set(0, T.f2xm1(a, ctx)); break;
@@ -894,32 +901,18 @@ function d9(fpu: Fpu, modrm: number): void {
       fpu.setCC(0, C2);
       break;
     }
-    case 0xf2: { // fptan
+    case 0xf2: { // fptan: tan(x), then push 1.0 (a NaN result is pushed again instead)
       const r = T.fptan(a, ctx);
       if (r === null) { fpu.setCC(C2, C2 | C1); return; }
       fpu.setCC(0, C2);
-      if (fpu.overflows()) {
-        fpu.ctx.flags |= IE | SF;
-        fpu.set(0, F.INDEFINITE);
-        fpu.push(F.INDEFINITE);
-        fpu.setC1(true);
-        return;
-      }
       fpu.set(0, r);
       fpu.push(F.isNaN(r) ? r : F.ONE);
       break;
     }
-    case 0xfb: { // fsincos
+    case 0xfb: { // fsincos: sin replaces ST(0), cos is pushed
       const r = T.fsincos(a, ctx);
       if (r === null) { fpu.setCC(C2, C2 | C1); return; }
       fpu.setCC(0, C2);
-      if (fpu.overflows()) {
-        fpu.ctx.flags |= IE | SF;
-        fpu.set(0, F.INDEFINITE);
-        fpu.push(F.INDEFINITE);
-        fpu.setC1(true);
-        return;
-      }
       fpu.set(0, r[0]);
       fpu.push(r[1]);
       break;
@@ -937,19 +930,16 @@ function unaryUnderflow(fpu: Fpu, modrm: number): void {
       fpu.set(1, F.INDEFINITE);
       fpu.pop();
       break;
-    case 0xf4: case 0xf2: case 0xfb: // two results
+    case 0xf4: case 0xf2: case 0xfb: // two results (C1 = 0 even if the stack is also full)
       fpu.set(0, F.INDEFINITE);
-      if (fpu.overflows()) { fpu.ctx.flags |= C1; fpu.push(F.INDEFINITE); break; }
       fpu.push(F.INDEFINITE);
-      break;
-    case 0xf8: case 0xf5:
-      fpu.set(0, F.INDEFINITE);
-      fpu.setCC(0, C0 | C2 | C3);
       break;
     default:
       fpu.set(0, F.INDEFINITE);
   }
-  fpu.setC1((fpu.ctx.flags & C1) !== 0);
+  // fprem/fprem1 and the trigonometric ones clear C2; the other condition codes stay.
+  if (modrm === 0xf8 || modrm === 0xf5 || modrm === 0xf2 || modrm === 0xfb || modrm === 0xfe || modrm === 0xff) fpu.setCC(0, C2);
+  fpu.setC1(false);
 }
 
 function fxam(fpu: Fpu): void {

@@ -413,13 +413,14 @@ export function xtract(a: F80, ctx: Ctx): [F80, F80] {
 /**
  * fprem (ieee = false: quotient truncated) / fprem1 (ieee = true: quotient rounded to nearest
  * even). Returns the new ST(0) and the C0 C1 C2 C3 bits: C2 set when the reduction is partial;
- * when complete, C0 = Q2, C3 = Q1, C1 = Q0 of the quotient.
+ * when complete, C0 = Q2, C3 = Q1, C1 = Q0 of the quotient. cc is null for NaN and invalid
+ * operands (the hardware then clears C1 and C2 and leaves C0 and C3).
  */
-export function prem(a: F80, b: F80, ieee: boolean, ctx: Ctx): { r: F80; cc: number } {
+export function prem(a: F80, b: F80, ieee: boolean, ctx: Ctx): { r: F80; cc: number | null } {
   const ca = classify(a), cb = classify(b);
-  if (ca === 'unsupported' || cb === 'unsupported') return { r: invalid(ctx), cc: 0 };
-  if (ca === 'nan' || cb === 'nan') return { r: propagateNaN(a, b, ctx), cc: 0 };
-  if (ca === 'inf' || cb === 'zero') return { r: invalid(ctx), cc: 0 };
+  if (ca === 'unsupported' || cb === 'unsupported') return { r: invalid(ctx), cc: null };
+  if (ca === 'nan' || cb === 'nan') return { r: propagateNaN(a, b, ctx), cc: null };
+  if (ca === 'inf' || cb === 'zero') return { r: invalid(ctx), cc: null };
   denormCheck(ctx, a, b);
   if (ca === 'zero' || cb === 'inf') return { r: ca === 'denormal' ? normalise(a) : a, cc: 0 };
   const x = unpack(a), y = unpack(b);
