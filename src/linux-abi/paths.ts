@@ -1,0 +1,99 @@
+/**
+ * Path lookup for the guest: relative paths against the guest's working directory or a dirfd, and
+ * the /proc/self entries that must describe the guest rather than the emulator.
+ *
+ * Lookups relative to a directory fd go through the host's /proc/self/fd/N/..., which makes the
+ * host kernel start at that very directory even if it was renamed, exactly as openat does.
+ */
+import { E, fail } from './errno.js';
+import type { OpenFile } from './open-file.js';
+import type { Proc } from './proc.js';
+import { mapsText } from './procfs.js';
+
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_EACCESS = 0x200;
+export const AT_SYMLINK_FOLLOW = 0x400;
+export const AT_NO_AUTOMOUNT = 0x800;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_STATX_SYNC_TYPE = 0x6000;
+
+/** Where a guest path leads. */
+export type Target =
+  /** A host path; `link` is what readlink answers when the kernel knows better than the host. */
+  | { kind: 'host'; path: string; link?: string }
+  /** An open description (AT_EMPTY_PATH, or /proc/self/fd/N of something with no host path). */
+  | { kind: 'file'; file: OpenFile; link?: string }
+  /** A file made up by the kernel (/proc/self/maps). */
+  | { kind: 'synth'; path: string; content: () => Uint8Array; link?: string };
+
+export interface LookupOptions {
+  /** AT_EMPTY_PATH: "" names dirfd itself. */
+  emptyPath?: boolean;
+  /** Follow a final symlink (false for lstat, readlink, O_NOFOLLOW). */
+  follow?: boolean;
+}
+
+export function joinPath(dir: string, rel: string): string {
+  return dir.endsWith('/') ? dir + rel : `${dir}/${rel}`;
+}
+
+/** Resolves (dirfd, path) the way the *at() calls do. */
+export function lookup(p: Proc, dirfd: number, path: string, opts: LookupOptions = {}): Target {
+  if (path === '') {
+    if (!opts.emptyPath) fail(E.ENOENT);
+    if (dirfd === AT_FDCWD) return { kind: 'host', path: p.cwd };
+    return { kind: 'file', file: p.fds.get(dirfd) };
+  }
+  if (!path.startsWith('/')) {
+    if (dirfd !== AT_FDCWD) {
+      const dir = p.fds.get(dirfd);
+      if (!dir.isDirectory) fail(E.ENOTDIR);
+      return { kind: 'host', path: joinPath(dir.hostPath() ?? fail(E.ENOTDIR), path) };
+    }
+    path = joinPath(p.cwd, path);
+  }
+  return procSelf(p, path, opts.follow ?? true) ?? { kind: 'host', path };
+}
+
+/** The host path for a lookup that must end at a path (not an fd): mkdir, unlink, rename... */
+export function hostPathOf(p: Proc, dirfd: number, path: string, opts: LookupOptions = {}): string {
+  const t = lookup(p, dirfd, path, opts);
+  if (t.kind === 'host') return t.path;
+  if (t.kind === 'file') return t.file.hostPath() ?? fail(E.ENOENT);
+  return fail(E.EACCES); // made-up /proc files cannot be changed
+}
+
+const PROC_SELF = /^\/proc\/(self|thread-self|(\d+)(?:\/task\/(\d+))?)(\/.*)?$/;
+
+function procSelf(p: Proc, path: string, follow: boolean): Target | undefined {
+  const m = PROC_SELF.exec(path);
+  if (!m) return undefined;
+  if (m[2] !== undefined && Number(m[2]) !== p.pid) return undefined;
+  if (m[3] !== undefined && Number(m[3]) !== p.tid) return undefined;
+  const rest = (m[4] ?? '').replace(/\/+$/, '');
+  if (rest === '/exe') {
+    // lstat sees the host's magic link (a symlink, as it should be); everything else the program.
+    return { kind: 'host', path: follow ? p.exePath : '/proc/self/exe', link: p.exePath };
+  }
+  if (rest === '/maps') {
+    return { kind: 'synth', path: '/proc/self/maps', content: () => Buffer.from(mapsText(p.as)) };
+  }
+  const cwd = /^\/cwd(\/.*)?$/.exec(rest);
+  if (cwd) {
+    if (!cwd[1] && !follow) return { kind: 'host', path: '/proc/self/cwd', link: p.cwd };
+    return { kind: 'host', path: p.cwd + (cwd[1] ?? ''), link: p.cwd };
+  }
+  const fd = /^\/fd\/(\d+)(\/.*)?$/.exec(rest);
+  if (fd) {
+    const n = Number(fd[1]);
+    if (!p.fds.has(n)) fail(E.ENOENT);
+    const file = p.fds.get(n);
+    const host = file.hostPath();
+    if (host !== undefined) return { kind: 'host', path: host + (fd[2] ?? ''), link: file.linkName() };
+    if (fd[2]) fail(E.ENOTDIR);
+    return { kind: 'file', file, link: file.linkName() };
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+/**
+ * The state of the one guest process the kernel runs: memory, fds, working directory, signal
+ * state, limits, identity. System call handlers receive it as their first argument.
+ */
+import { fstatSync, readFileSync, realpathSync } from 'node:fs';
+import type { AddressSpace } from '../paging/address-space.js';
+import type { CpuState } from '../vmx/cpu.js';
+import { FdTable } from './fdtable.js';
+import { O_RDONLY, O_RDWR, O_WRONLY, O_LARGEFILE, O_NONBLOCK } from './flags.js';
+import { HostFile, hostFlags } from './host-file.js';
+import { Limits } from './limits.js';
+import { SignalState } from './signals.js';
+import { TtyState } from './tty.js';
+
+export interface ProcOptions {
+  as: AddressSpace;
+  exePath: string;
+  log: (line: string) => void;
+  onUnmapCode?: (start: number, end: number) => void;
+}
+
+/** Process group and session of the host process (fields 5 and 6 of /proc/self/stat). */
+function hostPgrpSession(): [number, number] {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return [Number(f[2]), Number(f[3])];
+  } catch {
+    return [process.pid, process.pid];
+  }
+}
+
+export class Proc {
+  readonly as: AddressSpace;
+  /** The CPU making the current system call (set by the kernel before each call). */
+  cpu!: CpuState;
+  readonly limits = new Limits();
+  readonly fds = new FdTable(() => this.limits.nofile);
+  readonly signals = new SignalState();
+  readonly tty = new TtyState();
+  readonly exePath: string;
+  readonly log: (line: string) => void;
+  readonly onUnmapCode?: (start: number, end: number) => void;
+  /** The working directory, canonical (realpath), as getcwd reports it. */
+  cwd: string;
+  readonly pid = process.pid;
+  readonly tid = process.pid;
+  readonly ppid = process.ppid;
+  pgid: number;
+  sid: number;
+  /** set_tid_address / set_robust_list / prctl(PR_SET_NAME) records. */
+  clearChildTid = 0n;
+  robustList = 0n;
+  threadName: string;
+  /** Nice value (getpriority/setpriority). */
+  nice = 0;
+  private warned = new Set<string>();
+
+  constructor(opts: ProcOptions) {
+    this.as = opts.as;
+    this.exePath = opts.exePath;
+    this.log = opts.log;
+    this.onUnmapCode = opts.onUnmapCode;
+    try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }
+    [this.pgid, this.sid] = hostPgrpSession();
+    this.threadName = (opts.exePath.split('/').pop() ?? 'guest').slice(0, 15);
+    this.inheritStdio();
+  }
+
+  /** Guest fds 0, 1 and 2 are the host's, with the host's status flags (minus O_NONBLOCK, which
+   *  Node may have set on its own stdio: the guest gets blocking semantics by retrying EAGAIN). */
+  private inheritStdio(): void {
+    for (const fd of [0, 1, 2]) {
+      try { fstatSync(fd); } catch { continue; } // closed on the host: closed in the guest
+      const fallback = (fd === 0 ? O_RDONLY : O_WRONLY) | O_LARGEFILE;
+      let flags = hostFlags(fd) ?? fallback;
+      flags &= ~O_NONBLOCK;
+      if ((flags & 3) === 3) flags = (flags & ~3) | O_RDWR;
+      this.fds.install(fd, new HostFile(fd, flags, { inherited: true, path: `/dev/fd/${fd}` }));
+    }
+  }
+
+  warn(msg: string): void {
+    this.log(`usmjit: warning: ${msg}`);
+  }
+
+  /** Logs a warning once per key. */
+  warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(msg);
+  }
+}

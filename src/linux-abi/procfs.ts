@@ -1,0 +1,20 @@
+/**
+ * The /proc/self files the kernel answers itself, because the host's would describe the emulator
+ * (Node) instead of the guest: maps is made from the guest's regions.
+ */
+import type { AddressSpace } from '../paging/address-space.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../paging/address-space.js';
+
+const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+
+/** /proc/self/maps in Linux's format (a space after the inode; names padded to column 73). */
+export function mapsText(as: AddressSpace): string {
+  let out = '';
+  for (const r of as.regions) {
+    const perms = (r.prot & PROT_READ ? 'r' : '-') + (r.prot & PROT_WRITE ? 'w' : '-') + (r.prot & PROT_EXEC ? 'x' : '-') + (r.shared ? 's' : 'p');
+    let line = `${hex(r.start, 8)}-${hex(r.end, 8)} ${perms} 00000000 00:00 0 `;
+    if (r.name) line = line.padEnd(73, ' ') + r.name;
+    out += line + '\n';
+  }
+  return out;
+}

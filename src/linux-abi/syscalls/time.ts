@@ -1,0 +1,89 @@
+/**
+ * Time: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep, times,
+ * clock_settime and settimeofday (EPERM: the guest may not set the host's clock).
+ */
+import { uptime } from 'node:os';
+import { int, ptr } from '../args.js';
+import {
+  CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI, clockKind, clockNow,
+  COARSE_RES_NS, realtimeNs,
+} from '../clock.js';
+import { E, fail } from '../errno.js';
+import type { Proc } from '../proc.js';
+import { sleepNs } from '../sleep.js';
+import { defineSyscalls } from '../table.js';
+import { NS_PER_SEC, readTimespecNs, StructOut, writeTimespec, writeTimeval } from '../uaccess.js';
+
+export const TIMER_ABSTIME = 1;
+/** Clock ticks per second for times() (USER_HZ). */
+export const USER_HZ = 100n;
+
+function kind(p: Proc, clk: number) {
+  return clockKind(clk, p.pid) ?? fail(E.EINVAL);
+}
+
+function clockNanosleep(p: Proc, clk: number, flags: number, req: number): number {
+  const allowed = [CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_PROCESS_CPUTIME_ID];
+  if (!allowed.includes(clk)) fail(clk === 3 ? E.EINVAL : clockKind(clk, p.pid) ? E.ENOTSUP : E.EINVAL);
+  const t = readTimespecNs(p.as, req);
+  if (flags & TIMER_ABSTIME) sleepNs(t - clockNow(kind(p, clk)));
+  else sleepNs(t);
+  return 0;
+}
+
+export const timeSyscalls = defineSyscalls([
+  {
+    name: 'clock_gettime', args: ['clock', 'ots'],
+    handler: (p, [clk, tp]) => {
+      writeTimespec(p.as, ptr(tp), clockNow(kind(p, int(clk))));
+      return 0;
+    },
+  },
+  {
+    name: 'clock_getres', args: ['clock', 'ots'],
+    handler: (p, [clk, res]) => {
+      const k = kind(p, int(clk));
+      if (ptr(res)) writeTimespec(p.as, ptr(res), k.startsWith('coarse') ? COARSE_RES_NS : 1n);
+      return 0;
+    },
+  },
+  {
+    name: 'gettimeofday', args: ['p', 'p'],
+    handler: (p, [tv, tz]) => {
+      if (ptr(tv)) writeTimeval(p.as, ptr(tv), realtimeNs());
+      if (ptr(tz)) new StructOut(8).write(p.as, ptr(tz)); // minuteswest 0, dsttime 0 (UTC, as Linux keeps it)
+      return 0;
+    },
+  },
+  {
+    name: 'time', args: ['p'],
+    handler: (p, [tloc]) => {
+      const s = realtimeNs() / NS_PER_SEC;
+      if (ptr(tloc)) p.as.writeU64(ptr(tloc), s);
+      return s;
+    },
+  },
+  {
+    name: 'nanosleep', args: ['ts', 'p'],
+    handler: (p, [req]) => {
+      sleepNs(readTimespecNs(p.as, ptr(req)));
+      return 0;
+    },
+  },
+  {
+    name: 'clock_nanosleep', args: ['clock', 'd', 'ts', 'p'],
+    handler: (p, [clk, flags, req]) => clockNanosleep(p, int(clk), int(flags), ptr(req)),
+  },
+  {
+    name: 'times', args: ['p'],
+    handler: (p, [buf]) => {
+      // struct tms { clock_t tms_utime, tms_stime, tms_cutime, tms_cstime; } in USER_HZ ticks
+      const u = process.cpuUsage();
+      const ticks = (us: number) => (BigInt(us) * USER_HZ) / 1_000_000n;
+      if (ptr(buf)) new StructOut(32).i64(0, ticks(u.user)).i64(8, ticks(u.system)).write(p.as, ptr(buf));
+      return BigInt(Math.floor(uptime() * 100));
+    },
+  },
+  { name: 'clock_settime', args: ['clock', 'ts'], handler: (p, [clk]) => { kind(p, int(clk)); return fail(E.EPERM); } },
+  { name: 'settimeofday', args: ['p', 'p'], handler: () => fail(E.EPERM) },
+]);
