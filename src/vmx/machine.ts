@@ -186,7 +186,7 @@ export class Machine {
 
   /** Instruction bytes for the decoder: executable pages only. */
   private fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] } {
-    const out: Uint8Array[] = [];
+    const out = new Uint8Array(len);
     const pages: number[] = [];
     let a = addr;
     let total = 0;
@@ -198,12 +198,12 @@ export class Machine {
       }
       const n = Math.min(len - total, PAGE_SIZE - (a % PAGE_SIZE));
       const h = this.as.frameOf(a - (a % PAGE_SIZE)) + (a % PAGE_SIZE);
-      out.push(this.frames.u8.slice(h, h + n));
+      out.set(this.frames.u8.subarray(h, h + n), total);
       pages.push(Math.floor(a / PAGE_SIZE));
       total += n;
       a += n;
     }
-    return { bytes: Buffer.concat(out), pages };
+    return { bytes: total === len ? out : out.subarray(0, total), pages };
   }
 
   // ---- the dispatcher ---------------------------------------------------------------------

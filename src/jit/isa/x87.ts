@@ -40,6 +40,8 @@ const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = F.SF, C0 = F.C0, C1 = F.C1, C2 = F.C
 const EXC = 0x3f;
 const CC = C0 | C1 | C2 | C3;
 const EXIT_EXCEPTION = 2; // Exit.Exception (vmx/exits.ts)
+// The state words are read and written in pairs (see Fpu).
+if (CPU.fpCw !== CPU.fpTop + 4 || CPU.fpTag !== CPU.fpSw + 4) throw new Error('x87: CPU layout of the FPU words changed');
 const VECTOR_GP = 13, VECTOR_MF = 16;
 
 /** One decoded x87 instruction: the opcode byte's low 3 bits and the ModRM byte. */
@@ -119,11 +121,18 @@ class Fpu {
   /** How an unmasked exception treats the instruction (see commit). */
   kind: 'compare' | 'partial' | 'load' | null = null;
 
+  /** The state words as read (to write back only what changed). */
+  private readonly top0: number;
+  private readonly tag0: number;
+  private readonly sw0: number;
+
   constructor(readonly cpu: CpuState, readonly env: JsEnv) {
-    this.cw = cpu.u32(CPU.fpCw) & 0xffff;
-    this.top = cpu.u32(CPU.fpTop) & 7;
-    this.tag = cpu.u32(CPU.fpTag) & 0xff;
-    this.sw = cpu.u32(CPU.fpSw) & 0xffff & ~0xb880;
+    // Two reads for the four words (CpuState accesses are not free): fpTop|fpCw, fpSw|fpTag.
+    const a = cpu.u64(CPU.fpTop), b = cpu.u64(CPU.fpSw);
+    this.top = this.top0 = Number(a & 7n);
+    this.cw = Number((a >> 32n) & 0xffffn);
+    this.sw = this.sw0 = Number(b & 0xffffn) & ~0xb880;
+    this.tag = this.tag0 = Number((b >> 32n) & 0xffn);
     this.ctx = F.ctxFromCw(this.cw);
   }
 
@@ -203,7 +212,7 @@ class Fpu {
       if (d.mem) cpu.setU64(CPU.fpDp, BigInt(addr));
     }
     if (unmasked && !(this.kind === 'load' && unmasked === DE)) {
-      let sw = cpu.u32(CPU.fpSw);
+      let sw = this.sw0;
       // C1 = 0, except: a stack overflow sets it; fcomi leaves it unless the stack faulted.
       if (this.rflags === null || (flags & SF)) sw &= ~C1;
       sw |= flags & (IE | DE | ZE | SF); // the operation stops before PE/UE/OE could arise
@@ -216,6 +225,7 @@ class Fpu {
       cpu.setU32(CPU.fpSw, sw & ~0xb880);
       return;
     }
+    // (fpr slots: bytes 10..15 are never written by anyone, so they stay zero.)
     for (const s of this.stores) this.env.mem.write(s.addr, s.data);
     if (this.rflags !== null) this.env.setFlags(cpu.base, this.rflags);
     if (this.ax !== null) cpu.set(0, (cpu.get(0) & ~0xffffn) | BigInt(this.ax & 0xffff));
@@ -224,13 +234,10 @@ class Fpu {
       const off = CPU.fpr + p * 16;
       cpu.setU64(off, r.m);
       cpu.setU32(off + 8, r.se & 0xffff);
-      cpu.setU32(off + 12, 0);
     }
-    const sw = this.sw | (flags & (EXC | SF));
-    cpu.setU32(CPU.fpSw, sw & ~0xb880);
-    cpu.setU32(CPU.fpTop, this.top);
-    cpu.setU32(CPU.fpTag, this.tag);
-    cpu.setU32(CPU.fpCw, cw);
+    const sw = (this.sw | (flags & (EXC | SF))) & ~0xb880;
+    if (sw !== this.sw0 || this.tag !== this.tag0) cpu.setU64(CPU.fpSw, BigInt(sw) | (BigInt(this.tag) << 32n));
+    if (this.top !== this.top0 || cw !== this.cw) cpu.setU64(CPU.fpTop, BigInt(this.top) | (BigInt(cw) << 32n));
     if (this.newIp) {
       cpu.setU64(CPU.fpIp, this.newIp.ip);
       cpu.setU64(CPU.fpDp, this.newIp.dp);
