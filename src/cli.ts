@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const status = m.run();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
-    process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} wasm_bytes=${s.bytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);
+    process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} wasm_bytes=${s.bytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);
   }
   return status;
 }

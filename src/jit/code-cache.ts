@@ -4,40 +4,66 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
-import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
 /**
- * A translated block. Blocks are named by an **entry**: (table index of its region << 8) | its
- * index in the region, which is what chain slots, the jump cache and the dispatcher hold; the
- * runtime's `chain`/`run` split it into the function to call and the pc to start at.
+ * A region: blocks compiled into one Wasm function (see translate.ts), occupying one slot of the
+ * shared funcref table. A block is named by an **entry**: (table slot << 8) | its index in the
+ * region, which is what chain slots, the jump cache and the dispatcher hold; the runtime's
+ * `chain`/`run` split it into the function to call and the pc to start at.
+ *
+ * Regions **grow**: when an indirect branch (ret, jmp/call through a register) leaves a region for
+ * a target the jump cache did not know, the target's block (and its static successors) is added
+ * to the region and the region is recompiled in place (same slot, existing blocks keep their pc).
+ * Its indirect branches then compare against the targets seen so far and stay inside the region:
+ * a switch-dispatch interpreter loop or a call/return pair runs without leaving Wasm locals.
  */
-interface Entry { index: number; block: Block; module: number }
+interface Region {
+  id: number;
+  slot: number;
+  blocks: Block[];
+  index: Map<number, number>;
+  /** Targets of the region's indirect branches compiled in, compared inline (in region order). */
+  indirect: Set<number>;
+  /** Targets seen but not compiled in yet (the region grows once it is hot). */
+  pending: Set<number>;
+  grows: number;
+}
+
 export const ENTRY_PC_BITS = 8;
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
-const BATCH_BLOCKS = 16; // < 1 << ENTRY_PC_BITS
+const BATCH_BLOCKS = 16;
+/** A region stops growing at this many blocks or growth steps. */
+const MAX_REGION_BLOCKS = 96; // < 1 << ENTRY_PC_BITS
+const MAX_GROWS = 8;
+const MAX_INDIRECT = 16;
+/** Entries before a region is worth recompiling with its indirect targets. */
+const HOT_ENTRIES = 500;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
-const MAX_REGIONS = 32768;
+const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { blocks: number; insns: number; batches: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
- * The code cache: guest rip -> translated function (an index in the shared funcref table), the
- * chain slots direct exits patch, the jump cache indirect exits probe, and invalidation when the
- * guest writes to a page holding translated code.
+ * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
+ * cache indirect exits probe, and invalidation when the guest writes to a page holding translated
+ * code.
  */
 export class CodeCache {
-  private blocks = new Map<number, Entry>();
-  private pageBlocks = new Map<number, Set<number>>();
-  private moduleBlocks = new Map<number, number[]>();
-  private moduleSlot = new Map<number, number>();
+  /** The canonical entry for each translated rip (a rip may also be copied into other regions). */
+  private blocks = new Map<number, { entry: number; region: Region }>();
+  private regions = new Map<number, Region>(); // by table slot
+  private pageRegions = new Map<number, Set<Region>>();
+  private pendingRegions = new Set<Region>();
   private nextSlot = 1;
   private nextIndex = 1; // table index 0 stays null
+  private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
   /** Called with the guest page numbers of newly translated code (to write-protect them). */
   onCodePages: (pages: number[]) => void = () => {};
 
@@ -58,21 +84,75 @@ export class CodeCache {
   }
 
   lookup(rip: number): number {
-    return this.blocks.get(rip)?.index ?? 0;
+    return this.blocks.get(rip)?.entry ?? 0;
   }
 
-  /** The table index for rip, translating (with a batch of successors) if needed. */
+  /** The entry for rip, translating (with a batch of successors) if needed. */
   get(rip: number): number {
     const e = this.blocks.get(rip);
-    if (e) return e.index;
+    if (e) return e.entry;
     this.translateBatch(rip);
-    return this.blocks.get(rip)!.index;
+    return this.blocks.get(rip)!.entry;
   }
 
-  /** Records rip -> index in the jump cache (indirect branches probe it inline). */
+  /**
+   * An indirect branch in the region at table slot `slot` went to `target` without a jump-cache
+   * hit: remember it; once the region is hot, it grows to include its targets, so the branches
+   * stay inside it.
+   */
+  noteIndirect(slot: number, target: number): void {
+    const r = this.regions.get(slot);
+    if (!r || r.indirect.has(target) || r.grows >= MAX_GROWS) return;
+    if (r.indirect.size + r.pending.size >= MAX_INDIRECT) return;
+    r.pending.add(target);
+    this.pendingRegions.add(r);
+    this.growHot();
+  }
+
+  /** Grows the regions with pending indirect targets that have become hot. */
+  growHot(): void {
+    if (!this.pendingRegions.size) return;
+    const counters = new Int32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
+    for (const r of this.pendingRegions) {
+      if (this.regions.get(r.slot) !== r) { this.pendingRegions.delete(r); continue; }
+      if (counters[r.slot] < HOT_ENTRIES) continue;
+      this.pendingRegions.delete(r);
+      this.grow(r);
+    }
+  }
+
+  private grow(r: Region): void {
+    const t0 = performance.now();
+    const added: Block[] = [];
+    for (const target of r.pending) {
+      const room = Math.min(8, MAX_REGION_BLOCKS - r.blocks.length);
+      if (!r.index.has(target)) {
+        if (room <= 0) continue;
+        let found: Block[];
+        try {
+          found = this.discover(target, room, r.index);
+        } catch {
+          continue;
+        }
+        for (const b of found) {
+          r.index.set(b.start, r.blocks.length);
+          r.blocks.push(b);
+          added.push(b);
+        }
+      }
+      if (r.index.has(target)) r.indirect.add(target);
+    }
+    r.pending.clear();
+    r.grows++;
+    this.stats.grows++;
+    this.stats.decodeMs += performance.now() - t0;
+    this.compile(r, added, t0);
+  }
+
+  /** Records rip -> entry in the jump cache (indirect branches probe it inline). */
   fillJumpCache(rip: number, index: number): void {
     const dv = new DataView(this.memory.buffer);
-    // The hash must match the emitted probe (Emitter.exitToLocal): (t ^ (t >> 12)) mod 2^32, masked.
+    // The hash must match the emitted probe (Emitter.emitExitTail): (t ^ (t >> 12)) mod 2^32, masked.
     // rip < 2^47: split into 32-bit halves to avoid BigInt on this path.
     const lo = rip % 0x1_0000_0000, hi = Math.floor(rip / 0x1_0000_0000);
     const shifted = (lo >>> 12) | ((hi & 0xfff) << 20);
@@ -99,40 +179,39 @@ export class CodeCache {
     new Uint8Array(this.memory.buffer, SLOTS_BASE, this.nextSlot * 4).fill(0);
   }
 
-  /** Drops every translation of code on guest page `vpn` (self-modifying code, munmap). */
+  /** Drops every region holding code from guest page `vpn` (self-modifying code, munmap). */
   invalidatePage(vpn: number): void {
-    const set = this.pageBlocks.get(vpn);
+    const set = this.pageRegions.get(vpn);
     if (!set) return;
-    this.pageBlocks.delete(vpn);
-    // Blocks of one module reach each other by direct calls (and rely on each other's flag
-    // liveness): drop every block of a module that had a block on this page.
-    const modules = new Set<number>();
-    for (const rip of set) {
-      const e = this.blocks.get(rip);
-      if (e) modules.add(e.module);
-    }
-    for (const m of modules) {
-      for (const rip of this.moduleBlocks.get(m) ?? []) this.blocks.delete(rip);
-      this.moduleBlocks.delete(m);
-      // Nothing can reach the region any more (slots and jump cache are cleared below): let the
-      // module be collected, so a guest that keeps rewriting code does not grow host memory.
-      const slot = this.moduleSlot.get(m);
-      if (slot !== undefined) this.table.set(slot, null);
-      this.moduleSlot.delete(m);
-    }
-    // Chains and jump-cache entries may point at the dropped functions: forget them all. Cheap
-    // and rare; the surviving blocks re-chain as they run.
+    this.pageRegions.delete(vpn);
+    for (const r of set) this.dropRegion(r);
+    // Chains and jump-cache entries may point at the dropped regions: forget them all. Cheap
+    // and rare; the surviving regions re-chain as they run.
     this.clearSlots();
     this.clearJumpCache();
     this.stats.invalidations++;
   }
 
+  private dropRegion(r: Region): void {
+    if (this.regions.get(r.slot) !== r) return;
+    this.regions.delete(r.slot);
+    for (const b of r.blocks) {
+      const e = this.blocks.get(b.start);
+      if (e && e.region === r) this.blocks.delete(b.start);
+    }
+    // Nothing can reach the region any more (slots and the jump cache are cleared by the caller):
+    // let its module be collected, so a guest that keeps rewriting code does not grow host memory.
+    this.table.set(r.slot, null);
+    new DataView(this.memory.buffer).setInt32(COUNTERS_BASE + r.slot * 4, 0, true);
+  }
+
   /** Forgets everything (slot or table space exhausted). */
   flushAll(): void {
     this.blocks.clear();
-    this.pageBlocks.clear();
-    this.moduleBlocks.clear();
-    this.moduleSlot.clear();
+    this.regions.clear();
+    this.pageRegions.clear();
+    this.pendingRegions.clear();
+    new Uint8Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT * 4).fill(0);
     for (let i = 0; i < this.nextIndex; i++) this.table.set(i, null);
     this.clearSlots();
     this.clearJumpCache();
@@ -141,16 +220,14 @@ export class CodeCache {
     this.ops = [];
   }
 
-  private translateBatch(rip: number): void {
-    const t0 = performance.now();
-    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex >= MAX_REGIONS) this.flushAll();
-    // Discover: the requested block, then breadth-first its static successors.
+  /** Discovers the block at `rip` and breadth-first its static successors, skipping `known`. */
+  private discover(rip: number, limit: number, known: Map<number, unknown>): Block[] {
     const todo = [rip];
     const found: Block[] = [];
     const seen = new Set<number>();
-    while (todo.length && found.length < BATCH_BLOCKS) {
+    while (todo.length && found.length < limit) {
       const a = todo.shift()!;
-      if (seen.has(a) || this.blocks.has(a)) continue;
+      if (seen.has(a) || known.has(a)) continue;
       seen.add(a);
       let b: Block;
       try {
@@ -162,8 +239,26 @@ export class CodeCache {
       found.push(b);
       for (const s of successors(b)) if (!seen.has(s)) todo.push(s);
     }
+    return found;
+  }
+
+  private translateBatch(rip: number): void {
+    const t0 = performance.now();
+    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex >= MAX_REGIONS) this.flushAll();
+    const found = this.discover(rip, BATCH_BLOCKS, this.blocks);
+    const r: Region = {
+      id: this.nextId++, slot: this.nextIndex++, blocks: found,
+      index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0,
+    };
+    this.regions.set(r.slot, r);
+    this.stats.decodeMs += performance.now() - t0;
+    this.stats.batches++;
+    this.compile(r, found, t0);
+  }
+
+  /** (Re)compiles a region into its table slot; `added` are its blocks new since last time. */
+  private compile(r: Region, added: Block[], t0: number): void {
     const t1 = performance.now();
-    this.stats.decodeMs += t1 - t0;
     const imports: RuntimeImports = {
       rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, chain: 8,
     };
@@ -177,46 +272,42 @@ export class CodeCache {
     m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
     m.importFunc('rt', 'chain', [T.i32, T.i32], [T.i32]);
-    const index = new Map(found.map((b, k) => [b.start, k]));
+    const indirect = [...r.indirect].map((t) => ({ target: t, pc: r.index.get(t)! }));
     const host: EmitHost = {
       allocSlot: () => this.nextSlot++,
-      localBlock: (target) => index.get(target) ?? -1,
+      localBlock: (target) => r.index.get(target) ?? -1,
       regionFunc: m.imports.length,
+      regionSlot: r.slot,
+      indirectTargets: indirect,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
     };
-    const region = m.add(translateRegion(found, imports, host, this.env, this.notes));
-    const slot = this.nextIndex;
+    const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
     const t2 = performance.now();
     this.stats.emitMs += t2 - t1;
-    if (this.table.length <= slot) this.table.grow(slot - this.table.length + 1024);
+    if (this.table.length <= r.slot) this.table.grow(r.slot - this.table.length + 1024);
     m.export('region', region);
     const bytes = m.emit();
-    if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${this.stats.batches}.wasm`, bytes);
-        this.stats.bytes += bytes.length;
-    const mod = new WebAssembly.Module(bytes);
-    const inst = new WebAssembly.Instance(mod, {
+    if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);
+    this.stats.bytes += bytes.length;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: { mem: this.memory },
       rt: this.runtimeImports as WebAssembly.ModuleImports,
     });
-    this.table.set(slot, inst.exports.region as () => number);
+    this.table.set(r.slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;
     const pages = new Set<number>();
-    found.forEach((b, k) => {
-      this.blocks.set(b.start, { index: (slot << ENTRY_PC_BITS) | k, block: b, module: this.stats.batches });
+    for (const b of added) {
+      if (!this.blocks.has(b.start)) this.blocks.set(b.start, { entry: (r.slot << ENTRY_PC_BITS) | r.index.get(b.start)!, region: r });
       for (const p of b.pages) {
         pages.add(p);
-        let s = this.pageBlocks.get(p);
-        if (!s) this.pageBlocks.set(p, (s = new Set()));
-        s.add(b.start);
+        let s = this.pageRegions.get(p);
+        if (!s) this.pageRegions.set(p, (s = new Set()));
+        s.add(r);
       }
       this.stats.insns += b.insns.length;
-    });
-    this.moduleBlocks.set(this.stats.batches, found.map((b) => b.start));
-    this.moduleSlot.set(this.stats.batches, slot);
-    this.nextIndex++;
+    }
     this.onCodePages([...pages]);
-    this.stats.blocks += found.length;
-    this.stats.batches++;
+    this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
   }
 }

@@ -32,6 +32,10 @@ export interface EmitHost {
   localBlock(target: number): number;
   /** The function index of the region itself (for periodic re-entry). */
   regionFunc: number;
+  /** The region's slot in the shared table (reported on indirect exits, so the region can grow). */
+  regionSlot: number;
+  /** Known targets of the region's indirect branches, with their pc in the region. */
+  indirectTargets: { target: number; pc: number }[];
   registerOp(impl: JsOp): number;
 }
 
@@ -498,20 +502,7 @@ export class Emitter {
     const f = this.f;
     const local = this.host.localBlock(target);
     if (local >= 0) {
-      // Every 4096 transitions: leave (budget exhausted) or re-enter the region by a fresh call.
-      // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
-      // Liftoff code forever; a new call picks up the optimised code once it exists.
-      f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
-      f.get(this.budget).i32(0).i32_le_s().if_();
-      this.st64c(CPU.rip, target);
-      f.i32(Exit.Budget).set(this.xCode);
-      this.branchToExit(Emitter.X_CODE);
-      f.end();
-      f.i32(local).set(this.xSlot);
-      this.branchToExit(Emitter.X_REENTER);
-      f.end();
-      f.i32(local).set(this.pc);
-      f.br(f.depth - this.loopDepth);
+      this.transition(target, local);
       return;
     }
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
@@ -520,9 +511,37 @@ export class Emitter {
     this.branchToExit(Emitter.X_SLOT);
   }
 
-  /** Leaves the region for the guest address in local `t` (i64), through the jump cache. */
+  /** Branches to block `pc` of this region (guest address `target`). */
+  private transition(target: number, pc: number): void {
+    const f = this.f;
+    // Every 4096 transitions: leave (budget exhausted) or re-enter the region by a fresh call.
+    // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
+    // Liftoff code forever; a new call picks up the optimised code once it exists.
+    f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
+    f.get(this.budget).i32(0).i32_le_s().if_();
+    this.st64c(CPU.rip, target);
+    f.i32(Exit.Budget).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
+    f.end();
+    f.i32(pc).set(this.xSlot);
+    this.branchToExit(Emitter.X_REENTER);
+    f.end();
+    f.i32(pc).set(this.pc);
+    f.br(f.depth - this.loopDepth);
+  }
+
+  /**
+   * Continues at the guest address in local `t` (i64): a compare against each indirect target
+   * this region already holds (see code-cache.ts, region growth), else out through the jump cache.
+   */
   exitToLocal(t: number): void {
-    this.f.get(t).set(this.xTarget);
+    const f = this.f;
+    for (const { target, pc } of this.host.indirectTargets) {
+      f.get(t).i64(target).i64_eq().if_();
+      this.transition(target, pc);
+      f.end();
+    }
+    f.get(t).set(this.xTarget);
     this.branchToExit(Emitter.X_JUMP);
   }
 
@@ -569,6 +588,7 @@ export class Emitter {
     f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call(this.rt.chain);
     f.end();
     this.st32c(CPU.exitSlot, 0);
+    this.st32c(CPU.exitRegion, this.host.regionSlot);
     f.end();
     this.free32(t);
     this.st64(CPU.rip, this.xTarget);

@@ -5,6 +5,7 @@
  *   0x0000_0000  64 KiB   reserved (a host null pointer never aliases guest data)
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
+ *   0x0006_0000  128 KiB  region entry counters (how hot a region is), one i32 per table slot
  *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
  *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (32 MiB: after 8 CPU blocks)
  *
@@ -25,6 +26,10 @@ export const JC_ENTRY_SIZE = 16;
 /** Chain slots: i32 table index of the successor block (0 = unknown, go through the dispatcher). */
 export const SLOTS_BASE = 0x0002_0000;
 export const SLOTS_COUNT = 0x1_0000;
+
+/** Region entry counters: one i32 per table slot, incremented by each region's prologue. */
+export const COUNTERS_BASE = 0x0006_0000;
+export const COUNTERS_COUNT = 0x8000;
 
 export const CPU_BLOCKS_BASE = 0x0010_0000;
 
@@ -51,6 +56,7 @@ export const CPU = {
   exitSlot: 0x0c8, // i32: address of the chain slot to patch once the successor is translated
   budget: 0x0cc, // i32: blocks left before the dispatcher must look at pending events
   exitInsn: 0x0d0, // i64: rip of the instruction that caused an exception exit
+  exitRegion: 0x0d8, // i32: table slot of the region whose indirect branch missed the jump cache
   /** SSE: 16 x 16 bytes, then MXCSR. */
   xmm: 0x100,
   mxcsr: 0x200, // i32

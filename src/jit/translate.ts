@@ -1,6 +1,6 @@
 import type { Block } from '../decoder/ir.js';
 import { Vector } from '../vmx/exits.js';
-import { CPU } from './layout.js';
+import { COUNTERS_BASE, CPU } from './layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { ISA, TERMINATORS } from './isa/index.js';
 import { flagsLiveAfter } from './liveness.js';
@@ -36,6 +36,9 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   // Flags live in locals throughout the region; the budget too (written back on leaving).
   e.flagsToLocals();
   f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
+  // Count entries: the code cache grows only hot regions (see code-cache.ts).
+  const counter = COUNTERS_BASE + e.host.regionSlot * 4;
+  f.i32(0).i32(0).i32_load(counter).i32(1).i32_add().i32_store(counter);
   f.block(); // $exit: every exit branches here, to the shared tail
   e.exitDepth = f.depth;
   f.try_(); // a slow path that faults throws: the handler writes the state back first

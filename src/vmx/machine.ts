@@ -252,7 +252,16 @@ export class Machine {
           idx = this.cache.get(rip);
           const slot = cpu.u32(CPU.exitSlot);
           if (slot) this.cache.patchSlot(slot, idx);
+          else {
+            // An indirect branch missed the jump cache: let its region take the target in.
+            const region = cpu.u32(CPU.exitRegion);
+            if (region) {
+              cpu.setU32(CPU.exitRegion, 0);
+              this.cache.noteIndirect(region, rip);
+            }
+          }
           this.cache.fillJumpCache(rip, idx);
+          if (cpu.u32(CPU.budget) <= 0) this.cache.growHot();
           break;
         }
         case Exit.Syscall:
@@ -260,6 +269,7 @@ export class Machine {
           idx = this.cache.get(Number(cpu.rip));
           break;
         case Exit.Budget:
+          this.cache.growHot();
           idx = this.cache.get(Number(cpu.rip));
           break;
         case Exit.Exception:

@@ -970,9 +970,10 @@ function fxam(fpu: Fpu): void {
 
 const emit: EmitFn = (e: Emitter, i: Insn, env: JsEnv) => {
   const d = decode(i);
-  // Only fcomi/fucomi (DB/DF E8..F7) write RFLAGS.
+  // Only fcomi/fucomi (DB/DF E8..F7) write RFLAGS, and only fnstsw ax (DF E0) a GPR.
   const setsFlags = (d.opc === 3 || d.opc === 7) && d.modrm >= 0xe8 && d.modrm < 0xf8;
-  e.callJs((base) => execute(env, i, d, base), !setsFlags);
+  const writesAx = d.opc === 7 && d.modrm === 0xe0;
+  e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0);
 };
 
 const NAMES = [

@@ -54,12 +54,15 @@ function place(as: AddressSpace, hint: number, len: number, flags: number): numb
   }
 }
 
-/** A user range check for munmap/mprotect/madvise/msync: aligned start, end inside user space. */
-function range(addr: bigint, len: bigint): [number, number] {
+/**
+ * A user range for munmap/mprotect/madvise/msync/mincore: an unaligned start is EINVAL; a range
+ * reaching past user space is `beyond` (EINVAL for munmap, ENOMEM for the others, as Linux).
+ */
+function range(addr: bigint, len: bigint, beyond: number = E.ENOMEM): [number, number] {
   const a = ulong(addr), l = ulong(len);
   if (a & BigInt(PAGE_SIZE - 1)) fail(E.EINVAL);
   const end = a + ((l + BigInt(PAGE_SIZE - 1)) & ~BigInt(PAGE_SIZE - 1));
-  if (end > BigInt(USER_TOP) || end < a) fail(E.EINVAL);
+  if (end > BigInt(USER_TOP) || end < a) fail(beyond);
   return [Number(a), Number(end)];
 }
 
@@ -130,7 +133,7 @@ function mmap(p: Proc, a: readonly bigint[]): number {
 
 function munmap(p: Proc, addr: bigint, len: bigint): number {
   if (ulong(len) === 0n) fail(E.EINVAL);
-  const [start, end] = range(addr, len);
+  const [start, end] = range(addr, len, E.EINVAL);
   codeGone(p, start, end);
   p.as.unmap(start, end - start);
   return 0;
