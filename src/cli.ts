@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     exePath: path,
     strace: !!opts.strace,
     log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
-    onUnmapCode: undefined,
+    onUnmapCode: (start, end) => m.invalidateRange(start, end),
   });
   const status = m.run();
   if (opts.stats || process.env.USMJIT_STATS === '1') {

@@ -240,8 +240,16 @@ export class AddressSpace {
     while (done < len) {
       const a = addr + done;
       const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
-      const h = this.translate(a, Access.Read, force);
-      out.set(this.frames.u8.subarray(h, h + n), done);
+      const page = pageOf(a);
+      if (!this.pages.has(page / PAGE_SIZE)) {
+        // An untouched page reads as zeros: check access but do not allocate a frame for it.
+        const r = this.regionAt(a);
+        if (!r) throw new GuestFault(a, Access.Read, SEGV_MAPERR);
+        if (!force && (r.prot & Access.Read) === 0) throw new GuestFault(a, Access.Read, SEGV_ACCERR);
+      } else {
+        const h = this.translate(a, Access.Read, force);
+        out.set(this.frames.u8.subarray(h, h + n), done);
+      }
       done += n;
     }
     return out;

@@ -166,6 +166,13 @@ export class Machine {
     }
   }
 
+  /** Code in [start, end) was unmapped or lost PROT_EXEC: drop its translations. */
+  invalidateRange(start: number, end: number): void {
+    for (let a = start - (start % PAGE_SIZE); a < end; a += PAGE_SIZE) {
+      if (this.as.codePages.has(a / PAGE_SIZE)) this.codeWritten(a);
+    }
+  }
+
   /** A write reached a page with translated code: drop those translations. */
   private codeWritten(page: number): void {
     const vpn = page / PAGE_SIZE;

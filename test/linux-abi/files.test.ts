@@ -583,8 +583,12 @@ describe('/proc/self', () => {
     const fd = h.sys('open', BUF, O_RDONLY);
     const n = h.sys('read', fd, BUF + 0x1000, 0x4000);
     const text = h.text(BUF + 0x1000, Number(n));
-    expect(text).toContain('00100000-00200000 rw-p 00000000 00:00 0');
-    expect(text).toContain('70000000-70003000 rw-p 00000000 00:00 0');
+    expect(text.split('\n')).toContain('00100000-00200000 rw-p 00000000 00:00 0 ');
+    expect(text.split('\n')).toContain('70000000-70003000 rw-p 00000000 00:00 0 ');
+    h.sys('brk', 0x60_3000);
+    const again = h.sys('open', BUF, O_RDONLY);
+    const t2 = h.text(BUF + 0x1000, Number(h.sys('read', again, BUF + 0x1000, 0x4000)));
+    expect(t2.split('\n')).toContain('00600000-00603000 rw-p 00000000 00:00 0' + ' '.repeat(34) + '[heap]');
     expect(h.sys('read', fd, BUF + 0x1000, 0x4000)).toBe(0n);
     expect(h.sys('open', BUF, O_WRONLY)).toBe(-13n);
   });

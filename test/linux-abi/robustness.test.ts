@@ -38,8 +38,7 @@ describe('hostile arguments', () => {
   it('never escape as exceptions', () => {
     const h = harness({ exePath: join(dir, 'exe') });
     writeFileSync(join(dir, 'f'), 'some file content\n');
-    const next = rng(Number(process.env.FUZZ_SEED ?? 12345));
-    const pick = <T>(xs: T[]): T => xs[Number(next() % BigInt(xs.length))];
+    const next = rng(Number(process.env.USMJIT_FUZZ_SEED ?? 12345));
     const oldUmask = process.umask();
     // Guest memory: random bytes without '/' and '.', so paths stay in the temp dir.
     const fill = () => {
@@ -72,14 +71,13 @@ describe('hostile arguments', () => {
     };
     const names = Object.entries(SYSCALLS).filter(([, d]) => !SKIP.has(d.name));
     let calls = 0;
-    for (let round = 0; round < 300; round++) {
+    for (let round = 0; round < 60; round++) {
       fill();
       for (const [nr, def] of names) {
         const args = Array.from({ length: 6 }, values);
         if (def.name === 'mmap') args[3] |= 0x20n; // anonymous only: no huge file copies
         if (def.name === 'umask') args[0] = 0o022n;
         if (def.name === 'write' || def.name === 'sendfile') args[2] %= 0x10000n; // no gigabyte files
-        const t0 = performance.now();
         try {
           const r = h.sys(Number(nr), ...args);
           expect(typeof r).toBe('bigint');
@@ -89,15 +87,11 @@ describe('hostile arguments', () => {
           }
         }
         calls++;
-        const dt = performance.now() - t0;
-        if (dt > 20) console.log('SLOW', def.name, dt.toFixed(0), args.map((a) => '0x' + BigInt.asUintN(64, a).toString(16)).join(', '));
       }
     }
     process.umask(oldUmask);
     expect(calls).toBeGreaterThan(1000);
-    console.log([...new Set(h.log.map((l) => l.slice(0, 100)))].join("\n"));
     const internal = h.log.filter((l) => l.includes('internal error'));
     expect(internal).toEqual([]);
-    void pick;
   });
 });
