@@ -23,17 +23,23 @@ import * as T from '../softfloat/trans.js';
  * Each instruction computes its effects first and commits them at the end, memory stores first:
  * a faulting store leaves the FPU untouched, as on the hardware.
  *
- * Exceptions: the masked responses are exact (see softfloat/f80.ts). With an exception unmasked
- * in the control word, the flag and ES/B are set and, for IE, DE and ZE, the destination and the
- * stack are left unchanged (as the hardware does); the #MF is then raised (Vector.MF) by the next
- * waiting x87 instruction. Not done for unmasked exceptions: the biased (2^±24576) results of an
- * unmasked OE/UE — the masked result is delivered instead.
+ * Exceptions: the masked responses are exact (see softfloat/f80.ts), including stack overflow
+ * and underflow (IE + SF, C1 = 1 / 0, the indefinite QNaN). With IE, DE or ZE unmasked in the
+ * control word the instruction behaves as the hardware does: destination, stack and memory are
+ * left alone, the flag, ES and B are set, C1 = 0 (1 on stack overflow), compares still deliver
+ * their condition codes (and fcomi its RFLAGS), fprem/fsin-like instructions clear C2; a load
+ * (fld m32/m64) with only DE unmasked completes. The #MF itself is raised (Vector.MF) by the next
+ * waiting x87 instruction, as on the hardware. Not done: the biased (2^±24576) results of an
+ * unmasked OE or UE — the masked result is delivered instead (the flag and ES are still set).
  *
- * Where the two vendors differ, this follows the machine the tests compare against (AMD): fst to
- * m32/m64 of an extended denormal raises no DE; fcomi/fucomi leave C1 unchanged; fprem's partial
- * reduction reduces by 2^(D-N), N = 32 + (D mod 32). Memory images written by fnstenv/fnsave use
- * 0 for the FCS and FDS selectors, and fxsave always writes FIP/FDP/FOP (Intel; AMD writes them
- * only while an exception is pending). See test/x87 for what is compared against the hardware.
+ * Where the vendors differ or the manuals are vague, this follows the machine the tests compare
+ * against (an AMD EPYC): stores of an extended denormal (fst m32/m64, fist, fbstp) raise no DE;
+ * fcomi/fucomi leave C1 unchanged; fprem's partial reduction reduces by 2^(D-N) with
+ * N = 32 + (D mod 32); d9 d8+i (fstp1) with ST(0) empty just pops; fldcw keeps bits 0-5, 8-12 and
+ * forces bit 6. Memory images written by fnstenv/fnsave hold 0 for the FCS and FDS selectors
+ * (AMD writes CS), fxsave writes MXCSR_MASK 0xFFFF and always FIP/FDP/FOP (AMD writes them only
+ * while an exception is pending), fxsave without REX.W uses the 32-bit FIP/FCS/FDP/FDS layout.
+ * test/x87 compares everything else against the hardware.
  */
 
 const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = F.SF, C0 = F.C0, C1 = F.C1, C2 = F.C2, C3 = F.C3;

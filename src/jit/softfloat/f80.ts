@@ -135,6 +135,7 @@ function roundsUp(rc: number, s: number, odd: boolean, cmpHalf: number, inexact:
 /** Splits m at `sh` dropped bits: kept part and how the dropped part compares with a half. */
 function split(m: bigint, sh: number): { k: bigint; cmpHalf: number; inexact: boolean } {
   if (sh <= 0) return { k: m << BigInt(-sh), cmpHalf: -1, inexact: false };
+  if (sh > 1024 && m < 1n << 1000n) return { k: 0n, cmpHalf: -1, inexact: m !== 0n }; // all of m is far below a half
   const b = BigInt(sh);
   const rem = m & ((1n << b) - 1n);
   const half = 1n << (b - 1n);
