@@ -6,10 +6,15 @@ import type { FrameAllocator } from '../paging/frames.js';
  * (offsets: jit/layout.ts). JIT code reads and writes the same bytes.
  */
 export class CpuState {
+  private view: DataView | null = null;
+
   constructor(private readonly frames: FrameAllocator, readonly base: number) {}
 
+  /** A view of the CPU block, rebuilt only when the memory grows (growing detaches buffers). */
   private dv(): DataView {
-    return new DataView(this.frames.memory.buffer, this.base, CPU.tlb);
+    const buf = this.frames.memory.buffer;
+    if (!this.view || this.view.buffer !== buf) this.view = new DataView(buf, this.base, CPU.tlb);
+    return this.view;
   }
 
   /** General register by x86 number (0 = rax ... 15 = r15), as an unsigned 64-bit value. */
