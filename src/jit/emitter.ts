@@ -139,6 +139,27 @@ export class Emitter {
    */
   private regLocal: number[] = new Array(16).fill(-1);
   private dirty = 0;
+  /** XMM registers, cached the same way in v128 locals. */
+  private xmmLocal: number[] = new Array(16).fill(-1);
+  private xdirty = 0;
+
+  /** The v128 local caching XMM register n (loaded in the prologue). */
+  xmm(n: number): number {
+    let l = this.xmmLocal[n];
+    if (l < 0) {
+      l = this.xmmLocal[n] = this.f.local(T.v128);
+      const p = this.f.prologue;
+      p.u8(0x20); p.u32(this.cpu); // local.get cpu
+      p.u8(0xfd); p.u32(0); p.u32(4); p.u32(CPU.xmm + n * 16); // v128.load
+      p.u8(0x21); p.u32(l); // local.set
+    }
+    return l;
+  }
+
+  /** Marks XMM register n as written (it is stored back when leaving the region). */
+  xmmDirty(n: number): void {
+    this.xdirty |= 1 << n;
+  }
 
   private regL(n: number): number {
     let l = this.regLocal[n];
@@ -172,6 +193,11 @@ export class Emitter {
         b.u8(0x20); b.u32(this.cpu); b.u8(0x20); b.u32(local); b.u8(op); b.u32(align); b.u32(off);
       };
       for (let n = 0; n < 16; n++) if (this.dirty & (1 << n)) st(this.regLocal[n], 0x37, 3, CPU.gpr + n * 8);
+      for (let n = 0; n < 16; n++) {
+        if (!(this.xdirty & (1 << n))) continue;
+        b.u8(0x20); b.u32(this.cpu); b.u8(0x20); b.u32(this.xmmLocal[n]);
+        b.u8(0xfd); b.u32(11); b.u32(4); b.u32(CPU.xmm + n * 16); // v128.store
+      }
       st(this.budget, 0x36, 2, CPU.budget);
       return b;
     });
@@ -182,10 +208,12 @@ export class Emitter {
    * is allocated if needed, so a register first used later in the region is not taken from the
    * (older) prologue load.
    */
-  reloadRegs(mask: number): void {
+  reloadRegs(mask: number, xmm = false): void {
     for (let n = 0; n < 16; n++) {
       if (mask & (1 << n)) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(this.regL(n));
     }
+    // An instruction that changes XMM state in TypeScript (fxrstor): reload all of them.
+    if (xmm) for (let n = 0; n < 16; n++) this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(this.xmm(n));
   }
 
   /** Pushes a register operand's value, zero-extended to i64. */
@@ -598,9 +626,10 @@ export class Emitter {
   /**
    * Runs `impl` (TypeScript) for the current instruction. Registers and flags are in memory while
    * it runs; it returns -1 to continue with the next instruction or an Exit code to leave.
-   * `keepsFlags` says it never changes the arithmetic flags, `writesRegs` which GPRs it may change.
+   * `keepsFlags` says it never changes the arithmetic flags, `writesRegs` which GPRs it may change,
+   * `writesXmm` whether it may change XMM registers (they are written back before it runs).
    */
-  callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff): void {
+  callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff, writesXmm = false): void {
     const f = this.f;
     this.spillFlags();
     this.spillRegs();
@@ -608,7 +637,7 @@ export class Emitter {
     f.get(this.cpu).i32(id).call(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
     this.branchToExit(Emitter.X_CODE);
     f.end();
-    this.reloadRegs(writesRegs);
+    this.reloadRegs(writesRegs, writesXmm);
     if (!keepsFlags) {
       // The op may have changed the flags in memory: the region keeps them in locals.
       this.flags = { where: 'memory' };

@@ -7,18 +7,39 @@ import { T } from '../wasm/encoder.js';
 import { F_CF, F_PF, F_ZF } from '../flags.js';
 
 /**
- * SSE/SSE2 on Wasm SIMD. XMM registers live in the CPU block (CPU.xmm + 16 n). Most packed
+ * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
+ * like the GPRs, and written back to the CPU block when it is left. Most packed
  * instructions are one Wasm SIMD op; scalar float ops work on the low lane and keep the rest.
  * Rounding is always round-to-nearest-even (MXCSR.RC is not honoured yet) and MXCSR exception
  * flags are not raised: see README "not done".
  */
 
-const xoff = (n: number) => CPU.xmm + n * 16;
+const xn = (o: Operand) => (o as { n: number }).n;
+
+/** Lane opcodes (0xfd prefix): extract / replace. */
+const LANE = {
+  i16: { get: 25, set: 26 }, i32: { get: 27, set: 28 }, i64: { get: 29, set: 30 },
+  f32: { get: 31, set: 32 }, f64: { get: 33, set: 34 },
+} as const;
+
+/** Replaces lane `idx` of XMM n with the value `push` leaves on the stack. */
+function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number, push: () => void): void {
+  const l = e.xmm(n);
+  e.f.get(l);
+  push();
+  e.f.lane(LANE[kind].set, idx).set(l);
+  e.xmmDirty(n);
+}
+
+/** Pushes lane `idx` of XMM n. */
+function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): void {
+  e.f.get(e.xmm(n)).lane(LANE[kind].get, idx);
+}
 const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
 
 /** Pushes operand as v128 (xmm register or 16-byte memory). */
 function loadV(e: Emitter, o: Operand): void {
-  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.cpu).v128_load(xoff(o.n)); return; }
+  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.xmm(o.n)); return; }
   if (o.kind === 'mem') {
     const ea = e.ea(o);
     if (o.size >= 16 || o.size === 0) e.load128(ea);
@@ -42,7 +63,7 @@ function loadVL(e: Emitter, o: Operand): number {
 
 /** Stores v128 local `v` to an xmm register or 16 bytes of memory. */
 function storeV(e: Emitter, o: Operand, v: number): void {
-  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.cpu).get(v).v128_store(xoff(o.n)); return; }
+  if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(v).set(e.xmm(o.n)); e.xmmDirty(o.n); return; }
   if (o.kind === 'mem') { const ea = e.ea(o); e.store128(ea, v); e.free64(ea); return; }
   throw new Unsupported(`vector destination ${o.kind}`);
 }
@@ -51,8 +72,8 @@ function storeV(e: Emitter, o: Operand, v: number): void {
 function loadLow(e: Emitter, o: Operand, size: number): void {
   const f = e.f;
   if (isX(o)) {
-    f.get(e.cpu);
-    if (size === 8) f.i64_load(xoff((o as { n: number }).n)); else f.i64_load32_u(xoff((o as { n: number }).n));
+    if (size === 8) getLane(e, xn(o), 'i64', 0);
+    else { getLane(e, xn(o), 'i32', 0); f.i64_extend_i32_u(); }
     return;
   }
   e.read(o, size);
@@ -60,17 +81,17 @@ function loadLow(e: Emitter, o: Operand, size: number): void {
 
 /** Writes i64 local `v`'s low `size` bytes into xmm n's low lane, keeping the other bytes. */
 function storeLowKeep(e: Emitter, n: number, v: number, size: number): void {
-  const f = e.f;
-  f.get(e.cpu).get(v);
-  if (size === 8) f.i64_store(xoff(n)); else f.i64_store32(xoff(n));
+  if (size === 8) setLane(e, n, 'i64', 0, () => e.f.get(v));
+  else setLane(e, n, 'i32', 0, () => e.f.get(v).i32_wrap_i64());
 }
 
 /** Writes i64 local `v` (size bytes) to xmm n and zeroes the rest of the register. */
 function storeLowZero(e: Emitter, n: number, v: number, size: number): void {
   const f = e.f;
-  f.get(e.cpu).i64(0).i64_store(xoff(n) + 8);
-  f.get(e.cpu).get(v);
-  if (size === 8) f.i64_store(xoff(n)); else { f.i64(0xffffffff).i64_and(); f.i64_store(xoff(n)); }
+  f.get(v);
+  if (size === 4) f.i64(0xffffffff).i64_and();
+  f.i64x2Splat0().set(e.xmm(n));
+  e.xmmDirty(n);
 }
 
 /** Packed binary op dst = op(dst, src) with a single SIMD opcode. */
@@ -157,9 +178,9 @@ function movHalf(dstHigh: boolean, srcHigh: boolean): EmitFn {
     const [d, s] = i.ops;
     const f = e.f;
     const v = e.tmp64();
-    if (isX(s)) { f.get(e.cpu).i64_load(xoff((s as { n: number }).n) + (srcHigh ? 8 : 0)); } else e.read(s, 8);
+    if (isX(s)) getLane(e, xn(s), 'i64', srcHigh ? 1 : 0); else e.read(s, 8);
     f.set(v);
-    if (isX(d)) f.get(e.cpu).get(v).i64_store(xoff((d as { n: number }).n) + (dstHigh ? 8 : 0));
+    if (isX(d)) setLane(e, xn(d), 'i64', dstHigh ? 1 : 0, () => f.get(v));
     else e.write(d, v, 8);
     e.free64(v);
   };
@@ -175,15 +196,10 @@ function scalar(size: 4 | 8, op: ScalarOp): EmitFn {
     const n = (d as { n: number }).n;
     const b = e.tmp64();
     loadLow(e, s, size); f.set(b);
-    f.get(e.cpu);
     if (size === 8) {
-      f.get(e.cpu).f64_load(xoff(n)).get(b).f64_reinterpret_i64();
-      op(f);
-      f.f64_store(xoff(n));
+      setLane(e, n, 'f64', 0, () => { getLane(e, n, 'f64', 0); f.get(b).f64_reinterpret_i64(); op(f); });
     } else {
-      f.get(e.cpu).f32_load(xoff(n)).get(b).i32_wrap_i64().f32_reinterpret_i32();
-      op(f);
-      f.f32_store(xoff(n));
+      setLane(e, n, 'f32', 0, () => { getLane(e, n, 'f32', 0); f.get(b).i32_wrap_i64().f32_reinterpret_i32(); op(f); });
     }
     e.free64(b);
   };
@@ -199,13 +215,13 @@ function minmax(size: 4 | 8, isMin: boolean): EmitFn {
     const a = f.temp(t), b = f.temp(t);
     const bi = e.tmp64();
     loadLow(e, s, size); f.set(bi);
-    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); f.get(e.cpu).f64_load(xoff(n)).set(a); }
-    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); f.get(e.cpu).f32_load(xoff(n)).set(a); }
-    f.get(e.cpu);
-    f.get(a).get(b).get(a).get(b);
-    if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
-    f.select();
-    if (size === 8) f.f64_store(xoff(n)); else f.f32_store(xoff(n));
+    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); getLane(e, n, 'f64', 0); f.set(a); }
+    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); getLane(e, n, 'f32', 0); f.set(a); }
+    setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
+      f.get(a).get(b).get(a).get(b);
+      if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
+      f.select();
+    });
     f.free(t, a); f.free(t, b); e.free64(bi);
   };
 }
@@ -219,8 +235,8 @@ function compareFlags(size: 4 | 8): EmitFn {
     const a = f.temp(t), b = f.temp(t);
     const bi = e.tmp64();
     loadLow(e, s, size); f.set(bi);
-    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); f.get(e.cpu).f64_load(xoff((d as { n: number }).n)).set(a); }
-    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); f.get(e.cpu).f32_load(xoff((d as { n: number }).n)).set(a); }
+    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); getLane(e, xn(d), 'f64', 0); f.set(a); }
+    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); getLane(e, xn(d), 'f32', 0); f.set(a); }
     const eq = size === 8 ? () => f.f64_eq() : () => f.f32_eq();
     const lt = size === 8 ? () => f.f64_lt() : () => f.f32_lt();
     // unordered: a != a or b != b
@@ -271,11 +287,13 @@ function fromInt(size: 4 | 8): EmitFn {
     const [d, s] = i.ops;
     const f = e.f;
     const n = (d as { n: number }).n;
-    f.get(e.cpu);
-    e.read(s);
-    if (s.size === 4) f.i64_extend32_s();
-    if (size === 8) { f.f64_convert_i64_s(); f.f64_store(xoff(n)); }
-    else { f.f32_convert_i64_s(); f.f32_store(xoff(n)); }
+    const v = e.readL(s);
+    setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
+      f.get(v);
+      if (s.size === 4) f.i64_extend32_s();
+      if (size === 8) f.f64_convert_i64_s(); else f.f32_convert_i64_s();
+    });
+    e.free64(v);
   };
 }
 
@@ -491,7 +509,7 @@ function pinsrw(e: Emitter, i: Insn): void {
   const k = Number((imm as { value: bigint }).value & 7n);
   const v = e.tmp64();
   e.read(s, 2); f.set(v);
-  f.get(e.cpu).get(v).i64_store16(xoff((d as { n: number }).n) + 2 * k);
+  setLane(e, xn(d), 'i16', k, () => f.get(v).i32_wrap_i64());
   e.free64(v);
 }
 
@@ -500,7 +518,8 @@ function pextrw(e: Emitter, i: Insn): void {
   const f = e.f;
   const k = Number((imm as { value: bigint }).value & 7n);
   const v = e.tmp64();
-  f.get(e.cpu).i64_load16_u(xoff((s as { n: number }).n) + 2 * k).set(v);
+  getLane(e, xn(s), 'i16', k);
+  f.i64_extend_i32_u().set(v);
   e.write(d, v, d.size);
   e.free64(v);
 }
@@ -512,9 +531,8 @@ function sqrtScalar(size: 4 | 8): EmitFn {
     const n = (d as { n: number }).n;
     const b = e.tmp64();
     loadLow(e, s, size); f.set(b);
-    f.get(e.cpu);
-    if (size === 8) { f.get(b).f64_reinterpret_i64().f64_sqrt().f64_store(xoff(n)); }
-    else { f.get(b).i32_wrap_i64().f32_reinterpret_i32().f32_sqrt().f32_store(xoff(n)); }
+    if (size === 8) setLane(e, n, 'f64', 0, () => f.get(b).f64_reinterpret_i64().f64_sqrt());
+    else setLane(e, n, 'f32', 0, () => f.get(b).i32_wrap_i64().f32_reinterpret_i32().f32_sqrt());
     e.free64(b);
   };
 }
@@ -527,9 +545,8 @@ function cvtScalar(toDouble: boolean): EmitFn {
     const n = (d as { n: number }).n;
     const b = e.tmp64();
     loadLow(e, s, toDouble ? 4 : 8); f.set(b);
-    f.get(e.cpu);
-    if (toDouble) { f.get(b).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32().f64_store(xoff(n)); }
-    else { f.get(b).f64_reinterpret_i64().f32_demote_f64().f32_store(xoff(n)); }
+    if (toDouble) setLane(e, n, 'f64', 0, () => f.get(b).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32());
+    else setLane(e, n, 'f32', 0, () => f.get(b).f64_reinterpret_i64().f32_demote_f64());
     e.free64(b);
   };
 }

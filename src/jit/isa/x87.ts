@@ -979,7 +979,9 @@ const emit: EmitFn = (e: Emitter, i: Insn, env: JsEnv) => {
   // Only fcomi/fucomi (DB/DF E8..F7) write RFLAGS, and only fnstsw ax (DF E0) a GPR.
   const setsFlags = (d.opc === 3 || d.opc === 7) && d.modrm >= 0xe8 && d.modrm < 0xf8;
   const writesAx = d.opc === 7 && d.modrm === 0xe0;
-  e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0);
+  // fxrstor (0F AE /1) loads the XMM registers too.
+  const writesXmm = d.opc === 8 && ((d.modrm >> 3) & 7) === 1;
+  e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0, writesXmm);
 };
 
 const NAMES = [
