@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileC, exitStatus, GUEST_DIR, ROOT, runNative, runUsmjit } from './helpers/guest.js';
+
+/** The command line behaves like qemu-user's: options, environment, exit statuses, errors, tracing. */
+describe('usmjit command line', () => {
+  const argvEnv = compileC(join(GUEST_DIR, 'argv_env.c'));
+
+  it('prints its version', () => {
+    const r = runUsmjit(argvEnv, { cliArgs: ['--version'] });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(r.stdout.trim()).toBe(pkg.version);
+    expect(exitStatus(r)).toBe(0);
+  });
+
+  it('-E and -U change only the guest environment, like env(1) natively', () => {
+    const base = { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', DROPME: 'x' };
+    const native = runNative('/usr/bin/env', { args: ['-u', 'DROPME', 'ADDED=1', argvEnv, 'a b', 'c'], env: base });
+    const emu = runUsmjit(argvEnv, { args: ['a b', 'c'], env: base, cliArgs: ['-U', 'DROPME', '-E', 'ADDED=1'] });
+    expect(emu.stdout).toBe(native.stdout);
+    expect(exitStatus(emu)).toBe(exitStatus(native));
+  });
+
+  it('a missing program exits 127 and a non-ELF file 126, each with one line', () => {
+    const missing = runUsmjit('/nonexistent/prog');
+    expect(exitStatus(missing)).toBe(127);
+    expect(missing.stderr).toMatch(/^usmjit: \/nonexistent\/prog: No such file or directory\n$/);
+    const dir = mkdtempSync(join(tmpdir(), 'usmjit-cli-'));
+    const script = join(dir, 'script.sh');
+    writeFileSync(script, '#!/bin/sh\necho hi\n');
+    chmodSync(script, 0o755);
+    const notElf = runUsmjit(script);
+    expect(exitStatus(notElf)).toBe(126);
+    expect(notElf.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notElf.stderr).toContain('not an ELF file');
+  });
+
+  it('--strace logs decoded system calls, and unknown ones return -ENOSYS', () => {
+    const bin = compileC(join(ROOT, 'test', 'cli', 'enosys.c'));
+    const native = runNative(bin);
+    const r = runUsmjit(bin, { cliArgs: ['--strace'] });
+    expect(r.stdout).toBe(native.stdout);
+    expect(r.stdout).toBe('syscall 999 = -38\n');
+    expect(r.stderr).toMatch(/= -1 ENOSYS \(Function not implemented\)/);
+    expect(r.stderr).toMatch(/write\(1, "syscall 999 = -38\\n", 18\) = 18/);
+    expect(r.stderr).toMatch(/exit_group\(0\) += \?/);
+  });
+});
