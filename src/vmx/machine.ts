@@ -6,7 +6,7 @@ import { CC } from '../jit/flags.js';
 import { CPU, cpuBlockBase, PAGE_SIZE } from '../jit/layout.js';
 import { buildRuntime, type RuntimeExports } from '../jit/runtime.js';
 import { Access, AddressSpace, GuestFault, PROT_EXEC, PROT_WRITE } from '../paging/address-space.js';
-import { FrameAllocator } from '../paging/frames.js';
+import { FrameAllocator, OutOfFrames } from '../paging/frames.js';
 import { Tlb } from '../paging/tlb.js';
 import { CpuState } from './cpu.js';
 import { cpuid } from './cpuid.js';
@@ -229,6 +229,10 @@ export class Machine {
         if (e instanceof GuestFault) {
           // An instruction fetch fault: rip itself is not executable.
           return this.killed(new GuestKilled(SIG.SIGSEGV, this.cpu.rip, e.addr));
+        }
+        if (e instanceof OutOfFrames) {
+          // The 4 GiB Wasm memory is full: what Linux's OOM killer would do.
+          return this.killed(new GuestKilled(9, this.cpu.rip, undefined, 'out of memory'));
         }
         throw e;
       }
