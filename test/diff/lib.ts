@@ -1,0 +1,219 @@
+/**
+ * Shared machinery of the differential tester: building the native harness, running it natively
+ * and under usmjit, parsing its output and comparing states field by field.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CASE_SIZE, CF, PF, AF, ZF, SF, DF, OF, serialize, type Case, type Layout } from './builder.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The repository root (this file runs from test/diff or dist/test/diff). */
+export const ROOT = resolve(here, existsSync(join(here, '../../package.json')) ? '../..' : '../../..');
+export const HARNESS_SRC = join(ROOT, 'test/diff/harness.c');
+export const HARNESS_BIN = join(ROOT, '.cache/diff/harness');
+
+/** Builds .cache/diff/harness if it is missing or older than harness.c. */
+export function buildHarness(): string {
+  const fresh = existsSync(HARNESS_BIN) && statSync(HARNESS_BIN).mtimeMs >= statSync(HARNESS_SRC).mtimeMs;
+  if (!fresh) {
+    mkdirSync(dirname(HARNESS_BIN), { recursive: true });
+    execFileSync('gcc', [
+      '-O2', '-static', '-nostdlib', '-fno-pie', '-no-pie', '-fno-builtin', '-fno-tree-loop-distribute-patterns',
+      '-fno-stack-protector', '-fcf-protection=none', '-Wall', '-o', HARNESS_BIN, HARNESS_SRC,
+    ], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  return HARNESS_BIN;
+}
+
+export function parseLayout(line: string): Layout {
+  const m = /^HARNESS mem=([0-9a-f]+) code=([0-9a-f]+) landing=([0-9a-f]+) rsp=([0-9a-f]+) fs=([0-9a-f]+) gs=([0-9a-f]+)/.exec(line);
+  if (!m) throw new Error(`bad harness header: ${line}`);
+  const n = (i: number) => parseInt(m[i], 16);
+  return { mem: n(1), code: n(2), landing: n(3), rsp: n(4), fs: n(5), gs: n(6) };
+}
+
+/** The harness's addresses, from a native run with no cases. */
+export function harnessLayout(bin = HARNESS_BIN): Layout {
+  const out = execFileSync(bin, [], { input: Buffer.alloc(0) }).toString();
+  return parseLayout(out.split('\n')[0]);
+}
+
+export function serializeAll(cases: Case[]): Buffer {
+  const buf = Buffer.alloc(cases.length * CASE_SIZE);
+  cases.forEach((c, i) => serialize(c, buf, i * CASE_SIZE));
+  return buf;
+}
+
+export interface RunResult {
+  /** One output line per case that completed (the header removed). */
+  lines: string[];
+  header: string;
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command with `input` on stdin; collects stdout lines. */
+export function runProcess(cmd: string, args: string[], input: Buffer, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, timeoutMs);
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => { if (err.reduce((a, b) => a + b.length, 0) < 1 << 16) err.push(d); });
+    p.on('error', reject);
+    p.stdin.on('error', () => { /* the child died early: its status tells */ });
+    p.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(out).toString();
+      const all = text.split('\n');
+      // A partial last line (the process died mid-write) is dropped.
+      if (all.length && all[all.length - 1] !== '') all.pop(); else all.pop();
+      const header = all.length && all[0].startsWith('HARNESS') ? all.shift()! : '';
+      resolvePromise({ lines: all, header, status, signal, stderr: Buffer.concat(err).toString(), timedOut });
+    });
+    p.stdin.end(input);
+  });
+}
+
+/** cli: dist/src/cli.js; mini: the minimal driver; native: the harness itself (a self-test of determinism). */
+export type EmuKind = 'cli' | 'mini' | 'native';
+
+export function emuCommand(kind: EmuKind, bin: string, harnessArgs: string[]): [string, string[]] {
+  if (kind === 'native') return [bin, harnessArgs];
+  const script = kind === 'cli' ? join(ROOT, 'dist/src/cli.js') : join(ROOT, 'dist/test/diff/mini-emu.js');
+  return [process.execPath, [script, bin, ...harnessArgs]];
+}
+
+/** Picks the emulator driver: the real CLI if it runs the harness, else the minimal driver. */
+export async function pickEmu(want: EmuKind | 'auto', bin: string): Promise<{ kind: EmuKind; note: string }> {
+  if (want !== 'auto') return { kind: want, note: '' };
+  if (!existsSync(join(ROOT, 'dist/src/linux-abi/kernel.js'))) return { kind: 'mini', note: 'dist/src/linux-abi/kernel.js missing: using the minimal driver (test/diff/mini-emu.ts)' };
+  const [cmd, args] = emuCommand('cli', bin, []);
+  const r = await runProcess(cmd, args, Buffer.alloc(0), 30_000);
+  if (r.status === 0 && r.header.startsWith('HARNESS')) return { kind: 'cli', note: '' };
+  return { kind: 'mini', note: `the CLI does not run the harness (status ${r.status}: ${r.stderr.trim().split('\n')[0] ?? ''}): using the minimal driver` };
+}
+
+/**
+ * Runs cases under a command, restarting after a crash: a case that kills the process yields a
+ * "CRASH ..." line and the run resumes with the next case.
+ */
+export async function runCases(cmd: string, args: string[], cases: Case[], opts: { timeoutMs: number; maxRestarts: number }): Promise<{ lines: string[]; header: string; notes: string[] }> {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  let header = '';
+  let start = 0;
+  let restarts = 0;
+  // Output is buffered: after a crash, the lines of the cases before it may be lost, so the rest is
+  // rerun with -f (flush after every case) until the crashing case is known.
+  let flushEach = false;
+  while (start < cases.length) {
+    const r = await runProcess(cmd, flushEach ? [...args, '-f'] : args, serializeAll(cases.slice(start)), opts.timeoutMs);
+    if (!header) header = r.header;
+    lines.push(...r.lines.slice(0, cases.length - start));
+    const done = start + r.lines.length;
+    if (done >= cases.length) break;
+    if (!flushEach) {
+      flushEach = true;
+      start = done;
+      continue;
+    }
+    // Case `done` did not complete.
+    const why = r.timedOut ? 'timeout' : r.signal ? `host signal ${r.signal}` : `exit status ${r.status}`;
+    const msg = r.stderr.trim().split('\n').slice(-3).join(' | ');
+    lines.push(`CRASH ${why}: ${msg}`);
+    start = done + 1;
+    flushEach = false;
+    if (++restarts > opts.maxRestarts) {
+      notes.push(`too many crashes: ${cases.length - start} cases not run`);
+      while (lines.length < cases.length) lines.push('NOTRUN');
+      break;
+    }
+  }
+  return { lines, header, notes };
+}
+
+// ---- states and comparison -------------------------------------------------------------------
+
+export const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+
+export interface State {
+  gpr: bigint[];
+  rflags: bigint;
+  mxcsr: number;
+  xmm: string[];
+  mem: string;
+}
+
+export function parseState(line: string): State | null {
+  const f = line.split(' ');
+  if (f.length !== 16 + 2 + 16 + 1) return null;
+  return {
+    gpr: f.slice(0, 16).map((x) => BigInt('0x' + x)),
+    rflags: BigInt('0x' + f[16]),
+    mxcsr: parseInt(f[17], 16),
+    xmm: f.slice(18, 34),
+    mem: f[34],
+  };
+}
+
+const FLAG_NAMES: [number, string][] = [[CF, 'CF'], [PF, 'PF'], [AF, 'AF'], [ZF, 'ZF'], [SF, 'SF'], [0x100, 'TF'], [0x200, 'IF'], [DF, 'DF'], [OF, 'OF']];
+export function flagNames(v: bigint): string {
+  const names = FLAG_NAMES.filter(([b]) => (v & BigInt(b)) !== 0n).map(([, n]) => n);
+  const rest = v & ~BigInt(FLAG_NAMES.reduce((a, [b]) => a | b, 0));
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return names.join(' ') || '-';
+}
+
+const h64 = (v: bigint) => '0x' + v.toString(16).padStart(16, '0');
+
+/** Differences between native and emulated output of one case, masks applied. */
+export function compare(c: Case, native: string, emu: string): string[] {
+  if (native === emu) return [];
+  const n = parseState(native), e = parseState(emu);
+  if (!n || !e) return [`native: ${native.slice(0, 200)}`, `emu:    ${emu.slice(0, 200)}`];
+  const out: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const m = c.gprMask[i] & 0xffff_ffff_ffff_ffffn;
+    if ((n.gpr[i] ^ e.gpr[i]) & m) out.push(`${GPR_NAMES[i].padEnd(6)} native=${h64(n.gpr[i])} emu=${h64(e.gpr[i])}`);
+  }
+  const fd = (n.rflags ^ e.rflags) & c.flagsMask;
+  if (fd) out.push(`rflags native=${h64(n.rflags)} (${flagNames(n.rflags)}) emu=${h64(e.rflags)} (${flagNames(e.rflags)}) differing: ${flagNames(fd)}`);
+  if ((n.mxcsr ^ e.mxcsr) & c.mxcsrMask) out.push(`mxcsr  native=0x${n.mxcsr.toString(16)} emu=0x${e.mxcsr.toString(16)}`);
+  for (let i = 0; i < 16; i++) {
+    if (n.xmm[i] === e.xmm[i]) continue;
+    let differs = false;
+    for (let k = 0; k < 16; k++) {
+      const mask = c.xmmMask ? c.xmmMask[i * 16 + k] : 0xff;
+      if ((parseInt(n.xmm[i].slice(2 * k, 2 * k + 2), 16) ^ parseInt(e.xmm[i].slice(2 * k, 2 * k + 2), 16)) & mask) differs = true;
+    }
+    if (differs) out.push(`xmm${i}`.padEnd(6) + ` native=${xmmText(n.xmm[i])} emu=${xmmText(e.xmm[i])}`);
+  }
+  if (n.mem !== e.mem) {
+    // (bytes under c.memMask only)
+    // Differing byte ranges, shown 8-aligned.
+    const bad: number[] = [];
+    for (let k = 0; k < n.mem.length / 2; k++) {
+      if ((parseInt(n.mem.slice(2 * k, 2 * k + 2), 16) ^ parseInt(e.mem.slice(2 * k, 2 * k + 2), 16)) & c.memMask[k]) bad.push(k);
+    }
+    const quads = [...new Set(bad.map((k) => k & ~7))];
+    for (const q of quads.slice(0, 8)) {
+      const qn = n.mem.slice(2 * q, 2 * q + 16), qe = e.mem.slice(2 * q, 2 * q + 16);
+      out.push(`mem[0x${q.toString(16).padStart(3, '0')}] native=${qn} emu=${qe} (bytes in memory order)`);
+    }
+    if (quads.length > 8) out.push(`... ${quads.length - 8} more differing quadwords`);
+  }
+  return out;
+}
+
+/** An xmm register (hex bytes in memory order) as two little-endian quadwords, high first. */
+export function xmmText(hex: string): string {
+  const q = (s: string) => s.match(/../g)!.reverse().join('');
+  return `${q(hex.slice(16, 32))}:${q(hex.slice(0, 16))}`;
+}

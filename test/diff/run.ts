@@ -1,0 +1,224 @@
+/**
+ * Differential instruction tester: runs generated snippets natively (the oracle: this machine's
+ * CPU) and under usmjit, and compares the final states field by field.
+ *
+ *   node dist/test/diff/run.js [--cases N] [--seed S] [--case K] [--only fam,...] [--all]
+ *                              [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--mxcsr-random]
+ *                              [--max-print N] [--bytes HEX [--reg name=value]...]
+ *
+ * Ends with the line "N passed, M failed". Exit status 0 iff nothing failed.
+ */
+import { Decoder } from '../../src/decoder/capstone.js';
+import { ISA } from '../../src/jit/isa/index.js';
+import { Builder, type Case, type Layout } from './builder.js';
+import { Rng } from './rng.js';
+import { checkEncoding, disassemble, Generator, selectForms } from './gen.js';
+import {
+  buildHarness, compare, emuCommand, flagNames, GPR_NAMES, harnessLayout, parseLayout, pickEmu, runCases, type EmuKind,
+} from './lib.js';
+
+export interface DiffOptions {
+  cases: number;
+  seed: number;
+  /** Run only this case index (reproduce a failure). */
+  only?: string[];
+  exclude?: string[];
+  /** Fraction of sequence cases (default 0.35). */
+  seqFraction?: number;
+  /** Run one hand-written snippet (hex bytes) with random state from the seed, --reg overrides. */
+  bytes?: string;
+  regs?: string[];
+  /** --bytes: where the snippet starts in the two code pages (default 0). */
+  codeOff?: number;
+  caseIndex?: number;
+  all?: boolean;
+  emu?: EmuKind | 'auto';
+  jobs?: number;
+  signals?: boolean;
+  strictMxcsr?: boolean;
+  /** Random initial MXCSR rounding mode / DAZ / FTZ (the emulator does not honour them yet). */
+  mxcsrRandom?: boolean;
+  maxPrint?: number;
+  log?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+export interface DiffResult {
+  passed: number;
+  failed: number;
+  encodingErrors: number;
+  failures: string[];
+  formsUsed: Map<string, number>;
+  emu: EmuKind;
+  seconds: number;
+}
+
+function hexBytes(b: Uint8Array): string {
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+export async function runDiff(o: DiffOptions): Promise<DiffResult> {
+  const log = o.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const t0 = Date.now();
+  const bin = buildHarness();
+  const layout: Layout = harnessLayout(bin);
+  const decoder = await Decoder.create();
+  const decode = (bytes: Uint8Array, addr: number) => decoder.decode(bytes, addr, 64);
+  const implemented = new Set(Object.keys(ISA));
+  const { use } = selectForms({ implemented, all: o.all, only: o.only, exclude: o.exclude, faults: o.signals });
+  if (!use.length) throw new Error('no forms selected');
+  const gen = new Generator(layout, use, { seqFraction: o.seqFraction });
+
+  // Generate (and self-check the encodings).
+  const indices = o.caseIndex !== undefined ? [o.caseIndex] : [...Array(o.cases).keys()];
+  const cases: Case[] = [];
+  const caseIdx: number[] = [];
+  const failures: string[] = [];
+  let encodingErrors = 0;
+  const formsUsed = new Map<string, number>();
+  for (const k of indices) {
+    const c = o.bytes ? manualCase(o, layout) : gen.make(o.seed, k);
+    if (o.strictMxcsr) { c.mxcsrMask = 0xffff_ffff; c.memMask.fill(0xff); }
+    if (o.mxcsrRandom) {
+      const r = new Rng((o.seed ^ Math.imul(k + 1, 0x2545f491)) >>> 0);
+      c.mxcsr = 0x1f80 | (r.int(4) << 13) | (r.chance(0.3) ? 0x40 : 0) | (r.chance(0.3) ? 0x8000 : 0);
+    }
+    const problems = o.bytes ? [] : checkEncoding(c, layout, decode);
+    if (problems.length) {
+      encodingErrors++;
+      if (failures.length < (o.maxPrint ?? 20)) failures.push(`ENCODING seed=${o.seed} case=${k}: ${hexBytes(c.code)}\n  ${problems.join('\n  ')}`);
+      continue;
+    }
+    for (const f of c.forms) formsUsed.set(f, (formsUsed.get(f) ?? 0) + 1);
+    cases.push(c);
+    caseIdx.push(k);
+  }
+
+  // Run natively and emulated (the emulated run split over `jobs` processes).
+  const emu = await pickEmu(o.emu ?? 'auto', bin);
+  if (emu.note) log(`note: ${emu.note}`);
+  const hargs = o.signals ? ['-s'] : [];
+  const timeoutMs = o.timeoutMs ?? 600_000;
+  const jobs = Math.max(1, Math.min(o.jobs ?? 2, Math.ceil(cases.length / 500)));
+  const chunk = Math.ceil(cases.length / jobs);
+  const [ecmd, eargs] = emuCommand(emu.kind, bin, hargs);
+  const native = runCases(bin, hargs, cases, { timeoutMs, maxRestarts: 1000 });
+  const emuRuns = [...Array(jobs).keys()].map((j) => runCases(ecmd, eargs, cases.slice(j * chunk, (j + 1) * chunk), { timeoutMs, maxRestarts: 200 }));
+  const [nat, ...ems] = await Promise.all([native, ...emuRuns]);
+  const emuLines = ems.flatMap((r) => r.lines);
+  for (const r of ems) for (const n of r.notes) log(`note: emulator: ${n}`);
+  if (nat.header && ems[0]?.header && parseLayout(nat.header).mem !== parseLayout(ems[0].header).mem) {
+    log(`warning: harness layout differs: native '${nat.header}' emulated '${ems[0].header}'`);
+  }
+
+  let passed = 0, failed = encodingErrors;
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i];
+    const nl = nat.lines[i] ?? 'MISSING';
+    const el = emuLines[i] ?? 'MISSING';
+    let diffs: string[];
+    if (nl.startsWith('CRASH') || nl === 'MISSING' || nl === 'NOTRUN') diffs = [`native run did not complete the case: ${nl}`];
+    else if (el.startsWith('CRASH') || el === 'MISSING' || el === 'NOTRUN') diffs = [`emulator: ${el}`];
+    else diffs = compare(c, nl, el);
+    if (!diffs.length) { passed++; continue; }
+    failed++;
+    if (failures.length < (o.maxPrint ?? 20)) {
+      const k = caseIdx[i];
+      const init = GPR_NAMES.map((n, r) => (r === 4 ? '' : `${n}=${(c.relmask >> r) & 1 ? 'mem+' : ''}${c.gpr[r].toString(16)}`)).filter(Boolean).join(' ');
+      failures.push([
+        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''})`,
+        `  bytes: ${hexBytes(c.code)}`,
+        ...disassemble(c.code, layout.code + c.codeOff, decode),
+        `  forms: ${c.forms.join('; ')}`,
+        `  initial: ${init} rflags=${flagNames(c.rflags)} (mem=0x${layout.mem.toString(16)}, rsp=mem+0x180, code at 0x${(layout.code + c.codeOff).toString(16)})`,
+        `  compared flags: ${flagNames(c.flagsMask & 0x8d5n)}`,
+        ...diffs.map((d) => '  ' + d),
+      ].join('\n'));
+    }
+  }
+  return { passed, failed, encodingErrors, failures, formsUsed, emu: emu.kind, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** A case from --bytes: random initial state (from the seed), every field compared. */
+function manualCase(o: DiffOptions, layout: Layout): Case {
+  const b = new Builder(new Rng(o.seed), layout, false);
+  const c = b.finish();
+  c.code = Uint8Array.from((o.bytes ?? '').replace(/[^0-9a-fA-F]/g, '').match(/../g) ?? [], (x) => parseInt(x, 16));
+  c.flagsMask = 0xffff_ffffn;
+  c.forms = ['(manual)'];
+  c.codeOff = o.codeOff ?? 0;
+  for (const spec of o.regs ?? []) {
+    const m = /^(\w+)=(mem\+)?(.+)$/.exec(spec);
+    if (!m) throw new Error(`bad --reg ${spec}`);
+    const v = BigInt(m[3]);
+    if (m[1] === 'rflags') { c.rflags = v; continue; }
+    const x = /^xmm(\d+)$/.exec(m[1]);
+    if (x) {
+      const hexv = BigInt.asUintN(128, v);
+      for (let k = 0; k < 16; k++) c.xmm[Number(x[1]) * 16 + k] = Number((hexv >> BigInt(8 * k)) & 0xffn);
+      continue;
+    }
+    if (m[1] === 'mxcsr') { c.mxcsr = Number(v); continue; }
+    const r = GPR_NAMES.indexOf(m[1]);
+    if (r < 0 || r === 4) throw new Error(`bad register in --reg ${spec}`);
+    c.gpr[r] = BigInt.asUintN(64, v);
+    if (m[2]) c.relmask |= 1 << r; else c.relmask &= ~(1 << r);
+  }
+  return c;
+}
+
+function parseArgs(argv: string[]): DiffOptions {
+  const o: DiffOptions = { cases: 2000, seed: (Math.random() * 0x1_0000_0000) >>> 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case '--cases': o.cases = Number(val()); break;
+      case '--seed': o.seed = Number(val()) >>> 0; break;
+      case '--case': o.caseIndex = Number(val()); break;
+      case '--only': o.only = val().split(',').filter(Boolean); break;
+      case '--exclude': o.exclude = val().split(',').filter(Boolean); break;
+      case '--all': o.all = true; break;
+      case '--seq': o.seqFraction = Number(val()); break;
+      case '--bytes': o.bytes = val(); o.caseIndex = 0; break;
+      case '--reg': (o.regs ??= []).push(val()); break;
+      case '--code-off': o.codeOff = Number(val()); break;
+      case '--emu': o.emu = val() as EmuKind | 'auto'; break;
+      case '--jobs': o.jobs = Number(val()); break;
+      case '--signals': o.signals = true; break;
+      case '--strict-mxcsr': o.strictMxcsr = true; break;
+      case '--mxcsr-random': o.mxcsrRandom = true; break;
+      case '--max-print': o.maxPrint = Number(val()); break;
+      case '-h': case '--help':
+        process.stdout.write('usage: run.js [--cases N] [--seed S] [--case K] [--only family|id-substring,...] [--exclude family|id-substring,...] [--all] [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--mxcsr-random] [--max-print N] [--bytes HEX [--code-off N] [--reg rax=0x..|rbx=mem+0x10|xmm1=0x..|rflags=0x..]...]\n');
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  console.log(`seed ${o.seed}${o.caseIndex !== undefined ? ` case ${o.caseIndex}` : `, ${o.cases} cases`}`);
+  const r = await runDiff(o);
+  for (const f of r.failures) console.log(f + '\n');
+  if (r.failed > r.failures.length) console.log(`(${r.failed - r.failures.length} more failures not shown; --max-print N)`);
+  console.log(`emulator driver: ${r.emu}; ${r.formsUsed.size} distinct forms exercised; ${r.seconds.toFixed(1)} s`);
+  if (r.encodingErrors) console.log(`${r.encodingErrors} encoding self-check errors`);
+  console.log(`${r.passed} passed, ${r.failed} failed`);
+  process.exitCode = r.failed ? 1 : 0;
+}
+
+const invoked = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invoked) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(2);
+  });
+}
