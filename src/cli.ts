@@ -89,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
     onUnmapCode: (start, end) => m.invalidateRange(start, end),
   });
+  // Signals reach guest handlers (vmx/signal-delivery.ts); --strace shows each delivery.
+  m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);
   const status = m.run();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;

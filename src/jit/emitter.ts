@@ -85,6 +85,8 @@ export class Emitter {
   insn!: Insn;
   /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
   flagsLive = true;
+  /** Set when the current instruction may have written memory (see endInsn). */
+  wroteMemory = false;
   /** Locals holding the pending flag producer's a, b, r and op. */
   readonly lA: number;
   readonly lB: number;
@@ -308,6 +310,7 @@ export class Emitter {
   /** Stores the low `size` bytes of local `v` (i64) at guest address local `ea`. */
   store(ea: number, size: number, v: number): void {
     const f = this.f;
+    this.wroteMemory = true;
     const e = this.tmp32();
     this.probe(ea, size, true, e);
     f.if_();
@@ -343,6 +346,7 @@ export class Emitter {
   /** Stores v128 local `v` at guest address local `ea`. */
   store128(ea: number, v: number): void {
     const f = this.f;
+    this.wroteMemory = true;
     const e = this.tmp32();
     this.probe(ea, 16, true, e);
     f.if_();
@@ -589,6 +593,23 @@ export class Emitter {
     this.branchToExit(Emitter.X_CODE);
   }
 
+  /**
+   * After an instruction that wrote memory: if the write hit a page holding translated code, the
+   * runtime zeroed the budget; leave the region before the next instruction, so that code written
+   * just ahead (even in this very block) is re-translated before it runs, as on a real CPU.
+   */
+  endInsn(next: number): void {
+    if (!this.wroteMemory) return;
+    this.wroteMemory = false;
+    const f = this.f;
+    f.get(this.budget).i32_eqz().if_();
+    this.st64c(CPU.rip, next);
+    this.st32c(CPU.exitSlot, 0);
+    f.i32(Exit.Lookup).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
+    f.end();
+  }
+
   /** The shared exit tail, placed after the region's $exit block (see translateRegion). */
   emitExitTail(): void {
     const f = this.f;
@@ -638,6 +659,9 @@ export class Emitter {
     this.branchToExit(Emitter.X_CODE);
     f.end();
     this.reloadRegs(writesRegs, writesXmm);
+    // The op may have written translated code (which zeroes the budget): see endInsn.
+    f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
+    this.wroteMemory = true;
     if (!keepsFlags) {
       // The op may have changed the flags in memory: the region keeps them in locals.
       this.flags = { where: 'memory' };

@@ -72,7 +72,9 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
     const mark = e.mark();
     try {
       if (!emit) throw new Unsupported(`no translation for '${insn.op}'`);
+      e.wroteMemory = false;
       emit(e, insn, env);
+      if (!TERMINATORS.has(insn.op)) e.endInsn(insn.addr + insn.len);
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       e.rollback(mark);

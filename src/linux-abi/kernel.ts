@@ -114,7 +114,8 @@ export class LinuxKernel {
    */
   private actOnSignals(): void {
     const st = this.proc.signals;
-    if (st.pending === 0n) return;
+    // A delivery engine (vmx/signal-delivery.ts) acts on them on the way back to the guest.
+    if (st.pending === 0n || st.engine) return;
     for (const sig of st.deliverable()) {
       const act = st.action(sig);
       if (sig !== SIGKILL && st.isIgnored(sig)) {

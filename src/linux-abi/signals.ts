@@ -1,9 +1,11 @@
 /**
  * Per-process signal state: dispositions (rt_sigaction), the blocked mask (rt_sigprocmask), the
- * alternate stack (sigaltstack) and pending signals. System calls record here; the kernel checks
- * after each call whether a pending, unblocked signal must act now, which for now means only a
- * default action that terminates (handlers are kept pending for a later delivery engine, which
- * reads `deliverable()` and the recorded actions).
+ * alternate stack (sigaltstack) and pending signals with their siginfo. System calls record here.
+ *
+ * Who acts on a pending, unblocked signal: the delivery engine (vmx/signal-delivery.ts) when the
+ * machine has one attached (`engine` is then true): it runs handlers, ignores, or kills, at every
+ * return to the guest. Without an engine (the kernel alone, as in unit tests) the kernel applies
+ * the default actions that end the process after each call and leaves handled signals pending.
  */
 
 export const NSIG = 64;
@@ -25,7 +27,14 @@ export const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x8000_0000;
 export const MINSIGSTKSZ = 2048;
 
 /** si_code values. */
-export const SI_USER = 0, SI_KERNEL = 0x80, SI_TKILL = -6;
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TKILL = -6;
+export const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+export const ILL_ILLOPN = 2;
+export const FPE_INTDIV = 1, FPE_INTOVF = 2, FPE_FLTDIV = 3, FPE_FLTOVF = 4, FPE_FLTUND = 5, FPE_FLTRES = 6,
+  FPE_FLTINV = 7;
+
+/** Signals the kernel dequeues before any other (x86 SYNCHRONOUS_MASK): those faults raise. */
+const SYNCHRONOUS = [SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV, SIGSYS];
 
 export const SIGNAL_NAMES: readonly string[] = ['0', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT',
   'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1', 'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT',
@@ -67,6 +76,10 @@ export interface SigAction {
   mask: bigint;
 }
 
+/**
+ * The alternate signal stack as Linux keeps it (sas_ss_sp, sas_ss_size, sas_ss_flags): `flags` is
+ * what sigaltstack was last given (0, SS_AUTODISARM, SS_DISABLE...), `size` 0 means none.
+ */
 export interface AltStack {
   sp: bigint;
   flags: number;
@@ -77,8 +90,33 @@ export interface AltStack {
 export interface SigInfo {
   signo: number;
   code: number;
+  /** Sender (kill, tgkill, SIGPIPE: SI_USER / SI_TKILL / SI_QUEUE). */
   pid: number;
   uid: number;
+  /** si_addr of a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP with a fault code). */
+  addr?: bigint;
+  /** si_value of sigqueue (SI_QUEUE). */
+  value?: bigint;
+}
+
+/** strace's rendering of a siginfo: `{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10}`. */
+export function formatSiginfo(info: SigInfo): string {
+  const generic: Record<number, string> = { [SI_USER]: 'SI_USER', [SI_KERNEL]: 'SI_KERNEL', [SI_QUEUE]: 'SI_QUEUE', [SI_TKILL]: 'SI_TKILL' };
+  const specific: Record<number, Record<number, string>> = {
+    [SIGSEGV]: { 1: 'SEGV_MAPERR', 2: 'SEGV_ACCERR' },
+    [SIGILL]: { 1: 'ILL_ILLOPC', 2: 'ILL_ILLOPN' },
+    [SIGFPE]: { 1: 'FPE_INTDIV', 2: 'FPE_INTOVF', 3: 'FPE_FLTDIV', 4: 'FPE_FLTOVF', 5: 'FPE_FLTUND', 6: 'FPE_FLTRES', 7: 'FPE_FLTINV' },
+    [SIGBUS]: { 1: 'BUS_ADRALN', 2: 'BUS_ADRERR' },
+    [SIGTRAP]: { 1: 'TRAP_BRKPT', 2: 'TRAP_TRACE' },
+  };
+  const code = (info.code > 0 && info.code < SI_KERNEL ? specific[info.signo]?.[info.code] : undefined)
+    ?? generic[info.code] ?? String(info.code);
+  let s = `{si_signo=${signalName(info.signo)}, si_code=${code}`;
+  if (info.code <= 0) s += `, si_pid=${info.pid}, si_uid=${info.uid}`;
+  else if (info.addr !== undefined || (info.code === SI_KERNEL && (info.signo === SIGSEGV || info.signo === SIGBUS))) {
+    s += `, si_addr=${info.addr ? '0x' + info.addr.toString(16) : 'NULL'}`;
+  }
+  return s + '}';
 }
 
 const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
@@ -93,7 +131,15 @@ export class SignalState {
   /** Pending signals: bit (sig-1), with their siginfo. */
   pending = 0n;
   readonly info = new Map<number, SigInfo>();
-  altstack: AltStack = { sp: 0n, flags: SS_DISABLE, size: 0n };
+  /** No alternate stack yet: size 0 (sigaltstack then reports SS_DISABLE). */
+  altstack: AltStack = { sp: 0n, flags: 0, size: 0n };
+  /**
+   * The mask to restore after a call that changed it only while it ran (rt_sigsuspend): the first
+   * handler frame saves it as the interrupted mask, else it is restored on return to the guest.
+   */
+  savedMask: bigint | undefined;
+  /** A delivery engine acts on pending signals (see the file comment); the kernel leaves them. */
+  engine = false;
 
   constructor() {
     for (let s = 0; s <= NSIG; s++) this.actions.push({ handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
@@ -143,6 +189,95 @@ export class SignalState {
   discard(sig: number): void {
     this.pending &= ~bit(sig);
     this.info.delete(sig);
+  }
+
+  /**
+   * A signal the kernel forces on the process (a fault, a bad signal frame): if it is blocked or
+   * ignored its action becomes SIG_DFL and it is unblocked, so it cannot be lost (Linux's
+   * force_sig_info). Returns whether a handler will run (false: the default action).
+   */
+  force(info: SigInfo): boolean {
+    const sig = info.signo;
+    const act = this.actions[sig];
+    const blocked = this.isBlocked(sig);
+    if (blocked || act.handler === SIG_IGN) {
+      this.actions[sig] = { ...act, handler: SIG_DFL };
+      if (blocked) this.blocked &= ~bit(sig);
+    }
+    this.raise(info);
+    return this.actions[sig].handler !== SIG_DFL;
+  }
+
+  /** Whether some pending signal is unblocked (or a temporary mask must be put back). */
+  hasWork(): boolean {
+    return (this.pending !== 0n && (this.pending & ~this.blocked) !== 0n) || this.savedMask !== undefined;
+  }
+
+  /** The next signal to deliver: synchronous ones first, then the lowest number (0: none). */
+  next(): number {
+    const set = this.pending & ~this.blocked;
+    if (set === 0n) return 0;
+    for (const s of SYNCHRONOUS) if (set & bit(s)) return s;
+    let s = 1;
+    for (let m = set; (m & 1n) === 0n; m >>= 1n) s++;
+    return s;
+  }
+
+  /** Takes `sig` off the pending set and returns its siginfo. */
+  dequeue(sig: number): SigInfo {
+    const info = this.info.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
+    this.discard(sig);
+    return info;
+  }
+
+  // ---- the alternate stack (Linux's on_sig_stack, sas_ss_flags, do_sigaltstack) ----
+
+  /** Whether `sp` is on the alternate stack (never, with SS_AUTODISARM). */
+  onSigStack(sp: bigint): boolean {
+    if (this.altstack.flags & SS_AUTODISARM) return false;
+    return this.inSigStack(sp);
+  }
+
+  /** Whether `sp` lies within the alternate stack, flags aside (Linux's __on_sig_stack). */
+  inSigStack(sp: bigint): boolean {
+    const { sp: base, size } = this.altstack;
+    return sp > base && sp - base <= size;
+  }
+
+  /** SS_DISABLE (none), SS_ONSTACK (sp is on it) or 0. */
+  sasSsFlags(sp: bigint): number {
+    if (this.altstack.size === 0n) return SS_DISABLE;
+    return this.onSigStack(sp) ? SS_ONSTACK : 0;
+  }
+
+  /** What sigaltstack reports as the current stack, for a guest running at `sp`. */
+  reportAltstack(sp: bigint): AltStack {
+    const a = this.altstack;
+    return { sp: a.sp, size: a.size, flags: this.sasSsFlags(sp) | (a.flags & SS_AUTODISARM) };
+  }
+
+  /**
+   * Installs a new alternate stack for a guest running at `sp` (sigaltstack, and rt_sigreturn
+   * restoring uc_stack). Returns 0 or a positive errno (EPERM while on the stack, EINVAL, ENOMEM).
+   */
+  setAltstack(ss: AltStack, sp: bigint, minSize = MINSIGSTKSZ): number {
+    if (this.onSigStack(sp)) return 1; // EPERM
+    const mode = ss.flags & ~SS_AUTODISARM;
+    if (mode !== SS_DISABLE && mode !== SS_ONSTACK && mode !== 0) return 22; // EINVAL
+    const a = this.altstack;
+    if (a.sp === ss.sp && a.size === ss.size && a.flags === ss.flags) return 0;
+    if (mode === SS_DISABLE) {
+      this.altstack = { sp: 0n, size: 0n, flags: ss.flags };
+      return 0;
+    }
+    if (ss.size < BigInt(minSize)) return 12; // ENOMEM
+    this.altstack = { ...ss };
+    return 0;
+  }
+
+  /** sas_ss_reset: what SS_AUTODISARM does once a handler runs on the stack. */
+  resetAltstack(): void {
+    this.altstack = { sp: 0n, size: 0n, flags: SS_DISABLE };
   }
 
   /** Pending, unblocked signals, lowest first (the order Linux delivers synchronous ones). */

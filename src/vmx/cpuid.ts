@@ -1,7 +1,7 @@
 /**
  * What the virtual CPU reports through CPUID. It advertises only what the translator implements,
  * so glibc's ifunc selection picks code paths we can run: the x86-64 baseline (FPU TSC CX8 CMOV
- * MMX FXSR SSE SSE2, SYSCALL NX LM LAHF). Cache geometry is reported through Intel's leaf 4 so
+ * FXSR SSE SSE2, SYSCALL NX LM LAHF). MMX is not implemented, so it is not advertised. Cache geometry is reported through Intel's leaf 4 so
  * that glibc sizes its memcpy thresholds the way it does on real hardware.
  */
 const VENDOR = 'GenuineIntel';
@@ -13,7 +13,7 @@ function str4(s: string, at: number): number {
   return v >>> 0;
 }
 
-const EDX1 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+const EDX1 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
 const ECX1 = 0;
 
 /** Intel leaf 4 descriptors: [type, level, ways, line, sets, shared-by]. */

@@ -11,13 +11,16 @@ import { Tlb } from '../paging/tlb.js';
 import { CpuState } from './cpu.js';
 import { cpuid } from './cpuid.js';
 import { Exit, GuestExit, GuestKilled, Vector } from './exits.js';
+import type { SignalState } from '../linux-abi/signals.js';
+import { exceptionFault, generalProtection, pageFault, SignalDelivery, type SignalProcess } from './signal-delivery.js';
 
 /** Blocks a CPU runs before the dispatcher looks at pending events. */
 const BUDGET = 1 << 20;
 
 /** A guest memory fault raised by a slow-path access, with the instruction that made it. */
 export class MemFault extends Error {
-  constructor(readonly fault: GuestFault, readonly rip: number) {
+  /** `addr64`: the exact address when it does not fit a number (kernel-half addresses). */
+  constructor(readonly fault: GuestFault, readonly rip: number, readonly addr64?: bigint) {
     super(fault.message);
   }
 }
@@ -43,6 +46,8 @@ export class Machine {
   readonly runtime: RuntimeExports;
   readonly cache: CodeCache;
   syscalls!: SyscallHandler;
+  /** Signal delivery to guest handlers (attachSignals); without it every fault signal kills. */
+  signals?: SignalDelivery;
   private readonly base = cpuBlockBase(0);
   private tscStart = process.hrtime.bigint();
 
@@ -100,8 +105,12 @@ export class Machine {
 
   private addr(a: bigint, rip: bigint, access: Access): number {
     const n = BigInt.asUintN(64, a);
-    // Non-canonical or kernel-half addresses: #GP, which Linux reports as SIGSEGV at address 0.
-    if (n >= 0x8000_0000_0000n) throw new MemFault(new GuestFault(0, access, 128 /* SI_KERNEL */), Number(rip));
+    if (n >= 0x8000_0000_0000n) {
+      // [signals] Kernel-half addresses page-fault (SEGV_MAPERR at that address); non-canonical
+      // ones are #GP, which Linux reports as SIGSEGV/SI_KERNEL at address 0.
+      if (n >= 0xffff_8000_0000_0000n) throw new MemFault(new GuestFault(Number(n), access, 1 /* SEGV_MAPERR */), Number(rip), n);
+      throw new MemFault(new GuestFault(0, access, 128 /* SI_KERNEL */), Number(rip));
+    }
     return Number(n);
   }
 
@@ -215,6 +224,15 @@ export class Machine {
 
   // ---- the dispatcher ---------------------------------------------------------------------
 
+  /**
+   * [signals] Delivers Linux signals to guest handlers from now on: `proc` is the kernel's process
+   * (its SignalState), `trace` the strace log. See vmx/signal-delivery.ts.
+   */
+  attachSignals(proc: SignalProcess, trace?: (line: string) => void): SignalState {
+    this.signals = new SignalDelivery(this.cpu, this.as, () => this.runtime.get_flags(this.base), proc, trace);
+    return proc.signals;
+  }
+
   /** Runs the guest until it exits; returns the exit status (128+N for a fatal signal N). */
   run(): number {
     for (;;) {
@@ -224,11 +242,29 @@ export class Machine {
         if (e instanceof GuestExit) return e.status;
         if (e instanceof GuestKilled) return this.killed(e);
         if (e instanceof MemFault) {
-          return this.killed(new GuestKilled(SIG.SIGSEGV, BigInt(e.rip), e.fault.addr));
+          // [signals] The region's catch_all wrote the state back; rip is the faulting instruction.
+          const rip = BigInt(e.rip);
+          const f = e.fault.code === 128
+            ? generalProtection(rip)
+            : pageFault(this.as, e.addr64 ?? BigInt(e.fault.addr), e.fault.access, e.fault.code, rip);
+          try {
+            if (this.signals?.fault(f)) continue;
+          } catch (k) {
+            if (k instanceof GuestKilled) return this.killed(k);
+            throw k;
+          }
+          return this.killed(new GuestKilled(SIG.SIGSEGV, rip, e.fault.addr));
         }
         if (e instanceof GuestFault) {
           // An instruction fetch fault: rip itself is not executable.
-          return this.killed(new GuestKilled(SIG.SIGSEGV, this.cpu.rip, e.addr));
+          const rip = this.cpu.rip;
+          try {
+            if (this.signals?.fault(pageFault(this.as, BigInt(e.addr), Access.Exec, e.code, rip))) continue;
+          } catch (k) {
+            if (k instanceof GuestKilled) return this.killed(k);
+            throw k;
+          }
+          return this.killed(new GuestKilled(SIG.SIGSEGV, rip, e.addr));
         }
         if (e instanceof OutOfFrames) {
           // The 4 GiB Wasm memory is full: what Linux's OOM killer would do.
@@ -253,8 +289,14 @@ export class Machine {
   private loop(): void {
     const cpu = this.cpu;
     const base = this.base;
+    const sigs = this.signals;
     let idx = this.cache.get(Number(cpu.rip));
     for (;;) {
+      // [signals] Pending signals act on every return to the guest (after a syscall, each exit).
+      if (sigs !== undefined && sigs.hasWork()) {
+        sigs.deliver();
+        idx = this.cache.get(Number(cpu.rip));
+      }
       cpu.setU32(CPU.budget, BUDGET);
       const code = this.runtime.run(base, idx);
       switch (code) {
@@ -293,11 +335,17 @@ export class Machine {
     }
   }
 
-  /** A CPU exception in Linux mode: the signal Linux would send (delivery: default action for now). */
+  /** A CPU exception in Linux mode: the signal Linux would send, to a handler or by its default action. */
   private exception(): void {
     const arg = this.cpu.u64(CPU.exitArg);
     const vector = Number(arg & 0xffn);
-    const rip = this.cpu.u64(CPU.exitInsn);
+    let rip = this.cpu.u64(CPU.exitInsn);
+    // [signals] A handler runs (the CPU now at its entry), or the default action below.
+    const fault = exceptionFault(vector, arg, rip, this.cpu, this.as, (a, n) => {
+      try { return this.as.read(Number(a), n); } catch { return undefined; }
+    });
+    if (this.signals?.fault(fault)) return;
+    rip = fault.rip;
     const detail = (): string => {
       const note = this.cache.notes.get(Number(rip));
       let bytes = '';
@@ -309,7 +357,8 @@ export class Machine {
       case Vector.UD: throw new GuestKilled(SIG.SIGILL, rip, undefined, detail());
       case Vector.BP: throw new GuestKilled(SIG.SIGTRAP, rip);
       case Vector.PF: throw new GuestKilled(SIG.SIGSEGV, rip, Number(arg >> 8n));
-      case Vector.GP: throw new GuestKilled(SIG.SIGSEGV, rip, 0, 'general protection');
+      case Vector.GP: throw fault.signo === SIG.SIGTRAP ? new GuestKilled(SIG.SIGTRAP, rip) : new GuestKilled(SIG.SIGSEGV, rip, 0, 'general protection');
+      case Vector.MF: case Vector.XM: throw new GuestKilled(SIG.SIGFPE, rip, undefined, 'floating-point exception');
       default: throw new GuestKilled(SIG.SIGSEGV, rip, undefined, `exception ${vector}`);
     }
   }

@@ -222,6 +222,42 @@ export const move: Family = {
     e.write(d, v);
     e.free64(v);
   },
+  // xlatb: al = [rbx + al]
+  xlatb: (e, i) => {
+    const f = e.f;
+    const ea = e.tmp64();
+    e.gpr(3);
+    e.getReg({ kind: 'reg', file: 'gpr', n: 0, size: 1, name: 'al' });
+    f.i64_add();
+    if (i.ops.some((o) => o.kind === 'mem' && o.addr32)) f.i64(0xffffffff).i64_and();
+    f.set(ea);
+    const v = e.tmp64();
+    e.load(ea, 1);
+    f.set(v);
+    e.setReg({ kind: 'reg', file: 'gpr', n: 0, size: 1, name: 'al' }, v);
+    e.free64(ea, v);
+  },
+  // enter size, level: push rbp, copy `level - 1` outer frame pointers, push the new frame pointer.
+  enter: (e, i) => {
+    const f = e.f;
+    const size = Number((i.ops[0] as { value: bigint }).value & 0xffffn);
+    const level = Number((i.ops[1] as { value: bigint }).value & 0x1fn);
+    const bp = e.tmp64(), frame = e.tmp64(), t = e.tmp64();
+    e.gpr(5); f.set(bp);
+    push(e, bp);
+    e.gpr(4); f.set(frame);
+    for (let k = 1; k < level; k++) {
+      f.get(bp).i64(8).i64_sub().set(bp);
+      e.load(bp, 8);
+      f.set(t);
+      push(e, t);
+    }
+    if (level > 0) push(e, frame);
+    e.setGpr(5, frame);
+    e.gpr(4); f.i64(size).i64_sub().set(t);
+    e.setGpr(4, t);
+    e.free64(bp, frame, t);
+  },
   leave: (e) => {
     const f = e.f;
     const bp = e.tmp64();
@@ -254,24 +290,48 @@ export const move: Family = {
     const f = e.f;
     const size = d.size;
     const acc = { kind: 'reg', file: 'gpr', n: 0, size, name: '' } as const;
-    e.rmw(d, (cur) => {
+    const compare = (cur: number): number => {
       const a = e.readL(acc);
       const r = e.tmp64();
       f.get(a).get(cur).i64_sub();
       truncate(f, size);
       f.set(r);
       e.setFlags(CC.SUB, size, a, cur, r);
-      const out = e.tmp64();
-      f.get(a).get(cur).i64_eq().if_();
-      e.read(s, size);
-      f.set(out);
-      f.else_();
-      f.get(cur).set(out);
-      e.setReg(acc, cur);
-      f.end();
+      const eq = e.tmp32();
+      f.get(a).get(cur).i64_eq().set(eq);
       e.free64(a, r);
-      return out;
-    });
+      return eq;
+    };
+    if (d.kind === 'mem') {
+      // Memory: a locked read-modify-write; on failure the old value is written back.
+      e.rmw(d, (cur) => {
+        const eq = compare(cur);
+        const out = e.tmp64();
+        f.get(eq).if_();
+        e.read(s, size);
+        f.set(out);
+        f.else_();
+        f.get(cur).set(out);
+        e.setReg(acc, cur);
+        f.end();
+        e.free32(eq);
+        return out;
+      });
+      return;
+    }
+    // Register: on failure the destination is left alone (no 32-bit zero-extension), the
+    // accumulator gets its value.
+    const cur = e.readL(d);
+    const eq = compare(cur);
+    f.get(eq).if_();
+    const v = e.readL(s, size);
+    e.write(d, v);
+    e.free64(v);
+    f.else_();
+    e.setReg(acc, cur);
+    f.end();
+    e.free64(cur);
+    e.free32(eq);
   },
   cmpxchg8b: (e, i) => {
     // edx:eax == m64 ? (m64 = ecx:ebx, ZF = 1) : (edx:eax = m64, ZF = 0); other flags kept.

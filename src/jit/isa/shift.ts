@@ -1,6 +1,6 @@
 import { CC, ccOp, F_CF, F_OF } from '../flags.js';
 import type { Emitter } from '../emitter.js';
-import type { Insn } from '../../decoder/ir.js';
+import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { truncate } from './alu.js';
 import { T } from '../wasm/encoder.js';
@@ -22,6 +22,17 @@ function count(e: Emitter, i: Insn, size: number, idx = 1): [number, number] {
   e.read(src, 1);
   f.i64(m).i64_and().set(c);
   return [c, -1];
+}
+
+/**
+ * A shift/rotate whose count masks to 0 changes nothing, but a 32-bit register destination is still
+ * written, so its upper half is cleared as for any 32-bit write (checked against hardware).
+ */
+function writeBackZeroCount(e: Emitter, d: Operand): void {
+  if (d.kind !== 'reg' || d.size !== 4) return;
+  const v = e.readL(d);
+  e.write(d, v);
+  e.free64(v);
 }
 
 /** Records flags for a shift when the count is non-zero (statically or at run time). */
@@ -128,7 +139,7 @@ function rotateCarry(left: boolean) {
     const bits = size * 8;
     const f = e.f;
     const [c, known] = count(e, i, size);
-    if (known === 0) { e.free64(c); return; }
+    if (known === 0) { e.free64(c); writeBackZeroCount(e, d); return; }
     e.rmw(d, (a) => {
       const r = e.tmp64(), cf = e.tmp64(), n = e.tmp64(), fl = e.tmp32(), out = e.tmp64();
       e.materialize();
@@ -175,7 +186,7 @@ function doubleShift(left: boolean) {
     const bits = size * 8;
     const f = e.f;
     const [c, known] = count(e, i, size, 2);
-    if (known === 0) { e.free64(c); return; }
+    if (known === 0) { e.free64(c); writeBackZeroCount(e, d); return; }
     e.rmw(d, (a) => {
       const b = e.readL(s, size);
       const r = e.tmp64();

@@ -559,6 +559,35 @@ function minmaxPacked(cmpOp: number): EmitFn {
   });
 }
 
+/**
+ * Packed float -> int32 (cvt(t)ps2dq, cvt(t)pd2dq): round (nearest or toward zero: `roundOp`),
+ * convert, and give the "integer indefinite" 0x80000000 for NaN and out-of-range lanes, where
+ * Wasm's conversion would saturate.
+ */
+function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): void {
+  const f = e.f;
+  const r = f.temp(T.v128);
+  const bad = f.temp(T.v128);
+  f.get(v).simd(roundOp).set(r);
+  const splat = (x: number) => { f.f64(x); if (dbl) f.simd(20); else f.f32_demote_f64().simd(19); };
+  const [ne, lt, ge] = dbl ? [72, 73, 76] : [66, 67, 70];
+  // bad = r != r | r >= 2^31 | r < -2^31
+  f.get(r).get(r).simd(ne);
+  f.get(r); splat(2147483648); f.simd(ge); f.simd(80);
+  f.get(r); splat(-2147483648); f.simd(lt); f.simd(80);
+  if (dbl) {
+    // 64-bit lane masks -> the two low 32-bit lanes (the high two results are zero).
+    f.v128_const(new Uint8Array(16)).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 16, 16, 16, 16, 16, 16, 16]);
+  }
+  f.set(bad);
+  const indefinite = dbl ? [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0] : [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80];
+  f.v128_const(indefinite);
+  f.get(r).simd(dbl ? 252 : 248); // i32x4.trunc_sat_f64x2_s_zero / i32x4.trunc_sat_f32x4_s
+  f.get(bad).simd(82); // bitselect(indefinite, converted, bad)
+  f.free(T.v128, r);
+  f.free(T.v128, bad);
+}
+
 export const sse: Family = {
   movaps: move, movups: move, movapd: move, movupd: move, movdqa: move, movdqu: move, lddqu: move,
   movntdq: move, movntps: move, movntpd: move,
@@ -597,8 +626,8 @@ export const sse: Family = {
   pmuludq,
   pmaddwd: packed(186), // i32x4.dot_i16x8_s
   minps: minmaxPacked(67), maxps: minmaxPacked(68), minpd: minmaxPacked(73), maxpd: minmaxPacked(74),
-  cvtps2dq: cvt((e, v) => { e.f.get(v).simd(106).simd(248); }),
-  cvtpd2dq: cvt((e, v) => { e.f.get(v).simd(148).simd(252); }),
+  cvtps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 106)),
+  cvtpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 148)),
   psadbw,
   packsswb: packed(101), packuswb: packed(102), packssdw: packed(133),
   pmovmskb: movmsk(100), movmskps: movmsk(164), movmskpd: movmsk(196),
@@ -629,8 +658,8 @@ export const sse: Family = {
   cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(250); }),
   cvtps2pd: cvt((e, v) => { e.f.get(v).simd(95); }, true),
   cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
-  cvttps2dq: cvt((e, v) => { e.f.get(v).simd(248); }),
-  cvttpd2dq: cvt((e, v) => { e.f.get(v).simd(252); }),
+  cvttps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 105)),
+  cvttpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 122)),
   cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
   ...Object.fromEntries(PRED.flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },

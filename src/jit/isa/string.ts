@@ -56,11 +56,11 @@ function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): numbe
   const am = addr32 ? 0xffff_ffffn : -1n;
   let count = rep ? (addr32 ? cpu.get(RCX) & 0xffff_ffffn : cpu.get(RCX)) : 1n;
   const acc = cpu.get(0) & sizeMask(size);
-  const setRcx = (c: bigint) => { if (rep) cpu.set(RCX, addr32 ? (cpu.get(RCX) & ~0xffff_ffffn) | c : c); };
+  // With a 0x67 prefix the counters are ecx/esi/edi: writing them zero-extends, as any 32-bit write.
+  const setRcx = (c: bigint) => { if (rep) cpu.set(RCX, c & am); };
   const ptr = (reg: number) => Number(BigInt.asUintN(64, cpu.get(reg) & am));
   const advance = (reg: number, n: number) => {
-    const v = (cpu.get(reg) + BigInt(n * step)) & am;
-    cpu.set(reg, addr32 ? (cpu.get(reg) & ~0xffff_ffffn) | v : v);
+    cpu.set(reg, (cpu.get(reg) + BigInt(n * step)) & am);
   };
   while (count > 0n) {
     if ((kind === 'movs' || kind === 'stos') && !down && rep) {

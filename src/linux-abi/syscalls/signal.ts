@@ -1,20 +1,27 @@
 /**
- * Signals: rt_sigaction, rt_sigprocmask, rt_sigpending, sigaltstack, kill, tkill, tgkill.
+ * Signals: rt_sigaction, rt_sigprocmask, rt_sigpending, sigaltstack, kill, tkill, tgkill,
+ * rt_sigqueueinfo, rt_tgsigqueueinfo, rt_sigreturn, rt_sigsuspend, pause, rt_sigtimedwait.
  *
  * The calls record into the process's SignalState (signals.ts). A signal sent to the process
- * becomes pending; when the call returns, the kernel applies default actions that end the
- * process (kernel.ts). Handlers are not run yet: a signal with a handler stays pending for the
- * delivery engine to come (rt_sigreturn is not implemented until then).
+ * becomes pending; on the way back to the guest the delivery engine (vmx/signal-delivery.ts) runs
+ * its handler, ignores it or applies the default action (without an engine, the kernel applies
+ * the fatal default actions itself, kernel.ts). rt_sigreturn undoes a handler's frame
+ * (linux-abi/sigframe.ts).
  */
+import { RSP, CPU } from '../../jit/layout.js';
+import { GuestFault, USER_TOP } from '../../paging/address-space.js';
 import { int, ptr, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
 import {
-  MINSIGSTKSZ, NSIG, SI_TKILL, SI_USER, type SigAction, SIGKILL, signalName, SIGSTOP, SS_AUTODISARM, SS_DISABLE,
-  SS_ONSTACK,
+  decodeUcontext, encodeSiginfo, FPSTATE_SIZE, FRAME_SIZE, FRAME_UC, initFpu, restoreFpstate, restoreSigcontext, UC_MCONTEXT,
+} from '../sigframe.js';
+import {
+  NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, signalName, SIGSEGV, SIGSTOP,
 } from '../signals.js';
+import { sleepNs } from '../sleep.js';
 import { defineSyscalls } from '../table.js';
-import { StructIn, StructOut } from '../uaccess.js';
+import { readTimespecNs, StructIn, StructOut } from '../uaccess.js';
 
 export const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const SIGSET_SIZE = 8;
@@ -57,21 +64,15 @@ function rtSigprocmask(p: Proc, how: number, setAddr: number, oldAddr: number, s
   return 0;
 }
 
-/** stack_t: void *ss_sp; int ss_flags; (pad); size_t ss_size — 24 bytes. */
+/** stack_t: void *ss_sp; int ss_flags; (pad); size_t ss_size — 24 bytes (Linux's do_sigaltstack). */
 function sigaltstack(p: Proc, ssAddr: number, oldAddr: number): number {
   const st = p.signals;
-  const old = { ...st.altstack };
+  const sp = p.cpu ? p.cpu.get(RSP) : 0n;
+  const old = st.reportAltstack(sp);
   if (ssAddr) {
     const s = StructIn.read(p.as, ssAddr, 24);
-    const sp = s.u64(0), flags = s.i32(8), size = s.u64(16);
-    const mode = flags & ~SS_AUTODISARM;
-    if (mode !== 0 && mode !== SS_DISABLE && mode !== SS_ONSTACK) fail(E.EINVAL);
-    if (mode === SS_DISABLE) {
-      st.altstack = { sp: 0n, flags: SS_DISABLE, size: 0n };
-    } else {
-      if (size < BigInt(MINSIGSTKSZ)) fail(E.ENOMEM);
-      st.altstack = { sp, flags: flags & SS_AUTODISARM, size };
-    }
+    const errno = st.setAltstack({ sp: s.u64(0), flags: s.i32(8), size: s.u64(16) }, sp);
+    if (errno) fail(errno);
   }
   if (oldAddr) new StructOut(24).u64(0, old.sp).i32(8, old.flags).u64(16, old.size).write(p.as, oldAddr);
   return 0;
@@ -109,6 +110,120 @@ function tgkill(p: Proc, tgid: number, tid: number, sig: number): number {
   return signalSelf(p, sig, SI_TKILL);
 }
 
+/** rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the caller's siginfo, as given. */
+function sigqueue(p: Proc, tgid: number, tid: number, sig: number, infoAddr: number): number {
+  if (sig < 0 || sig > NSIG) fail(E.EINVAL);
+  const s = StructIn.read(p.as, infoAddr, 32);
+  const code = s.i32(8);
+  const self = tgid === p.pid && (tid === -1 || tid === p.tid);
+  if (!self) {
+    if (tid !== -1) fail(E.ESRCH);
+    if (code >= 0 || code === SI_TKILL) fail(E.EPERM);
+    p.warn(`rt_sigqueueinfo to process ${tgid}: only signals to the guest itself are supported`);
+    fail(E.ESRCH);
+  }
+  if (sig === 0) return 0;
+  p.signals.send({ signo: sig, code, pid: s.i32(16), uid: s.u32(20), value: s.u64(24) });
+  return 0;
+}
+
+/**
+ * rt_sigreturn: the handler returned (through sa_restorer) with rsp just above pretcode. Restores
+ * the blocked mask, the registers, the FP state and the alternate stack from the frame, and
+ * returns the restored rax (so the syscall return leaves it intact). A frame that cannot be read
+ * gets SIGSEGV, as Linux's signal_fault().
+ */
+function rtSigreturn(p: Proc): bigint {
+  const cpu = p.cpu;
+  const st = p.signals;
+  const frame = BigInt.asUintN(64, cpu.get(RSP) - 8n);
+  try {
+    if (frame > BigInt(USER_TOP - FRAME_SIZE)) throw new BadFrame();
+    const uc = p.as.read(Number(frame) + FRAME_UC, FRAME_SIZE - FRAME_UC);
+    const { flags, stack, mask } = decodeUcontext(uc);
+    void flags; // UC_STRICT_RESTORE_SS: there is no SS to fix up
+    st.setBlocked(mask);
+    const fp = restoreSigcontext(cpu, uc.subarray(UC_MCONTEXT, UC_MCONTEXT + 192), cpu.u64(CPU.rflags));
+    if (fp === 0n) {
+      initFpu(cpu);
+    } else {
+      let ok = false;
+      try {
+        ok = fp % 16n === 0n && fp <= BigInt(USER_TOP - FPSTATE_SIZE) && restoreFpstate(cpu, p.as.read(Number(fp), FPSTATE_SIZE));
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+      }
+      if (!ok) {
+        initFpu(cpu);
+        throw new BadFrame();
+      }
+    }
+    st.setAltstack(stack, cpu.get(RSP)); // errors are ignored, as Linux's restore_altstack does
+    return cpu.get(0);
+  } catch (e) {
+    if (!(e instanceof BadFrame || e instanceof GuestFault)) throw e;
+    p.warnOnce('bad-sigreturn', `rt_sigreturn: bad signal frame at 0x${frame.toString(16)}: SIGSEGV`);
+    st.force({ signo: SIGSEGV, code: SI_KERNEL, pid: 0, uid: 0 });
+    return 0n;
+  }
+}
+
+class BadFrame extends Error {}
+
+const idle = new Int32Array(new SharedArrayBuffer(4));
+
+/** Waiting for a signal that nothing can send any more (no timers, no other processes we know). */
+function sleepForever(p: Proc, call: string): never {
+  p.warn(`${call}: no signal can arrive; the guest sleeps forever (interrupt the emulator to stop it)`);
+  for (;;) Atomics.wait(idle, 0, 0);
+}
+
+/** Whether a pending signal is unblocked, so a sleeping call is interrupted at once. */
+const interrupted = (p: Proc): boolean => (p.signals.pending & ~p.signals.blocked) !== 0n;
+
+function rtSigsuspend(p: Proc, maskAddr: number, setsize: number): number {
+  if (setsize !== SIGSET_SIZE) fail(E.EINVAL);
+  const st = p.signals;
+  const mask = p.as.readU64(maskAddr);
+  st.savedMask = st.blocked;
+  st.setBlocked(mask);
+  if (!interrupted(p)) sleepForever(p, 'rt_sigsuspend');
+  return fail(E.EINTR);
+}
+
+function rtSigtimedwait(p: Proc, setAddr: number, infoAddr: number, tsAddr: number, setsize: number): number {
+  if (setsize !== SIGSET_SIZE) fail(E.EINVAL);
+  const st = p.signals;
+  const these = p.as.readU64(setAddr) & ~(SignalBit(SIGKILL) | SignalBit(SIGSTOP));
+  const timeout = tsAddr ? readTimespecNs(p.as, tsAddr) : undefined;
+  if (timeout !== undefined && timeout < 0n) fail(E.EINVAL);
+  const take = (): number => {
+    const set = st.pending & these;
+    if (set === 0n) return 0;
+    // Synchronous signals first, then the lowest: the same order as delivery.
+    const saved = st.blocked;
+    st.blocked = ~these;
+    const sig = st.next();
+    st.blocked = saved;
+    return sig;
+  };
+  let sig = take();
+  if (!sig) {
+    // Nothing can be sent while we sleep: a timeout runs out, no timeout is forever (unless a
+    // signal that interrupts is already deliverable).
+    if (interrupted(p)) fail(E.EINTR);
+    if (timeout === undefined) sleepForever(p, 'rt_sigtimedwait');
+    sleepNs(timeout);
+    sig = take();
+    if (!sig) fail(E.EAGAIN);
+  }
+  const info: SigInfo = st.dequeue(sig);
+  if (infoAddr) p.as.write(infoAddr, encodeSiginfo(info));
+  return sig;
+}
+
+const SignalBit = (sig: number): bigint => 1n << BigInt(sig - 1);
+
 export const signalSyscalls = defineSyscalls([
   {
     name: 'rt_sigaction', args: ['sig', 'p', 'p', 'u'],
@@ -135,6 +250,30 @@ export const signalSyscalls = defineSyscalls([
   {
     name: 'tgkill', args: ['d', 'd', 'sig'],
     handler: (p, [tgid, tid, sig]) => tgkill(p, int(tgid), int(tid), int(sig)),
+  },
+  {
+    name: 'rt_sigqueueinfo', args: ['d', 'sig', 'p'],
+    handler: (p, [tgid, sig, info]) => sigqueue(p, int(tgid), -1, int(sig), ptr(info)),
+  },
+  {
+    name: 'rt_tgsigqueueinfo', args: ['d', 'd', 'sig', 'p'],
+    handler: (p, [tgid, tid, sig, info]) => sigqueue(p, int(tgid), int(tid), int(sig), ptr(info)),
+  },
+  { name: 'rt_sigreturn', args: [], handler: (p) => rtSigreturn(p) },
+  {
+    name: 'rt_sigsuspend', args: ['sigset', 'u'],
+    handler: (p, [mask, setsize]) => rtSigsuspend(p, ptr(mask), Number(ulong(setsize))),
+  },
+  {
+    name: 'pause', args: [],
+    handler: (p) => {
+      if (!interrupted(p)) sleepForever(p, 'pause');
+      return fail(E.EINTR);
+    },
+  },
+  {
+    name: 'rt_sigtimedwait', args: ['sigset', 'p', 'ts', 'u'],
+    handler: (p, [set, info, ts, setsize]) => rtSigtimedwait(p, ptr(set), ptr(info), ptr(ts), Number(ulong(setsize))),
   },
 ]);
 
