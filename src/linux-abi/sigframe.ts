@@ -11,12 +11,15 @@
  *   fpstate       512-byte fxsave image (64-aligned, above the frame): legacy area 0..415,
  *                 bytes 464..511 the software-reserved _fpx_sw_bytes (FP_XSTATE_MAGIC1...)
  *
- * Building (`encode*`) reads the CPU block (vmx/cpu.ts, jit/layout.ts); `restoreSigcontext` and
- * `restoreFpstate` are rt_sigreturn's half. Memory is written and read by the callers, through
- * the AddressSpace, so a bad stack faults like a user access would.
+ * Building (`encode*`) reads the CPU block (jit/layout.ts); `restoreSigcontext` and
+ * `restoreFpstate` are rt_sigreturn's half. They take one DataView of the CPU block (`cpuView`:
+ * CpuState makes a view per access, which would dominate a signal's cost). Guest memory is written
+ * and read by the callers, through the AddressSpace, so a bad stack faults like a user access
+ * would (and a view must be taken again after an access that may grow the memory).
  */
 import { CC } from '../jit/flags.js';
 import { CPU, RSP } from '../jit/layout.js';
+import type { AddressSpace } from '../paging/address-space.js';
 import type { CpuState } from '../vmx/cpu.js';
 import { SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, type AltStack, type SigInfo } from './signals.js';
 
@@ -56,6 +59,15 @@ export const HANDLER_CLEARS = DF | RF | TF;
 const MXCSR_DEFAULT = 0x1f80;
 const FCW_DEFAULT = 0x37f;
 
+/** A view of the CPU block's state (not its TLB), valid until the Wasm memory grows. */
+export function cpuView(cpu: CpuState, as: AddressSpace): DataView {
+  return new DataView(as.frames.memory.buffer, cpu.base, CPU.tlb);
+}
+
+const gpr = (v: DataView, n: number): bigint => v.getBigUint64(CPU.gpr + 8 * n, true);
+const setGpr = (v: DataView, n: number, x: bigint): void => v.setBigUint64(CPU.gpr + 8 * n, BigInt.asUintN(64, x), true);
+export { setGpr as viewSetGpr };
+
 /** The rsp-independent parts of the interrupted context that the frame records. */
 export interface Interrupted {
   /** The full RFLAGS image (arithmetic flags materialised). */
@@ -70,7 +82,7 @@ export interface Interrupted {
  * pretcode, the head of the ucontext and the sigcontext up to `fpstate` (Linux leaves
  * sigcontext.reserved1 alone): HEAD_SIZE bytes for `frame`.
  */
-export function encodeHead(cpu: CpuState, ctx: Interrupted, restorer: bigint, stack: AltStack, mask: bigint,
+export function encodeHead(cpu: DataView, ctx: Interrupted, restorer: bigint, stack: AltStack, mask: bigint,
   fpstate: bigint): Uint8Array {
   const b = new Uint8Array(HEAD_SIZE);
   const dv = new DataView(b.buffer);
@@ -82,8 +94,8 @@ export function encodeHead(cpu: CpuState, ctx: Interrupted, restorer: bigint, st
   dv.setInt32(uc + UC_STACK + 8, stack.flags | 0, true);
   dv.setBigUint64(uc + UC_STACK + 16, stack.size, true);
   const sc = uc + UC_MCONTEXT;
-  for (let i = 0; i < 16; i++) dv.setBigUint64(sc + 8 * i, cpu.get(SC_GPRS[i]), true);
-  dv.setBigUint64(sc + SC.rip, cpu.rip, true);
+  for (let i = 0; i < 16; i++) dv.setBigUint64(sc + 8 * i, gpr(cpu, SC_GPRS[i]), true);
+  dv.setBigUint64(sc + SC.rip, cpu.getBigUint64(CPU.rip, true), true);
   dv.setBigUint64(sc + SC.eflags, ctx.rflags, true);
   dv.setUint16(sc + SC.cs, USER_CS, true);
   dv.setUint16(sc + SC.ss, USER_DS, true);
@@ -121,38 +133,35 @@ export function encodeSiginfo(info: SigInfo): Uint8Array {
 // ---- FP state ------------------------------------------------------------------------------
 
 /** The x87 status word with TOP, ES and B (the CPU block keeps them apart; see isa/x87.ts). */
-function statusWord(cpu: CpuState): number {
-  const sw = cpu.u32(CPU.fpSw) & ~0xb880;
-  const cw = cpu.u32(CPU.fpCw);
+function statusWord(cpu: DataView): number {
+  const sw = cpu.getUint32(CPU.fpSw, true) & ~0xb880;
+  const cw = cpu.getUint32(CPU.fpCw, true);
   const es = (sw & ~cw & 0x3f) !== 0;
-  return sw | ((cpu.u32(CPU.fpTop) & 7) << 11) | (es ? 0x8080 : 0);
+  return sw | ((cpu.getUint32(CPU.fpTop, true) & 7) << 11) | (es ? 0x8080 : 0);
 }
 
 /**
  * The fxsave64 image of the CPU's x87/SSE state plus the software-reserved bytes Linux adds
  * (save_xstate_epilog): 512 bytes, of which 416..463 are not Linux's to write (see `FP_WRITTEN`).
  */
-export function encodeFpstate(cpu: CpuState): Uint8Array {
+export function encodeFpstate(cpu: DataView): Uint8Array {
   const b = new Uint8Array(FPSTATE_SIZE);
   const dv = new DataView(b.buffer);
-  dv.setUint16(0, cpu.u32(CPU.fpCw), true);
+  dv.setUint16(0, cpu.getUint32(CPU.fpCw, true), true);
   dv.setUint16(2, statusWord(cpu), true);
-  b[4] = cpu.u32(CPU.fpTag) & 0xff;
-  dv.setUint16(6, cpu.u32(CPU.fpOp) & 0x7ff, true);
-  dv.setBigUint64(8, cpu.u64(CPU.fpIp), true);
-  dv.setBigUint64(16, cpu.u64(CPU.fpDp), true);
-  dv.setUint32(24, cpu.u32(CPU.mxcsr), true);
+  b[4] = cpu.getUint32(CPU.fpTag, true) & 0xff;
+  dv.setUint16(6, cpu.getUint32(CPU.fpOp, true) & 0x7ff, true);
+  dv.setBigUint64(8, cpu.getBigUint64(CPU.fpIp, true), true);
+  dv.setBigUint64(16, cpu.getBigUint64(CPU.fpDp, true), true);
+  dv.setUint32(24, cpu.getUint32(CPU.mxcsr, true), true);
   dv.setUint32(28, 0xffff, true); // MXCSR_MASK (as our fxsave reports it)
-  const top = cpu.u32(CPU.fpTop) & 7;
+  const top = cpu.getUint32(CPU.fpTop, true) & 7;
+  const regs = new Uint8Array(cpu.buffer, cpu.byteOffset, cpu.byteLength);
   for (let i = 0; i < 8; i++) {
     const off = CPU.fpr + ((top + i) & 7) * 16;
-    dv.setBigUint64(32 + 16 * i, cpu.u64(off), true);
-    dv.setUint16(40 + 16 * i, cpu.u32(off + 8) & 0xffff, true);
+    b.set(regs.subarray(off, off + 10), 32 + 16 * i);
   }
-  for (let n = 0; n < 16; n++) {
-    dv.setBigUint64(160 + 16 * n, cpu.u64(CPU.xmm + 16 * n), true);
-    dv.setBigUint64(168 + 16 * n, cpu.u64(CPU.xmm + 16 * n + 8), true);
-  }
+  b.set(regs.subarray(CPU.xmm, CPU.xmm + 256), 160);
   // struct _fpx_sw_bytes (Linux >= 5.14 writes it even without XSAVE; no FP_XSTATE_MAGIC2 then).
   dv.setUint32(464, FP_XSTATE_MAGIC1, true);
   dv.setUint32(468, FPSTATE_SIZE + 4, true); // extended_size: user_size + FP_XSTATE_MAGIC2_SIZE
@@ -165,65 +174,65 @@ export function encodeFpstate(cpu: CpuState): Uint8Array {
 export const FP_WRITTEN: readonly (readonly [number, number])[] = [[0, 416], [464, 512]];
 
 /** fxrstor of a signal frame's image; false if MXCSR has reserved bits set (the frame is bad). */
-export function restoreFpstate(cpu: CpuState, b: Uint8Array): boolean {
+export function restoreFpstate(cpu: DataView, b: Uint8Array): boolean {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const mxcsr = dv.getUint32(24, true);
   if (mxcsr & ~0xffff) return false;
   const cw = dv.getUint16(0, true), sw = dv.getUint16(2, true);
   const top = (sw >> 11) & 7;
-  cpu.setU32(CPU.fpCw, (cw & 0x1f3f) | 0x40);
-  cpu.setU32(CPU.fpTop, top);
-  cpu.setU32(CPU.fpSw, sw & ~0xb880);
-  cpu.setU32(CPU.fpTag, b[4]);
-  cpu.setU32(CPU.fpOp, dv.getUint16(6, true) & 0x7ff);
-  cpu.setU64(CPU.fpIp, dv.getBigUint64(8, true));
-  cpu.setU64(CPU.fpDp, dv.getBigUint64(16, true));
+  cpu.setUint32(CPU.fpCw, (cw & 0x1f3f) | 0x40, true);
+  cpu.setUint32(CPU.fpTop, top, true);
+  cpu.setUint32(CPU.fpSw, sw & ~0xb880, true);
+  cpu.setUint32(CPU.fpTag, b[4], true);
+  cpu.setUint32(CPU.fpOp, dv.getUint16(6, true) & 0x7ff, true);
+  cpu.setBigUint64(CPU.fpIp, dv.getBigUint64(8, true), true);
+  cpu.setBigUint64(CPU.fpDp, dv.getBigUint64(16, true), true);
+  const regs = new Uint8Array(cpu.buffer, cpu.byteOffset, cpu.byteLength);
   for (let i = 0; i < 8; i++) {
     const off = CPU.fpr + ((top + i) & 7) * 16;
-    cpu.setU64(off, dv.getBigUint64(32 + 16 * i, true));
-    cpu.setU64(off + 8, BigInt(dv.getUint16(40 + 16 * i, true)));
+    regs.set(b.subarray(32 + 16 * i, 42 + 16 * i), off);
+    regs.fill(0, off + 10, off + 16);
   }
-  cpu.setU32(CPU.mxcsr, mxcsr);
-  for (let n = 0; n < 16; n++) {
-    cpu.setU64(CPU.xmm + 16 * n, dv.getBigUint64(160 + 16 * n, true));
-    cpu.setU64(CPU.xmm + 16 * n + 8, dv.getBigUint64(168 + 16 * n, true));
-  }
+  cpu.setUint32(CPU.mxcsr, mxcsr, true);
+  regs.set(b.subarray(160, 416), CPU.xmm);
   return true;
 }
 
 /** The FPU's initial state (fpu__clear_user_states): how a handler starts, fninit + MXCSR default, XMM zero. */
-export function initFpu(cpu: CpuState): void {
-  cpu.setU32(CPU.fpCw, FCW_DEFAULT);
-  cpu.setU32(CPU.fpTop, 0);
-  cpu.setU32(CPU.fpSw, 0);
-  cpu.setU32(CPU.fpTag, 0);
-  cpu.setU32(CPU.fpOp, 0);
-  cpu.setU64(CPU.fpIp, 0n);
-  cpu.setU64(CPU.fpDp, 0n);
-  for (let i = 0; i < 16; i++) cpu.setU64(CPU.fpr + 8 * i, 0n);
-  for (let i = 0; i < 32; i++) cpu.setU64(CPU.xmm + 8 * i, 0n);
-  cpu.setU32(CPU.mxcsr, MXCSR_DEFAULT);
+export function initFpu(cpu: DataView): void {
+  const regs = new Uint8Array(cpu.buffer, cpu.byteOffset, cpu.byteLength);
+  cpu.setUint32(CPU.fpCw, FCW_DEFAULT, true);
+  cpu.setUint32(CPU.fpTop, 0, true);
+  cpu.setUint32(CPU.fpSw, 0, true);
+  cpu.setUint32(CPU.fpTag, 0, true);
+  cpu.setUint32(CPU.fpOp, 0, true);
+  cpu.setBigUint64(CPU.fpIp, 0n, true);
+  cpu.setBigUint64(CPU.fpDp, 0n, true);
+  regs.fill(0, CPU.fpr, CPU.fpr + 128);
+  regs.fill(0, CPU.xmm, CPU.xmm + 256);
+  cpu.setUint32(CPU.mxcsr, MXCSR_DEFAULT, true);
 }
 
 // ---- rt_sigreturn ----------------------------------------------------------------------------
 
 /** Sets the arithmetic flags (as a materialised lazy record) and the other RFLAGS bits. */
-export function setRflags(cpu: CpuState, rflags: bigint): void {
-  cpu.setU32(CPU.ccOp, CC.EFLAGS);
-  cpu.setU64(CPU.ccRes, rflags & BigInt(ARITH));
-  cpu.setU64(CPU.rflags, (rflags & ~BigInt(ARITH)) | 2n);
+export function setRflags(cpu: DataView, rflags: bigint): void {
+  cpu.setUint32(CPU.ccOp, CC.EFLAGS, true);
+  cpu.setBigUint64(CPU.ccRes, rflags & BigInt(ARITH), true);
+  cpu.setBigUint64(CPU.rflags, (rflags & ~BigInt(ARITH)) | 2n, true);
 }
 
 /**
  * restore_sigcontext: the GPRs, rip and the user-changeable RFLAGS bits from a sigcontext's
  * first 192 bytes. Returns the fpstate pointer it names.
  */
-export function restoreSigcontext(cpu: CpuState, sc: Uint8Array, currentRflags: bigint): bigint {
+export function restoreSigcontext(cpu: DataView, sc: Uint8Array): bigint {
   const dv = new DataView(sc.buffer, sc.byteOffset, sc.byteLength);
-  for (let i = 0; i < 16; i++) cpu.set(SC_GPRS[i], dv.getBigUint64(8 * i, true));
-  cpu.rip = dv.getBigUint64(SC.rip, true);
+  for (let i = 0; i < 16; i++) setGpr(cpu, SC_GPRS[i], dv.getBigUint64(8 * i, true));
+  cpu.setBigUint64(CPU.rip, dv.getBigUint64(SC.rip, true), true);
   const fix = BigInt(FIX_EFLAGS & ~RF);
-  setRflags(cpu, (currentRflags & ~BigInt(FIX_EFLAGS)) | (dv.getBigUint64(SC.eflags, true) & fix));
+  const current = cpu.getBigUint64(CPU.rflags, true); // the other bits: IF, ID, bit 1
+  setRflags(cpu, (current & ~BigInt(FIX_EFLAGS)) | (dv.getBigUint64(SC.eflags, true) & fix));
   return dv.getBigUint64(SC.fpstate, true);
 }
 

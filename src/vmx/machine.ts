@@ -25,6 +25,18 @@ export class MemFault extends Error {
   }
 }
 
+/**
+ * [signals] Turns off stack traces for the errors a slow-path access may throw (GuestFault,
+ * MemFault) and returns the old limit to restore: a guest fault is control flow, often handled by
+ * the guest (a SIGSEGV handler), and capturing a host stack through the Wasm frames costs more
+ * than the rest of the signal round trip.
+ */
+function quietFaults(): number {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return limit;
+}
+
 /** Linux signal numbers used for CPU exceptions. */
 export const SIG = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 } as const;
 
@@ -126,6 +138,7 @@ export class Machine {
 
   private slowRead(a: bigint, size: number, rip: bigint): bigint {
     const addr = this.addr(a, rip, Access.Read);
+    const limit = quietFaults();
     try {
       const bytes = this.as.read(addr, size);
       this.fill(addr);
@@ -135,6 +148,8 @@ export class Machine {
     } catch (e) {
       if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
       throw e;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   }
 
@@ -142,17 +157,21 @@ export class Machine {
     const addr = this.addr(a, rip, Access.Write);
     const bytes = new Uint8Array(size);
     for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+    const limit = quietFaults();
     try {
       this.as.write(addr, bytes);
       this.fill(addr);
     } catch (e) {
       if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
       throw e;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   }
 
   private slowRead128(c: number, a: bigint, rip: bigint): number {
     const addr = this.addr(a, rip, Access.Read);
+    const limit = quietFaults();
     try {
       const bytes = this.as.read(addr, 16);
       this.frames.u8.set(bytes, c + CPU.scratch);
@@ -160,18 +179,23 @@ export class Machine {
     } catch (e) {
       if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
       throw e;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
     return c + CPU.scratch;
   }
 
   private slowWrite128(c: number, a: bigint, rip: bigint): void {
     const addr = this.addr(a, rip, Access.Write);
+    const limit = quietFaults();
     try {
       this.as.write(addr, this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16));
       this.fill(addr);
     } catch (e) {
       if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
       throw e;
+    } finally {
+      Error.stackTraceLimit = limit;
     }
   }
 

@@ -19,8 +19,8 @@
  */
 import { CPU, PAGE_SIZE, RSP } from '../jit/layout.js';
 import {
-  encodeFpstate, encodeHead, encodeMask, encodeSiginfo, FP_WRITTEN, FPSTATE_SIZE, FRAME_INFO, FRAME_SIZE, FRAME_UC,
-  HANDLER_CLEARS, initFpu, RF, UC_SIGMASK,
+  cpuView, encodeFpstate, encodeHead, encodeMask, encodeSiginfo, FP_WRITTEN, FPSTATE_SIZE, FRAME_INFO, FRAME_SIZE,
+  FRAME_UC, HANDLER_CLEARS, initFpu, RF, UC_SIGMASK, viewSetGpr,
 } from '../linux-abi/sigframe.js';
 import {
   defaultAction, formatSiginfo, FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN,
@@ -269,14 +269,17 @@ export class SignalDelivery {
     // access_ok
     if (frame >= fpstate || fpstate + BigInt(FPSTATE_SIZE) > BigInt(USER_TOP)) return false;
     const mask = st.savedMask ?? st.blocked;
-    const rflags = BigInt(this.arithFlags() >>> 0) | cpu.u64(CPU.rflags) | (this.faulting ? BigInt(RF) : 0n);
+    const arith = this.arithFlags() >>> 0;
+    let regs = cpuView(cpu, this.as);
+    const rflags = BigInt(arith) | regs.getBigUint64(CPU.rflags, true) | (this.faulting ? BigInt(RF) : 0n);
     this.faulting = false;
+    const ctx = { rflags, trapno: this.trapno, err: this.err, cr2: this.cr2 };
+    const image = encodeFpstate(regs);
+    const head = encodeHead(regs, ctx, ka.restorer, st.altstack, mask, fpstate);
     const f = Number(frame), fp = Number(fpstate);
     try {
-      const image = encodeFpstate(cpu);
       for (const [from, to] of FP_WRITTEN) this.as.write(fp + from, image.subarray(from, to));
-      const ctx = { rflags, trapno: this.trapno, err: this.err, cr2: this.cr2 };
-      this.as.write(f, encodeHead(cpu, ctx, ka.restorer, st.altstack, mask, fpstate));
+      this.as.write(f, head);
       this.as.write(f + FRAME_UC + UC_SIGMASK, encodeMask(mask));
       if (ka.flags & BigInt(SA_SIGINFO)) this.as.write(f + FRAME_INFO, encodeSiginfo(info));
     } catch (e) {
@@ -285,14 +288,15 @@ export class SignalDelivery {
     }
     st.savedMask = undefined;
     // The handler's entry state: handler(sig, &info, &uc), returning to sa_restorer.
-    cpu.set(7, BigInt(sig));
-    cpu.set(6, frame + BigInt(FRAME_INFO));
-    cpu.set(2, frame + BigInt(FRAME_UC));
-    cpu.set(0, 0n);
-    cpu.set(RSP, frame);
-    cpu.rip = ka.handler;
-    cpu.setU64(CPU.rflags, cpu.u64(CPU.rflags) & ~BigInt(HANDLER_CLEARS));
-    initFpu(cpu);
+    regs = cpuView(cpu, this.as); // the writes may have grown the memory
+    viewSetGpr(regs, 7, BigInt(sig));
+    viewSetGpr(regs, 6, frame + BigInt(FRAME_INFO));
+    viewSetGpr(regs, 2, frame + BigInt(FRAME_UC));
+    viewSetGpr(regs, 0, 0n);
+    viewSetGpr(regs, RSP, frame);
+    regs.setBigUint64(CPU.rip, ka.handler, true);
+    regs.setBigUint64(CPU.rflags, regs.getBigUint64(CPU.rflags, true) & ~BigInt(HANDLER_CLEARS), true);
+    initFpu(regs);
     return true;
   }
 }

@@ -1,7 +1,6 @@
 // Signal delivery to handlers: raise() with sigaction handlers (SA_SIGINFO data, handler runs on
 // the same stack, registers survive), a SIGSEGV handler that recovers with siglongjmp, blocked
 // signals staying pending until unblocked, SIG_IGN, kill() to self, and sigaltstack.
-// XFAIL: signal delivery to guest handlers is not implemented yet (README, "Not done")
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>

@@ -8,13 +8,14 @@
  * the fatal default actions itself, kernel.ts). rt_sigreturn undoes a handler's frame
  * (linux-abi/sigframe.ts).
  */
-import { RSP, CPU } from '../../jit/layout.js';
+import { RSP } from '../../jit/layout.js';
 import { GuestFault, USER_TOP } from '../../paging/address-space.js';
 import { int, ptr, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
 import {
-  decodeUcontext, encodeSiginfo, FPSTATE_SIZE, FRAME_SIZE, FRAME_UC, initFpu, restoreFpstate, restoreSigcontext, UC_MCONTEXT,
+  cpuView, decodeUcontext, encodeSiginfo, FPSTATE_SIZE, FRAME_SIZE, FRAME_UC, initFpu, restoreFpstate, restoreSigcontext,
+  UC_MCONTEXT,
 } from '../sigframe.js';
 import {
   NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, signalName, SIGSEGV, SIGSTOP,
@@ -143,26 +144,22 @@ function rtSigreturn(p: Proc): bigint {
     const { flags, stack, mask } = decodeUcontext(uc);
     void flags; // UC_STRICT_RESTORE_SS: there is no SS to fix up
     st.setBlocked(mask);
-    const fp = restoreSigcontext(cpu, uc.subarray(UC_MCONTEXT, UC_MCONTEXT + 192), cpu.u64(CPU.rflags));
-    if (fp === 0n) {
-      initFpu(cpu);
-    } else {
-      let ok = false;
+    const fp = restoreSigcontext(cpuView(cpu, p.as), uc.subarray(UC_MCONTEXT, UC_MCONTEXT + 192));
+    let ok = fp === 0n;
+    if (!ok) {
       try {
-        ok = fp % 16n === 0n && fp <= BigInt(USER_TOP - FPSTATE_SIZE) && restoreFpstate(cpu, p.as.read(Number(fp), FPSTATE_SIZE));
+        const image = fp % 16n === 0n && fp <= BigInt(USER_TOP - FPSTATE_SIZE) ? p.as.read(Number(fp), FPSTATE_SIZE) : undefined;
+        ok = image !== undefined && restoreFpstate(cpuView(cpu, p.as), image);
       } catch (e) {
         if (!(e instanceof GuestFault)) throw e;
       }
-      if (!ok) {
-        initFpu(cpu);
-        throw new BadFrame();
-      }
     }
+    if (!ok || fp === 0n) initFpu(cpuView(cpu, p.as)); // no FP state in the frame: the initial one
+    if (!ok) throw new BadFrame();
     st.setAltstack(stack, cpu.get(RSP)); // errors are ignored, as Linux's restore_altstack does
     return cpu.get(0);
   } catch (e) {
     if (!(e instanceof BadFrame || e instanceof GuestFault)) throw e;
-    p.warnOnce('bad-sigreturn', `rt_sigreturn: bad signal frame at 0x${frame.toString(16)}: SIGSEGV`);
     st.force({ signo: SIGSEGV, code: SI_KERNEL, pid: 0, uid: 0 });
     return 0n;
   }
