@@ -136,67 +136,58 @@ export class Machine {
     this.tlb.fill(page, frame, r.prot !== 0, writable);
   }
 
-  private slowRead(a: bigint, size: number, rip: bigint): bigint {
-    const addr = this.addr(a, rip, Access.Read);
+  /**
+   * Runs a slow-path access: a GuestFault becomes a MemFault carrying the instruction's rip, thrown
+   * without a host stack trace (capturing one through Wasm frames dominated the cost of a fault).
+   */
+  private access<T>(rip: bigint, body: () => T): T {
     const limit = quietFaults();
     try {
-      const bytes = this.as.read(addr, size);
-      this.fill(addr);
-      let v = 0n;
-      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[k]);
-      return BigInt.asIntN(64, v);
+      return body();
     } catch (e) {
       if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
       throw e;
     } finally {
       Error.stackTraceLimit = limit;
     }
+  }
+
+  private slowRead(a: bigint, size: number, rip: bigint): bigint {
+    const addr = this.addr(a, rip, Access.Read);
+    return this.access(rip, () => {
+      const bytes = this.as.read(addr, size);
+      this.fill(addr);
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[k]);
+      return BigInt.asIntN(64, v);
+    });
   }
 
   private slowWrite(a: bigint, size: number, v: bigint, rip: bigint): void {
     const addr = this.addr(a, rip, Access.Write);
     const bytes = new Uint8Array(size);
     for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
-    const limit = quietFaults();
-    try {
+    this.access(rip, () => {
       this.as.write(addr, bytes);
       this.fill(addr);
-    } catch (e) {
-      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
-      throw e;
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    });
   }
 
   private slowRead128(c: number, a: bigint, rip: bigint): number {
     const addr = this.addr(a, rip, Access.Read);
-    const limit = quietFaults();
-    try {
-      const bytes = this.as.read(addr, 16);
-      this.frames.u8.set(bytes, c + CPU.scratch);
+    this.access(rip, () => {
+      this.frames.u8.set(this.as.read(addr, 16), c + CPU.scratch);
       this.fill(addr);
-    } catch (e) {
-      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
-      throw e;
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    });
     return c + CPU.scratch;
   }
 
   private slowWrite128(c: number, a: bigint, rip: bigint): void {
     const addr = this.addr(a, rip, Access.Write);
-    const limit = quietFaults();
-    try {
+    this.access(rip, () => {
       this.as.write(addr, this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16));
       this.fill(addr);
-    } catch (e) {
-      if (e instanceof GuestFault) throw new MemFault(e, Number(rip));
-      throw e;
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    });
   }
 
   /** Code in [start, end) was unmapped or lost PROT_EXEC: drop its translations. */
