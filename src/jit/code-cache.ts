@@ -122,6 +122,8 @@ export class CodeCache {
   }
 
   private grow(r: Region): void {
+    // A region recompiles with fresh chain slots; leave the room to new translations.
+    if (this.nextSlot > SLOTS_COUNT - 8192) return;
     const t0 = performance.now();
     const added: Block[] = [];
     for (const target of r.pending) {
@@ -205,8 +207,12 @@ export class CodeCache {
     new DataView(this.memory.buffer).setInt32(COUNTERS_BASE + r.slot * 4, 0, true);
   }
 
+  /** Counts flushAll calls: a chain slot read before a flush must not be patched after it. */
+  generation = 0;
+
   /** Forgets everything (slot or table space exhausted). */
   flushAll(): void {
+    this.generation++;
     this.blocks.clear();
     this.regions.clear();
     this.pageRegions.clear();
@@ -244,7 +250,7 @@ export class CodeCache {
 
   private translateBatch(rip: number): void {
     const t0 = performance.now();
-    if (this.nextSlot > SLOTS_COUNT - 4096 || this.nextIndex >= MAX_REGIONS) this.flushAll();
+    if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
     const found = this.discover(rip, BATCH_BLOCKS, this.blocks);
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,

@@ -633,7 +633,9 @@ export class Emitter {
     f.else_();
     // X_JUMP: probe the jump cache.
     f.get(this.xTarget).get(this.xTarget).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(t);
-    f.i64_load(JC_BASE).get(this.xTarget).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    // A hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
+    f.i64_load(JC_BASE).get(this.xTarget).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
+      .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
     f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call(this.rt.chain);
     f.end();
     this.st32c(CPU.exitSlot, 0);

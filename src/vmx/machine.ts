@@ -61,6 +61,12 @@ export class Machine {
   /** Signal delivery to guest handlers (attachSignals); without it every fault signal kills. */
   signals?: SignalDelivery;
   private readonly base = cpuBlockBase(0);
+  /**
+   * For tests that run arbitrary code (fuzzing): a smaller budget per entry into translated code,
+   * and a number of returns to the dispatcher after which the guest is stopped (0 = no limit).
+   */
+  budgetPerEntry = BUDGET;
+  exitLimit = 0;
   private tscStart = process.hrtime.bigint();
 
   static async create(): Promise<Machine> {
@@ -312,14 +318,17 @@ export class Machine {
         sigs.deliver();
         idx = this.cache.get(Number(cpu.rip));
       }
-      cpu.setU32(CPU.budget, BUDGET);
+      if (this.exitLimit > 0 && --this.exitLimit === 0) throw new GuestKilled(9, cpu.rip, undefined, 'exit limit reached');
+      cpu.setU32(CPU.budget, this.budgetPerEntry);
       const code = this.runtime.run(base, idx);
       switch (code) {
         case Exit.Lookup: {
           const rip = Number(cpu.rip);
-          idx = this.cache.get(rip);
           const slot = cpu.u32(CPU.exitSlot);
-          if (slot) this.cache.patchSlot(slot, idx);
+          const generation = this.cache.generation;
+          idx = this.cache.get(rip);
+          // (A translation that flushed the cache also dropped the slot the exit came through.)
+          if (slot && generation === this.cache.generation) this.cache.patchSlot(slot, idx);
           else {
             // An indirect branch missed the jump cache: let its region take the target in.
             const region = cpu.u32(CPU.exitRegion);
