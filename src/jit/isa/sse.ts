@@ -303,11 +303,20 @@ function vshift(lane: 2 | 4 | 8, simdOp: number, arith: boolean): EmitFn {
     const [d, s] = i.ops;
     const f = e.f;
     const bits = lane * 8;
-    const c = e.tmp64();
-    if (s.kind === 'imm') f.i64(BigInt.asUintN(64, s.value) & 0xffn).set(c);
-    else { loadLow(e, s, 8); f.set(c); }
     const r = f.temp(T.v128);
-    // Wasm masks the count; x86 saturates it.
+    if (s.kind === 'imm') {
+      // Immediate count: decide at translation time. Wasm masks the count; x86 saturates it.
+      const n = Number(BigInt.asUintN(64, s.value) & 0xffn);
+      if (n > bits - 1 && !arith) f.v128_const(new Uint8Array(16));
+      else { loadV(e, d); f.i32(Math.min(n, bits - 1)).simd(simdOp); }
+      f.set(r);
+      storeV(e, d, r);
+      f.free(T.v128, r);
+      return;
+    }
+    const c = e.tmp64();
+    loadLow(e, s, 8);
+    f.set(c);
     f.get(c).i64(bits - 1).i64_gt_u().if_(T.v128);
     if (arith) { loadV(e, d); f.i32(bits - 1).simd(simdOp); } else f.v128_const(new Uint8Array(16));
     f.else_();
