@@ -88,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
     strace: !!opts.strace,
     log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
     onUnmapCode: (start, end) => m.invalidateRange(start, end),
+    image: loaded,
   });
   // Signals reach guest handlers (vmx/signal-delivery.ts); --strace shows each delivery.
   m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);

@@ -33,6 +33,8 @@ export interface KernelOptions {
   log: (line: string) => void;
   /** Called when an executable range is unmapped, replaced or loses PROT_EXEC. */
   onUnmapCode?: (start: number, end: number) => void;
+  /** Where the loader put argv, envp and auxv (for /proc/self/cmdline, environ, auxv). */
+  image?: import('./proc.js').ProcessImage;
 }
 
 /** Register numbers of the six argument registers, in order. */

@@ -80,6 +80,25 @@ function procSelf(p: Proc, path: string, follow: boolean): Target | undefined {
   if (rest === '/maps') {
     return { kind: 'synth', path: '/proc/self/maps', content: () => Buffer.from(mapsText(p.as)) };
   }
+  const img = p.image;
+  if (img && (rest === '/cmdline' || rest === '/environ' || rest === '/auxv')) {
+    // Like Linux: cmdline and environ are read from the guest's stack at open time (a program
+    // that rewrites its argv strings sees the change); auxv is the vector the loader wrote.
+    const content = () => {
+      if (rest === '/auxv') {
+        const b = Buffer.alloc(img.auxv.length * 16);
+        img.auxv.forEach(([k, v], i) => { b.writeBigUInt64LE(BigInt(k), i * 16); b.writeBigUInt64LE(BigInt(v), i * 16 + 8); });
+        return b;
+      }
+      const [start, end] = rest === '/cmdline' ? [img.argStart, img.argEnd] : [img.envStart, img.envEnd];
+      try {
+        return Buffer.from(p.as.read(start, end - start));
+      } catch {
+        return Buffer.alloc(0);
+      }
+    };
+    return { kind: 'synth', path: '/proc/self' + rest, content };
+  }
   const cwd = /^\/cwd(\/.*)?$/.exec(rest);
   if (cwd) {
     if (!cwd[1] && !follow) return { kind: 'host', path: '/proc/self/cwd', link: p.cwd };

@@ -12,11 +12,21 @@ import { Limits } from './limits.js';
 import { SignalState } from './signals.js';
 import { TtyState } from './tty.js';
 
+/** What the loader put on the initial stack (for /proc/self/cmdline, environ, auxv). */
+export interface ProcessImage {
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
+  auxv: [number, number][];
+}
+
 export interface ProcOptions {
   as: AddressSpace;
   exePath: string;
   log: (line: string) => void;
   onUnmapCode?: (start: number, end: number) => void;
+  image?: ProcessImage;
 }
 
 /** Process group and session of the host process (fields 5 and 6 of /proc/self/stat). */
@@ -39,6 +49,7 @@ export class Proc {
   readonly signals = new SignalState();
   readonly tty = new TtyState();
   readonly exePath: string;
+  readonly image?: ProcessImage;
   readonly log: (line: string) => void;
   readonly onUnmapCode?: (start: number, end: number) => void;
   /** The working directory, canonical (realpath), as getcwd reports it. */
@@ -59,6 +70,7 @@ export class Proc {
   constructor(opts: ProcOptions) {
     this.as = opts.as;
     this.exePath = opts.exePath;
+    this.image = opts.image;
     this.log = opts.log;
     this.onUnmapCode = opts.onUnmapCode;
     try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }
