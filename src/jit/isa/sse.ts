@@ -5,6 +5,7 @@ import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { F_CF, F_PF, F_ZF } from '../flags.js';
+import { Vector } from '../../vmx/exits.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -37,12 +38,23 @@ function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): v
 }
 const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
 
+/** Legacy SSE instructions whose 16-byte memory operand may be misaligned; all others #GP. */
+const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu']);
+
+/** #GP(0) if a 16-byte operand of an alignment-checking instruction is not 16-byte aligned. */
+function alignCheck(e: Emitter, ea: number): void {
+  if (UNALIGNED.has(e.insn.op)) return;
+  e.f.get(ea).i32_wrap_i64().i32(15).i32_and().if_();
+  e.raise(Vector.GP);
+  e.f.end();
+}
+
 /** Pushes operand as v128 (xmm register or 16-byte memory). */
 function loadV(e: Emitter, o: Operand): void {
   if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.xmm(o.n)); return; }
   if (o.kind === 'mem') {
     const ea = e.ea(o);
-    if (o.size >= 16 || o.size === 0) e.load128(ea);
+    if (o.size >= 16 || o.size === 0) { alignCheck(e, ea); e.load128(ea); }
     else {
       // A narrower memory operand (movq/movd/scalar): zero-extend into a vector.
       e.load(ea, o.size);
@@ -64,7 +76,7 @@ function loadVL(e: Emitter, o: Operand): number {
 /** Stores v128 local `v` to an xmm register or 16 bytes of memory. */
 function storeV(e: Emitter, o: Operand, v: number): void {
   if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(v).set(e.xmm(o.n)); e.xmmDirty(o.n); return; }
-  if (o.kind === 'mem') { const ea = e.ea(o); e.store128(ea, v); e.free64(ea); return; }
+  if (o.kind === 'mem') { const ea = e.ea(o); alignCheck(e, ea); e.store128(ea, v); e.free64(ea); return; }
   throw new Unsupported(`vector destination ${o.kind}`);
 }
 
