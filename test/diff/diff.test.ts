@@ -1,8 +1,10 @@
 /**
  * Differential test: a fixed-seed batch of generated instruction snippets runs natively and under
  * usmjit (dist/src/cli.js, so `npm run build` first — `npm test` does) and must agree exactly
- * (flags the SDM leaves undefined masked). Environment overrides: DIFF_CASES, DIFF_SEED,
- * DIFF_EXCLUDE (comma-separated form ids/families to leave out), DIFF_EMU (auto|cli|mini).
+ * (flags the SDM leaves undefined masked). Faulting forms are included: the harness's signal
+ * handlers report `SIG n`, which must agree too. Environment overrides: DIFF_CASES, DIFF_SEED,
+ * DIFF_EXCLUDE (comma-separated form ids/families to leave out), DIFF_EMU (auto|cli|mini),
+ * DIFF_SIGNALS=0 (leave faulting forms out).
  */
 import { describe, expect, it } from 'vitest';
 import { runDiff } from './run.js';
@@ -19,6 +21,7 @@ describe('differential instruction test (native CPU vs usmjit)', () => {
       seed: SEED,
       exclude: process.env.DIFF_EXCLUDE ? process.env.DIFF_EXCLUDE.split(',').filter(Boolean) : undefined,
       emu: (process.env.DIFF_EMU as EmuKind | 'auto' | undefined) ?? 'auto',
+      signals: process.env.DIFF_SIGNALS !== '0',
       jobs: 2,
       maxPrint: 25,
       log: (l) => lines.push(l),
