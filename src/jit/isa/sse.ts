@@ -341,21 +341,28 @@ function vshift(lane: 2 | 4 | 8, simdOp: number, arith: boolean): EmitFn {
   };
 }
 
+/** dst = i8x16.shuffle(first, second, lanes): `second` null means a zero vector. */
+function shuffleInto(e: Emitter, d: Operand, first: Operand, second: Operand | null, lanes: number[]): void {
+  const f = e.f;
+  const r = f.temp(T.v128);
+  loadV(e, first);
+  if (second) loadV(e, second); else f.v128_const(new Uint8Array(16));
+  f.shuffle(lanes).set(r);
+  storeV(e, d, r);
+  f.free(T.v128, r);
+}
+
 /** pslldq/psrldq: byte shifts of the whole register, through a shuffle with zeros. */
 function byteShift(left: boolean): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
-    const f = e.f;
     const n = Math.min(16, Number((s as { value: bigint }).value & 0xffn));
     const lanes: number[] = [];
     for (let k = 0; k < 16; k++) {
       const src = left ? k - n : k + n;
       lanes.push(src >= 0 && src < 16 ? src : 16); // 16 = first byte of the zero vector
     }
-    const r = f.temp(T.v128);
-    loadV(e, d); f.v128_const(new Uint8Array(16)); f.shuffle(lanes).set(r);
-    storeV(e, d, r);
-    f.free(T.v128, r);
+    shuffleInto(e, d, d, null, lanes);
   };
 }
 
@@ -363,7 +370,6 @@ function byteShift(left: boolean): EmitFn {
 function pshuf(kind: 'd' | 'lw' | 'hw'): EmitFn {
   return (e, i) => {
     const [d, s, imm] = i.ops;
-    const f = e.f;
     const m = Number((imm as { value: bigint }).value & 0xffn);
     const lanes: number[] = [];
     if (kind === 'd') {
@@ -374,16 +380,12 @@ function pshuf(kind: 'd' | 'lw' | 'hw'): EmitFn {
       for (let k = 0; k < 4; k++) words[base + k] = base + ((m >> (2 * k)) & 3);
       for (const w of words) lanes.push(w * 2, w * 2 + 1);
     }
-    const r = f.temp(T.v128);
-    loadV(e, s); f.v128_const(new Uint8Array(16)); f.shuffle(lanes).set(r);
-    storeV(e, d, r);
-    f.free(T.v128, r);
+    shuffleInto(e, d, s, null, lanes);
   };
 }
 
 function shufps(e: Emitter, i: Insn): void {
   const [d, s, imm] = i.ops;
-  const f = e.f;
   const m = Number((imm as { value: bigint }).value & 0xffn);
   const lanes: number[] = [];
   for (let k = 0; k < 4; k++) {
@@ -391,41 +393,30 @@ function shufps(e: Emitter, i: Insn): void {
     const from = k < 2 ? 0 : 16; // low two from dst, high two from src
     for (let b = 0; b < 4; b++) lanes.push(from + w * 4 + b);
   }
-  const r = f.temp(T.v128);
-  loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
-  storeV(e, d, r);
-  f.free(T.v128, r);
+  shuffleInto(e, d, d, s, lanes);
 }
 
 function shufpd(e: Emitter, i: Insn): void {
   const [d, s, imm] = i.ops;
-  const f = e.f;
   const m = Number((imm as { value: bigint }).value & 0x3n);
   const lanes: number[] = [];
   const lo = (m & 1) * 8, hi = 16 + ((m >> 1) & 1) * 8;
   for (let b = 0; b < 8; b++) lanes.push(lo + b);
   for (let b = 0; b < 8; b++) lanes.push(hi + b);
-  const r = f.temp(T.v128);
-  loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
-  storeV(e, d, r);
-  f.free(T.v128, r);
+  shuffleInto(e, d, d, s, lanes);
 }
 
 /** punpckl/h: interleave elements of `w` bytes from the low or high halves of dst and src. */
 function unpack(w: number, high: boolean): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
-    const f = e.f;
     const lanes: number[] = [];
     const start = high ? 8 : 0;
     for (let k = 0; k < 8 / w; k++) {
       for (let b = 0; b < w; b++) lanes.push(start + k * w + b);
       for (let b = 0; b < w; b++) lanes.push(16 + start + k * w + b);
     }
-    const r = f.temp(T.v128);
-    loadV(e, d); loadV(e, s); f.shuffle(lanes).set(r);
-    storeV(e, d, r);
-    f.free(T.v128, r);
+    shuffleInto(e, d, d, s, lanes);
   };
 }
 
