@@ -89,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
     onUnmapCode: (start, end) => m.invalidateRange(start, end),
     image: loaded,
+    usm: { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout() },
   });
   // Signals reach guest handlers (vmx/signal-delivery.ts); --strace shows each delivery.
   m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);

@@ -4,7 +4,7 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
-import { COUNTERS_BASE, COUNTERS_COUNT, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
@@ -30,7 +30,12 @@ interface Region {
   /** Targets seen but not compiled in yet (the region grows once it is hot). */
   pending: Set<number>;
   grows: number;
+  /** The translation mode (layout.ts Mode): blocks are named by key(b.start, mode) in `blocks`. */
+  mode: Mode;
 }
+
+/** A translation's name: the guest address plus its mode (layout.ts MODE_STRIDE). */
+export const codeKey = (rip: number, mode: Mode): number => rip + mode * MODE_STRIDE;
 
 export const ENTRY_PC_BITS = 8;
 
@@ -53,7 +58,7 @@ export interface CacheStats { blocks: number; insns: number; batches: number; gr
  * code.
  */
 export class CodeCache {
-  /** The canonical entry for each translated rip (a rip may also be copied into other regions). */
+  /** The canonical entry for each translated key (a block may also be copied into other regions). */
   private blocks = new Map<number, { entry: number; region: Region }>();
   private regions = new Map<number, Region>(); // by table slot
   private pageRegions = new Map<number, Set<Region>>();
@@ -65,7 +70,9 @@ export class CodeCache {
   readonly notes = new Map<number, UntranslatedNote>();
   readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
   /** Called with the guest page numbers of newly translated code (to write-protect them). */
-  onCodePages: (pages: number[]) => void = () => {};
+  onCodePages: (pages: number[], mode: Mode) => void = () => {};
+  /** The mode of the translation in progress: the fetcher checks execute rights for it. */
+  fetchMode: Mode = Mode.Linux;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -83,16 +90,21 @@ export class CodeCache {
     return this.ops[id](cpu);
   }
 
-  lookup(rip: number): number {
-    return this.blocks.get(rip)?.entry ?? 0;
+  lookup(key: number): number {
+    return this.blocks.get(key)?.entry ?? 0;
   }
 
-  /** The entry for rip, translating (with a batch of successors) if needed. */
-  get(rip: number): number {
-    const e = this.blocks.get(rip);
+  /** The entry for a key (codeKey), translating (with a batch of successors) if needed. */
+  get(key: number): number {
+    const e = this.blocks.get(key);
     if (e) return e.entry;
-    this.translateBatch(rip);
-    return this.blocks.get(rip)!.entry;
+    this.translateBatch(key % MODE_STRIDE, Math.floor(key / MODE_STRIDE) as Mode);
+    return this.blocks.get(key)!.entry;
+  }
+
+  /** Whether any translation holds code from guest page `vpn`. */
+  hasPage(vpn: number): boolean {
+    return this.pageRegions.has(vpn);
   }
 
   /**
@@ -132,7 +144,8 @@ export class CodeCache {
         if (room <= 0) continue;
         let found: Block[];
         try {
-          found = this.discover(target, room, r.index);
+          this.fetchMode = r.mode;
+          found = this.discover(target, room, (a) => r.index.has(a));
         } catch {
           continue;
         }
@@ -151,17 +164,19 @@ export class CodeCache {
     this.compile(r, added, t0);
   }
 
-  /** Records rip -> entry in the jump cache (indirect branches probe it inline). */
-  fillJumpCache(rip: number, index: number): void {
+  /** Records key -> entry in the jump cache (indirect branches probe it inline). */
+  fillJumpCache(key: number, index: number): void {
     const dv = new DataView(this.memory.buffer);
+    const rip = key % MODE_STRIDE;
     // The hash must match the emitted probe (Emitter.emitExitTail): (t ^ (t >> 12)) mod 2^32, masked.
     // rip < 2^47: split into 32-bit halves to avoid BigInt on this path.
     const lo = rip % 0x1_0000_0000, hi = Math.floor(rip / 0x1_0000_0000);
     const shifted = (lo >>> 12) | ((hi & 0xfff) << 20);
     const h = ((lo ^ shifted) >>> 0) & (JC_ENTRIES - 1);
     const e = JC_BASE + h * JC_ENTRY_SIZE;
+    // The tag is the key: the emitted probe adds its mode to the target before comparing.
     dv.setUint32(e, lo, true);
-    dv.setUint32(e + 4, hi, true);
+    dv.setUint32(e + 4, Math.floor(key / 0x1_0000_0000), true);
     dv.setInt32(e + 8, index, true);
   }
 
@@ -198,8 +213,9 @@ export class CodeCache {
     if (this.regions.get(r.slot) !== r) return;
     this.regions.delete(r.slot);
     for (const b of r.blocks) {
-      const e = this.blocks.get(b.start);
-      if (e && e.region === r) this.blocks.delete(b.start);
+      const k = codeKey(b.start, r.mode);
+      const e = this.blocks.get(k);
+      if (e && e.region === r) this.blocks.delete(k);
     }
     // Nothing can reach the region any more (slots and the jump cache are cleared by the caller):
     // let its module be collected, so a guest that keeps rewriting code does not grow host memory.
@@ -227,13 +243,13 @@ export class CodeCache {
   }
 
   /** Discovers the block at `rip` and breadth-first its static successors, skipping `known`. */
-  private discover(rip: number, limit: number, known: Map<number, unknown>): Block[] {
+  private discover(rip: number, limit: number, known: (a: number) => boolean): Block[] {
     const todo = [rip];
     const found: Block[] = [];
     const seen = new Set<number>();
     while (todo.length && found.length < limit) {
       const a = todo.shift()!;
-      if (seen.has(a) || known.has(a)) continue;
+      if (seen.has(a) || known(a)) continue;
       seen.add(a);
       let b: Block;
       try {
@@ -248,13 +264,14 @@ export class CodeCache {
     return found;
   }
 
-  private translateBatch(rip: number): void {
+  private translateBatch(rip: number, mode: Mode): void {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
-    const found = this.discover(rip, BATCH_BLOCKS, this.blocks);
+    this.fetchMode = mode;
+    const found = this.discover(rip, BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)));
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
-      index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0,
+      index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode,
     };
     this.regions.set(r.slot, r);
     this.stats.decodeMs += performance.now() - t0;
@@ -286,6 +303,7 @@ export class CodeCache {
       regionSlot: r.slot,
       indirectTargets: indirect,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
+      mode: r.mode,
     };
     const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
     const t2 = performance.now();
@@ -303,7 +321,8 @@ export class CodeCache {
     this.stats.wasmMs += performance.now() - t2;
     const pages = new Set<number>();
     for (const b of added) {
-      if (!this.blocks.has(b.start)) this.blocks.set(b.start, { entry: (r.slot << ENTRY_PC_BITS) | r.index.get(b.start)!, region: r });
+      const k = codeKey(b.start, r.mode);
+      if (!this.blocks.has(k)) this.blocks.set(k, { entry: (r.slot << ENTRY_PC_BITS) | r.index.get(b.start)!, region: r });
       for (const p of b.pages) {
         pages.add(p);
         let s = this.pageRegions.get(p);
@@ -312,7 +331,7 @@ export class CodeCache {
       }
       this.stats.insns += b.insns.length;
     }
-    this.onCodePages([...pages]);
+    this.onCodePages([...pages], r.mode);
     this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
   }

@@ -1,7 +1,7 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../vmx/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { CPU, JC_BASE, JC_ENTRIES, SLOTS_BASE, TLB, TLB_ENTRIES, TLB_ENTRY_SHIFT } from './layout.js';
+import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from './layout.js';
 import { Bytes, Fn, T } from './wasm/encoder.js';
 
 /** Function indices a batch module imports from the runtime (see jit/runtime.ts). */
@@ -37,6 +37,8 @@ export interface EmitHost {
   /** Known targets of the region's indirect branches, with their pc in the region. */
   indirectTargets: { target: number; pc: number }[];
   registerOp(impl: JsOp): number;
+  /** The translation mode (jit/layout.ts Mode): which TLB bank probes use, how the jump cache is tagged. */
+  mode: Mode;
 }
 
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
@@ -52,6 +54,11 @@ export interface JsEnv {
   cpuid(leaf: number, sub: number): [number, number, number, number];
   /** Virtual time-stamp counter. */
   rdtsc(): bigint;
+  /**
+   * USM mode: runs a privileged (or privilege-changing) instruction at the CPU's current level
+   * (vmx/privileged.ts); memory operands' addresses are in CPU.scratch. Returns like a JsOp.
+   */
+  privileged?: (insn: import('../decoder/ir.js').Insn, cpuBase: number) => number;
 }
 
 /** An instruction implemented in TypeScript: returns -1 to continue, or an Exit code. */
@@ -251,6 +258,11 @@ export class Emitter {
   // ---- memory ------------------------------------------------------------------------------
 
   /** Computes an operand's effective address into a new i64 local (caller frees it). */
+  /** Offset of this mode's TLB bank in the CPU block. */
+  private get tlbOffset(): number {
+    return CPU.tlb + tlbBank(this.host.mode) * TLB_BANK_SIZE;
+  }
+
   ea(m: MemOperand): number {
     const f = this.f;
     const l = this.tmp64();
@@ -277,7 +289,7 @@ export class Emitter {
     const f = this.f;
     f.get(ea).i32_wrap_i64().i32(12).i32_shr_u().i32(TLB_ENTRIES - 1).i32_and().i32(TLB_ENTRY_SHIFT).i32_shl()
       .get(this.cpu).i32_add().tee(e)
-      .i64_load(CPU.tlb + (write ? TLB.writeTag : TLB.readTag));
+      .i64_load(this.tlbOffset + (write ? TLB.writeTag : TLB.readTag));
     f.get(ea);
     if (size > 1) f.i64(size - 1).i64_add();
     f.i64(PAGE_TAG_MASK).i64_and().i64_eq();
@@ -285,7 +297,7 @@ export class Emitter {
 
   /** Pushes the host address (i32) for a probed hit. */
   private hostAddr(ea: number, e: number): void {
-    this.f.get(ea).get(e).i64_load(CPU.tlb + TLB.addend).i64_add().i32_wrap_i64();
+    this.f.get(ea).get(e).i64_load(this.tlbOffset + TLB.addend).i64_add().i32_wrap_i64();
   }
 
   /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
@@ -634,7 +646,10 @@ export class Emitter {
     // X_JUMP: probe the jump cache.
     f.get(this.xTarget).get(this.xTarget).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(t);
     // A hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
-    f.i64_load(JC_BASE).get(this.xTarget).i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
+    // Entries are tagged with the translation mode (a key, see layout.ts Mode).
+    f.i64_load(JC_BASE).get(this.xTarget);
+    if (this.host.mode !== Mode.Linux) f.i64(BigInt(this.host.mode) * BigInt(MODE_STRIDE)).i64_add();
+    f.i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
       .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
     f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call(this.rt.chain);
     f.end();
@@ -657,6 +672,8 @@ export class Emitter {
     this.spillFlags();
     this.spillRegs();
     const id = this.host.registerOp(impl);
+    // rip names the instruction while it runs: a fault it raises is reported there.
+    this.st64c(CPU.rip, this.insn.addr);
     f.get(this.cpu).i32(id).call(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
     this.branchToExit(Emitter.X_CODE);
     f.end();

@@ -7,7 +7,7 @@
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
  *   0x0006_0000  128 KiB  region entry counters (how hot a region is), one i32 per table slot
  *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
- *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (32 MiB: after 8 CPU blocks)
+ *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (48 MiB: after 8 CPU blocks)
  *
  * Emitted code addresses CPU fields relative to a `cpu` parameter (the CPU block's base), so one
  * translation serves every thread; the jump cache and chain slots are shared (code is shared).
@@ -57,6 +57,9 @@ export const CPU = {
   budget: 0x0cc, // i32: blocks left before the dispatcher must look at pending events
   exitInsn: 0x0d0, // i64: rip of the instruction that caused an exception exit
   exitRegion: 0x0d8, // i32: table slot of the region whose indirect branch missed the jump cache
+  /** Segment selectors the guest can read (mov %cs/%ss): CPL = cs & 3. Linux mode: 0x33, 0x2b. */
+  cs: 0x0e0, // i32
+  ss: 0x0e4, // i32
   /** SSE: 16 x 16 bytes, then MXCSR. */
   xmm: 0x100,
   mxcsr: 0x200, // i32
@@ -74,7 +77,10 @@ export const CPU = {
   fpIp: 0x490, // i64 last x87 instruction pointer (fnstenv/fxsave)
   fpDp: 0x498, // i64 last x87 data pointer
   fpOp: 0x4a0, // i32 last x87 opcode
-  /** The TLB follows the state. */
+  /**
+   * The TLBs follow the state: bank 0 serves Linux mode and USM CPL0 code, bank 1 (at
+   * tlb + TLB_BANK_SIZE) USM CPL3 code, so a ring transition never flushes (see paging/tlb.ts).
+   */
   tlb: 0x1000,
 } as const;
 
@@ -99,9 +105,22 @@ export const TLB_ENTRY_SHIFT = 5;
 export const TLB_INVALID = -1n; // never equal to a page-aligned address
 export const TLB = { readTag: 0, writeTag: 8, addend: 16 } as const;
 
-export const CPU_BLOCK_SIZE = CPU.tlb + TLB_ENTRIES * TLB_ENTRY_SIZE;
+export const TLB_BANK_SIZE = TLB_ENTRIES * TLB_ENTRY_SIZE;
+export const TLB_BANKS = 2;
+
+/**
+ * Translation modes: code is translated separately for each (a key = rip + mode * MODE_STRIDE
+ * names a translation), so privilege checks are decided at translation time and a CPL3
+ * translation never reaches CPL0 code through a chained jump.
+ */
+export const enum Mode { Linux = 0, Cpl0 = 1, Cpl3 = 2 }
+export const MODE_STRIDE = 2 ** 47;
+/** The TLB bank a mode's memory accesses probe. */
+export const tlbBank = (mode: Mode): number => (mode === Mode.Cpl3 ? 1 : 0);
+
+export const CPU_BLOCK_SIZE = CPU.tlb + TLB_BANKS * TLB_BANK_SIZE;
 export const MAX_CPUS = 8;
-export const FRAMES_BASE = 0x0200_0000;
+export const FRAMES_BASE = 0x0300_0000;
 
 /** Wasm pages (64 KiB) for the initial memory and the hard maximum (4 GiB for memory32). */
 export const WASM_PAGE = 65536;

@@ -35,6 +35,8 @@ export interface KernelOptions {
   onUnmapCode?: (start: number, end: number) => void;
   /** Where the loader put argv, envp and auxv (for /proc/self/cmdline, environ, auxv). */
   image?: import('./proc.js').ProcessImage;
+  /** The machine's USM session, reachable through /dev/usm. */
+  usm?: import('./usm-device.js').UsmDeviceHost;
 }
 
 /** Register numbers of the six argument registers, in order. */

@@ -59,7 +59,7 @@ export abstract class OpenFile {
   /** @param flags the F_GETFL value: access mode and status flags, Linux numbering. */
   constructor(public flags: number) {}
 
-  abstract readonly kind: 'host' | 'pipe' | 'mem';
+  abstract readonly kind: 'host' | 'pipe' | 'mem' | 'device';
 
   get readable(): boolean {
     const m = this.flags & O_ACCMODE;

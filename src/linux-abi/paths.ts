@@ -9,6 +9,8 @@ import { E, fail } from './errno.js';
 import type { OpenFile } from './open-file.js';
 import type { Proc } from './proc.js';
 import { mapsText } from './procfs.js';
+import { posix } from 'node:path';
+import { USM_DEVICE_PATH, UsmDevice } from './usm-device.js';
 
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -54,6 +56,7 @@ export function lookup(p: Proc, dirfd: number, path: string, opts: LookupOptions
     }
     path = joinPath(p.cwd, path);
   }
+  if (p.usm && posix.normalize(path) === USM_DEVICE_PATH) return { kind: 'file', file: new UsmDevice(p.usm), link: USM_DEVICE_PATH };
   return procSelf(p, path, opts.follow ?? true) ?? { kind: 'host', path };
 }
 

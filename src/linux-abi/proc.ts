@@ -27,6 +27,8 @@ export interface ProcOptions {
   log: (line: string) => void;
   onUnmapCode?: (start: number, end: number) => void;
   image?: ProcessImage;
+  /** The machine's USM session, reachable through /dev/usm (linux-abi/usm-device.ts). */
+  usm?: import('./usm-device.js').UsmDeviceHost;
 }
 
 /** Process group and session of the host process (fields 5 and 6 of /proc/self/stat). */
@@ -50,6 +52,7 @@ export class Proc {
   readonly tty = new TtyState();
   readonly exePath: string;
   readonly image?: ProcessImage;
+  readonly usm?: import('./usm-device.js').UsmDeviceHost;
   readonly log: (line: string) => void;
   readonly onUnmapCode?: (start: number, end: number) => void;
   /** The working directory, canonical (realpath), as getcwd reports it. */
@@ -71,6 +74,7 @@ export class Proc {
     this.as = opts.as;
     this.exePath = opts.exePath;
     this.image = opts.image;
+    this.usm = opts.usm;
     this.log = opts.log;
     this.onUnmapCode = opts.onUnmapCode;
     try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }

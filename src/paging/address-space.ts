@@ -53,6 +53,12 @@ export class AddressSpace {
   /** Called when a write hits a code page (before the write lands). */
   onCodeWrite: (pageAddr: number) => void = () => {};
   readonly tlbs: Tlb[] = [];
+  /**
+   * Set while the process runs in USM mode: its TLBs then cache the guest's own virtual
+   * addresses, so a change to a (guest-physical) page here cannot be found by address and
+   * flushes them whole.
+   */
+  tlbsVirtual = false;
   brkStart = 0;
   brkEnd = 0;
   mmapTop = MMAP_TOP;
@@ -186,12 +192,17 @@ export class AddressSpace {
       if (this.codePages.has(vpn)) this.onCodeWrite(a);
       this.pages.delete(vpn);
       this.frames.release(f);
-      for (const t of this.tlbs) t.flushPage(a);
+      this.flushTlbPage(a);
     }
   }
 
+  private flushTlbPage(a: number): void {
+    if (this.tlbsVirtual) for (const t of this.tlbs) t.flushAll();
+    else for (const t of this.tlbs) t.flushPage(a);
+  }
+
   flushRange(start: number, end: number): void {
-    if ((end - start) / PAGE_SIZE > 4096) {
+    if ((end - start) / PAGE_SIZE > 4096 || this.tlbsVirtual) {
       for (const t of this.tlbs) t.flushAll();
       return;
     }

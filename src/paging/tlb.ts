@@ -1,74 +1,156 @@
-import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID } from '../jit/layout.js';
+import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID } from '../jit/layout.js';
 import type { FrameAllocator } from './frames.js';
 
+/** An entry kept aside while its PCID is not current (see switchPcid). */
+interface SavedEntry { idx: number; read: bigint; write: bigint; addend: bigint }
+
+const IDX_MASK = BigInt(TLB_ENTRIES - 1);
+const PAGE_TAG = ~0xfffn;
+
 /**
- * One CPU's software TLB, living in Wasm memory where the JIT's inline probes read it
- * (entry shape: jit/layout.ts). This class fills and flushes it from the TypeScript side.
+ * One TLB bank of one CPU, living in Wasm memory where the JIT's inline probes read it (entry
+ * shape: jit/layout.ts). This class fills and flushes it from the TypeScript side.
+ *
+ * In USM mode it also models what the guest may rely on: entries remember whether they are
+ * global (survive CR3 writes) and belong to the current PCID; entries of other PCIDs are set
+ * aside and come back on a no-flush CR3 write to their PCID, as a PCID-tagged TLB would.
  */
 export class Tlb {
-  /** Pages currently cached, so a full flush touches only live entries. */
-  private live = new Set<number>();
+  /** Slots currently filled -> whether the entry is global. A flush touches only these. */
+  private live = new Map<number, boolean>();
+  private readonly base: number;
+  private saved = new Map<number, SavedEntry[]>();
+  private dv: DataView | null = null;
 
-  constructor(private readonly frames: FrameAllocator, readonly cpuBase: number) {
+  constructor(private readonly frames: FrameAllocator, readonly cpuBase: number, readonly bank = 0) {
+    this.base = cpuBase + CPU.tlb + bank * TLB_BANK_SIZE;
     this.flushAll(true);
   }
 
   private view(): DataView {
-    return new DataView(this.frames.memory.buffer);
+    const buf = this.frames.memory.buffer;
+    if (!this.dv || this.dv.buffer !== buf) this.dv = new DataView(buf);
+    return this.dv;
   }
 
-  private entryAddr(vaddr: number): number {
-    const idx = Math.floor(vaddr / 4096) % TLB_ENTRIES;
-    return this.cpuBase + CPU.tlb + (idx << TLB_ENTRY_SHIFT);
+  private slot(vpage: bigint): number {
+    return Number((vpage >> 12n) & IDX_MASK);
   }
 
-  /** Caches vaddr's page -> host page with the given rights. */
+  private entry(idx: number): number {
+    return this.base + (idx << TLB_ENTRY_SHIFT);
+  }
+
+  /** Caches vaddr's page -> host page with the given rights (Linux mode). */
   fill(vaddr: number, hostPage: number, readable: boolean, writable: boolean): void {
-    const page = vaddr - (vaddr % 4096);
-    const e = this.entryAddr(page);
-    const v = this.view();
-    v.setBigInt64(e + TLB.readTag, readable ? BigInt(page) : TLB_INVALID, true);
-    v.setBigInt64(e + TLB.writeTag, writable ? BigInt(page) : TLB_INVALID, true);
-    v.setBigInt64(e + TLB.addend, BigInt(hostPage) - BigInt(page), true);
-    this.live.add(Math.floor(page / 4096) % TLB_ENTRIES);
+    this.fillPage(BigInt(vaddr - (vaddr % 4096)), hostPage, readable, writable, false);
   }
 
-  flushPage(vaddr: number): void {
-    const idx = Math.floor(vaddr / 4096) % TLB_ENTRIES;
-    const e = this.cpuBase + CPU.tlb + (idx << TLB_ENTRY_SHIFT);
+  /** Caches a page (a canonical 64-bit page address) -> host page. */
+  fillPage(vpage: bigint, hostPage: number, readable: boolean, writable: boolean, global: boolean): void {
+    const idx = this.slot(vpage);
+    const e = this.entry(idx);
     const v = this.view();
-    const tag = BigInt(vaddr - (vaddr % 4096));
+    const tag = BigInt.asIntN(64, vpage);
+    v.setBigInt64(e + TLB.readTag, readable ? tag : TLB_INVALID, true);
+    v.setBigInt64(e + TLB.writeTag, writable ? tag : TLB_INVALID, true);
+    v.setBigInt64(e + TLB.addend, BigInt.asIntN(64, BigInt(hostPage) - vpage), true);
+    this.live.set(idx, global);
+  }
+
+  private clear(idx: number): void {
+    const e = this.entry(idx);
+    const v = this.view();
+    v.setBigInt64(e + TLB.readTag, TLB_INVALID, true);
+    v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
+    this.live.delete(idx);
+  }
+
+  /** Drops the entry for the page of `vaddr`, if that is what its slot caches. */
+  flushPage(vaddr: number | bigint): void {
+    const tag = BigInt.asIntN(64, BigInt(vaddr) & PAGE_TAG);
+    const idx = this.slot(BigInt(vaddr));
+    const e = this.entry(idx);
+    const v = this.view();
     // Only drop the entry if it caches this page (another page may share the slot).
-    if (v.getBigInt64(e + TLB.readTag, true) === tag || v.getBigInt64(e + TLB.writeTag, true) === tag) {
-      v.setBigInt64(e + TLB.readTag, TLB_INVALID, true);
-      v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
+    if (v.getBigInt64(e + TLB.readTag, true) === tag || v.getBigInt64(e + TLB.writeTag, true) === tag) this.clear(idx);
+    for (const list of this.saved.values()) {
+      const k = list.findIndex((s) => s.idx === idx && (s.read === tag || s.write === tag));
+      if (k >= 0) list.splice(k, 1);
     }
   }
 
   /** Drops write permission for a page (it now holds translated code). */
   dropWrite(vaddr: number): void {
-    const e = this.entryAddr(vaddr);
+    const e = this.entry(this.slot(BigInt(vaddr)));
     const v = this.view();
     if (v.getBigInt64(e + TLB.writeTag, true) === BigInt(vaddr - (vaddr % 4096))) {
       v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
     }
   }
 
+  /** Drops every entry (and, with `everything`, rewrites the whole bank). */
   flushAll(everything = false): void {
-    const v = this.view();
-    const base = this.cpuBase + CPU.tlb;
-    const clear = (idx: number) => {
-      const e = base + (idx << TLB_ENTRY_SHIFT);
-      v.setBigInt64(e + TLB.readTag, TLB_INVALID, true);
-      v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
-    };
     if (everything) {
-      // TLB_INVALID is all ones: fill the whole table (addends too, which are then unused).
-      new Uint8Array(this.frames.memory.buffer, this.cpuBase + CPU.tlb, TLB_ENTRIES * 32).fill(0xff);
+      // TLB_INVALID is all ones: fill the whole bank (addends too, which are then unused).
+      new Uint8Array(this.frames.memory.buffer, this.base, TLB_BANK_SIZE).fill(0xff);
+      this.live.clear();
     } else {
-      for (const i of this.live) clear(i);
+      for (const i of [...this.live.keys()]) this.clear(i);
     }
-    this.live.clear();
+    this.saved.clear();
+  }
+
+  /** Drops the non-global entries of the current PCID (a CR3 write without the no-flush bit). */
+  flushNonGlobal(): void {
+    for (const [i, global] of [...this.live]) if (!global) this.clear(i);
+  }
+
+  /** Drops every PCID's non-global entries (invpcid type 2, or PCIDs turned off). */
+  flushAllPcids(): void {
+    this.flushNonGlobal();
+    this.saved.clear();
+  }
+
+  /** Drops the non-global entries set aside for `pcid` (invpcid type 1 for another PCID). */
+  forgetPcid(pcid: number): void {
+    this.saved.delete(pcid);
+  }
+
+  /**
+   * A CR3 write moving from PCID `from` to `to`: the current non-global entries are set aside
+   * under `from`; `to`'s entries come back if `keep` (bit 63 of the written value), else go.
+   */
+  switchPcid(from: number, to: number, keep: boolean): void {
+    if (from === to) {
+      if (!keep) this.flushNonGlobal();
+      return;
+    }
+    const v = this.view();
+    const out: SavedEntry[] = [];
+    for (const [idx, global] of [...this.live]) {
+      if (global) continue;
+      const e = this.entry(idx);
+      out.push({ idx, read: v.getBigInt64(e + TLB.readTag, true), write: v.getBigInt64(e + TLB.writeTag, true), addend: v.getBigInt64(e + TLB.addend, true) });
+      this.clear(idx);
+    }
+    this.saved.set(from, out);
+    const back = this.saved.get(to);
+    this.saved.delete(to);
+    if (!keep || !back) return;
+    for (const s of back) {
+      if (this.live.has(s.idx)) continue; // a global entry took the slot meanwhile
+      const e = this.entry(s.idx);
+      v.setBigInt64(e + TLB.readTag, s.read, true);
+      v.setBigInt64(e + TLB.writeTag, s.write, true);
+      v.setBigInt64(e + TLB.addend, s.addend, true);
+      this.live.set(s.idx, false);
+    }
+  }
+
+  /** Entries currently filled (tests, statistics). */
+  get size(): number {
+    return this.live.size;
   }
 }
 

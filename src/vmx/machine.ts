@@ -3,7 +3,13 @@ import type { CodeFetcher } from '../decoder/block.js';
 import { CodeCache } from '../jit/code-cache.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
-import { CPU, cpuBlockBase, PAGE_SIZE } from '../jit/layout.js';
+import { CPU, cpuBlockBase, Mode, PAGE_SIZE } from '../jit/layout.js';
+import { codeKey } from '../jit/code-cache.js';
+import { NonCanonical } from '../paging/mmu.js';
+import { PageFault, PhysFault } from '../paging/pagewalk.js';
+import { deliver } from './idt.js';
+import { PRIVILEGED } from './privileged.js';
+import { Usm, UsmLeave, USM_RET } from './usm.js';
 import { buildRuntime, type RuntimeExports } from '../jit/runtime.js';
 import { Access, AddressSpace, GuestFault, PROT_EXEC, PROT_WRITE } from '../paging/address-space.js';
 import { FrameAllocator, OutOfFrames } from '../paging/frames.js';
@@ -37,6 +43,13 @@ function quietFaults(): number {
   return limit;
 }
 
+/** A USM-mode fault (#PF, #GP for a non-canonical address, or an unmapped physical address) at `rip`. */
+export class UsmFault extends Error {
+  constructor(readonly fault: PageFault | NonCanonical | PhysFault, readonly rip: bigint) {
+    super(fault.message);
+  }
+}
+
 /** Linux signal numbers used for CPU exceptions. */
 export const SIG = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 } as const;
 
@@ -54,6 +67,14 @@ export class Machine {
   readonly as: AddressSpace;
   readonly cpu: CpuState;
   readonly tlb: Tlb;
+  /** TLB banks: 0 for Linux mode and USM CPL0, 1 for USM CPL3 (jit/layout.ts tlbBank). */
+  readonly tlbs: Tlb[];
+  /** The USM session (docs/usm-abi.md); inactive until the guest enters it through /dev/usm. */
+  readonly usm: Usm;
+  /** Translation mode of the code the CPU runs now. */
+  mode: Mode = Mode.Linux;
+  /** USM: guest-physical code page -> the virtual pages translated from it. */
+  private codeAliases = new Map<number, Set<number>>();
   readonly table = new WebAssembly.Table({ initial: 1024, element: 'anyfunc' });
   readonly runtime: RuntimeExports;
   readonly cache: CodeCache;
@@ -76,12 +97,16 @@ export class Machine {
   private constructor(readonly decoder: Decoder) {
     this.as = new AddressSpace(this.frames);
     this.cpu = new CpuState(this.frames, this.base);
-    this.tlb = new Tlb(this.frames, this.base);
-    this.as.tlbs.push(this.tlb);
+    this.tlb = new Tlb(this.frames, this.base, 0);
+    this.tlbs = [this.tlb, new Tlb(this.frames, this.base, 1)];
+    this.as.tlbs.push(...this.tlbs);
     this.runtime = buildRuntime(this.frames.memory, this.table);
+    const machine = this;
     const env: JsEnv = {
       cpu: () => this.cpu,
-      mem: this.as,
+      // Guest memory as the current mode sees it: the MMU in USM mode.
+      get mem() { return machine.usm.active ? machine.usm.mmu : machine.as; },
+      privileged: (i, _b) => this.privileged(i),
       getFlags: (b) => this.runtime.get_flags(b),
       setFlags: (b, fl) => {
         const c = this.cpu;
@@ -104,12 +129,31 @@ export class Machine {
       mulhs: this.runtime.mulhs,
       chain: this.runtime.chain,
     }, decoder, fetcher, env);
-    this.cache.onCodePages = (pages) => {
+    this.cache.onCodePages = (pages, mode) => {
+      if (mode !== Mode.Linux) {
+        // Virtual pages: their physical pages were recorded by fetch (codeAliases). Write
+        // rights to them may be cached under any alias, so the TLBs go whole.
+        for (const t of this.tlbs) t.flushAll();
+        return;
+      }
       for (const p of pages) {
         this.as.codePages.add(p);
         this.tlb.dropWrite(p * PAGE_SIZE);
       }
     };
+    this.usm = new Usm({
+      cpu: this.cpu,
+      as: this.as,
+      tlbs: this.tlbs,
+      getFlags: () => this.runtime.get_flags(this.base),
+      setFlags: (fl) => env.setFlags(this.base, fl),
+      setMode: (m) => { this.mode = m; },
+      flushCode: () => { this.cache.flushAll(); this.codeAliases.clear(); },
+      invalidateCodePage: (vpn) => this.cache.invalidatePage(vpn),
+      hasCodePage: (vpn) => this.cache.hasPage(vpn),
+      linuxSyscall: () => this.syscalls.syscall(this.cpu),
+      rdtsc: () => env.rdtsc(),
+    });
     this.as.onCodeWrite = (page) => this.codeWritten(page);
     // Bit 1 of RFLAGS is always set; IF is set for user code.
     this.cpu.setU64(CPU.rflags, 0x202n);
@@ -117,6 +161,33 @@ export class Machine {
     this.cpu.setU64(CPU.ccRes, 0n);
     this.cpu.setU32(CPU.mxcsr, 0x1f80);
     this.cpu.setU32(CPU.fpCw, 0x37f);
+    this.cpu.setU32(CPU.cs, 0x33);
+    this.cpu.setU32(CPU.ss, 0x2b);
+  }
+
+  /** The code-cache key of rip in the current mode. */
+  private key(rip: bigint): number {
+    return codeKey(Number(rip), this.mode);
+  }
+
+  /** env.privileged: a USM instruction run in TypeScript; faults carry the instruction's rip. */
+  private privileged(i: import('../decoder/ir.js').Insn): number {
+    const h = PRIVILEGED[i.op];
+    if (!h) throw new Error(`no USM handler for ${i.op}`);
+    return this.usmAccess(BigInt(i.addr), () => h(this.usm, i, this.cpu.u64(CPU.scratch)));
+  }
+
+  /** Runs a USM-mode access; faults become MemFault/UsmFault carrying `rip`. */
+  private usmAccess<T>(rip: bigint, body: () => T): T {
+    const limit = quietFaults();
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof PageFault || e instanceof NonCanonical || e instanceof PhysFault) throw new UsmFault(e, rip);
+      throw e;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   // ---- memory slow paths (called from Wasm on a TLB miss) ---------------------------------
@@ -159,6 +230,12 @@ export class Machine {
   }
 
   private slowRead(a: bigint, size: number, rip: bigint): bigint {
+    if (this.usm.active) {
+      const b = this.usmAccess(rip, () => this.usm.mmu.readV(a, size));
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
+      return BigInt.asIntN(64, v);
+    }
     const addr = this.addr(a, rip, Access.Read);
     return this.access(rip, () => {
       const bytes = this.as.read(addr, size);
@@ -170,9 +247,10 @@ export class Machine {
   }
 
   private slowWrite(a: bigint, size: number, v: bigint, rip: bigint): void {
-    const addr = this.addr(a, rip, Access.Write);
     const bytes = new Uint8Array(size);
     for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+    if (this.usm.active) return this.usmAccess(rip, () => this.usm.mmu.writeV(a, bytes));
+    const addr = this.addr(a, rip, Access.Write);
     this.access(rip, () => {
       this.as.write(addr, bytes);
       this.fill(addr);
@@ -180,6 +258,10 @@ export class Machine {
   }
 
   private slowRead128(c: number, a: bigint, rip: bigint): number {
+    if (this.usm.active) {
+      this.frames.u8.set(this.usmAccess(rip, () => this.usm.mmu.readV(a, 16)), c + CPU.scratch);
+      return c + CPU.scratch;
+    }
     const addr = this.addr(a, rip, Access.Read);
     this.access(rip, () => {
       this.frames.u8.set(this.as.read(addr, 16), c + CPU.scratch);
@@ -189,6 +271,10 @@ export class Machine {
   }
 
   private slowWrite128(c: number, a: bigint, rip: bigint): void {
+    if (this.usm.active) {
+      const data = this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16);
+      return this.usmAccess(rip, () => this.usm.mmu.writeV(a, data));
+    }
     const addr = this.addr(a, rip, Access.Write);
     this.access(rip, () => {
       this.as.write(addr, this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16));
@@ -208,6 +294,11 @@ export class Machine {
     const vpn = page / PAGE_SIZE;
     this.as.codePages.delete(vpn);
     this.cache.invalidatePage(vpn);
+    const aliases = this.codeAliases.get(vpn);
+    if (aliases) {
+      this.codeAliases.delete(vpn);
+      for (const v of aliases) this.cache.invalidatePage(v);
+    }
     // The running block may be stale: return to the dispatcher at the next block boundary.
     this.cpu.setU32(CPU.budget, 0);
   }
@@ -223,6 +314,7 @@ export class Machine {
 
   /** Instruction bytes for the decoder: executable pages only. */
   private fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] } {
+    if (this.cache.fetchMode !== Mode.Linux) return this.fetchUsm(addr, len);
     const out = new Uint8Array(len);
     const pages: number[] = [];
     let a = addr;
@@ -239,6 +331,45 @@ export class Machine {
       pages.push(Math.floor(a / PAGE_SIZE));
       total += n;
       a += n;
+    }
+    return { bytes: total === len ? out : out.subarray(0, total), pages };
+  }
+
+  /**
+   * USM instruction fetch: through the guest's page tables with the translation mode's CPL.
+   * Pages are reported by virtual number (translations are named by virtual address); their
+   * physical pages become code pages, so writes through any alias invalidate them.
+   */
+  private fetchUsm(addr: number, len: number): { bytes: Uint8Array; pages: number[] } {
+    const out = new Uint8Array(len);
+    const pages: number[] = [];
+    const st = this.usm.st;
+    const cpl = st.cpl;
+    st.cpl = this.cache.fetchMode === Mode.Cpl3 ? 3 : 0;
+    let total = 0;
+    try {
+      while (total < len) {
+        const a = addr + total;
+        let t;
+        try {
+          t = this.usm.mmu.fetchHost(a);
+        } catch (e) {
+          if (total === 0) throw e;
+          break;
+        }
+        const n = Math.min(len - total, PAGE_SIZE - (a % PAGE_SIZE));
+        out.set(this.frames.u8.subarray(t.host, t.host + n), total);
+        const vpn = Math.floor(a / PAGE_SIZE);
+        const ppn = t.phys / PAGE_SIZE;
+        pages.push(vpn);
+        this.as.codePages.add(ppn);
+        let set = this.codeAliases.get(ppn);
+        if (!set) this.codeAliases.set(ppn, (set = new Set()));
+        set.add(vpn);
+        total += n;
+      }
+    } finally {
+      st.cpl = cpl;
     }
     return { bytes: total === len ? out : out.subarray(0, total), pages };
   }
@@ -260,6 +391,15 @@ export class Machine {
       try {
         this.loop();
       } catch (e) {
+        if (this.usm.active) {
+          try {
+            if (this.usmEvent(e)) continue;
+          } catch (l) {
+            if (!(l instanceof UsmLeave)) throw l;
+            this.usm.leave(l);
+            continue;
+          }
+        }
         if (e instanceof GuestExit) return e.status;
         if (e instanceof GuestKilled) return this.killed(e);
         if (e instanceof MemFault) {
@@ -311,12 +451,13 @@ export class Machine {
     const cpu = this.cpu;
     const base = this.base;
     const sigs = this.signals;
-    let idx = this.cache.get(Number(cpu.rip));
+    let idx = this.cache.get(this.key(cpu.rip));
     for (;;) {
       // [signals] Pending signals act on every return to the guest (after a syscall, each exit).
-      if (sigs !== undefined && sigs.hasWork()) {
+      // (In USM mode they wait: host signals reach a USM guest as interrupts.)
+      if (sigs !== undefined && !this.usm.active && sigs.hasWork()) {
         sigs.deliver();
-        idx = this.cache.get(Number(cpu.rip));
+        idx = this.cache.get(this.key(cpu.rip));
       }
       if (this.exitLimit > 0 && --this.exitLimit === 0) throw new GuestKilled(9, cpu.rip, undefined, 'exit limit reached');
       cpu.setU32(CPU.budget, this.budgetPerEntry);
@@ -326,7 +467,8 @@ export class Machine {
           const rip = Number(cpu.rip);
           const slot = cpu.u32(CPU.exitSlot);
           const generation = this.cache.generation;
-          idx = this.cache.get(rip);
+          const key = this.key(cpu.rip);
+          idx = this.cache.get(key);
           // (A translation that flushed the cache also dropped the slot the exit came through.)
           if (slot && generation === this.cache.generation) this.cache.patchSlot(slot, idx);
           else {
@@ -337,26 +479,76 @@ export class Machine {
               this.cache.noteIndirect(region, rip);
             }
           }
-          this.cache.fillJumpCache(rip, idx);
+          this.cache.fillJumpCache(key, idx);
           if (cpu.u32(CPU.budget) <= 0) this.cache.growHot();
           break;
         }
-        case Exit.Syscall:
-          cpu.set(0, this.syscalls.syscall(cpu));
-          idx = this.cache.get(Number(cpu.rip));
+        case Exit.Syscall: {
+          const r = this.syscalls.syscall(cpu);
+          // ioctl(USM_ENTER) switched the CPU to the guest's state: rax is the guest's now.
+          if (this.usm.justEntered) this.usm.justEntered = false;
+          else cpu.set(0, r);
+          idx = this.cache.get(this.key(cpu.rip));
           break;
+        }
         case Exit.Budget:
           this.cache.growHot();
-          idx = this.cache.get(Number(cpu.rip));
+          idx = this.cache.get(this.key(cpu.rip));
           break;
         case Exit.Exception:
-          this.exception();
-          idx = this.cache.get(Number(cpu.rip));
+          if (this.usm.active) this.usmException();
+          else this.exception();
+          idx = this.cache.get(this.key(cpu.rip));
           break;
         default:
           throw new Error(`bad exit code ${code}`);
       }
     }
+  }
+
+  /** A CPU exception raised by translated code in USM mode: through the guest's IDT. */
+  private usmException(): void {
+    const arg = this.cpu.u64(CPU.exitArg);
+    const vector = Number(arg & 0xffn);
+    const rip = this.cpu.u64(CPU.exitInsn);
+    try {
+      if (vector === Vector.PF) {
+        // A fetch fault found while decoding (block.fault): walk again for the error code.
+        const addr = arg >> 8n;
+        try {
+          this.fetchProbe(addr);
+        } catch (e) {
+          if (e instanceof PageFault) return deliver(this.usm, { vector, error: e.errorCode, rip, cr2: addr });
+          throw e;
+        }
+        return deliver(this.usm, { vector, error: 0x10, rip, cr2: addr });
+      }
+      deliver(this.usm, { vector, error: Number(arg >> 8n), rip });
+    } catch (l) {
+      if (!(l instanceof UsmLeave)) throw l;
+      this.usm.leave(l);
+    }
+  }
+
+  /** Walks `addr` for an instruction fetch at the current CPL (throws the PageFault). */
+  private fetchProbe(addr: bigint): void {
+    this.usm.mmu.translate(addr, false, true);
+  }
+
+  /**
+   * A fault thrown out of translated code or the dispatcher in USM mode: delivered through the
+   * guest's IDT (true), or not a USM event (false). Throws UsmLeave when the session must end.
+   */
+  private usmEvent(e: unknown): boolean {
+    let f: unknown = e, rip = this.cpu.rip;
+    if (e instanceof UsmFault) { f = e.fault; rip = e.rip; }
+    else if (e instanceof MemFault) { f = e.fault; rip = BigInt(e.rip); }
+    if (f instanceof PhysFault) throw new UsmLeave(USM_RET.PHYS, 0, f.addr, rip);
+    if (f instanceof NonCanonical) { deliver(this.usm, { vector: Vector.GP, error: 0, rip }); return true; }
+    if (f instanceof PageFault) { deliver(this.usm, { vector: Vector.PF, error: f.errorCode, rip, cr2: f.linear }); return true; }
+    if (f instanceof UsmLeave) throw f;
+    if (f instanceof GuestKilled || f instanceof GuestExit) return false;
+    return false;
   }
 
   /** A CPU exception in Linux mode: the signal Linux would send, to a handler or by its default action. */

@@ -5,6 +5,7 @@ import type { Family } from './types.js';
 import { perCondition } from './types.js';
 import { pop, push } from './move.js';
 import { Exit, Vector } from '../../vmx/exits.js';
+import { byMode } from './system.js';
 
 /** Control transfer: jmp jcc call ret loop jrcxz, and the instructions that stop a block. */
 
@@ -86,14 +87,14 @@ export const control: Family = {
   loopne: rcxBranch('loopne'),
   jrcxz: rcxBranch('jrcxz'),
   jecxz: rcxBranch('jecxz'),
-  syscall: (e, i) => e.exitWith(Exit.Syscall, next(i)),
+  syscall: byMode((e, i) => e.exitWith(Exit.Syscall, next(i))),
   ud2: (e) => e.raise(Vector.UD),
   ud1: (e) => e.raise(Vector.UD),
   ud0: (e) => e.raise(Vector.UD),
-  int3: (e, i) => {
+  int3: byMode((e, i) => {
     // #BP is a trap: the reported rip is after the int3.
     e.raise(Vector.BP);
     void i;
-  },
-  hlt: (e) => e.raise(Vector.GP),
+  }),
+  hlt: byMode((e) => e.raise(Vector.GP)),
 };

@@ -50,5 +50,5 @@ function hasXmm(i: Insn): boolean {
 /** Instructions after which a block ends (control transfer or exit to the runtime). */
 export const TERMINATORS = new Set([
   ...Object.keys(control),
-  'int', 'iretq', 'sysretq', 'vmcall', 'hlt',
+  'int', 'into', 'iretq', 'sysretq', 'vmcall', 'hlt',
 ]);

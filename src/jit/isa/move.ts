@@ -1,7 +1,8 @@
 import { CC, F_CF, F_DF } from '../flags.js';
 
-import { CPU, RSP } from '../layout.js';
-import type { Emitter } from '../emitter.js';
+import { CPU, Mode, RSP } from '../layout.js';
+import type { Emitter, JsEnv } from '../emitter.js';
+import { byMode } from './system.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
@@ -49,13 +50,45 @@ function stackSize(op: Operand | undefined): number {
   return op && op.size === 2 ? 2 : 8;
 }
 
-function mov(e: Emitter, i: Insn): void {
+/** mov to/from a control or debug register: privileged (vmx/privileged.ts). */
+const movSpecial = byMode((e) => e.raise(Vector.GP));
+
+function mov(e: Emitter, i: Insn, env: JsEnv): void {
   const [d, s] = i.ops;
+  const special = (o: typeof d) => o.kind === 'reg' && (o.file === 'cr' || o.file === 'dr');
+  if (special(d) || special(s)) return movSpecial(e, i, env);
+  if (s.kind === 'reg' && s.file === 'seg') return movFromSeg(e, d, s.n);
+  if (d.kind === 'reg' && d.file === 'seg') return movToSeg(e, i, s, d.n);
   if (d.kind === 'reg' && d.file !== 'gpr' && d.file !== 'gprh') throw new Unsupported(`mov to ${d.name}`);
   if (s.kind === 'reg' && s.file !== 'gpr' && s.file !== 'gprh') throw new Unsupported(`mov from ${s.name}`);
   const v = e.readL(s, d.size);
   e.write(d, v);
   e.free64(v);
+}
+
+/** Segment numbers (decoder order es cs ss ds fs gs). */
+const SEG_CS = 1, SEG_SS = 2;
+
+/** mov from a segment register: CS and SS are real (CPL = CS & 3); the others read as 0 (64-bit Linux). */
+function movFromSeg(e: Emitter, d: Operand, n: number): void {
+  const f = e.f;
+  const v = e.tmp64();
+  if (n === SEG_CS || n === SEG_SS) f.get(e.cpu).i64_load32_u(n === SEG_CS ? CPU.cs : CPU.ss);
+  else f.i64(0);
+  f.set(v);
+  // A register destination of 32/64 bits gets the zero-extended selector; 16 bits keeps the rest.
+  e.write(d, v, d.kind === 'reg' && d.size >= 4 ? d.size : 2);
+  e.free64(v);
+}
+
+/** mov to DS/ES/SS: flat segments in 64-bit mode, so only SS's selector is kept (iretq frames). */
+function movToSeg(e: Emitter, i: Insn, s: Operand, n: number): void {
+  if (n === SEG_CS) return e.raise(Vector.UD);
+  if (n !== SEG_SS && n !== 0 && n !== 3) throw new Unsupported(`mov to ${['es', 'cs', 'ss', 'ds', 'fs', 'gs'][n]} (its base would change)`);
+  const v = e.readL(s, 2);
+  if (n === SEG_SS) { e.f.get(e.cpu).get(v).i32_wrap_i64().i32_store(CPU.ss); }
+  e.free64(v);
+  void i;
 }
 
 function movx(signed: boolean) {
@@ -183,12 +216,14 @@ const POPF_MASK = 0x0025_4dd5;
 
 export function writeRflags(e: Emitter, v: number): void {
   const f = e.f;
+  // At CPL0 (USM) popf may also change IF and IOPL.
+  const mask = e.host.mode === Mode.Cpl0 ? POPF_MASK | 0x3200 : POPF_MASK;
   f.get(v).i32_wrap_i64().i32(0x8d5).i32_and();
   e.setEflagsFromStack();
   f.get(e.cpu);
   e.ld64(CPU.rflags);
-  f.i64(~POPF_MASK).i64_and(); // keep the bits popf cannot change (IF, IOPL, bit 1)
-  f.i64(~0x8d5 & POPF_MASK).get(v).i64_and().i64_or();
+  f.i64(~mask).i64_and(); // keep the bits popf cannot change (IF, IOPL, bit 1)
+  f.i64(~0x8d5 & mask).get(v).i64_and().i64_or();
   f.i64_store(CPU.rflags);
 }
 

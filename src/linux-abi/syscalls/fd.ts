@@ -7,6 +7,7 @@ import { E, fail } from '../errno.js';
 import { O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NONBLOCK, SETFL_MASK } from '../flags.js';
 import { HostFile } from '../host-file.js';
 import { PipeEnd } from '../pipe.js';
+import { UsmDevice } from '../usm-device.js';
 import type { Proc } from '../proc.js';
 import { defineSyscalls } from '../table.js';
 import { TERMIOS_SIZE } from '../tty.js';
@@ -100,6 +101,7 @@ function fcntl(p: Proc, fd: number, cmd: number, arg: bigint): number {
 function ioctl(p: Proc, fd: number, req: number, arg: number): number {
   const entry = p.fds.entry(fd);
   const file = entry.file;
+  if (file instanceof UsmDevice) return file.ioctl(req, arg, p.as);
   switch (req) {
     case FIOCLEX: entry.cloexec = true; return 0;
     case FIONCLEX: entry.cloexec = false; return 0;

@@ -13,6 +13,7 @@ import { MemFile } from '../mem-file.js';
 import type { OpenFile } from '../open-file.js';
 import { AT_FDCWD, lookup } from '../paths.js';
 import { PipeEnd } from '../pipe.js';
+import { UsmDevice } from '../usm-device.js';
 import type { Proc } from '../proc.js';
 import { defineSyscalls } from '../table.js';
 import { readPath, StructIn } from '../uaccess.js';
@@ -34,6 +35,7 @@ export function openAt(p: Proc, dirfd: number, path: string, flags: number, mode
     if (flags & O_DIRECTORY) fail(E.ENOTDIR);
     if (f instanceof PipeEnd) file = new PipeEnd(f.pipe, acc === O_WRONLY ? 'w' : 'r', (flags & O_NONBLOCK) !== 0);
     else if (f instanceof MemFile) file = new MemFile(f.path, f.content);
+    else if (f instanceof UsmDevice) file = new UsmDevice(f.usm, descriptionFlags(flags));
     else return fail(E.ENXIO);
   } else {
     const fd = openSync(t.path, host, mode & 0o7777);

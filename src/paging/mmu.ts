@@ -1,0 +1,165 @@
+/**
+ * Guest memory in USM mode: virtual addresses translated by the guest's own page tables
+ * (pagewalk.ts) to guest-physical addresses, which are the process's Linux-mode addresses in
+ * the AddressSpace. Fills the JIT's TLB banks after each walk so the next access to the page is an
+ * inline probe, exactly as fast as in Linux mode.
+ */
+import { PAGE_SIZE } from '../jit/layout.js';
+import { AddressSpace, GuestFault } from './address-space.js';
+import type { GuestMemory } from './guest-memory.js';
+import { canonical, PageFault, PhysFault, walk, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
+import type { Tlb } from './tlb.js';
+
+/** A non-canonical address: #GP(0) (or #SS for stack accesses, which usmjit reports as #GP). */
+export class NonCanonical extends Error {
+  constructor(readonly addr: bigint) {
+    super(`non-canonical address 0x${addr.toString(16)}`);
+  }
+}
+
+export interface MmuControl extends PagingControl {
+  /** Current privilege level: 3 makes accesses user accesses. */
+  cpl: number;
+}
+
+export class Mmu implements GuestMemory, PhysicalMemory {
+  /** Walks done (statistics). */
+  walks = 0;
+
+  constructor(
+    private readonly as: AddressSpace,
+    private readonly ctl: MmuControl,
+    /** TLB banks by index: 0 for CPL0, 1 for CPL3 (jit/layout.ts tlbBank). */
+    private readonly tlbs: Tlb[],
+  ) {}
+
+  // ---- guest-physical memory ----------------------------------------------------------
+
+  /** Host address of guest-physical `pa` (any Linux protection; the page must be mapped). */
+  hostOf(pa: number): number {
+    const page = pa - (pa % PAGE_SIZE);
+    if (!this.as.regionAt(page)) throw new PhysFault(BigInt(pa));
+    return this.as.frameOf(page) + (pa - page);
+  }
+
+  readPhys64(pa: number): bigint {
+    if (pa % 8 !== 0) throw new PhysFault(BigInt(pa));
+    const h = this.hostOf(pa);
+    return new DataView(this.as.frames.memory.buffer).getBigUint64(h, true);
+  }
+
+  writePhys64(pa: number, v: bigint): void {
+    const h = this.hostOf(pa);
+    const page = pa - (pa % PAGE_SIZE);
+    if (this.as.codePages.has(page / PAGE_SIZE)) this.as.onCodeWrite(page);
+    new DataView(this.as.frames.memory.buffer).setBigUint64(h, BigInt.asUintN(64, v), true);
+  }
+
+  // ---- translation ----------------------------------------------------------------------
+
+  translate(vaddr: bigint, write: boolean, fetch = false, user = this.ctl.cpl === 3): Translation {
+    if (!canonical(vaddr)) throw new NonCanonical(vaddr);
+    this.walks++;
+    return walk(this, this.ctl, vaddr, { write, user, fetch });
+  }
+
+  /**
+   * Caches the translation of `vaddr` in the TLB bank of the current CPL, with write permission
+   * only if the walk granted it (D set) and the physical page holds no translated code.
+   */
+  private fill(vaddr: bigint, t: Translation): void {
+    const host = this.as.frameOf(t.phys);
+    const writable = t.writable && !this.as.codePages.has(t.phys / PAGE_SIZE);
+    const bank = this.ctl.cpl === 3 ? 1 : 0;
+    this.tlbs[bank].fillPage(BigInt.asUintN(64, vaddr) & ~0xfffn, host, true, writable, t.global);
+  }
+
+  /** Host address for an access of `n` bytes within one page, filling the TLB. */
+  private access(vaddr: bigint, write: boolean, user?: boolean, fill = true): number {
+    const t = this.translate(vaddr, write, false, user);
+    const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
+    if (!this.as.regionAt(t.phys)) throw new PhysFault(BigInt(t.phys + off));
+    if (fill && user === undefined) this.fill(vaddr, t);
+    if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
+    return this.as.frameOf(t.phys) + off;
+  }
+
+  /** Reads `len` bytes at virtual `vaddr` (page crossings split). `user` overrides the CPL. */
+  readV(vaddr: bigint, len: number, user?: boolean): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    const u8 = this.as.frames.u8;
+    while (done < len) {
+      const a = BigInt.asUintN(64, vaddr + BigInt(done));
+      const n = Math.min(len - done, PAGE_SIZE - Number(a & 0xfffn));
+      const h = this.access(a, false, user);
+      out.set(this.as.frames.u8.subarray(h, h + n), done);
+      void u8;
+      done += n;
+    }
+    return out;
+  }
+
+  writeV(vaddr: bigint, data: Uint8Array, user?: boolean): void {
+    // Translate every page first: a faulting access must not have written its first part.
+    const parts: [number, number, number][] = [];
+    let done = 0;
+    while (done < data.length) {
+      const a = BigInt.asUintN(64, vaddr + BigInt(done));
+      const n = Math.min(data.length - done, PAGE_SIZE - Number(a & 0xfffn));
+      parts.push([this.access(a, true, user), done, n]);
+      done += n;
+    }
+    for (const [h, off, n] of parts) this.as.frames.u8.set(data.subarray(off, off + n), h);
+  }
+
+  readV64(vaddr: bigint, user?: boolean): bigint {
+    return new DataView(this.readV(vaddr, 8, user).buffer).getBigUint64(0, true);
+  }
+
+  writeV64(vaddr: bigint, v: bigint, user?: boolean): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.writeV(vaddr, b, user);
+  }
+
+  /** Instruction bytes: the host address of `vaddr` if executable at the current CPL. */
+  fetchHost(vaddr: number): { host: number; phys: number } {
+    const t = this.translate(BigInt(vaddr), false, true);
+    return { host: this.as.frameOf(t.phys) + (vaddr % PAGE_SIZE), phys: t.phys };
+  }
+
+  // ---- GuestMemory (the runtime's view: syscall-free instructions such as string ops) -----
+
+  read(addr: number, len: number): Uint8Array {
+    return this.readV(BigInt(addr), len);
+  }
+  write(addr: number, data: Uint8Array): void {
+    this.writeV(BigInt(addr), data);
+  }
+  readU64(addr: number): bigint {
+    return this.readV64(BigInt(addr));
+  }
+  readU32(addr: number): number {
+    return new DataView(this.readV(BigInt(addr), 4).buffer).getUint32(0, true);
+  }
+  writeU64(addr: number, v: bigint): void {
+    this.writeV64(BigInt(addr), v);
+  }
+  writeU32(addr: number, v: number): void {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    this.writeV(BigInt(addr), b);
+  }
+  readCString(addr: number, max = 4096): string {
+    const out: number[] = [];
+    for (let a = addr; out.length < max; a++) {
+      const b = this.readV(BigInt(a), 1)[0];
+      if (b === 0) break;
+      out.push(b);
+    }
+    return Buffer.from(out).toString('utf8');
+  }
+}
+
+export { GuestFault, PageFault, PhysFault };

@@ -1,0 +1,125 @@
+/**
+ * Exception and interrupt delivery through the guest's IDT in USM mode (SDM vol. 3, 6.14: 64-bit
+ * mode), and iretq. A fault while delivering becomes a double fault; a fault while delivering the
+ * double fault ends the session (triple fault).
+ */
+import { CPU } from '../jit/layout.js';
+import { PageFault, PhysFault } from '../paging/pagewalk.js';
+import { NonCanonical } from '../paging/mmu.js';
+import { Vector } from './exits.js';
+import { RF, USM_RET, UsmLeave, type Usm } from './usm.js';
+
+/** Vectors that push an error code. */
+const HAS_ERROR = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
+
+/** Why delivery of one vector failed (becomes #DF, or a triple fault). */
+class DeliveryFault extends Error {}
+
+export interface Event {
+  vector: number;
+  /** Error code for the vectors that push one. */
+  error?: number;
+  /** The rip pushed: the faulting instruction (faults) or the next one (traps, int n). */
+  rip: bigint;
+  /** int n / int3 / into: checks the gate's DPL against CPL. */
+  soft?: boolean;
+  /** For #PF: the linear address (CR2). */
+  cr2?: bigint;
+}
+
+/** Delivers `ev` (and a #DF if that fails, and ends the session if that fails too). */
+export function deliver(u: Usm, ev: Event): void {
+  try {
+    deliverOnce(u, ev);
+    return;
+  } catch (e) {
+    if (e instanceof UsmLeave) throw e;
+    if (!(e instanceof DeliveryFault)) throw e;
+    if (ev.vector === Vector.DF) {
+      throw new UsmLeave(USM_RET.TRIPLE, ev.vector, ev.cr2 ?? 0n, ev.rip);
+    }
+  }
+  try {
+    deliverOnce(u, { vector: Vector.DF, error: 0, rip: ev.rip });
+  } catch (e) {
+    if (e instanceof DeliveryFault) throw new UsmLeave(USM_RET.TRIPLE, ev.vector, ev.cr2 ?? 0n, ev.rip);
+    throw e;
+  }
+}
+
+function deliverOnce(u: Usm, ev: Event): void {
+  const st = u.st;
+  const cpu = u.cpu;
+  const mmu = u.mmu;
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof PhysFault) throw new UsmLeave(USM_RET.PHYS, 0, e.addr, ev.rip);
+      if (e instanceof PageFault || e instanceof NonCanonical) throw new DeliveryFault();
+      throw e;
+    }
+  };
+  if (st.idtr.limit < ev.vector * 16 + 15) throw new DeliveryFault();
+  const gate = new DataView(guard(() => mmu.readV(st.idtr.base + BigInt(ev.vector * 16), 16, false)).buffer);
+  const attr = gate.getUint8(5);
+  const type = attr & 0xf;
+  const dpl = (attr >> 5) & 3;
+  if ((attr & 0x80) === 0 || (type !== 0xe && type !== 0xf)) throw new DeliveryFault();
+  if (ev.soft && dpl < st.cpl) throw new DeliveryFault();
+  const target = BigInt(gate.getUint16(0, true)) | (BigInt(gate.getUint16(6, true)) << 16n) | (BigInt(gate.getUint32(8, true)) << 32n);
+  const selector = gate.getUint16(2, true);
+  const ist = gate.getUint8(4) & 7;
+  const newCpl = selector & 3;
+  if (newCpl > st.cpl) throw new DeliveryFault();
+
+  const oldRsp = cpu.get(4);
+  const oldSs = BigInt(cpu.u32(CPU.ss));
+  const oldCs = BigInt(cpu.u32(CPU.cs));
+  const flags = u.rflags();
+  let rsp = oldRsp;
+  if (ist) rsp = guard(() => mmu.readV64(st.tssBase + 0x24n + BigInt((ist - 1) * 8), false));
+  else if (newCpl < st.cpl) rsp = guard(() => mmu.readV64(st.tssBase + 4n, false));
+  rsp &= ~0xfn;
+  const words = [oldSs, oldRsp, flags, oldCs, ev.rip];
+  if (HAS_ERROR.has(ev.vector)) words.push(BigInt(ev.error ?? 0));
+  const frame = new Uint8Array(words.length * 8);
+  const fv = new DataView(frame.buffer);
+  // The frame from the top of the stack down: SS at the highest address, [error] at the lowest.
+  words.forEach((w, k) => fv.setBigUint64((words.length - 1 - k) * 8, BigInt.asUintN(64, w), true));
+  const top = rsp - BigInt(frame.length);
+  guard(() => mmu.writeV(top, frame, false));
+
+  if (ev.vector === Vector.PF && ev.cr2 !== undefined) st.cr2 = ev.cr2;
+  cpu.set(4, top);
+  let nf = flags & ~(RF.TF | RF.NT | RF.RF | RF.VM);
+  if (type === 0xe) nf &= ~RF.IF;
+  u.setRflags(nf);
+  cpu.setU32(CPU.cs, selector & ~3);
+  // A privilege change loads a null SS (with the new RPL), as 64-bit mode does.
+  if (newCpl !== st.cpl) cpu.setU32(CPU.ss, 0);
+  cpu.rip = target;
+  u.setCpl(0);
+}
+
+/** iretq at CPL0: pops RIP, CS, RFLAGS, RSP, SS. Returns false for a #GP. */
+export function iret(u: Usm): boolean {
+  const cpu = u.cpu;
+  const rsp = cpu.get(4);
+  const b = new DataView(u.mmu.readV(rsp, 40).buffer);
+  const rip = b.getBigUint64(0, true);
+  const cs = Number(b.getBigUint64(8, true) & 0xffffn);
+  const flags = b.getBigUint64(16, true);
+  const newRsp = b.getBigUint64(24, true);
+  const ss = Number(b.getBigUint64(32, true) & 0xffffn);
+  const cpl = cs & 3;
+  if (cpl < u.st.cpl || (cpl !== 0 && cpl !== 3) || (cs & ~3) === 0) return false;
+  cpu.rip = rip;
+  cpu.setU32(CPU.cs, cs);
+  cpu.setU32(CPU.ss, ss);
+  cpu.set(4, newRsp);
+  // From CPL0 every flag may change; IOPL and IF only at CPL0 (which iretq here always is).
+  u.setRflags(flags);
+  u.setCpl(cpl);
+  return true;
+}

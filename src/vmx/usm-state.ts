@@ -1,0 +1,66 @@
+/**
+ * The supervisor-visible state of the virtual CPU in USM mode: privilege level, control
+ * registers, MSRs, descriptor-table registers and debug registers. General registers, rip,
+ * rflags, segment selectors and FS/GS bases live in the CPU block (jit/layout.ts) where the JIT
+ * reads them; this is the rest, which only the runtime touches (privileged instructions,
+ * exception delivery, the MMU).
+ */
+import { CR0_WP, CR4_PCIDE, CR4_PGE, EFER_NXE } from '../paging/pagewalk.js';
+import type { MmuControl } from '../paging/mmu.js';
+
+export const CR0 = { PE: 1n, MP: 2n, EM: 4n, TS: 8n, ET: 0x10n, NE: 0x20n, WP: CR0_WP, AM: 1n << 18n, NW: 1n << 29n, CD: 1n << 30n, PG: 1n << 31n } as const;
+export const CR4 = { PAE: 1n << 5n, PGE: CR4_PGE, OSFXSR: 1n << 9n, OSXMMEXCPT: 1n << 10n, FSGSBASE: 1n << 16n, PCIDE: CR4_PCIDE } as const;
+export const EFER = { SCE: 1n, LME: 1n << 8n, LMA: 1n << 10n, NXE: EFER_NXE } as const;
+
+/** CR0/CR4/EFER at USM entry (docs/usm-abi.md). */
+export const CR0_AT_ENTRY = 0x8005_0033n;
+export const CR4_AT_ENTRY = CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.FSGSBASE;
+export const EFER_AT_ENTRY = EFER.SCE | EFER.LME | EFER.LMA | EFER.NXE;
+/** CR0 bits the guest may change (the others are fixed: protected mode with paging). */
+export const CR0_WRITABLE = CR0.MP | CR0.EM | CR0.TS | CR0.WP | CR0.AM | CR0.NE | CR0.NW | CR0.CD;
+/** CR4 bits the guest may change. */
+export const CR4_WRITABLE = CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.FSGSBASE | CR4.PCIDE | (1n << 2n) /* TSD */ | (1n << 3n) /* DE */;
+
+export const SEL = { KERNEL_CS: 0x10, KERNEL_DS: 0x18, USER_DS: 0x2b, USER_CS: 0x33 } as const;
+
+/** MSR numbers the virtual CPU implements. */
+export const MSR = {
+  TSC: 0x10, EFER: 0xc000_0080, STAR: 0xc000_0081, LSTAR: 0xc000_0082, CSTAR: 0xc000_0083, SFMASK: 0xc000_0084,
+  FS_BASE: 0xc000_0100, GS_BASE: 0xc000_0101, KERNEL_GS_BASE: 0xc000_0102, TSC_AUX: 0xc000_0103,
+  APIC_BASE: 0x1b, X2APIC_ID: 0x802, X2APIC_VERSION: 0x803, X2APIC_TPR: 0x808, X2APIC_EOI: 0x80b,
+  X2APIC_SVR: 0x80f, X2APIC_LVT_TIMER: 0x832, X2APIC_TMICT: 0x838, X2APIC_TMCCT: 0x839, X2APIC_TDCR: 0x83e,
+} as const;
+
+export interface TableReg { base: bigint; limit: number }
+
+export class UsmState implements MmuControl {
+  cpl = 0;
+  cr0 = CR0_AT_ENTRY;
+  cr2 = 0n;
+  cr3 = 0n;
+  cr4 = CR4_AT_ENTRY;
+  cr8 = 0n;
+  efer = EFER_AT_ENTRY;
+  star = 0n;
+  lstar = 0n;
+  cstar = 0n;
+  sfmask = 0n;
+  kernelGsBase = 0n;
+  tscAux = 0n;
+  gdtr: TableReg = { base: 0n, limit: 0 };
+  idtr: TableReg = { base: 0n, limit: 0 };
+  tr = 0;
+  /** Base of the TSS that `ltr` loaded (RSP0 at +4, IST1..7 at +0x24). */
+  tssBase = 0n;
+  dr: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff_0ff0n, 0x400n];
+
+  reset(cr3: bigint): void {
+    Object.assign(this, new UsmState());
+    this.cr3 = cr3;
+  }
+
+  /** The PCID of the current CR3 (0 unless CR4.PCIDE). */
+  get pcid(): number {
+    return this.cr4 & CR4.PCIDE ? Number(this.cr3 & 0xfffn) : 0;
+  }
+}

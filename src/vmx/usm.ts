@@ -1,0 +1,189 @@
+/**
+ * USM mode: the session in which the process is the CPL0 supervisor of the virtual CPU
+ * (docs/usm-abi.md). Entered by ioctl(USM_ENTER) on /dev/usm, left when the guest exits through
+ * vmcall or cannot go on (triple fault, an access outside guest-physical memory). While it lasts,
+ * memory goes through the guest's page tables (paging/mmu.ts), exceptions through its IDT
+ * (vmx/idt.ts) and privileged instructions have their meaning (vmx/privileged.ts).
+ */
+import { CPU, Mode } from '../jit/layout.js';
+import type { AddressSpace } from '../paging/address-space.js';
+import { Mmu } from '../paging/mmu.js';
+import type { Tlb } from '../paging/tlb.js';
+import type { CpuState } from './cpu.js';
+import { GuestExit } from './exits.js';
+import { SEL, UsmState } from './usm-state.js';
+
+/** usm_config.ret (include/usm/usm_abi.h). */
+export const USM_RET = { EXIT: 1, TRIPLE: 2, PHYS: 3, UNHANDLED: 4 } as const;
+
+/** struct usm_config: regs[16], rip, rflags, cr3, ret, status, fault_addr, fault_rip. */
+export const CFG = { regs: 0, rip: 128, rflags: 136, cr3: 144, ret: 152, status: 160, faultAddr: 168, faultRip: 176, size: 184 } as const;
+/** struct usm_layout. */
+export const LAYOUT = { physBase: 0, physLimit: 8, tscHz: 16, signalVectorBase: 24, version: 28, size: 32 } as const;
+export const USM_ABI_VERSION = 1;
+export const SIGNAL_VECTOR_BASE = 200;
+/** rdtsc counts host nanoseconds. */
+export const TSC_HZ = 1_000_000_000n;
+
+/** RFLAGS bits. */
+export const RF = { CF: 1n, PF: 4n, AF: 0x10n, ZF: 0x40n, SF: 0x80n, TF: 0x100n, IF: 0x200n, DF: 0x400n, OF: 0x800n, IOPL: 0x3000n, NT: 0x4000n, RF: 0x10000n, VM: 0x20000n, AC: 0x40000n, ID: 0x200000n } as const;
+const ARITH = 0x8d5n;
+/** Bits software can hold in RFLAGS in 64-bit mode (others read as 0; bit 1 reads as 1). */
+const RFLAGS_VALID = 0x3f7fd5n;
+
+/** What the session needs from the machine around it (implemented by vmx/machine.ts). */
+export interface UsmHost {
+  readonly cpu: CpuState;
+  readonly as: AddressSpace;
+  readonly tlbs: Tlb[];
+  getFlags(): number;
+  setFlags(arith: number): void;
+  /** The translation mode changed (CPL or USM on/off). */
+  setMode(mode: Mode): void;
+  /** Drop every translation (the mapping of code addresses changed). */
+  flushCode(): void;
+  /** Drop translations from virtual page `vpn` (invlpg of a code page). */
+  invalidateCodePage(vpn: number): void;
+  /** Whether any translation holds code from virtual page `vpn`. */
+  hasCodePage(vpn: number): boolean;
+  /** Performs the Linux system call in the CPU's registers; returns rax. */
+  linuxSyscall(): bigint;
+  /** The virtual TSC. */
+  rdtsc(): bigint;
+}
+
+/** The local APIC timer's MSR interface (vmx/apic-timer.ts). */
+export interface TimerMsrs {
+  rdmsr(n: number): bigint | undefined;
+  /** False for an MSR it does not implement (#GP). */
+  wrmsr(n: number, v: bigint): boolean;
+}
+
+/** Ends the session from deep inside (delivery, vmcall): caught by the machine's dispatcher. */
+export class UsmLeave extends Error {
+  constructor(readonly ret: number, readonly status: number, readonly faultAddr = 0n, readonly faultRip = 0n) {
+    super(`USM mode ended (${ret})`);
+  }
+}
+
+export class Usm {
+  active = false;
+  readonly st = new UsmState();
+  readonly mmu: Mmu;
+  /** The Linux-mode CPU block (state only) at USM_ENTER, restored when the session ends. */
+  private saved: Uint8Array | null = null;
+  private cfgAddr = 0;
+  /** Set by enter(): the dispatcher must not store the ioctl's result into the new rax. */
+  justEntered = false;
+  /** The local APIC timer, when there is one. */
+  timer?: TimerMsrs;
+  /**
+   * hlt: waits for the next interrupt and delivers it; false if none can ever come (the guest
+   * would hang: reported as #GP instead).
+   */
+  halt: () => boolean = () => false;
+
+  constructor(readonly host: UsmHost) {
+    this.mmu = new Mmu(host.as, this.st, host.tlbs);
+  }
+
+  get cpu(): CpuState {
+    return this.host.cpu;
+  }
+
+  get mode(): Mode {
+    return this.st.cpl === 3 ? Mode.Cpl3 : Mode.Cpl0;
+  }
+
+  // ---- RFLAGS (arithmetic flags are lazy in the CPU block) ---------------------------------
+
+  rflags(): bigint {
+    return (this.cpu.u64(CPU.rflags) & ~ARITH) | BigInt(this.host.getFlags()) | 2n;
+  }
+
+  setRflags(v: bigint): void {
+    v = (v & RFLAGS_VALID) | 2n;
+    this.cpu.setU64(CPU.rflags, v & ~ARITH);
+    this.host.setFlags(Number(v & ARITH));
+  }
+
+  getFlag(bit: bigint): boolean {
+    return (this.rflags() & bit) !== 0n;
+  }
+
+  setCpl(cpl: number): void {
+    this.st.cpl = cpl;
+    this.host.setMode(this.mode);
+  }
+
+  flushTlbs(): void {
+    for (const t of this.host.tlbs) t.flushAll();
+  }
+
+  // ---- entering and leaving -----------------------------------------------------------------
+
+  /** ioctl(USM_ENTER, cfg): the CPU continues at cfg.rip at CPL0 when the dispatcher resumes. */
+  enter(cfgAddr: number): void {
+    const as = this.host.as;
+    const cfg = new DataView(as.read(cfgAddr, CFG.size).buffer);
+    as.write(cfgAddr + CFG.ret, new Uint8Array(32)); // out fields, and a fault here is EFAULT now
+    const cpu = this.cpu;
+    this.saved = new Uint8Array(as.frames.memory.buffer, cpu.base, CPU.tlb).slice();
+    this.cfgAddr = cfgAddr;
+    for (let r = 0; r < 16; r++) cpu.set(r, cfg.getBigUint64(CFG.regs + r * 8, true));
+    cpu.rip = cfg.getBigUint64(CFG.rip, true);
+    this.st.reset(cfg.getBigUint64(CFG.cr3, true));
+    this.setRflags(cfg.getBigUint64(CFG.rflags, true));
+    cpu.setU32(CPU.cs, SEL.KERNEL_CS);
+    cpu.setU32(CPU.ss, SEL.KERNEL_DS);
+    this.active = true;
+    this.justEntered = true;
+    as.tlbsVirtual = true;
+    this.flushTlbs();
+    this.setCpl(0);
+  }
+
+  /** Ends the session: Linux mode resumes after the ioctl, which returns 0, with cfg's out fields set. */
+  leave(l: UsmLeave): void {
+    if (!this.active || !this.saved) return;
+    const as = this.host.as;
+    this.active = false;
+    as.tlbsVirtual = false;
+    this.flushTlbs();
+    new Uint8Array(as.frames.memory.buffer, this.cpu.base, CPU.tlb).set(this.saved);
+    this.saved = null;
+    this.cpu.set(0, 0n);
+    this.host.setMode(Mode.Linux);
+    const out = new DataView(new ArrayBuffer(32));
+    out.setBigInt64(0, BigInt(l.ret), true);
+    out.setBigInt64(8, BigInt(l.status), true);
+    out.setBigUint64(16, BigInt.asUintN(64, l.faultAddr), true);
+    out.setBigUint64(24, BigInt.asUintN(64, l.faultRip), true);
+    try {
+      as.write(this.cfgAddr + CFG.ret, new Uint8Array(out.buffer));
+    } catch {
+      // The config block was unmapped by the guest: nothing to report into.
+    }
+  }
+
+  /** ioctl(USM_GET_LAYOUT). */
+  layout(): Uint8Array {
+    const b = new DataView(new ArrayBuffer(LAYOUT.size));
+    b.setBigUint64(LAYOUT.physBase, 0n, true);
+    b.setBigUint64(LAYOUT.physLimit, 1n << 47n, true);
+    b.setBigUint64(LAYOUT.tscHz, TSC_HZ, true);
+    b.setUint32(LAYOUT.signalVectorBase, SIGNAL_VECTOR_BASE, true);
+    b.setUint32(LAYOUT.version, USM_ABI_VERSION, true);
+    return new Uint8Array(b.buffer);
+  }
+
+  /** vmcall at CPL0: a Linux system call with guest-physical pointers; exit ends the session. */
+  vmcall(): void {
+    try {
+      this.cpu.set(0, this.host.linuxSyscall());
+    } catch (e) {
+      if (e instanceof GuestExit) throw new UsmLeave(USM_RET.EXIT, e.status);
+      throw e;
+    }
+  }
+}
