@@ -667,7 +667,7 @@ export class Emitter {
    * `keepsFlags` says it never changes the arithmetic flags, `writesRegs` which GPRs it may change,
    * `writesXmm` whether it may change XMM registers (they are written back before it runs).
    */
-  callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff, writesXmm = false): void {
+  callJs(impl: JsOp, keepsFlags = false, writesRegs = 0xffff, writesXmm = false, changesStateOnExit = false): void {
     const f = this.f;
     this.spillFlags();
     this.spillRegs();
@@ -675,6 +675,15 @@ export class Emitter {
     // rip names the instruction while it runs: a fault it raises is reported there.
     this.st64c(CPU.rip, this.insn.addr);
     f.get(this.cpu).i32(id).call(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
+    if (changesStateOnExit) {
+      // The op leaves with registers and flags it changed (iretq, syscall): the exit tail writes
+      // the locals back, so they must hold the new values.
+      this.reloadRegs(0xffff);
+      this.ld64(CPU.ccA); f.set(this.lA);
+      this.ld64(CPU.ccB); f.set(this.lB);
+      this.ld64(CPU.ccRes); f.set(this.lR);
+      f.get(this.cpu).i32_load(CPU.ccOp).set(this.lOp);
+    }
     this.branchToExit(Emitter.X_CODE);
     f.end();
     this.reloadRegs(writesRegs, writesXmm);

@@ -22,6 +22,8 @@ import { exceptionFault, generalProtection, pageFault, SignalDelivery, type Sign
 
 /** Blocks a CPU runs before the dispatcher looks at pending events. */
 const BUDGET = 1 << 20;
+/** The same while a USM timer is armed: bounds interrupt latency (translated code checks every 4096). */
+const USM_TIMER_BUDGET = 1 << 13;
 
 /** A guest memory fault raised by a slow-path access, with the instruction that made it. */
 export class MemFault extends Error {
@@ -153,6 +155,7 @@ export class Machine {
       hasCodePage: (vpn) => this.cache.hasPage(vpn),
       linuxSyscall: () => this.syscalls.syscall(this.cpu),
       rdtsc: () => env.rdtsc(),
+      pollSoon: () => this.cpu.setU32(CPU.budget, 0),
     });
     this.as.onCodeWrite = (page) => this.codeWritten(page);
     // Bit 1 of RFLAGS is always set; IF is set for user code.
@@ -460,7 +463,13 @@ export class Machine {
         idx = this.cache.get(this.key(cpu.rip));
       }
       if (this.exitLimit > 0 && --this.exitLimit === 0) throw new GuestKilled(9, cpu.rip, undefined, 'exit limit reached');
-      cpu.setU32(CPU.budget, this.budgetPerEntry);
+      let budget = this.budgetPerEntry;
+      if (this.usm.active && this.usm.interruptible) {
+        // An armed timer: interrupts are taken at these returns to the dispatcher.
+        if (this.usm.checkInterrupts()) idx = this.cache.get(this.key(cpu.rip));
+        budget = Math.min(budget, USM_TIMER_BUDGET);
+      }
+      cpu.setU32(CPU.budget, budget);
       const code = this.runtime.run(base, idx);
       switch (code) {
         case Exit.Lookup: {

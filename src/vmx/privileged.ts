@@ -164,7 +164,7 @@ function rdmsr(u: Usm, i: Insn): number {
     case MSR.X2APIC_ID: v = 0n; break;
     case MSR.X2APIC_VERSION: v = 0x0005_0014n; break;
     default: {
-      const t = u.timer?.rdmsr(n);
+      const t = u.timer.rdmsr(n);
       if (t === undefined) return gp(u, i);
       v = t;
     }
@@ -196,7 +196,8 @@ function wrmsr(u: Usm, i: Insn): number {
     case MSR.KERNEL_GS_BASE: if (!addr()) return gp(u, i); st.kernelGsBase = v; break;
     case MSR.TSC_AUX: st.tscAux = v & 0xffff_ffffn; break;
     default:
-      if (!u.timer?.wrmsr(n, v)) return gp(u, i);
+      if (!u.timer.wrmsr(n, v)) return gp(u, i);
+      u.host.pollSoon();
   }
   return -1;
 }
@@ -317,9 +318,11 @@ export function softInt(u: Usm, i: Insn, vector: number): number {
 }
 
 function hlt(u: Usm, i: Insn): number {
-  // Only an interrupt ends hlt; with none that can come, the guest would hang forever.
-  const woke = u.halt();
-  if (!woke) return fault(u, i, Vector.GP);
+  // Only an interrupt ends hlt (its frame returns after the hlt); with none that can come, the
+  // guest would hang forever: #GP instead, so the supervisor can report it.
+  u.cpu.rip = next(i);
+  u.shadow = null;
+  if (!u.halt()) return fault(u, i, Vector.GP);
   return jump(u, u.cpu.rip);
 }
 
@@ -344,7 +347,14 @@ export const PRIVILEGED: Record<string, Handler> = {
     return -1;
   },
   cli: (u) => { u.cpu.setU64(CPU.rflags, u.cpu.u64(CPU.rflags) & ~RF.IF); return -1; },
-  sti: (u, i) => { u.cpu.setU64(CPU.rflags, u.cpu.u64(CPU.rflags) | RF.IF); return jump(u, next(i)); },
+  // sti: a pending interrupt is taken at the dispatcher's next look, after at least the next
+  // instruction (the architectural one-instruction shadow).
+  sti: (u, i) => {
+    u.cpu.setU64(CPU.rflags, u.cpu.u64(CPU.rflags) | RF.IF);
+    u.shadow = next(i);
+    u.host.pollSoon();
+    return -1;
+  },
   hlt,
   wbinvd: () => -1,
   invd: () => -1,

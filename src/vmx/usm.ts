@@ -12,6 +12,8 @@ import type { Tlb } from '../paging/tlb.js';
 import type { CpuState } from './cpu.js';
 import { GuestExit } from './exits.js';
 import { SEL, UsmState } from './usm-state.js';
+import { ApicTimer } from './apic-timer.js';
+import { deliver } from './idt.js';
 
 /** usm_config.ret (include/usm/usm_abi.h). */
 export const USM_RET = { EXIT: 1, TRIPLE: 2, PHYS: 3, UNHANDLED: 4 } as const;
@@ -50,6 +52,8 @@ export interface UsmHost {
   linuxSyscall(): bigint;
   /** The virtual TSC. */
   rdtsc(): bigint;
+  /** Make translated code return to the dispatcher soon (an interrupt may be deliverable). */
+  pollSoon(): void;
 }
 
 /** The local APIC timer's MSR interface (vmx/apic-timer.ts). */
@@ -75,16 +79,53 @@ export class Usm {
   private cfgAddr = 0;
   /** Set by enter(): the dispatcher must not store the ioctl's result into the new rax. */
   justEntered = false;
-  /** The local APIC timer, when there is one. */
-  timer?: TimerMsrs;
-  /**
-   * hlt: waits for the next interrupt and delivers it; false if none can ever come (the guest
-   * would hang: reported as #GP instead).
-   */
-  halt: () => boolean = () => false;
+  /** The local APIC timer (reset at each entry). */
+  timer: ApicTimer & TimerMsrs;
+  /** Interrupts delivered (statistics). */
+  interrupts = 0;
+  /** rip right after an sti: no interrupt is taken before the instruction there has run. */
+  shadow: bigint | null = null;
 
   constructor(readonly host: UsmHost) {
     this.mmu = new Mmu(host.as, this.st, host.tlbs);
+    this.timer = new ApicTimer(() => host.rdtsc());
+  }
+
+  /** Whether anything may interrupt the guest (the dispatcher then polls more often). */
+  get interruptible(): boolean {
+    return this.timer.deadline >= 0n || this.timer.pending;
+  }
+
+  /**
+   * At an instruction boundary (cpu.rip is the next instruction): delivers a pending timer
+   * interrupt if RFLAGS.IF allows. Returns true if rip changed.
+   */
+  checkInterrupts(): boolean {
+    if (!this.interruptible || !(this.cpu.u64(CPU.rflags) & RF.IF)) return false;
+    if (this.shadow !== null) {
+      const inShadow = this.shadow === this.cpu.rip;
+      this.shadow = null;
+      if (inShadow) return false;
+    }
+    if (!this.timer.deliverable()) return false;
+    this.timer.taken();
+    this.interrupts++;
+    deliver(this, { vector: this.timer.vector, rip: this.cpu.rip });
+    return true;
+  }
+
+  /**
+   * hlt with cpu.rip at the next instruction: waits for the timer and delivers its interrupt.
+   * False if no interrupt can ever come (the guest would hang; reported as #GP instead).
+   */
+  halt(): boolean {
+    if (!(this.cpu.u64(CPU.rflags) & RF.IF)) return false;
+    for (;;) {
+      if (this.checkInterrupts()) return true;
+      const wait = this.timer.untilNext();
+      if (wait < 0n) return false;
+      sleepNs(wait);
+    }
   }
 
   get cpu(): CpuState {
@@ -133,6 +174,7 @@ export class Usm {
     for (let r = 0; r < 16; r++) cpu.set(r, cfg.getBigUint64(CFG.regs + r * 8, true));
     cpu.rip = cfg.getBigUint64(CFG.rip, true);
     this.st.reset(cfg.getBigUint64(CFG.cr3, true));
+    this.timer = new ApicTimer(() => this.host.rdtsc());
     this.setRflags(cfg.getBigUint64(CFG.rflags, true));
     cpu.setU32(CPU.cs, SEL.KERNEL_CS);
     cpu.setU32(CPU.ss, SEL.KERNEL_DS);
@@ -186,4 +228,15 @@ export class Usm {
       throw e;
     }
   }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Blocks the host thread for about `ns` nanoseconds (hlt waiting for the timer). */
+function sleepNs(ns: bigint): void {
+  if (ns >= 2_000_000n) {
+    Atomics.wait(sleeper, 0, 0, Number(ns / 1_000_000n) - 1);
+    return;
+  }
+  const end = process.hrtime.bigint() + ns;
+  while (process.hrtime.bigint() < end) { /* spin: sub-millisecond waits */ }
 }

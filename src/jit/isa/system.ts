@@ -56,7 +56,7 @@ function viaUsm(e: Emitter, i: Insn, env: JsEnv): void {
     e.free64(a);
   }
   const run = env.privileged!;
-  e.callJs((base) => run(i, base), false);
+  e.callJs((base) => run(i, base), false, 0xffff, false, true);
   // A terminator that returned -1 (vmcall) continues at the next instruction like any block end.
   if (ENDS_BLOCK.has(i.op)) e.exitTo(i.addr + i.len);
 }
