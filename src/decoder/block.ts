@@ -20,16 +20,16 @@ const MAX_INSN_LEN = 15;
  * bytes that do not decode. Decoding and emission are separate steps (v86-style), so a batch can
  * discover several blocks before any Wasm is built.
  */
-export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, terminators: Set<string>): Block {
+export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, terminators: Set<string>, maxInsns = MAX_BLOCK_INSNS): Block {
   const { bytes, pages } = code.fetch(start, FETCH_BYTES);
   const insns: Insn[] = [];
   let end = start;
   // Decode a few instructions at a time: most blocks are short, and Capstone's cost is per
   // instruction decoded, so decoding a whole window and discarding the tail wastes most of it.
   let stopped = false;
-  while (insns.length < MAX_BLOCK_INSNS && !stopped) {
+  while (insns.length < maxInsns && !stopped) {
     const off = end - start;
-    const want = Math.min(DECODE_STEP, MAX_BLOCK_INSNS - insns.length);
+    const want = Math.min(DECODE_STEP, maxInsns - insns.length);
     const got = dec.decode(bytes.subarray(off), end, want);
     for (const i of got) {
       insns.push(i);

@@ -4,7 +4,7 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
-import { COUNTERS_BASE, COUNTERS_COUNT, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { ModuleBuilder, T } from './wasm/encoder.js';
 
@@ -114,7 +114,7 @@ export class CodeCache {
    */
   noteIndirect(slot: number, target: number): void {
     const r = this.regions.get(slot);
-    if (!r || r.indirect.has(target) || r.grows >= MAX_GROWS) return;
+    if (!r || r.indirect.has(target) || r.grows >= MAX_GROWS || isStepMode(r.mode)) return;
     if (r.indirect.size + r.pending.size >= MAX_INDIRECT) return;
     r.pending.add(target);
     this.pendingRegions.add(r);
@@ -253,7 +253,7 @@ export class CodeCache {
       seen.add(a);
       let b: Block;
       try {
-        b = discoverBlock(this.decoder, this.code, a, TERMINATORS);
+        b = discoverBlock(this.decoder, this.code, a, TERMINATORS, isStepMode(this.fetchMode) ? 1 : undefined);
       } catch (err) {
         if (a === rip) throw err; // the guest's own fetch fault
         continue; // a speculative successor that is not executable: skip it
@@ -268,7 +268,7 @@ export class CodeCache {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
     this.fetchMode = mode;
-    const found = this.discover(rip, BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)));
+    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)));
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode,
@@ -304,6 +304,7 @@ export class CodeCache {
       indirectTargets: indirect,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
       mode: r.mode,
+      watch: r.mode !== Mode.Linux && (this.env.debug?.watching ?? false),
     };
     const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
     const t2 = performance.now();

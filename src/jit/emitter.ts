@@ -39,6 +39,8 @@ export interface EmitHost {
   registerOp(impl: JsOp): number;
   /** The translation mode (jit/layout.ts Mode): which TLB bank probes use, how the jump cache is tagged. */
   mode: Mode;
+  /** Data watchpoints are set (USM): leave the region after every memory access (vmx/debug-regs.ts). */
+  watch?: boolean;
 }
 
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
@@ -59,6 +61,15 @@ export interface JsEnv {
    * (vmx/privileged.ts); memory operands' addresses are in CPU.scratch. Returns like a JsOp.
    */
   privileged?: (insn: import('../decoder/ir.js').Insn, cpuBase: number) => number;
+  /** USM debug registers (vmx/debug-regs.ts): breakpoints compiled into translations. */
+  debug?: {
+    /** Whether an enabled instruction breakpoint is at `addr`. */
+    breakAt(addr: number): boolean;
+    /** The check before such an instruction: -1 to run it, else an exception exit. */
+    check(insn: import('../decoder/ir.js').Insn): number;
+    /** Whether data watchpoints are set. */
+    readonly watching: boolean;
+  };
 }
 
 /** An instruction implemented in TypeScript: returns -1 to continue, or an Exit code. */
@@ -303,6 +314,7 @@ export class Emitter {
   /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
   load(ea: number, size: number): void {
     const f = this.f;
+    if (this.host.watch) this.wroteMemory = true;
     const e = this.tmp32();
     this.probe(ea, size, false, e);
     f.if_(T.i64);
@@ -344,6 +356,7 @@ export class Emitter {
   /** Pushes a v128 loaded from guest address local `ea`. */
   load128(ea: number): void {
     const f = this.f;
+    if (this.host.watch) this.wroteMemory = true;
     const e = this.tmp32();
     this.probe(ea, 16, false, e);
     f.if_(T.i32);

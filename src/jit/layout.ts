@@ -113,10 +113,14 @@ export const TLB_BANKS = 2;
  * names a translation), so privilege checks are decided at translation time and a CPL3
  * translation never reaches CPL0 code through a chained jump.
  */
-export const enum Mode { Linux = 0, Cpl0 = 1, Cpl3 = 2 }
+export const enum Mode { Linux = 0, Cpl0 = 1, Cpl3 = 2, Cpl0Step = 3, Cpl3Step = 4 }
 export const MODE_STRIDE = 2 ** 47;
+/** USM CPL3 code (privileged instructions #GP, vmcall #UD). */
+export const isUserMode = (mode: Mode): boolean => mode === Mode.Cpl3 || mode === Mode.Cpl3Step;
+/** Single-step translations (RFLAGS.TF in USM mode): one instruction per block, no chaining. */
+export const isStepMode = (mode: Mode): boolean => mode >= Mode.Cpl0Step;
 /** The TLB bank a mode's memory accesses probe. */
-export const tlbBank = (mode: Mode): number => (mode === Mode.Cpl3 ? 1 : 0);
+export const tlbBank = (mode: Mode): number => (isUserMode(mode) ? 1 : 0);
 
 export const CPU_BLOCK_SIZE = CPU.tlb + TLB_BANKS * TLB_BANK_SIZE;
 export const MAX_CPUS = 8;

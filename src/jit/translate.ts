@@ -1,6 +1,6 @@
 import type { Block } from '../decoder/ir.js';
 import { Vector } from '../vmx/exits.js';
-import { COUNTERS_BASE, CPU } from './layout.js';
+import { COUNTERS_BASE, CPU, Mode } from './layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { ISA, TERMINATORS } from './isa/index.js';
 import { flagsLiveAfter } from './liveness.js';
@@ -73,6 +73,12 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
     try {
       if (!emit) throw new Unsupported(`no translation for '${insn.op}'`);
       e.wroteMemory = false;
+      const dbg = env.debug;
+      if (e.host.mode !== Mode.Linux && dbg?.breakAt(insn.addr)) {
+        // An instruction breakpoint (USM debug registers): checked before the instruction runs.
+        e.callJs(() => dbg.check(insn), true, 0);
+        e.wroteMemory = false;
+      }
       emit(e, insn, env);
       if (!TERMINATORS.has(insn.op)) e.endInsn(insn.addr + insn.len);
     } catch (err) {

@@ -9,6 +9,7 @@ import { AddressSpace, GuestFault } from './address-space.js';
 import type { GuestMemory } from './guest-memory.js';
 import { canonical, PageFault, PhysFault, walk, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
 import type { Tlb } from './tlb.js';
+import { pageWatched, watchHits, type Watch } from '../vmx/debug-regs.js';
 
 /** A non-canonical address: #GP(0) (or #SS for stack accesses, which usmjit reports as #GP). */
 export class NonCanonical extends Error {
@@ -25,6 +26,10 @@ export interface MmuControl extends PagingControl {
 export class Mmu implements GuestMemory, PhysicalMemory {
   /** Walks done (statistics). */
   walks = 0;
+  /** Data watchpoints (vmx/debug-regs.ts): their pages are never cached in the TLB. */
+  watches: Watch[] = [];
+  /** Called with DR6 bits when a guest access hits a watchpoint. */
+  onWatch: (bits: bigint) => void = () => {};
 
   constructor(
     private readonly as: AddressSpace,
@@ -68,6 +73,8 @@ export class Mmu implements GuestMemory, PhysicalMemory {
    * only if the walk granted it (D set) and the physical page holds no translated code.
    */
   private fill(vaddr: bigint, t: Translation): void {
+    const page = BigInt.asUintN(64, vaddr) & ~0xfffn;
+    if (this.watches.length && pageWatched(this.watches, page)) return;
     const host = this.as.frameOf(t.phys);
     const writable = t.writable && !this.as.codePages.has(t.phys / PAGE_SIZE);
     const bank = this.ctl.cpl === 3 ? 1 : 0;
@@ -85,7 +92,13 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   }
 
   /** Reads `len` bytes at virtual `vaddr` (page crossings split). `user` overrides the CPL. */
+  private watch(vaddr: bigint, len: number, write: boolean): void {
+    const bits = watchHits(this.watches, BigInt.asUintN(64, vaddr), len, write);
+    if (bits) this.onWatch(bits);
+  }
+
   readV(vaddr: bigint, len: number, user?: boolean): Uint8Array {
+    if (this.watches.length && user === undefined) this.watch(vaddr, len, false);
     const out = new Uint8Array(len);
     let done = 0;
     const u8 = this.as.frames.u8;
@@ -111,6 +124,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
       done += n;
     }
     for (const [h, off, n] of parts) this.as.frames.u8.set(data.subarray(off, off + n), h);
+    if (this.watches.length && user === undefined) this.watch(vaddr, data.length, true);
   }
 
   readV64(vaddr: bigint, user?: boolean): bigint {

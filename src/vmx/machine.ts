@@ -3,7 +3,8 @@ import type { CodeFetcher } from '../decoder/block.js';
 import { CodeCache } from '../jit/code-cache.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
-import { CPU, cpuBlockBase, Mode, PAGE_SIZE } from '../jit/layout.js';
+import { CPU, cpuBlockBase, isStepMode, Mode, PAGE_SIZE } from '../jit/layout.js';
+import { DR6_BS } from './debug-regs.js';
 import { codeKey } from '../jit/code-cache.js';
 import { NonCanonical } from '../paging/mmu.js';
 import { PageFault, PhysFault } from '../paging/pagewalk.js';
@@ -109,6 +110,11 @@ export class Machine {
       // Guest memory as the current mode sees it: the MMU in USM mode.
       get mem() { return machine.usm.active ? machine.usm.mmu : machine.as; },
       privileged: (i, _b) => this.privileged(i),
+      debug: {
+        breakAt: (a) => machine.usm.active && machine.usm.dbg.exec.has(a),
+        check: (i) => machine.usm.breakCheck(i),
+        get watching() { return machine.usm.active && machine.usm.dbg.watches.length > 0; },
+      },
       getFlags: (b) => this.runtime.get_flags(b),
       setFlags: (b, fl) => {
         const c = this.cpu;
@@ -170,6 +176,7 @@ export class Machine {
 
   /** The code-cache key of rip in the current mode. */
   private key(rip: bigint): number {
+    if (this.usm.active) this.mode = this.usm.mode;
     return codeKey(Number(rip), this.mode);
   }
 
@@ -464,13 +471,31 @@ export class Machine {
       }
       if (this.exitLimit > 0 && --this.exitLimit === 0) throw new GuestKilled(9, cpu.rip, undefined, 'exit limit reached');
       let budget = this.budgetPerEntry;
-      if (this.usm.active && this.usm.interruptible) {
-        // An armed timer: interrupts are taken at these returns to the dispatcher.
-        if (this.usm.checkInterrupts()) idx = this.cache.get(this.key(cpu.rip));
-        budget = Math.min(budget, USM_TIMER_BUDGET);
+      let stepping = false;
+      if (this.usm.active) {
+        const u = this.usm;
+        // A #DB trap from the last instruction (watchpoint, single step) comes first.
+        if (u.pendingDb) {
+          u.deliverPendingDb();
+          idx = this.cache.get(this.key(cpu.rip));
+        }
+        if (u.interruptible) {
+          // An armed timer: interrupts are taken at these returns to the dispatcher.
+          if (u.checkInterrupts()) idx = this.cache.get(this.key(cpu.rip));
+          budget = Math.min(budget, USM_TIMER_BUDGET);
+        }
+        // RFLAGS.TF: one instruction (a one-instruction translation), then the #DB trap.
+        stepping = isStepMode(this.mode);
+        if (stepping) budget = 1;
       }
       cpu.setU32(CPU.budget, budget);
+      // RF (set by an iretq) lasts one instruction: approximated as the next run from here.
+      const rf = this.usm.active && (cpu.u64(CPU.rflags) & 0x10000n) !== 0n;
       const code = this.runtime.run(base, idx);
+      if (this.usm.active) {
+        if (stepping && code !== Exit.Exception) this.usm.pendingDb |= DR6_BS;
+        if (rf) cpu.setU64(CPU.rflags, cpu.u64(CPU.rflags) & ~0x10000n);
+      }
       switch (code) {
         case Exit.Lookup: {
           const rip = Number(cpu.rip);

@@ -132,7 +132,9 @@ function movSpecial(u: Usm, i: Insn): number {
     if (d.n > 7 || d.n === 4 || d.n === 5) return fault(u, i, Vector.UD);
     if ((d.n === 6 || d.n === 7) && v >> 32n) return gp(u, i);
     u.st.dr[d.n] = d.n === 6 ? (v | 0xffff_0ff0n) & 0xffff_efffn : d.n === 7 ? (v | 0x400n) & ~0xd000n : v;
-    return -1;
+    if (d.n === 6) return -1;
+    u.debugChanged();
+    return jump(u, next(i));
   }
   if (s.kind !== 'reg') return fault(u, i, Vector.UD);
   let v: bigint | undefined;

@@ -6,14 +6,18 @@
  * (vmx/idt.ts) and privileged instructions have their meaning (vmx/privileged.ts).
  */
 import { CPU, Mode } from '../jit/layout.js';
+import type { Insn } from '../decoder/ir.js';
+import { Exit, Vector } from './exits.js';
 import type { AddressSpace } from '../paging/address-space.js';
 import { Mmu } from '../paging/mmu.js';
 import type { Tlb } from '../paging/tlb.js';
 import type { CpuState } from './cpu.js';
-import { GuestExit } from './exits.js';
+
 import { SEL, UsmState } from './usm-state.js';
+import { GuestExit } from './exits.js';
 import { ApicTimer } from './apic-timer.js';
 import { deliver } from './idt.js';
+import { decodeDr7 } from './debug-regs.js';
 
 /** usm_config.ret (include/usm/usm_abi.h). */
 export const USM_RET = { EXIT: 1, TRIPLE: 2, PHYS: 3, UNHANDLED: 4 } as const;
@@ -85,10 +89,18 @@ export class Usm {
   interrupts = 0;
   /** rip right after an sti: no interrupt is taken before the instruction there has run. */
   shadow: bigint | null = null;
+  /** DR7 decoded (vmx/debug-regs.ts). */
+  dbg = decodeDr7(this.st.dr);
+  /** DR6 bits of a #DB trap to deliver at the next instruction boundary (watchpoint, single step). */
+  pendingDb = 0n;
 
   constructor(readonly host: UsmHost) {
     this.mmu = new Mmu(host.as, this.st, host.tlbs);
     this.timer = new ApicTimer(() => host.rdtsc());
+    this.mmu.onWatch = (bits) => {
+      this.pendingDb |= bits;
+      host.pollSoon();
+    };
   }
 
   /** Whether anything may interrupt the guest (the dispatcher then polls more often). */
@@ -132,8 +144,44 @@ export class Usm {
     return this.host.cpu;
   }
 
+  /** The translation mode for the current CPL and RFLAGS.TF. */
   get mode(): Mode {
-    return this.st.cpl === 3 ? Mode.Cpl3 : Mode.Cpl0;
+    const step = (this.cpu.u64(CPU.rflags) & RF.TF) !== 0n;
+    if (this.st.cpl === 3) return step ? Mode.Cpl3Step : Mode.Cpl3;
+    return step ? Mode.Cpl0Step : Mode.Cpl0;
+  }
+
+  /** DR0-DR3 or DR7 changed: breakpoints are compiled into translations, watched pages uncached. */
+  debugChanged(): void {
+    this.dbg = decodeDr7(this.st.dr);
+    this.mmu.watches = this.dbg.watches;
+    this.flushTlbs();
+    this.host.flushCode();
+  }
+
+  /** The check compiled before an instruction at a breakpoint address. */
+  breakCheck(i: Insn): number {
+    const cpu = this.cpu;
+    const fl = cpu.u64(CPU.rflags);
+    if (fl & RF.RF) {
+      // iretq set RF: the breakpoint is suppressed for this one instruction.
+      cpu.setU64(CPU.rflags, fl & ~RF.RF);
+      return -1;
+    }
+    const n = this.dbg.exec.get(i.addr);
+    if (n === undefined) return -1;
+    this.st.dr[6] |= 1n << BigInt(n);
+    cpu.rip = BigInt(i.addr);
+    cpu.setU64(CPU.exitInsn, BigInt(i.addr));
+    cpu.setU64(CPU.exitArg, BigInt(Vector.DB));
+    return Exit.Exception;
+  }
+
+  /** Delivers a pending #DB trap (rip = the next instruction). */
+  deliverPendingDb(): void {
+    this.st.dr[6] |= this.pendingDb;
+    this.pendingDb = 0n;
+    deliver(this, { vector: Vector.DB, rip: this.cpu.rip });
   }
 
   // ---- RFLAGS (arithmetic flags are lazy in the CPU block) ---------------------------------
@@ -175,6 +223,9 @@ export class Usm {
     cpu.rip = cfg.getBigUint64(CFG.rip, true);
     this.st.reset(cfg.getBigUint64(CFG.cr3, true));
     this.timer = new ApicTimer(() => this.host.rdtsc());
+    this.dbg = decodeDr7(this.st.dr);
+    this.mmu.watches = [];
+    this.pendingDb = 0n;
     this.setRflags(cfg.getBigUint64(CFG.rflags, true));
     cpu.setU32(CPU.cs, SEL.KERNEL_CS);
     cpu.setU32(CPU.ss, SEL.KERNEL_DS);

@@ -217,7 +217,7 @@ const POPF_MASK = 0x0025_4dd5;
 export function writeRflags(e: Emitter, v: number): void {
   const f = e.f;
   // At CPL0 (USM) popf may also change IF and IOPL.
-  const mask = e.host.mode === Mode.Cpl0 ? POPF_MASK | 0x3200 : POPF_MASK;
+  const mask = e.host.mode === Mode.Cpl0 || e.host.mode === Mode.Cpl0Step ? POPF_MASK | 0x3200 : POPF_MASK;
   f.get(v).i32_wrap_i64().i32(0x8d5).i32_and();
   e.setEflagsFromStack();
   f.get(e.cpu);
@@ -440,10 +440,15 @@ export const move: Family = {
     push(e, v);
     e.free64(v);
   },
-  popfq: (e) => {
+  popfq: (e, i) => {
     const v = pop(e);
     writeRflags(e, v);
     e.free64(v);
+    if (e.host.mode !== Mode.Linux) {
+      // In USM mode popf may set TF or IF: the dispatcher decides how the next instruction runs.
+      e.st32c(CPU.exitSlot, 0);
+      e.exitWith(Exit.Lookup, i.addr + i.len);
+    }
   },
   clc: (e) => { e.materialize(); e.f.i32(~F_CF).i32_and(); e.setEflagsFromStack(); },
   stc: (e) => { e.materialize(); e.f.i32(F_CF).i32_or(); e.setEflagsFromStack(); },

@@ -2,7 +2,7 @@ import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { Vector } from '../../vmx/exits.js';
-import { CPU, Mode } from '../layout.js';
+import { CPU, isUserMode, Mode } from '../layout.js';
 import type { EmitFn } from './types.js';
 
 /** cpuid, rdtsc, fences, hints and no-ops; privileged instructions raise #GP in Linux mode. */
@@ -69,7 +69,7 @@ export function byMode(linux: EmitFn): EmitFn {
   return (e, i, env) => {
     const mode = e.host.mode;
     if (mode === Mode.Linux) return linux(e, i, env);
-    if (mode === Mode.Cpl3) {
+    if (isUserMode(mode)) {
       if (i.op === 'vmcall') return e.raise(Vector.UD);
       if (CPL0_ONLY.has(i.op)) return e.raise(Vector.GP);
     }
