@@ -180,8 +180,19 @@ export class CodeCache {
     dv.setInt32(e + 8, index, true);
   }
 
+  private dataView: DataView | null = null;
+  /** Where a current DataView of the memory can be had cheaply (the frame allocator). */
+  viewSource?: { readonly dv: DataView };
+  /** A DataView of the memory (rebuilt only after it grows: reading memory.buffer is not free). */
+  private dv(): DataView {
+    if (this.viewSource) return this.viewSource.dv;
+    const buf = this.memory.buffer;
+    if (!this.dataView || this.dataView.buffer !== buf) this.dataView = new DataView(buf);
+    return this.dataView;
+  }
+
   patchSlot(slotAddr: number, index: number): void {
-    new DataView(this.memory.buffer).setInt32(slotAddr, index, true);
+    this.dv().setInt32(slotAddr, index, true);
   }
 
   private clearJumpCache(): void {

@@ -12,18 +12,36 @@ export class FrameAllocator {
   private next = FRAMES_BASE;
   private free: number[] = [];
   private bytes: Uint8Array;
+  private data: DataView;
   /** Frames in use, for statistics and leak checks. */
   inUse = 0;
+  /**
+   * Bumped when the memory grows (which detaches every view of the old buffer). Reading
+   * `memory.buffer` is slow enough to show in fault round trips, so views are refreshed here,
+   * and other holders of views compare this number.
+   */
+  version = 0;
 
   constructor(memory?: WebAssembly.Memory) {
     this.memory = memory ?? new WebAssembly.Memory({ initial: INITIAL_WASM_PAGES, maximum: MAX_WASM_PAGES });
     this.bytes = new Uint8Array(this.memory.buffer);
+    this.data = new DataView(this.memory.buffer);
   }
 
-  /** A view of the whole memory; refreshed after the memory grows (growing detaches old views). */
+  /** A view of the whole memory. */
   get u8(): Uint8Array {
-    if (this.bytes.buffer !== this.memory.buffer) this.bytes = new Uint8Array(this.memory.buffer);
     return this.bytes;
+  }
+
+  /** A DataView of the whole memory. */
+  get dv(): DataView {
+    return this.data;
+  }
+
+  private grew(): void {
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.data = new DataView(this.memory.buffer);
+    this.version++;
   }
 
   /** A zero-filled frame. */
@@ -38,11 +56,12 @@ export class FrameAllocator {
         const pages = Math.max(256, Math.ceil((need - have) / WASM_PAGE));
         const current = have / WASM_PAGE;
         if (current + pages > MAX_WASM_PAGES) {
-          if (need - have > 0 && current < MAX_WASM_PAGES) this.memory.grow(MAX_WASM_PAGES - current);
+          if (need - have > 0 && current < MAX_WASM_PAGES) { this.memory.grow(MAX_WASM_PAGES - current); this.grew(); }
           else throw new OutOfFrames('guest memory exhausted');
           if (need > this.memory.buffer.byteLength) throw new OutOfFrames('guest memory exhausted');
         } else {
           this.memory.grow(pages);
+          this.grew();
         }
       }
       this.next = need;

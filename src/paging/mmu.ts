@@ -47,17 +47,21 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     return this.as.frameOf(page) + (pa - page);
   }
 
+  private view(): DataView {
+    return this.as.frames.dv;
+  }
+
   readPhys64(pa: number): bigint {
     if (pa % 8 !== 0) throw new PhysFault(BigInt(pa));
     const h = this.hostOf(pa);
-    return new DataView(this.as.frames.memory.buffer).getBigUint64(h, true);
+    return this.view().getBigUint64(h, true);
   }
 
   writePhys64(pa: number, v: bigint): void {
     const h = this.hostOf(pa);
     const page = pa - (pa % PAGE_SIZE);
     if (this.as.codePages.has(page / PAGE_SIZE)) this.as.onCodeWrite(page);
-    new DataView(this.as.frames.memory.buffer).setBigUint64(h, BigInt.asUintN(64, v), true);
+    this.view().setBigUint64(h, BigInt.asUintN(64, v), true);
   }
 
   // ---- translation ----------------------------------------------------------------------
@@ -83,6 +87,11 @@ export class Mmu implements GuestMemory, PhysicalMemory {
 
   /** Host address for an access of `n` bytes within one page, filling the TLB. */
   private access(vaddr: bigint, write: boolean, user?: boolean, fill = true): number {
+    // What the TLB already holds needs no walk: the bank of the access's privilege (implicit
+    // supervisor accesses such as IDT reads use bank 0 whatever the CPL).
+    const bank = user === undefined ? (this.ctl.cpl === 3 ? 1 : 0) : user ? 1 : 0;
+    const hit = this.tlbs[bank].probe(vaddr, write);
+    if (hit >= 0) return hit;
     const t = this.translate(vaddr, write, false, user);
     const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
     if (!this.as.regionAt(t.phys)) throw new PhysFault(BigInt(t.phys + off));

@@ -20,7 +20,6 @@ export class Tlb {
   private live = new Map<number, boolean>();
   private readonly base: number;
   private saved = new Map<number, SavedEntry[]>();
-  private dv: DataView | null = null;
 
   constructor(private readonly frames: FrameAllocator, readonly cpuBase: number, readonly bank = 0) {
     this.base = cpuBase + CPU.tlb + bank * TLB_BANK_SIZE;
@@ -28,9 +27,7 @@ export class Tlb {
   }
 
   private view(): DataView {
-    const buf = this.frames.memory.buffer;
-    if (!this.dv || this.dv.buffer !== buf) this.dv = new DataView(buf);
-    return this.dv;
+    return this.frames.dv;
   }
 
   private slot(vpage: bigint): number {
@@ -39,6 +36,18 @@ export class Tlb {
 
   private entry(idx: number): number {
     return this.base + (idx << TLB_ENTRY_SHIFT);
+  }
+
+  /**
+   * The host address for an access to `vaddr` that stays within its page, if this bank caches
+   * the page with the needed right; else -1 (the runtime's own accesses use the TLB too).
+   */
+  probe(vaddr: bigint, write: boolean): number {
+    const page = BigInt.asIntN(64, vaddr & PAGE_TAG);
+    const e = this.entry(this.slot(vaddr));
+    const v = this.view();
+    if (v.getBigInt64(e + (write ? TLB.writeTag : TLB.readTag), true) !== page) return -1;
+    return Number(BigInt.asUintN(32, vaddr + v.getBigInt64(e + TLB.addend, true)));
   }
 
   /** Caches vaddr's page -> host page with the given rights (Linux mode). */

@@ -7,13 +7,16 @@ import type { FrameAllocator } from '../paging/frames.js';
  */
 export class CpuState {
   private view: DataView | null = null;
+  private version = -1;
 
   constructor(private readonly frames: FrameAllocator, readonly base: number) {}
 
   /** A view of the CPU block, rebuilt only when the memory grows (growing detaches buffers). */
   private dv(): DataView {
-    const buf = this.frames.memory.buffer;
-    if (!this.view || this.view.buffer !== buf) this.view = new DataView(buf, this.base, CPU.tlb);
+    if (!this.view || this.version !== this.frames.version) {
+      this.view = new DataView(this.frames.memory.buffer, this.base, CPU.tlb);
+      this.version = this.frames.version;
+    }
     return this.view;
   }
 

@@ -137,6 +137,7 @@ export class Machine {
       mulhs: this.runtime.mulhs,
       chain: this.runtime.chain,
     }, decoder, fetcher, env);
+    this.cache.viewSource = this.frames;
     this.cache.onCodePages = (pages, mode) => {
       if (mode !== Mode.Linux) {
         // Virtual pages: their physical pages were recorded by fetch (codeAliases). Write
