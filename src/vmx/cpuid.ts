@@ -1,7 +1,7 @@
 /**
  * What the virtual CPU reports through CPUID. It advertises only what the translator implements,
  * so glibc's ifunc selection picks code paths we can run: the x86-64 baseline (FPU TSC CX8 CMOV
- * FXSR SSE SSE2, SYSCALL NX LM LAHF). MMX is not implemented, so it is not advertised. Cache geometry is reported through Intel's leaf 4 so
+ * FXSR SSE SSE2, SYSCALL NX LM LAHF) plus SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT. MMX is not implemented, so it is not advertised. Cache geometry is reported through Intel's leaf 4 so
  * that glibc sizes its memcpy thresholds the way it does on real hardware.
  */
 const VENDOR = 'GenuineIntel';
@@ -14,7 +14,12 @@ function str4(s: string, at: number): number {
 }
 
 const EDX1 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
-const ECX1 = 0;
+/**
+ * Leaf 1 ECX: SSE3 (bit 0), SSSE3 (9), SSE4.1 (19): implemented in isa/sse3.ts, ssse3.ts, sse41.ts;
+ * SSE4.2 (20): isa/sse42.ts (glibc then runs its pcmpistri strcspn/strspn/strpbrk/strcasecmp);
+ * POPCNT (23): isa/bits.ts.
+ */
+const ECX1 = (1 << 0) | (1 << 9) | (1 << 19) | (1 << 20) | (1 << 23);
 
 /** Intel leaf 4 descriptors: [type, level, ways, line, sets, shared-by]. */
 const CACHES: [number, number, number, number, number, number][] = [

@@ -8,6 +8,10 @@ import { shift } from './shift.js';
 import { string } from './string.js';
 import { system } from './system.js';
 import { sse } from './sse.js';
+import { sse3 } from './sse3.js';
+import { ssse3 } from './ssse3.js';
+import { sse41 } from './sse41.js';
+import { sse42 } from './sse42.js';
 import { x87 } from './x87.js';
 import type { EmitFn, Family } from './types.js';
 
@@ -41,7 +45,11 @@ export function addFamily(fam: Family, overrideShared: string[] = []): void {
 }
 
 addFamily(sse, ['movsd', 'cmpsd']);
+addFamily(sse3);
+addFamily(ssse3);
+addFamily(sse41);
 addFamily(x87);
+addFamily(sse42);
 
 function hasXmm(i: Insn): boolean {
   return i.ops.some((o) => o.kind === 'reg' && o.file === 'xmm');

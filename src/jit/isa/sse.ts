@@ -15,16 +15,16 @@ import { Vector } from '../../vmx/exits.js';
  * flags are not raised: see README "not done".
  */
 
-const xn = (o: Operand) => (o as { n: number }).n;
+export const xn = (o: Operand) => (o as { n: number }).n;
 
 /** Lane opcodes (0xfd prefix): extract / replace. */
-const LANE = {
-  i16: { get: 25, set: 26 }, i32: { get: 27, set: 28 }, i64: { get: 29, set: 30 },
+export const LANE = {
+  i8: { get: 22, set: 23 }, i16: { get: 25, set: 26 }, i32: { get: 27, set: 28 }, i64: { get: 29, set: 30 },
   f32: { get: 31, set: 32 }, f64: { get: 33, set: 34 },
 } as const;
 
 /** Replaces lane `idx` of XMM n with the value `push` leaves on the stack. */
-function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number, push: () => void): void {
+export function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number, push: () => void): void {
   const l = e.xmm(n);
   e.f.get(l);
   push();
@@ -33,13 +33,15 @@ function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number, pu
 }
 
 /** Pushes lane `idx` of XMM n. */
-function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): void {
+export function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): void {
   e.f.get(e.xmm(n)).lane(LANE[kind].get, idx);
 }
-const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+export const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
 
 /** Legacy SSE instructions whose 16-byte memory operand may be misaligned; all others #GP. */
-const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu']);
+const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu',
+  // SSE4.2 string compares: the SDM exempts them from the 16-byte alignment check.
+  'pcmpistri', 'pcmpestri', 'pcmpistrm', 'pcmpestrm']);
 
 /** #GP(0) if a 16-byte operand of an alignment-checking instruction is not 16-byte aligned. */
 function alignCheck(e: Emitter, ea: number): void {
@@ -50,7 +52,7 @@ function alignCheck(e: Emitter, ea: number): void {
 }
 
 /** Pushes operand as v128 (xmm register or 16-byte memory). */
-function loadV(e: Emitter, o: Operand): void {
+export function loadV(e: Emitter, o: Operand): void {
   if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(e.xmm(o.n)); return; }
   if (o.kind === 'mem') {
     const ea = e.ea(o);
@@ -66,7 +68,7 @@ function loadV(e: Emitter, o: Operand): void {
   throw new Unsupported(`vector operand ${o.kind}`);
 }
 
-function loadVL(e: Emitter, o: Operand): number {
+export function loadVL(e: Emitter, o: Operand): number {
   loadV(e, o);
   const l = e.f.temp(T.v128);
   e.f.set(l);
@@ -74,7 +76,7 @@ function loadVL(e: Emitter, o: Operand): number {
 }
 
 /** Stores v128 local `v` to an xmm register or 16 bytes of memory. */
-function storeV(e: Emitter, o: Operand, v: number): void {
+export function storeV(e: Emitter, o: Operand, v: number): void {
   if (o.kind === 'reg' && o.file === 'xmm') { e.f.get(v).set(e.xmm(o.n)); e.xmmDirty(o.n); return; }
   if (o.kind === 'mem') { const ea = e.ea(o); alignCheck(e, ea); e.store128(ea, v); e.free64(ea); return; }
   throw new Unsupported(`vector destination ${o.kind}`);
@@ -107,7 +109,7 @@ function storeLowZero(e: Emitter, n: number, v: number, size: number): void {
 }
 
 /** Packed binary op dst = op(dst, src) with a single SIMD opcode. */
-function packed(simdOp: number, swap = false): EmitFn {
+export function packed(simdOp: number, swap = false): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
@@ -122,7 +124,7 @@ function packed(simdOp: number, swap = false): EmitFn {
 }
 
 /** Packed op with a three-operand AVX-free form: dst = op(dst, src) where op is a function. */
-function packedWith(body: (e: Emitter, a: number, b: number) => void): EmitFn {
+export function packedWith(body: (e: Emitter, a: number, b: number) => void): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
@@ -136,7 +138,7 @@ function packedWith(body: (e: Emitter, a: number, b: number) => void): EmitFn {
   };
 }
 
-function move(e: Emitter, i: Insn): void {
+export function move(e: Emitter, i: Insn): void {
   const [d, s] = i.ops;
   const v = loadVL(e, s);
   storeV(e, d, v);
@@ -342,7 +344,7 @@ function vshift(lane: 2 | 4 | 8, simdOp: number, arith: boolean): EmitFn {
 }
 
 /** dst = i8x16.shuffle(first, second, lanes): `second` null means a zero vector. */
-function shuffleInto(e: Emitter, d: Operand, first: Operand, second: Operand | null, lanes: number[]): void {
+export function shuffleInto(e: Emitter, d: Operand, first: Operand, second: Operand | null, lanes: number[]): void {
   const f = e.f;
   const r = f.temp(T.v128);
   loadV(e, first);

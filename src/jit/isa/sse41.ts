@@ -1,0 +1,245 @@
+import { CPU } from '../layout.js';
+import type { Operand } from '../../decoder/ir.js';
+import type { Family, EmitFn } from './types.js';
+import { T } from '../wasm/encoder.js';
+import { getLane, loadVL, move, packed, packedWith, setLane, storeV, xn, type LANE } from './sse.js';
+
+/**
+ * SSE4.1 (legacy 66 0f 38 / 66 0f 3a encodings), all inline Wasm SIMD. Memory operands: a full
+ * m128 must be 16-byte aligned (loadV checks), the narrower ones (pmovsx/pmovzx m16/m32/m64,
+ * insertps m32, roundss/roundsd, pinsr/pextr) need no alignment. Float results come from Wasm SIMD
+ * ops that V8 lowers to the very SSE instructions being emulated (mulps, addps, roundps, ...).
+ */
+
+const imm8 = (o: Operand) => Number((o as { value: bigint }).value & 0xffn);
+const ZERO = new Uint8Array(16);
+
+/** Byte lanes of elements `idx` of `w` bytes (the second shuffle vector starts at 16 / w). */
+const elems = (w: number, idx: number[]) => idx.flatMap((k) => Array.from({ length: w }, (_, b) => k * w + b));
+
+/** A v128 constant with elements of `w` bytes set to all ones where `on(k)`. */
+function laneMask(w: number, on: (k: number) => boolean): Uint8Array {
+  const b = new Uint8Array(16);
+  for (let k = 0; k < 16 / w; k++) if (on(k)) b.fill(0xff, k * w, k * w + w);
+  return b;
+}
+
+/** pblendw/blendps/blendpd: element k from src where imm bit k is set, else from dst. */
+function blendImm(w: number): EmitFn {
+  return (e, i, env) => {
+    const m = imm8(i.ops[2]);
+    const lanes = elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 16 / w + k : k)));
+    packedWith((e2, a, b) => { e2.f.get(a).get(b).shuffle(lanes); })(e, i, env);
+  };
+}
+
+/** pblendvb/blendvps/blendvpd: element from src where the sign bit of that element of XMM0 is set. */
+function blendVar(w: 1 | 4 | 8): EmitFn {
+  return packedWith((e, a, b) => {
+    const f = e.f;
+    f.get(b).get(a).get(e.xmm(0));
+    if (w === 1) f.v128_const(ZERO).simd(37); // i8x16.lt_s
+    else f.i32(w * 8 - 1).simd(w === 4 ? 172 : 204); // i32x4.shr_s / i64x2.shr_s
+    f.simd(82); // bitselect
+  });
+}
+
+/** ptest: ZF = (dst & src) == 0, CF = (src & ~dst) == 0; AF OF PF SF cleared. */
+const ptest: EmitFn = (e, i) => {
+  const [d, s] = i.ops;
+  const f = e.f;
+  const b = loadVL(e, s);
+  const a = loadVL(e, d);
+  f.get(a).get(b).simd(78).simd(83).i32_eqz().i32(6).i32_shl();
+  f.get(b).get(a).simd(79).simd(83).i32_eqz().i32_or();
+  e.setEflagsFromStack();
+  f.free(T.v128, a); f.free(T.v128, b);
+};
+
+/**
+ * pmovsx/pmovzx: widen the low elements of the source (an xmm, or an m16/m32/m64 that loadV
+ * zero-extends into a vector) through `steps` extend_low ops.
+ */
+function pmovx(steps: number[]): EmitFn {
+  return packedWith((e, _a, b) => {
+    e.f.get(b);
+    for (const op of steps) e.f.simd(op);
+  });
+}
+const SX = { bw: [135], bd: [135, 167], bq: [135, 167, 199], wd: [167], wq: [167, 199], dq: [199] };
+const ZX = { bw: [137], bd: [137, 169], bq: [137, 169, 201], wd: [169], wq: [169, 201], dq: [201] };
+
+/** pmuldq: signed 32x32 -> 64 products of dwords 0 and 2. */
+const pmuldq = packedWith((e, a, b) => {
+  const even = elems(4, [0, 2, 0, 2]);
+  e.f.get(a).get(a).shuffle(even).get(b).get(b).shuffle(even).simd(220); // i64x2.extmul_low_i32x4_s
+});
+
+/**
+ * phminposuw: word 0 = the minimum unsigned word of the source, bits 16-18 its lowest index, the
+ * rest of the register zeroed.
+ */
+const phminposuw: EmitFn = (e, i) => {
+  const [d, s] = i.ops;
+  const f = e.f;
+  const v = loadVL(e, s);
+  const mn = f.temp(T.v128);
+  f.get(v).set(mn);
+  for (const half of [4, 2, 1]) {
+    const words = Array.from({ length: 8 }, (_, k) => (k + half) & 7);
+    f.get(mn).get(mn).get(mn).shuffle(elems(2, words)).simd(151).set(mn); // i16x8.min_u
+  }
+  f.get(mn).lane(25, 0);
+  f.get(v).get(mn).get(mn).shuffle(elems(2, [0, 0, 0, 0, 0, 0, 0, 0])).simd(45).simd(132); // eq, bitmask
+  f.i32_ctz().i32(16).i32_shl().i32_or();
+  f.i64_extend_i32_u().i64x2Splat0().set(mn);
+  storeV(e, d, mn);
+  f.free(T.v128, v); f.free(T.v128, mn);
+};
+
+/** pextrb/pextrw/pextrd/pextrq/extractps: element imm (masked to the lane count) to r32/r64/memory. */
+function pextr(kind: keyof typeof LANE, count: number): EmitFn {
+  return (e, i) => {
+    const [d, s, imm] = i.ops;
+    const f = e.f;
+    const v = e.tmp64();
+    getLane(e, xn(s), kind, imm8(imm) & (count - 1));
+    if (kind !== 'i64') f.i64_extend_i32_u();
+    f.set(v);
+    e.write(d, v, d.size);
+    e.free64(v);
+  };
+}
+
+/** pinsrb/pinsrd/pinsrq: r32/r64/memory into element imm. */
+function pinsr(kind: keyof typeof LANE, count: number): EmitFn {
+  return (e, i) => {
+    const [d, s, imm] = i.ops;
+    const f = e.f;
+    const v = e.readL(s);
+    setLane(e, xn(d), kind, imm8(imm) & (count - 1), () => { f.get(v); if (kind !== 'i64') f.i32_wrap_i64(); });
+    e.free64(v);
+  };
+}
+
+/**
+ * insertps: dword imm[7:6] of the source (an m32 is dword 0) into dword imm[5:4] of dst, then the
+ * dwords in the zero mask imm[3:0] cleared.
+ */
+const insertps: EmitFn = (e, i, env) => {
+  const m = imm8(i.ops[2]);
+  const from = i.ops[1].kind === 'mem' ? 0 : m >> 6;
+  const to = (m >> 4) & 3;
+  const lanes = elems(4, [0, 1, 2, 3].map((k) => (k === to ? 4 + from : k)));
+  packedWith((e2, a, b) => {
+    const f = e2.f;
+    f.get(a).get(b).shuffle(lanes);
+    if (m & 15) f.v128_const(laneMask(4, (k) => !((m >> k) & 1))).simd(78);
+  })(e, i, env);
+};
+
+/**
+ * roundps/roundpd/roundss/roundsd: imm[1:0] = nearest-even, down, up, toward zero; imm[2] set =
+ * use MXCSR.RC instead (same encoding, read from the CPU block at run time); imm[3] only
+ * suppresses the precision exception (exception flags are not raised). Scalar forms keep dst's
+ * upper lanes.
+ */
+function round(dbl: boolean, scalar: boolean): EmitFn {
+  // nearest, floor, ceil, trunc
+  const ops = dbl ? [148, 117, 116, 122] : [106, 104, 103, 105];
+  const w = dbl ? 8 : 4;
+  return (e, i, env) => {
+    const m = imm8(i.ops[2]);
+    packedWith((e2, a, b) => {
+      const f = e2.f;
+      if (m & 4) {
+        const rc = e2.tmp32();
+        f.get(e2.cpu).i32_load(CPU.mxcsr).i32(13).i32_shr_u().i32(3).i32_and().set(rc);
+        f.get(rc).i32_eqz().if_(T.v128);
+        f.get(b).simd(ops[0]);
+        f.else_();
+        f.get(rc).i32(1).i32_eq().if_(T.v128);
+        f.get(b).simd(ops[1]);
+        f.else_();
+        f.get(rc).i32(2).i32_eq().if_(T.v128);
+        f.get(b).simd(ops[2]);
+        f.else_();
+        f.get(b).simd(ops[3]);
+        f.end(); f.end(); f.end();
+        e2.free32(rc);
+      } else {
+        f.get(b).simd(ops[m & 3]);
+      }
+      if (scalar) f.get(a).shuffle(Array.from({ length: 16 }, (_, k) => (k < w ? k : 16 + k)));
+    })(e, i, env);
+  };
+}
+
+/**
+ * dpps/dppd: products of the elements selected by imm[7:4] (+0.0 for the others), summed in the
+ * SDM's order ((p0 + p1) + (p2 + p3) for dpps), the sum written to the elements selected by
+ * imm[3:0] and +0.0 to the rest.
+ */
+function dp(dbl: boolean): EmitFn {
+  const w = dbl ? 8 : 4;
+  const [mul, add] = dbl ? [242, 240] : [230, 228];
+  return (e, i, env) => {
+    const m = imm8(i.ops[2]);
+    packedWith((e2, a, b) => {
+      const f = e2.f;
+      const p = f.temp(T.v128);
+      f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(78).set(p);
+      if (dbl) {
+        f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add);
+      } else {
+        f.get(p).get(p).get(p).shuffle(elems(4, [1, 0, 3, 2])).simd(add).set(p);
+        f.get(p).get(p).get(p).shuffle(elems(4, [2, 3, 0, 1])).simd(add);
+      }
+      f.v128_const(ZERO).shuffle(elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 0 : 16 / w))));
+      f.free(T.v128, p);
+    })(e, i, env);
+  };
+}
+
+/**
+ * mpsadbw: eight sums of absolute differences between the 4-byte block of src at 4*imm[1:0] and
+ * the 4-byte windows of dst starting at bytes o+0..o+7, o = 4*imm[2]. Bytes are widened to 16-bit
+ * lanes by shuffling with a zero vector.
+ */
+const mpsadbw: EmitFn = (e, i, env) => {
+  const m = imm8(i.ops[2]);
+  const o1 = ((m >> 2) & 1) * 4;
+  const o2 = (m & 3) * 4;
+  packedWith((e2, a, b) => {
+    const f = e2.f;
+    for (let j = 0; j < 4; j++) {
+      f.get(a).v128_const(ZERO).shuffle(Array.from({ length: 8 }, (_, k) => [o1 + j + k, 16]).flat());
+      f.get(b).v128_const(ZERO).shuffle(Array.from({ length: 8 }, () => [o2 + j, 16]).flat());
+      f.simd(145).simd(128); // i16x8.sub, i16x8.abs
+      if (j) f.simd(142); // i16x8.add
+    }
+  })(e, i, env);
+};
+
+export const sse41: Family = {
+  pblendw: blendImm(2), blendps: blendImm(4), blendpd: blendImm(8),
+  pblendvb: blendVar(1), blendvps: blendVar(4), blendvpd: blendVar(8),
+  ptest,
+  pmovsxbw: pmovx(SX.bw), pmovsxbd: pmovx(SX.bd), pmovsxbq: pmovx(SX.bq),
+  pmovsxwd: pmovx(SX.wd), pmovsxwq: pmovx(SX.wq), pmovsxdq: pmovx(SX.dq),
+  pmovzxbw: pmovx(ZX.bw), pmovzxbd: pmovx(ZX.bd), pmovzxbq: pmovx(ZX.bq),
+  pmovzxwd: pmovx(ZX.wd), pmovzxwq: pmovx(ZX.wq), pmovzxdq: pmovx(ZX.dq),
+  pminsb: packed(118), pmaxsb: packed(120), pminuw: packed(151), pmaxuw: packed(153),
+  pminsd: packed(182), pmaxsd: packed(184), pminud: packed(183), pmaxud: packed(185),
+  pmulld: packed(181), pmuldq,
+  pcmpeqq: packed(214),
+  packusdw: packed(134),
+  phminposuw,
+  pextrb: pextr('i8', 16), pextrd: pextr('i32', 4), pextrq: pextr('i64', 2), extractps: pextr('i32', 4),
+  pinsrb: pinsr('i8', 16), pinsrd: pinsr('i32', 4), pinsrq: pinsr('i64', 2),
+  insertps,
+  roundps: round(false, false), roundpd: round(true, false), roundss: round(false, true), roundsd: round(true, true),
+  dpps: dp(false), dppd: dp(true),
+  mpsadbw,
+  movntdqa: move,
+};
