@@ -51,17 +51,17 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     return this.as.frames.dv;
   }
 
-  readPhys64(pa: number): bigint {
-    if (pa % 8 !== 0) throw new PhysFault(BigInt(pa));
-    const h = this.hostOf(pa);
-    return this.view().getBigUint64(h, true);
+  /** A page-table entry half (signed 32-bit, so NX is the sign of the high half). */
+  readPhys32(pa: number): number {
+    if (pa % 4 !== 0) throw new PhysFault(BigInt(pa));
+    return this.view().getInt32(this.hostOf(pa), true);
   }
 
-  writePhys64(pa: number, v: bigint): void {
+  writePhys32(pa: number, v: number): void {
     const h = this.hostOf(pa);
     const page = pa - (pa % PAGE_SIZE);
     if (this.as.codePages.has(page / PAGE_SIZE)) this.as.onCodeWrite(page);
-    this.view().setBigUint64(h, BigInt.asUintN(64, v), true);
+    this.view().setInt32(h, v, true);
   }
 
   // ---- translation ----------------------------------------------------------------------

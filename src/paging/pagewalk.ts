@@ -22,13 +22,11 @@ export const EFER_NXE = 1n << 11n;
 /** Guest-physical address bits (CPUID 0x80000008 reports the same). */
 export const PHYS_BITS = 47;
 const ADDR_MASK = ((1n << BigInt(PHYS_BITS)) - 1n) & ~0xfffn;
-/** Bits 51:PHYS_BITS of an entry's address field are reserved. */
-const RSVD_ADDR = ((1n << 52n) - 1n) & ~((1n << BigInt(PHYS_BITS)) - 1n);
 
 /** Where the walk reads and writes page-table entries. Throws PhysFault outside the process. */
 export interface PhysicalMemory {
-  readPhys64(pa: number): bigint;
-  writePhys64(pa: number, v: bigint): void;
+  readPhys32(pa: number): number;
+  writePhys32(pa: number, v: number): void;
 }
 
 /** An access to guest-physical memory the process has not mapped (Dune's "EPT violation"). */
@@ -73,65 +71,75 @@ export interface Translation {
   size: number;
 }
 
-const SHIFTS = [39n, 30n, 21n, 12n];
+const SHIFT_DIV = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
+const LEVEL_SIZE = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
+const HI = 2 ** 32;
 
 /**
  * Walks `vaddr` for `acc`, setting A bits on every entry used and D on the leaf when writing.
  * Throws PageFault with the architectural error code, or PhysFault.
+ *
+ * Entries are handled as two 32-bit halves in plain numbers (BigInt arithmetic dominated the
+ * cost of a fault): lo holds P RW US PWT PCD A D PS G and address bits 12-31, hi address bits
+ * 32-51 and NX (bit 31).
  */
 export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation {
   const nxe = (ctl.efer & EFER_NXE) !== 0n;
-  const va = BigInt.asUintN(64, vaddr);
+  const va = Number(BigInt.asUintN(64, vaddr) & 0xffff_ffff_ffffn);
   const errBase = (acc.write ? PFERR.W : 0) | (acc.user ? PFERR.U : 0) | (acc.fetch && nxe ? PFERR.ID : 0);
   // Non-canonical addresses are #GP, which the callers check first; here bits 63:48 are ignored.
-  let table = ctl.cr3 & ADDR_MASK;
+  let table = Number(ctl.cr3 & ADDR_MASK);
   let rw = true, us = true, nx = false;
-  const used: { pa: number; pte: bigint }[] = [];
-  let leaf = 0n, level = 0, leafPa = 0;
+  const used: number[] = [];
+  let leafLo = 0, leafHi = 0, level = 0, leafPa = 0;
+  const rsvdHi = ((1 << (52 - 32)) - 1) & ~((1 << (PHYS_BITS - 32)) - 1); // address bits 51:PHYS_BITS
   for (level = 0; level < 4; level++) {
-    const idx = (va >> SHIFTS[level]) & 511n;
-    const pa = Number(table + idx * 8n);
-    const pte = mem.readPhys64(pa);
-    if ((pte & PTE.P) === 0n) throw new PageFault(va, errBase);
-    const ps = (pte & PTE.PS) !== 0n;
-    let rsvd = (pte & RSVD_ADDR) !== 0n || (!nxe && (pte & PTE.NX) !== 0n);
+    const idx = Math.floor(va / SHIFT_DIV[level]) % 512;
+    const pa = table + idx * 8;
+    const lo = mem.readPhys32(pa), hi = mem.readPhys32(pa + 4);
+    if ((lo & 1) === 0) throw new PageFault(vaddr, errBase);
+    const ps = (lo & 0x80) !== 0;
+    let rsvd = (hi & rsvdHi) !== 0 || (!nxe && hi < 0);
     if (level === 0 && ps) rsvd = true;
-    if (level === 1 && ps && (pte & 0x3fff_e000n) !== 0n) rsvd = true; // 1 GiB: bits 29:13
-    if (level === 2 && ps && (pte & 0x1f_e000n) !== 0n) rsvd = true; // 2 MiB: bits 20:13
-    if (rsvd) throw new PageFault(va, errBase | PFERR.P | PFERR.RSVD);
-    rw &&= (pte & PTE.RW) !== 0n;
-    us &&= (pte & PTE.US) !== 0n;
-    nx ||= nxe && (pte & PTE.NX) !== 0n;
-    used.push({ pa, pte });
+    if (level === 1 && ps && (lo & 0x3fff_e000) !== 0) rsvd = true; // 1 GiB: bits 29:13
+    if (level === 2 && ps && (lo & 0x1f_e000) !== 0) rsvd = true; // 2 MiB: bits 20:13
+    if (rsvd) throw new PageFault(vaddr, errBase | PFERR.P | PFERR.RSVD);
+    rw &&= (lo & 2) !== 0;
+    us &&= (lo & 4) !== 0;
+    nx ||= nxe && hi < 0;
+    used.push(pa, lo);
     if (level === 3 || (ps && level >= 1)) {
-      leaf = pte;
+      leafLo = lo;
+      leafHi = hi;
       leafPa = pa;
       break;
     }
-    table = pte & ADDR_MASK;
+    table = ((lo & ~0xfff) >>> 0) + (hi & ((1 << (PHYS_BITS - 32)) - 1)) * HI;
   }
   // Rights (SDM 4.6): user accesses need U everywhere; writes need RW everywhere unless a
   // supervisor write with CR0.WP clear; fetches need NX clear.
   const wp = (ctl.cr0 & CR0_WP) !== 0n;
   const ok = (!acc.user || us) && (!acc.write || rw || (!acc.user && !wp)) && (!acc.fetch || !nx);
-  if (!ok) throw new PageFault(va, errBase | PFERR.P);
-  for (const u of used) {
-    let v = u.pte | PTE.A;
-    if (u.pa === leafPa && acc.write) v |= PTE.D;
-    if (v !== u.pte) mem.writePhys64(u.pa, v);
+  if (!ok) throw new PageFault(vaddr, errBase | PFERR.P);
+  for (let k = 0; k < used.length; k += 2) {
+    const pa = used[k], lo = used[k + 1];
+    let v = lo | 0x20;
+    if (pa === leafPa && acc.write) v |= 0x40;
+    if (v !== lo) mem.writePhys32(pa, v);
   }
-  const dirty = acc.write || (leaf & PTE.D) !== 0n;
-  const shift = SHIFTS[level];
-  const size = 1n << shift;
-  const frame = (leaf & ADDR_MASK & ~(size - 1n)) | (va & (size - 1n) & ~0xfffn);
+  const dirty = acc.write || (leafLo & 0x40) !== 0;
+  const size = LEVEL_SIZE[level];
+  const leafAddr = ((leafLo & ~0xfff) >>> 0) + (leafHi & ((1 << (PHYS_BITS - 32)) - 1)) * HI;
+  const base = leafAddr - (leafAddr % size);
+  const frame = base + ((va % size) - (va % 4096));
   const canWrite = acc.user ? rw : rw || !wp;
   return {
-    phys: Number(frame),
+    phys: frame,
     writable: canWrite && dirty,
     user: us,
-    global: (leaf & PTE.G) !== 0n && (ctl.cr4 & CR4_PGE) !== 0n,
+    global: (leafLo & 0x100) !== 0 && (ctl.cr4 & CR4_PGE) !== 0n,
     nx,
-    size: Number(size),
+    size,
   };
 }
 

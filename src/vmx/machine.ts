@@ -177,6 +177,11 @@ export class Machine {
 
   /** The code-cache key of rip in the current mode. */
   private key(rip: bigint): number {
+    if (rip >= 1n << 47n) {
+      // Code runs only from the lower half (keys above it name other translation modes).
+      if (this.usm.active) throw new UsmLeave(USM_RET.UNHANDLED, 0, rip, rip);
+      throw new GuestFault(Number(rip), Access.Exec, 1);
+    }
     if (this.usm.active) this.mode = this.usm.mode;
     return codeKey(Number(rip), this.mode);
   }
