@@ -327,6 +327,7 @@ export class Emitter {
     }
     f.else_();
     f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
+    this.faultCheck();
     f.end();
     this.free32(e);
   }
@@ -348,9 +349,23 @@ export class Emitter {
     }
     f.else_();
     f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
+    this.faultCheck();
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
     this.free32(e);
+  }
+
+  /**
+   * After a slow-path call in USM mode: a faulting access returned with CPU.fault set and the
+   * exception in the exit fields; leave the region (the dispatcher delivers it).
+   */
+  private faultCheck(): void {
+    if (this.host.mode === Mode.Linux) return;
+    const f = this.f;
+    f.get(this.cpu).i32_load(CPU.fault).if_();
+    f.i32(Exit.Exception).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
+    f.end();
   }
 
   /** Pushes a v128 loaded from guest address local `ea`. */
@@ -363,6 +378,7 @@ export class Emitter {
     this.hostAddr(ea, e);
     f.else_();
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
+    this.faultCheck();
     f.end();
     f.v128_load();
     this.free32(e);
@@ -380,6 +396,7 @@ export class Emitter {
     f.else_();
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
+    this.faultCheck();
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     this.free32(e);

@@ -60,6 +60,13 @@ export const CPU = {
   /** Segment selectors the guest can read (mov %cs/%ss): CPL = cs & 3. Linux mode: 0x33, 0x2b. */
   cs: 0x0e0, // i32
   ss: 0x0e4, // i32
+  /**
+   * USM mode: set by a slow-path access that faulted (the exit fields describe the exception);
+   * translated code checks it after the call and leaves, so a guest page fault crosses no host
+   * exception. faultAddr is CR2 for a #PF.
+   */
+  fault: 0x0e8, // i32
+  faultAddr: 0x0f0, // i64
   /** SSE: 16 x 16 bytes, then MXCSR. */
   xmm: 0x100,
   mxcsr: 0x200, // i32

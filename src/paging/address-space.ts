@@ -16,7 +16,12 @@ export const SEGV_ACCERR = 2;
 /** A guest memory access that Linux would answer with SIGSEGV. */
 export class GuestFault extends Error {
   constructor(readonly addr: number, readonly access: Access, readonly code: number) {
-    super(`guest fault at 0x${addr.toString(16)}`);
+    // A constant message: faults are control flow (USM page faults), formatting one costs.
+    super('guest memory fault');
+  }
+
+  override toString(): string {
+    return `guest fault at 0x${this.addr.toString(16)}`;
   }
 }
 

@@ -53,6 +53,9 @@ export class UsmFault extends Error {
   }
 }
 
+const ZERO8 = new Uint8Array(8);
+const ZERO16 = new Uint8Array(16);
+
 /** Linux signal numbers used for CPU exceptions. */
 export const SIG = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 } as const;
 
@@ -206,6 +209,39 @@ export class Machine {
     }
   }
 
+  /**
+   * A USM slow-path access from translated code: a fault is not thrown through the Wasm frames
+   * (costly) but recorded in the CPU block (CPU.fault, exit fields), and the code leaves the
+   * region after the call (Emitter.faultCheck); `dflt` is returned meanwhile.
+   */
+  private usmSlow<T>(rip: bigint, body: () => T, dflt: T): T {
+    const limit = quietFaults();
+    try {
+      return body();
+    } catch (e) {
+      const cpu = this.cpu;
+      if (e instanceof PageFault) {
+        cpu.setU64(CPU.exitArg, BigInt(Vector.PF) | (BigInt(e.errorCode) << 8n));
+        cpu.setU64(CPU.faultAddr, e.linear);
+        cpu.setU32(CPU.fault, 1);
+      } else if (e instanceof NonCanonical) {
+        cpu.setU64(CPU.exitArg, BigInt(Vector.GP));
+        cpu.setU32(CPU.fault, 1);
+      } else if (e instanceof PhysFault) {
+        // Not a guest exception: the session ends (the dispatcher sees fault = 2).
+        cpu.setU64(CPU.faultAddr, e.addr);
+        cpu.setU32(CPU.fault, 2);
+      } else {
+        throw e;
+      }
+      cpu.rip = rip;
+      cpu.setU64(CPU.exitInsn, rip);
+      return dflt;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
   // ---- memory slow paths (called from Wasm on a TLB miss) ---------------------------------
 
   private addr(a: bigint, rip: bigint, access: Access): number {
@@ -247,7 +283,7 @@ export class Machine {
 
   private slowRead(a: bigint, size: number, rip: bigint): bigint {
     if (this.usm.active) {
-      const b = this.usmAccess(rip, () => this.usm.mmu.readV(a, size));
+      const b = this.usmSlow(rip, () => this.usm.mmu.readV(a, size), ZERO8);
       let v = 0n;
       for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
       return BigInt.asIntN(64, v);
@@ -265,7 +301,7 @@ export class Machine {
   private slowWrite(a: bigint, size: number, v: bigint, rip: bigint): void {
     const bytes = new Uint8Array(size);
     for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
-    if (this.usm.active) return this.usmAccess(rip, () => this.usm.mmu.writeV(a, bytes));
+    if (this.usm.active) return this.usmSlow(rip, () => this.usm.mmu.writeV(a, bytes), undefined);
     const addr = this.addr(a, rip, Access.Write);
     this.access(rip, () => {
       this.as.write(addr, bytes);
@@ -275,7 +311,7 @@ export class Machine {
 
   private slowRead128(c: number, a: bigint, rip: bigint): number {
     if (this.usm.active) {
-      this.frames.u8.set(this.usmAccess(rip, () => this.usm.mmu.readV(a, 16)), c + CPU.scratch);
+      this.frames.u8.set(this.usmSlow(rip, () => this.usm.mmu.readV(a, 16), ZERO16), c + CPU.scratch);
       return c + CPU.scratch;
     }
     const addr = this.addr(a, rip, Access.Read);
@@ -289,7 +325,7 @@ export class Machine {
   private slowWrite128(c: number, a: bigint, rip: bigint): void {
     if (this.usm.active) {
       const data = this.frames.u8.slice(c + CPU.scratch, c + CPU.scratch + 16);
-      return this.usmAccess(rip, () => this.usm.mmu.writeV(a, data));
+      return this.usmSlow(rip, () => this.usm.mmu.writeV(a, data), undefined);
     }
     const addr = this.addr(a, rip, Access.Write);
     this.access(rip, () => {
@@ -551,7 +587,14 @@ export class Machine {
     const arg = this.cpu.u64(CPU.exitArg);
     const vector = Number(arg & 0xffn);
     const rip = this.cpu.u64(CPU.exitInsn);
+    const pending = this.cpu.u32(CPU.fault);
     try {
+      if (pending) {
+        // A slow-path access faulted (usmSlow).
+        this.cpu.setU32(CPU.fault, 0);
+        if (pending === 2) throw new UsmLeave(USM_RET.PHYS, 0, this.cpu.u64(CPU.faultAddr), rip);
+        return deliver(this.usm, { vector, error: Number(arg >> 8n), rip, cr2: this.cpu.u64(CPU.faultAddr) });
+      }
       if (vector === Vector.PF) {
         // A fetch fault found while decoding (block.fault): walk again for the error code.
         const addr = arg >> 8n;
