@@ -16,6 +16,13 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const collect = (v: string, all: string[]) => [...all, v];
 
+/**
+ * Block transitions between dispatcher checks while a guest timer is armed (the usual budget is
+ * 2^20). Translated code tests the budget every 4096 transitions, so this is 4 such tests: a timer
+ * signal reaches a spinning guest within ~16K blocks of its deadline.
+ */
+const TIMER_BUDGET = 1 << 14;
+
 function findProgram(name: string): string {
   if (name.includes('/')) return resolve(name);
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -93,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
   });
   // Signals reach guest handlers (vmx/signal-delivery.ts); --strace shows each delivery.
   m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);
+  // While a timer is armed, translated code returns to the dispatcher (which polls the timers,
+  // linux-abi/timers.ts) after TIMER_BUDGET block transitions instead of the usual budget.
+  const budget = m.budgetPerEntry;
+  (m.syscalls as LinuxKernel).proc.timers.onArmed = (armed) => {
+    m.budgetPerEntry = armed ? Math.min(budget, TIMER_BUDGET) : budget;
+  };
   const status = m.run();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;

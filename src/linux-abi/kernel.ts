@@ -17,6 +17,7 @@ import { GuestExit, GuestKilled } from '../vmx/exits.js';
 import { E, errnoFromNode, SysError } from './errno.js';
 import { Proc } from './proc.js';
 import { defaultAction, SIG_DFL, SIGKILL, signalName } from './signals.js';
+import { SECCOMP_MODE_DISABLED, type Verdict } from './seccomp.js';
 import { formatCall } from './strace.js';
 import { SYSCALLS } from './syscalls/index.js';
 import { SYSCALL_NAMES } from './syscall-names.js';
@@ -67,6 +68,15 @@ export class LinuxKernel {
     const args = ARG_REGS.map((r) => cpu.get(r));
     const def: SyscallDef | undefined = nr >= 0 ? SYSCALLS[nr] : undefined;
 
+    if (p.seccomp.mode !== SECCOMP_MODE_DISABLED) {
+      // seccomp first (seccomp.ts): a call it skips returns its value; TRAP leaves SIGSYS pending.
+      const v = this.seccompEnter(cpu, raw, args, def);
+      if (!v.run) {
+        this.actOnSignals();
+        return v.rax;
+      }
+    }
+
     let result: bigint;
     try {
       result = def ? BigInt(def.handler(p, args)) : -BigInt(E.ENOSYS);
@@ -91,6 +101,21 @@ export class LinuxKernel {
     if (this.strace) this.trace(nr, def, args, result);
     this.actOnSignals();
     return result;
+  }
+
+  private seccompEnter(cpu: CpuState, raw: bigint, args: bigint[], def: SyscallDef | undefined): Verdict {
+    const nr = Number(BigInt.asIntN(32, raw));
+    try {
+      const v = this.proc.seccomp.enter(nr, cpu.rip, args, this.log);
+      if (!v.run && this.strace) this.trace(nr, def, args, v.rax);
+      return v;
+    } catch (e) {
+      if (e instanceof GuestKilled && this.strace) {
+        this.trace(nr, def, args, undefined);
+        this.log(`+++ killed by ${signalName(e.signo)}${e.signo === SIGKILL ? '' : ' (core dumped)'} +++`);
+      }
+      throw e;
+    }
   }
 
   private errnoOf(e: unknown, name: string): number {

@@ -10,6 +10,8 @@ import { O_RDONLY, O_RDWR, O_WRONLY, O_LARGEFILE, O_NONBLOCK } from './flags.js'
 import { HostFile, hostFlags } from './host-file.js';
 import { Limits } from './limits.js';
 import { SignalState } from './signals.js';
+import { Seccomp } from './seccomp.js';
+import { Timers } from './timers.js';
 import { TtyState } from './tty.js';
 
 /** What the loader put on the initial stack (for /proc/self/cmdline, environ, auxv). */
@@ -49,6 +51,12 @@ export class Proc {
   readonly limits = new Limits();
   readonly fds = new FdTable(() => this.limits.nofile);
   readonly signals = new SignalState();
+  /** Interval and POSIX timers (they make signals pending when polled). */
+  readonly timers = new Timers(this.signals);
+  /** seccomp mode and filters (checked by the kernel before every call). */
+  readonly seccomp = new Seccomp(this.signals);
+  /** prctl(PR_SET_NO_NEW_PRIVS): set once, never cleared. */
+  noNewPrivs = false;
   readonly tty = new TtyState();
   readonly exePath: string;
   readonly image?: ProcessImage;

@@ -21,7 +21,7 @@ import { CC } from '../jit/flags.js';
 import { CPU, RSP } from '../jit/layout.js';
 import type { AddressSpace } from '../paging/address-space.js';
 import type { CpuState } from '../vmx/cpu.js';
-import { SI_KERNEL, SI_QUEUE, SI_TKILL, SI_USER, type AltStack, type SigInfo } from './signals.js';
+import { SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, type AltStack, type SigInfo } from './signals.js';
 
 export const FRAME_SIZE = 440; // sizeof(struct rt_sigframe)
 export const FRAME_UC = 8;
@@ -120,12 +120,23 @@ export function encodeSiginfo(info: SigInfo): Uint8Array {
   const dv = new DataView(b.buffer);
   dv.setInt32(0, info.signo, true);
   dv.setInt32(8, info.code, true);
-  if (info.code === SI_USER || info.code === SI_TKILL || info.code === SI_QUEUE) {
+  if (info.code === SI_TIMER) {
+    // struct { int si_tid; int si_overrun; sigval_t si_sigval; }
+    dv.setInt32(16, info.timer?.id ?? 0, true);
+    dv.setInt32(20, info.timer?.overrun ?? 0, true);
+    dv.setBigUint64(24, BigInt.asUintN(64, info.value ?? 0n), true);
+  } else if (info.code === SI_USER || info.code === SI_TKILL || info.code === SI_QUEUE) {
     dv.setInt32(16, info.pid, true);
     dv.setUint32(20, info.uid >>> 0, true);
     if (info.code === SI_QUEUE) dv.setBigUint64(24, info.value ?? 0n, true);
   } else if (info.code !== SI_KERNEL && info.addr !== undefined) {
     dv.setBigUint64(16, BigInt.asUintN(64, info.addr), true);
+    if (info.sys) {
+      // SIGSYS from seccomp: si_errno, then { void *si_call_addr; int si_syscall; unsigned si_arch; }
+      dv.setInt32(4, info.sys.errno, true);
+      dv.setInt32(24, info.sys.nr, true);
+      dv.setUint32(28, info.sys.arch >>> 0, true);
+    }
   }
   return b;
 }

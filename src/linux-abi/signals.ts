@@ -6,7 +6,10 @@
  * machine has one attached (`engine` is then true): it runs handlers, ignores, or kills, at every
  * return to the guest. Without an engine (the kernel alone, as in unit tests) the kernel applies
  * the default actions that end the process after each call and leaves handled signals pending.
+ * Timers (timers.ts) make signals pending when they are polled: see `pollTimers`.
  */
+import { performance } from 'node:perf_hooks';
+import { SYSCALL_NAMES } from './syscall-names.js';
 
 export const NSIG = 64;
 export const SIG_DFL = 0n;
@@ -27,7 +30,7 @@ export const SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 0x8000_0000;
 export const MINSIGSTKSZ = 2048;
 
 /** si_code values. */
-export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TKILL = -6;
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_TKILL = -6;
 export const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 export const ILL_ILLOPN = 2;
 export const FPE_INTDIV = 1, FPE_INTOVF = 2, FPE_FLTDIV = 3, FPE_FLTOVF = 4, FPE_FLTUND = 5, FPE_FLTRES = 6,
@@ -95,24 +98,36 @@ export interface SigInfo {
   uid: number;
   /** si_addr of a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP with a fault code). */
   addr?: bigint;
-  /** si_value of sigqueue (SI_QUEUE). */
+  /** si_value of sigqueue (SI_QUEUE) and of a POSIX timer's signal (SI_TIMER). */
   value?: bigint;
+  /** A POSIX timer's signal (SI_TIMER): si_timerid and si_overrun (updated while it is pending). */
+  timer?: { id: number; overrun: number };
+  /** A seccomp SIGSYS (SYS_SECCOMP; addr is si_call_addr): si_syscall, si_arch, si_errno. */
+  sys?: { nr: number; arch: number; errno: number };
 }
 
 /** strace's rendering of a siginfo: `{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10}`. */
 export function formatSiginfo(info: SigInfo): string {
-  const generic: Record<number, string> = { [SI_USER]: 'SI_USER', [SI_KERNEL]: 'SI_KERNEL', [SI_QUEUE]: 'SI_QUEUE', [SI_TKILL]: 'SI_TKILL' };
+  const generic: Record<number, string> = { [SI_USER]: 'SI_USER', [SI_KERNEL]: 'SI_KERNEL', [SI_QUEUE]: 'SI_QUEUE', [SI_TIMER]: 'SI_TIMER', [SI_TKILL]: 'SI_TKILL' };
   const specific: Record<number, Record<number, string>> = {
     [SIGSEGV]: { 1: 'SEGV_MAPERR', 2: 'SEGV_ACCERR' },
     [SIGILL]: { 1: 'ILL_ILLOPC', 2: 'ILL_ILLOPN' },
     [SIGFPE]: { 1: 'FPE_INTDIV', 2: 'FPE_INTOVF', 3: 'FPE_FLTDIV', 4: 'FPE_FLTOVF', 5: 'FPE_FLTUND', 6: 'FPE_FLTRES', 7: 'FPE_FLTINV' },
     [SIGBUS]: { 1: 'BUS_ADRALN', 2: 'BUS_ADRERR' },
     [SIGTRAP]: { 1: 'TRAP_BRKPT', 2: 'TRAP_TRACE' },
+    [SIGSYS]: { 1: 'SYS_SECCOMP' },
   };
   const code = (info.code > 0 && info.code < SI_KERNEL ? specific[info.signo]?.[info.code] : undefined)
     ?? generic[info.code] ?? String(info.code);
   let s = `{si_signo=${signalName(info.signo)}, si_code=${code}`;
-  if (info.code <= 0) s += `, si_pid=${info.pid}, si_uid=${info.uid}`;
+  if (info.code === SI_TIMER) {
+    const v = BigInt.asUintN(64, info.value ?? 0n);
+    s += `, si_timerid=${info.timer?.id ?? 0}, si_overrun=${info.timer?.overrun ?? 0}, si_int=${BigInt.asIntN(32, v)}, si_ptr=${v ? '0x' + v.toString(16) : 'NULL'}`;
+  } else if (info.sys) {
+    const call = SYSCALL_NAMES[info.sys.nr]?.[0];
+    const arch = info.sys.arch === 0xc000_003e ? 'AUDIT_ARCH_X86_64' : `0x${info.sys.arch.toString(16)}`;
+    s += `, si_call_addr=0x${(info.addr ?? 0n).toString(16)}, si_syscall=${call ? `__NR_${call}` : info.sys.nr}, si_arch=${arch}`;
+  } else if (info.code <= 0) s += `, si_pid=${info.pid}, si_uid=${info.uid}`;
   else if (info.addr !== undefined || (info.code === SI_KERNEL && (info.signo === SIGSEGV || info.signo === SIGBUS))) {
     s += `, si_addr=${info.addr ? '0x' + info.addr.toString(16) : 'NULL'}`;
   }
@@ -140,6 +155,12 @@ export class SignalState {
   savedMask: bigint | undefined;
   /** A delivery engine acts on pending signals (see the file comment); the kernel leaves them. */
   engine = false;
+  /**
+   * When the next timer (timers.ts) may be due, in performance.now() milliseconds (Infinity: no
+   * timer armed), and what fires the due ones. `pollTimers` is cheap while no timer is armed.
+   */
+  timerDue = Infinity;
+  fireTimers: () => void = () => {};
 
   constructor() {
     for (let s = 0; s <= NSIG; s++) this.actions.push({ handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
@@ -208,8 +229,14 @@ export class SignalState {
     return this.actions[sig].handler !== SIG_DFL;
   }
 
+  /** Fires the timers that are due (their signals become pending). */
+  pollTimers(): void {
+    if (this.timerDue !== Infinity && performance.now() >= this.timerDue) this.fireTimers();
+  }
+
   /** Whether some pending signal is unblocked (or a temporary mask must be put back). */
   hasWork(): boolean {
+    this.pollTimers();
     return (this.pending !== 0n && (this.pending & ~this.blocked) !== 0n) || this.savedMask !== undefined;
   }
 

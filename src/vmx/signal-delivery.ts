@@ -166,9 +166,14 @@ export class SignalDelivery {
     this.st.engine = true;
   }
 
-  /** Whether `deliver` has something to do (cheap: checked at every dispatcher exit). */
+  /**
+   * Whether `deliver` has something to do (cheap: checked at every dispatcher exit). Timers that
+   * have come due fire here (linux-abi/timers.ts): their signals arrive at the first exit after
+   * the deadline.
+   */
   hasWork(): boolean {
     const st = this.st;
+    st.pollTimers();
     return (st.pending !== 0n && (st.pending & ~st.blocked) !== 0n) || st.savedMask !== undefined;
   }
 

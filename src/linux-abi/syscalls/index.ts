@@ -14,12 +14,14 @@ import { openSyscalls } from './open.js';
 import { pollSyscalls } from './poll.js';
 import { processSyscalls } from './process.js';
 import { resourceSyscalls } from './resources.js';
+import { seccompSyscalls } from './seccomp.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
+import { timerSyscalls } from './timer.js';
 
 const parts: SyscallTable[] = [
   ioSyscalls, openSyscalls, fsstatSyscalls, dirSyscalls, attrSyscalls, fdSyscalls, pollSyscalls, mmSyscalls,
-  timeSyscalls, processSyscalls, resourceSyscalls, signalSyscalls, futexSyscalls,
+  timeSyscalls, timerSyscalls, processSyscalls, resourceSyscalls, signalSyscalls, futexSyscalls, seccompSyscalls,
 ];
 
 function merge(tables: SyscallTable[]): SyscallTable {

@@ -12,13 +12,14 @@ import { int, ptr, size, uint, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
 import { defineSyscalls } from '../table.js';
+import { prctlSetSeccomp } from './seccomp.js';
 import { accessiblePrefix, StructOut } from '../uaccess.js';
 
 export const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
   ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
 
 export const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21,
+  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
   PR_CAPBSET_READ = 23, PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30, PR_SET_CHILD_SUBREAPER = 36,
   PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38, PR_GET_NO_NEW_PRIVS = 39, PR_SET_THP_DISABLE = 41,
   PR_GET_THP_DISABLE = 42, PR_SET_VMA = 0x53564d41;
@@ -85,14 +86,18 @@ function prctl(p: Proc, a: readonly bigint[]): number {
     case PR_SET_DUMPABLE: return ulong(arg2) > 1n ? fail(E.EINVAL) : 0;
     case PR_GET_KEEPCAPS: return 0;
     case PR_SET_KEEPCAPS: return 0;
-    case PR_GET_SECCOMP: return 0;
+    case PR_GET_SECCOMP: return p.seccomp.mode;
+    case PR_SET_SECCOMP: return prctlSetSeccomp(p, arg2, a[2]);
     case PR_CAPBSET_READ: return int(arg2) >= 0 && int(arg2) <= 40 ? 1 : fail(E.EINVAL);
     case PR_SET_TIMERSLACK: return 0;
     case PR_GET_TIMERSLACK: return 50_000;
     case PR_SET_CHILD_SUBREAPER: return 0;
     case PR_GET_CHILD_SUBREAPER: p.as.writeU32(ptr(arg2), 0); return 0;
-    case PR_SET_NO_NEW_PRIVS: return ulong(arg2) !== 1n ? fail(E.EINVAL) : 0;
-    case PR_GET_NO_NEW_PRIVS: return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (ulong(arg2) !== 1n || a[2] || a[3] || a[4]) fail(E.EINVAL);
+      p.noNewPrivs = true;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS: return a[1] || a[2] || a[3] || a[4] ? fail(E.EINVAL) : p.noNewPrivs ? 1 : 0;
     case PR_SET_THP_DISABLE: return 0;
     case PR_GET_THP_DISABLE: return 0;
     case PR_SET_VMA: return 0; // naming anonymous mappings: accepted, not shown in maps

@@ -20,7 +20,8 @@ import {
 import {
   NSIG, SI_KERNEL, SI_TKILL, SI_USER, type SigAction, type SigInfo, SIGKILL, signalName, SIGSEGV, SIGSTOP,
 } from '../signals.js';
-import { sleepNs } from '../sleep.js';
+import { monotonicNs } from '../clock.js';
+import { sleepUntil } from '../timers.js';
 import { defineSyscalls } from '../table.js';
 import { readTimespecNs, StructIn, StructOut } from '../uaccess.js';
 
@@ -169,7 +170,7 @@ class BadFrame extends Error {}
 
 const idle = new Int32Array(new SharedArrayBuffer(4));
 
-/** Waiting for a signal that nothing can send any more (no timers, no other processes we know). */
+/** Waiting for a signal that nothing can send any more (no timer armed, no other processes we know). */
 function sleepForever(p: Proc, call: string): never {
   p.warn(`${call}: no signal can arrive; the guest sleeps forever (interrupt the emulator to stop it)`);
   for (;;) Atomics.wait(idle, 0, 0);
@@ -184,7 +185,8 @@ function rtSigsuspend(p: Proc, maskAddr: number, setsize: number): number {
   const mask = p.as.readU64(maskAddr);
   st.savedMask = st.blocked;
   st.setBlocked(mask);
-  if (!interrupted(p)) sleepForever(p, 'rt_sigsuspend');
+  // Until a signal that is not blocked is pending (a timer's, when one is armed).
+  sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'rt_sigsuspend'));
   return fail(E.EINTR);
 }
 
@@ -206,13 +208,12 @@ function rtSigtimedwait(p: Proc, setAddr: number, infoAddr: number, tsAddr: numb
   };
   let sig = take();
   if (!sig) {
-    // Nothing can be sent while we sleep: a timeout runs out, no timeout is forever (unless a
-    // signal that interrupts is already deliverable).
+    // Only timers can send while we sleep: one of these signals arrives, another signal that is
+    // not blocked interrupts, the timeout runs out; without a timeout or a timer it is forever.
     if (interrupted(p)) fail(E.EINTR);
-    if (timeout === undefined) sleepForever(p, 'rt_sigtimedwait');
-    sleepNs(timeout);
-    sig = take();
-    if (!sig) fail(E.EAGAIN);
+    const end = timeout === undefined ? undefined : monotonicNs() + timeout;
+    sleepUntil(p.timers, end, () => (sig = take()) !== 0 || interrupted(p), () => sleepForever(p, 'rt_sigtimedwait'));
+    if (!sig) fail(interrupted(p) ? E.EINTR : E.EAGAIN);
   }
   const info: SigInfo = st.dequeue(sig);
   if (infoAddr) p.as.write(infoAddr, encodeSiginfo(info));
@@ -264,7 +265,7 @@ export const signalSyscalls = defineSyscalls([
   {
     name: 'pause', args: [],
     handler: (p) => {
-      if (!interrupted(p)) sleepForever(p, 'pause');
+      sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'pause'));
       return fail(E.EINTR);
     },
   },

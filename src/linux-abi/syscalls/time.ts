@@ -6,12 +6,12 @@ import { uptime } from 'node:os';
 import { int, ptr } from '../args.js';
 import {
   CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_TAI, clockKind, clockNow,
-  COARSE_RES_NS, realtimeNs,
+  COARSE_RES_NS, monotonicNs, realtimeNs,
 } from '../clock.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
-import { sleepNs } from '../sleep.js';
 import { defineSyscalls } from '../table.js';
+import { sleepUntil } from '../timers.js';
 import { NS_PER_SEC, readTimespecNs, StructOut, writeTimespec, writeTimeval } from '../uaccess.js';
 
 export const TIMER_ABSTIME = 1;
@@ -22,13 +22,27 @@ function kind(p: Proc, clk: number) {
   return clockKind(clk, p.pid) ?? fail(E.EINVAL);
 }
 
-function clockNanosleep(p: Proc, clk: number, flags: number, req: number): number {
+/**
+ * Sleeps `ns` nanoseconds unless a signal that is not blocked arrives first (only a timer can send
+ * one meanwhile): then EINTR, with the time left written to `rem` (if given).
+ */
+function sleepFor(p: Proc, ns: bigint, rem: number): number {
+  const end = monotonicNs() + ns;
+  const interrupted = () => (p.signals.pending & ~p.signals.blocked) !== 0n;
+  if (!sleepUntil(p.timers, end, interrupted, () => { throw new Error('unreachable'); })) return 0;
+  if (rem) writeTimespec(p.as, rem, end > monotonicNs() ? end - monotonicNs() : 0n);
+  return fail(E.EINTR);
+}
+
+function clockNanosleep(p: Proc, clk: number, flags: number, req: number, rem: number): number {
   const allowed = [CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_PROCESS_CPUTIME_ID];
   if (!allowed.includes(clk)) fail(clk === 3 ? E.EINVAL : clockKind(clk, p.pid) ? E.ENOTSUP : E.EINVAL);
   const t = readTimespecNs(p.as, req);
-  if (flags & TIMER_ABSTIME) sleepNs(t - clockNow(kind(p, clk)));
-  else sleepNs(t);
-  return 0;
+  if (flags & TIMER_ABSTIME) {
+    const left = t - clockNow(kind(p, clk));
+    return sleepFor(p, left > 0n ? left : 0n, 0);
+  }
+  return sleepFor(p, t, rem);
 }
 
 export const timeSyscalls = defineSyscalls([
@@ -65,14 +79,11 @@ export const timeSyscalls = defineSyscalls([
   },
   {
     name: 'nanosleep', args: ['ts', 'p'],
-    handler: (p, [req]) => {
-      sleepNs(readTimespecNs(p.as, ptr(req)));
-      return 0;
-    },
+    handler: (p, [req, rem]) => sleepFor(p, readTimespecNs(p.as, ptr(req)), ptr(rem)),
   },
   {
     name: 'clock_nanosleep', args: ['clock', 'd', 'ts', 'p'],
-    handler: (p, [clk, flags, req]) => clockNanosleep(p, int(clk), int(flags), ptr(req)),
+    handler: (p, [clk, flags, req, rem]) => clockNanosleep(p, int(clk), int(flags), ptr(req), ptr(rem)),
   },
   {
     name: 'times', args: ['p'],

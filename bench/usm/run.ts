@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:usm`: the USM micro-benchmarks (issue 4). Builds bench/usm with make (linbench,
+ * and usmbench once bench/usm/usmbench.c exists), runs usmbench under usmjit, linbench under
+ * usmjit and linbench natively, and prints one markdown table of nanoseconds per operation with
+ * the ratios. Both programs print `name: cycles=<n> ns=<x>` or `name: unsupported (<reason>)` per
+ * test, and correctness lines starting with `# ` (see bench/usm/linbench.c).
+ *
+ *   node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS]
+ *
+ * --scale multiplies the programs' iteration counts (default 1); --only runs only those tests.
+ * linbench's `# ` lines of the native and the usmjit run are compared for the tests both sides
+ * ran; a difference is reported under the table and makes the exit status 1, as does a
+ * native linbench run that fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI_PATH, exitStatus, GUEST_ENV, ROOT, runNative, runUsmjit, type RunResult } from '../../test/helpers/guest.js';
+
+export const USM_DIR = join(ROOT, 'bench', 'usm');
+/** The tests of issue 4, in table order. */
+export const TESTS = [
+  'syscall', 'kernel_fault', 'user_fault', 'appel1', 'appel2', 'trap', 'interpose', 'dirty_scan', 'watchpoint', 'timer',
+] as const;
+
+/** One test's result line: a timing, or why the test could not run. */
+export type Result = { cycles: number; ns: number } | { unsupported: string };
+
+export interface Parsed {
+  results: Map<string, Result>;
+  /** `# ` lines by test name (the word before the first colon). */
+  checks: Map<string, string[]>;
+}
+
+/** Reads the `name: cycles=N ns=X`, `name: unsupported (reason)` and `# name: ...` lines. */
+export function parseOutput(stdout: string): Parsed {
+  const results = new Map<string, Result>();
+  const checks = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    let m = /^#\s*([A-Za-z0-9_]+):/.exec(line);
+    if (m) {
+      if (!checks.has(m[1])) checks.set(m[1], []);
+      checks.get(m[1])!.push(line);
+      continue;
+    }
+    m = /^([A-Za-z0-9_]+): cycles=(\d+) ns=([0-9.]+)\s*$/.exec(line);
+    if (m) {
+      results.set(m[1], { cycles: Number(m[2]), ns: Number(m[3]) });
+      continue;
+    }
+    m = /^([A-Za-z0-9_]+): unsupported(?: \((.*)\))?\s*$/.exec(line);
+    if (m) results.set(m[1], { unsupported: m[2] ?? '' });
+  }
+  return { results, checks };
+}
+
+export const supported = (r: Result | undefined): r is { cycles: number; ns: number } => r !== undefined && 'ns' in r;
+
+/**
+ * The `# ` lines that must agree between two runs: those of the tests both ran (a test one side
+ * cannot do has no correctness lines there). Returns a description of each difference.
+ */
+export function compareChecks(a: Parsed, b: Parsed, names: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    if (!supported(a.results.get(name)) || !supported(b.results.get(name))) continue;
+    const x = (a.checks.get(name) ?? []).join('\n'), y = (b.checks.get(name) ?? []).join('\n');
+    if (x !== y) out.push(`${name}:\n  native: ${x || '(none)'}\n  usmjit: ${y || '(none)'}`);
+  }
+  return out;
+}
+
+interface Options {
+  scale: number;
+  only?: string[];
+  timeoutMs: number;
+}
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`bench:usm: ${msg}\n`);
+  process.stderr.write('usage: node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS]\n');
+  process.exit(msg ? 2 : 0);
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { scale: 1, timeoutMs: 600_000 };
+  const positive = (flag: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--scale') o.scale = positive(a, argv[++i]);
+    else if (a === '--only') o.only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a === '--timeout') o.timeoutMs = positive(a, argv[++i]) * 1000;
+    else if (a === '-h' || a === '--help') usage();
+    else usage(`unknown argument '${a}'`);
+  }
+  return o;
+}
+
+const progress = (msg: string): void => void process.stderr.write(msg + '\n');
+
+/** Why a run failed, in a few words. */
+function failure(r: RunResult): string {
+  if (r.timedOut) return 'timeout';
+  if (r.error) return r.error.split('\n')[0];
+  const why = r.stderr.split('\n').find((l) => l.startsWith('usmjit:') || l.startsWith('linbench:'));
+  const st = r.signal ? r.signal : `exit ${exitStatus(r)}`;
+  return why ? `${st}: ${why.slice(0, 120)}` : st;
+}
+
+interface Column {
+  title: string;
+  parsed?: Parsed;
+  /** Set when the program failed or did not run (its results may still be partial). */
+  note?: string;
+  /** The program does not exist (yet): its cells show '-'. */
+  missing?: boolean;
+}
+
+function runColumn(title: string, run: () => RunResult): Column {
+  progress(`bench:usm: ${title}`);
+  const r = run();
+  const parsed = parseOutput(r.stdout);
+  if (r.error || exitStatus(r) !== 0) {
+    if (r.stderr.trim()) progress(r.stderr.trim().split('\n').slice(-5).join('\n'));
+    return { title, parsed, note: failure(r) };
+  }
+  return { title, parsed };
+}
+
+function cell(c: Column, name: string, notes: string[]): string {
+  const r = c.parsed?.results.get(name);
+  if (r === undefined) return c.note && !c.missing ? 'FAIL' : '-';
+  if (supported(r)) return r.ns.toFixed(1);
+  notes.push(`${c.title}: ${name}: unsupported${r.unsupported ? ` (${r.unsupported})` : ''}`);
+  return 'unsupported';
+}
+
+function ratio(a: Result | undefined, b: Result | undefined): string {
+  if (!supported(a) || !supported(b) || b.ns === 0) return '-';
+  const x = a.ns / b.ns;
+  return `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2)}x`;
+}
+
+function main(): number {
+  const o = parseOptions(process.argv.slice(2));
+  if (!existsSync(CLI_PATH)) usage(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  if (o.only) for (const n of o.only) if (!(TESTS as readonly string[]).includes(n)) usage(`no test named '${n}'`);
+
+  progress('bench:usm: make -C bench/usm');
+  const make = spawnSync('make', ['-C', USM_DIR], { encoding: 'utf8' });
+  if (make.error || make.status !== 0) {
+    process.stderr.write(`bench:usm: make -C bench/usm failed:\n${make.error?.message ?? ''}${make.stdout}${make.stderr}`);
+    return 1;
+  }
+  const linbench = join(USM_DIR, 'linbench');
+  const usmbench = join(USM_DIR, 'usmbench');
+  const args = [...(o.only ? ['-t', o.only.join(',')] : []), String(o.scale)];
+  const run = { args, env: { ...GUEST_ENV }, timeoutMs: o.timeoutMs };
+
+  const usm: Column = existsSync(usmbench)
+    ? runColumn('usmbench (usmjit)', () => runUsmjit(usmbench, run))
+    : { title: 'usmbench (usmjit)', note: 'not built (bench/usm/usmbench.c does not exist yet)', missing: true };
+  const linUsm = runColumn('linbench (usmjit)', () => runUsmjit(linbench, run));
+  const linNat = runColumn('linbench (native)', () => runNative(linbench, run));
+
+  const names: string[] = [...(o.only ?? TESTS)];
+  for (const c of [usm, linUsm, linNat]) {
+    for (const n of c.parsed?.results.keys() ?? []) if (!names.includes(n)) names.push(n);
+  }
+  const notes: string[] = [];
+  const out: string[] = [];
+  out.push(`| test | ${usm.title} ns | ${linUsm.title} ns | ${linNat.title} ns | usm/native ratio | linbench usmjit/native |`);
+  out.push('|---|---:|---:|---:|---:|---:|');
+  for (const n of names) {
+    const u = usm.parsed?.results.get(n), lu = linUsm.parsed?.results.get(n), ln = linNat.parsed?.results.get(n);
+    out.push(`| ${n} | ${cell(usm, n, notes)} | ${cell(linUsm, n, notes)} | ${cell(linNat, n, notes)} | ${ratio(u, ln)} | ${ratio(lu, ln)} |`);
+  }
+  out.push('');
+  out.push(`ns per operation (scale ${o.scale}); usm/native = usmbench under usmjit / linbench natively. What one operation is: bench/usm/linbench.c.`);
+  for (const c of [usm, linUsm, linNat]) if (c.note) out.push(`- ${c.title}: ${c.note}`);
+  for (const n of notes) out.push(`- ${n}`);
+
+  let status = 0;
+  if (linNat.note) status = 1;
+  if (linNat.parsed && linUsm.parsed) {
+    const diffs = compareChecks(linNat.parsed, linUsm.parsed, names);
+    if (diffs.length) {
+      status = 1;
+      out.push('', 'linbench correctness lines differ between the native and the usmjit run:', ...diffs);
+    } else if (!linUsm.note) {
+      out.push('', 'linbench correctness lines (`# `): the native and the usmjit run agree.');
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return status;
+}
+
+// Run only as the program (the vitest test imports the parser).
+if (process.argv[1] && /bench[\\/]usm[\\/]run\.js$/.test(process.argv[1])) process.exitCode = main();
