@@ -328,6 +328,8 @@ export class Emitter {
     f.else_();
     f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
     this.faultCheck();
+    // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
+    if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     this.free32(e);
   }
@@ -379,6 +381,7 @@ export class Emitter {
     f.else_();
     f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
     this.faultCheck();
+    if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     f.v128_load();
     this.free32(e);

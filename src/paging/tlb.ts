@@ -98,6 +98,16 @@ export class Tlb {
     }
   }
 
+  /**
+   * Drops write permission from every entry, including those set aside for other PCIDs: some
+   * page they map now holds translated code (USM mode cannot tell which virtual pages alias it).
+   */
+  dropAllWrites(): void {
+    const v = this.view();
+    for (const idx of this.live.keys()) v.setBigInt64(this.entry(idx) + TLB.writeTag, TLB_INVALID, true);
+    for (const list of this.saved.values()) for (const s of list) s.write = TLB_INVALID;
+  }
+
   /** Drops every entry (and, with `everything`, rewrites the whole bank). */
   flushAll(everything = false): void {
     if (everything) {

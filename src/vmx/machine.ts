@@ -144,8 +144,8 @@ export class Machine {
     this.cache.onCodePages = (pages, mode) => {
       if (mode !== Mode.Linux) {
         // Virtual pages: their physical pages were recorded by fetch (codeAliases). Write
-        // rights to them may be cached under any alias, so the TLBs go whole.
-        for (const t of this.tlbs) t.flushAll();
+        // rights to them may be cached under any alias, so every cached write right goes.
+        for (const t of this.tlbs) t.dropAllWrites();
         return;
       }
       for (const p of pages) {
@@ -490,7 +490,7 @@ export class Machine {
 
   /** Reports a fatal signal on stderr like a shell would show it, and gives 128+N. */
   killed(k: GuestKilled): number {
-    const names: Record<number, string> = { 4: 'SIGILL (Illegal instruction)', 5: 'SIGTRAP (Trace/breakpoint trap)', 6: 'SIGABRT (Aborted)', 7: 'SIGBUS (Bus error)', 8: 'SIGFPE (Floating point exception)', 9: 'SIGKILL (Killed)', 11: 'SIGSEGV (Segmentation fault)', 13: 'SIGPIPE (Broken pipe)', 15: 'SIGTERM (Terminated)' };
+    const names: Record<number, string> = { 31: 'SIGSYS (Bad system call)', 14: 'SIGALRM (Alarm clock)', 10: 'SIGUSR1 (User defined signal 1)', 12: 'SIGUSR2 (User defined signal 2)', 4: 'SIGILL (Illegal instruction)', 5: 'SIGTRAP (Trace/breakpoint trap)', 6: 'SIGABRT (Aborted)', 7: 'SIGBUS (Bus error)', 8: 'SIGFPE (Floating point exception)', 9: 'SIGKILL (Killed)', 11: 'SIGSEGV (Segmentation fault)', 13: 'SIGPIPE (Broken pipe)', 15: 'SIGTERM (Terminated)' };
     const what = names[k.signo] ?? `signal ${k.signo}`;
     let line = `usmjit: guest killed by ${what} at rip=0x${k.rip.toString(16)}`;
     if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
@@ -521,7 +521,9 @@ export class Machine {
           u.deliverPendingDb();
           idx = this.cache.get(this.key(cpu.rip));
         }
-        if (u.interruptible) {
+        // Linux signals for the process arrive as interrupts (vector 200 + signo).
+        if (sigs !== undefined && sigs.hasWork() && u.signalInterrupt(sigs.st)) idx = this.cache.get(this.key(cpu.rip));
+        if (u.interruptible || (sigs !== undefined && sigs.st.timerDue !== Infinity)) {
           // An armed timer: interrupts are taken at these returns to the dispatcher.
           if (u.checkInterrupts()) idx = this.cache.get(this.key(cpu.rip));
           budget = Math.min(budget, USM_TIMER_BUDGET);

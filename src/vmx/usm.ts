@@ -14,7 +14,11 @@ import type { Tlb } from '../paging/tlb.js';
 import type { CpuState } from './cpu.js';
 
 import { SEL, UsmState } from './usm-state.js';
-import { GuestExit } from './exits.js';
+import { GuestExit, GuestKilled } from './exits.js';
+import type { SignalState } from '../linux-abi/signals.js';
+
+/** Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG, SIGWINCH). */
+const DEFAULT_IGNORED = new Set([17, 18, 23, 28]);
 import { ApicTimer } from './apic-timer.js';
 import { deliver } from './idt.js';
 import { decodeDr7 } from './debug-regs.js';
@@ -123,6 +127,36 @@ export class Usm {
     this.timer.taken();
     this.interrupts++;
     deliver(this, { vector: this.timer.vector, rip: this.cpu.rip });
+    return true;
+  }
+
+  /**
+   * Linux signals pending for the process (kill/tgkill through vmcall, timers) reach a USM guest
+   * as interrupt vector SIGNAL_VECTOR_BASE + signo, like the original's host signals, when IF is
+   * set. A signal whose vector has no IDT gate takes its Linux default action (ignored, or the
+   * process is killed). Returns true if rip changed.
+   */
+  signalInterrupt(st: SignalState): boolean {
+    if (!(this.cpu.u64(CPU.rflags) & RF.IF)) return false;
+    const sig = st.next();
+    if (sig === 0) return false;
+    st.dequeue(sig);
+    const vector = SIGNAL_VECTOR_BASE + sig;
+    const idt = this.st.idtr;
+    let present = false;
+    if (sig !== 9 && vector < 256 && idt.limit >= vector * 16 + 15) {
+      try {
+        present = (this.mmu.readV(idt.base + BigInt(vector * 16) + 5n, 1, false)[0] & 0x80) !== 0;
+      } catch {
+        present = false;
+      }
+    }
+    if (!present) {
+      if (st.isIgnored(sig) || DEFAULT_IGNORED.has(sig)) return false;
+      throw new GuestKilled(sig, this.cpu.rip);
+    }
+    this.interrupts++;
+    deliver(this, { vector, rip: this.cpu.rip });
     return true;
   }
 
