@@ -64,6 +64,8 @@ export class AddressSpace {
    * flushes them whole.
    */
   tlbsVirtual = false;
+  /** Bumped whenever a page loses its frame or a region disappears (caches of frames check it). */
+  epoch = 0;
   brkStart = 0;
   brkEnd = 0;
   mmapTop = MMAP_TOP;
@@ -123,6 +125,7 @@ export class AddressSpace {
 
   /** Removes [start, start+len): splits regions at the edges, frees frames. */
   unmap(start: number, len: number): void {
+    this.epoch++;
     const end = pageUp(start + len);
     this.splitAt(start);
     this.splitAt(end);
@@ -194,6 +197,7 @@ export class AddressSpace {
     const vpn = a / PAGE_SIZE;
     const f = this.pages.get(vpn);
     if (f !== undefined) {
+      this.epoch++;
       if (this.codePages.has(vpn)) this.onCodeWrite(a);
       this.pages.delete(vpn);
       this.frames.release(f);

@@ -40,11 +40,25 @@ export class Mmu implements GuestMemory, PhysicalMemory {
 
   // ---- guest-physical memory ----------------------------------------------------------
 
+  /** Recently used guest-physical pages -> frames (page tables, mostly); valid for one AS epoch. */
+  private frameCache = new Map<number, number>();
+  private frameEpoch = -1;
+
   /** Host address of guest-physical `pa` (any Linux protection; the page must be mapped). */
   hostOf(pa: number): number {
     const page = pa - (pa % PAGE_SIZE);
-    if (!this.as.regionAt(page)) throw new PhysFault(BigInt(pa));
-    return this.as.frameOf(page) + (pa - page);
+    if (this.frameEpoch !== this.as.epoch) {
+      this.frameCache.clear();
+      this.frameEpoch = this.as.epoch;
+    }
+    let f = this.frameCache.get(page);
+    if (f === undefined) {
+      if (!this.as.regionAt(page)) throw new PhysFault(BigInt(pa));
+      f = this.as.frameOf(page);
+      if (this.frameCache.size > 4096) this.frameCache.clear();
+      this.frameCache.set(page, f);
+    }
+    return f + (pa - page);
   }
 
   private view(): DataView {
@@ -79,7 +93,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   private fill(vaddr: bigint, t: Translation): void {
     const page = BigInt.asUintN(64, vaddr) & ~0xfffn;
     if (this.watches.length && pageWatched(this.watches, page)) return;
-    const host = this.as.frameOf(t.phys);
+    const host = this.hostOf(t.phys);
     const writable = t.writable && !this.as.codePages.has(t.phys / PAGE_SIZE);
     const bank = this.ctl.cpl === 3 ? 1 : 0;
     this.tlbs[bank].fillPage(BigInt.asUintN(64, vaddr) & ~0xfffn, host, true, writable, t.global);
@@ -94,10 +108,10 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     if (hit >= 0) return hit;
     const t = this.translate(vaddr, write, false, user);
     const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
-    if (!this.as.regionAt(t.phys)) throw new PhysFault(BigInt(t.phys + off));
+    const host = this.hostOf(t.phys) + off; // PhysFault if the process has no such page
     if (fill && user === undefined) this.fill(vaddr, t);
     if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
-    return this.as.frameOf(t.phys) + off;
+    return host;
   }
 
   /** Reads `len` bytes at virtual `vaddr` (page crossings split). `user` overrides the CPL. */
@@ -149,7 +163,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   /** Instruction bytes: the host address of `vaddr` if executable at the current CPL. */
   fetchHost(vaddr: number): { host: number; phys: number } {
     const t = this.translate(BigInt(vaddr), false, true);
-    return { host: this.as.frameOf(t.phys) + (vaddr % PAGE_SIZE), phys: t.phys };
+    return { host: this.hostOf(t.phys) + (vaddr % PAGE_SIZE), phys: t.phys };
   }
 
   // ---- GuestMemory (the runtime's view: syscall-free instructions such as string ops) -----

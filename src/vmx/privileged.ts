@@ -31,6 +31,7 @@ export function fault(u: Usm, i: Insn, vector: Vector, err = 0): number {
 function jump(u: Usm, rip: bigint): number {
   u.cpu.rip = rip;
   u.cpu.setU32(CPU.exitSlot, 0);
+  u.cpu.setU32(CPU.exitRegion, 0); // not an indirect branch of the region (no region growth)
   return Exit.Lookup;
 }
 
