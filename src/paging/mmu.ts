@@ -108,7 +108,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     if (hit >= 0) return hit;
     const t = this.translate(vaddr, write, false, user);
     const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
-    const host = this.hostOf(t.phys) + off; // PhysFault if the process has no such page
+    const host = this.hostOf(t.phys + off); // PhysFault (at the exact address) if the process has no such page
     if (fill && user === undefined) this.fill(vaddr, t);
     if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
     return host;

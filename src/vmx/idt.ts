@@ -15,6 +15,13 @@ const HAS_ERROR = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
 /** Why delivery of one vector failed (becomes #DF, or a triple fault). */
 class DeliveryFault extends Error {}
 
+/** int n through a gate whose DPL is below CPL: #GP with error code n*8+2, at the int instruction. */
+export class SoftIntDenied extends Error {
+  constructor(readonly vector: number) {
+    super(`int ${vector} denied by the gate's DPL`);
+  }
+}
+
 export interface Event {
   vector: number;
   /** Error code for the vectors that push one. */
@@ -33,7 +40,7 @@ export function deliver(u: Usm, ev: Event): void {
     deliverOnce(u, ev);
     return;
   } catch (e) {
-    if (e instanceof UsmLeave) throw e;
+    if (e instanceof UsmLeave || e instanceof SoftIntDenied) throw e;
     if (!(e instanceof DeliveryFault)) throw e;
     if (ev.vector === Vector.DF) {
       throw new UsmLeave(USM_RET.TRIPLE, ev.vector, ev.cr2 ?? 0n, ev.rip);
@@ -65,8 +72,8 @@ function deliverOnce(u: Usm, ev: Event): void {
   const attr = gate.getUint8(5);
   const type = attr & 0xf;
   const dpl = (attr >> 5) & 3;
+  if (ev.soft && dpl < st.cpl) throw new SoftIntDenied(ev.vector);
   if ((attr & 0x80) === 0 || (type !== 0xe && type !== 0xf)) throw new DeliveryFault();
-  if (ev.soft && dpl < st.cpl) throw new DeliveryFault();
   const target = BigInt(gate.getUint16(0, true)) | (BigInt(gate.getUint16(6, true)) << 16n) | (BigInt(gate.getUint32(8, true)) << 32n);
   const selector = gate.getUint16(2, true);
   const ist = gate.getUint8(4) & 7;
@@ -118,8 +125,9 @@ export function iret(u: Usm): boolean {
   cpu.setU32(CPU.cs, cs);
   cpu.setU32(CPU.ss, ss);
   cpu.set(4, newRsp);
-  // From CPL0 every flag may change; IOPL and IF only at CPL0 (which iretq here always is).
-  u.setRflags(flags);
+  // At CPL0 every flag may change; at CPL3 (IOPL 0) IF and IOPL keep their values.
+  const keep = RF.IF | RF.IOPL;
+  u.setRflags(u.st.cpl === 0 ? flags : (flags & ~keep) | (u.rflags() & keep));
   u.setCpl(cpl);
   return true;
 }

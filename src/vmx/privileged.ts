@@ -12,7 +12,7 @@ import type { Insn, Operand } from '../decoder/ir.js';
 import { CPU, PAGE_SIZE } from '../jit/layout.js';
 import { canonical, CR4_PCIDE, CR4_PGE } from '../paging/pagewalk.js';
 import { Exit, Vector } from './exits.js';
-import { deliver, iret } from './idt.js';
+import { deliver, iret, SoftIntDenied } from './idt.js';
 import { CR0, CR0_WRITABLE, CR4_WRITABLE, EFER, MSR } from './usm-state.js';
 import { RF, type Usm } from './usm.js';
 
@@ -316,7 +316,12 @@ function iretq(u: Usm, i: Insn): number {
 
 /** int n / int3 / into: a software interrupt through the IDT (at CPL0 or CPL3). */
 export function softInt(u: Usm, i: Insn, vector: number): number {
-  deliver(u, { vector, rip: next(i), soft: true, error: 0 });
+  try {
+    deliver(u, { vector, rip: next(i), soft: true, error: 0 });
+  } catch (e) {
+    if (e instanceof SoftIntDenied) return fault(u, i, Vector.GP, vector * 8 + 2);
+    throw e;
+  }
   return jump(u, u.cpu.rip);
 }
 
@@ -381,4 +386,4 @@ export const PRIVILEGED: Record<string, Handler> = {
 
 /** Instructions that are privileged: #GP(0) at CPL3 (decided at translation time). */
 export const CPL0_ONLY = new Set(['mov', 'rdmsr', 'wrmsr', 'lgdt', 'lidt', 'ltr', 'lldt', 'invlpg', 'invpcid', 'swapgs',
-  'cli', 'sti', 'hlt', 'wbinvd', 'invd', 'clts', 'rdpmc', 'iretq', 'sysretq']);
+  'cli', 'sti', 'hlt', 'wbinvd', 'invd', 'clts', 'rdpmc', 'sysretq']);

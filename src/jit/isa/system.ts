@@ -40,7 +40,7 @@ const gp = (e: Emitter) => e.raise(Vector.GP);
 
 /** Privileged at CPL3 in USM mode (and in Linux mode): #GP(0), decided at translation time. */
 const CPL0_ONLY = new Set(['mov', 'rdmsr', 'wrmsr', 'lgdt', 'lidt', 'ltr', 'lldt', 'invlpg', 'invpcid', 'swapgs',
-  'cli', 'sti', 'hlt', 'wbinvd', 'invd', 'clts', 'rdpmc', 'iretq', 'sysretq']);
+  'cli', 'sti', 'hlt', 'wbinvd', 'invd', 'clts', 'rdpmc', 'sysretq']);
 /** Instructions that end a block when they run in TypeScript (they may change rip or the mode). */
 const ENDS_BLOCK = new Set(['iretq', 'sysretq', 'syscall', 'int', 'int3', 'into', 'hlt', 'vmcall']);
 
