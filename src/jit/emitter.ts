@@ -61,6 +61,14 @@ export interface JsEnv {
    * (vmx/privileged.ts); memory operands' addresses are in CPU.scratch. Returns like a JsOp.
    */
   privileged?: (insn: import('../decoder/ir.js').Insn, cpuBase: number) => number;
+  /**
+   * The host address (offset in the Wasm memory) of guest byte `addr` for an access that stays in
+   * its page, checking rights and filling the TLB as a slow-path access would; throws the guest's
+   * fault. Lets bulk instructions (rep movs/stos) work on host memory directly.
+   */
+  hostAddr(addr: number, write: boolean, len?: number): number;
+  /** The whole Wasm memory as bytes (valid until the next call that may grow it). */
+  bytes(): Uint8Array;
   /** USM debug registers (vmx/debug-regs.ts): breakpoints compiled into translations. */
   debug?: {
     /** Whether an enabled instruction breakpoint is at `addr`. */

@@ -114,6 +114,12 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     return host;
   }
 
+  /** The host address of one guest byte for an access by the current CPL (fills the TLB). */
+  hostFor(vaddr: bigint, write: boolean, len = 1): number {
+    if (this.watches.length) this.watch(vaddr, len, write);
+    return this.access(vaddr, write);
+  }
+
   /** Reads `len` bytes at virtual `vaddr` (page crossings split). `user` overrides the CPL. */
   private watch(vaddr: bigint, len: number, write: boolean): void {
     const bits = watchHits(this.watches, BigInt.asUintN(64, vaddr), len, write);

@@ -113,6 +113,8 @@ export class Machine {
       // Guest memory as the current mode sees it: the MMU in USM mode.
       get mem() { return machine.usm.active ? machine.usm.mmu : machine.as; },
       privileged: (i, _b) => this.privileged(i),
+      hostAddr: (a, w, n) => this.hostAddr(a, w, n),
+      bytes: () => this.frames.u8,
       debug: {
         breakAt: (a) => machine.usm.active && machine.usm.dbg.exec.has(a),
         check: (i) => machine.usm.breakCheck(i),
@@ -253,6 +255,18 @@ export class Machine {
       throw new MemFault(new GuestFault(0, access, 128 /* SI_KERNEL */), Number(rip));
     }
     return Number(n);
+  }
+
+  /** JsEnv.hostAddr: a guest byte's host address for the current mode, like a slow-path access. */
+  private hostAddr(a: number, write: boolean, len = 1): number {
+    if (this.usm.active) return this.usm.mmu.hostFor(BigInt(a), write, len);
+    const hit = this.tlb.probe(BigInt(a), write);
+    if (hit >= 0) return hit;
+    const h = this.as.translate(a, write ? Access.Write : Access.Read);
+    const page = a - (a % PAGE_SIZE);
+    if (write && this.as.codePages.has(page / PAGE_SIZE)) this.as.onCodeWrite(page);
+    this.fill(a);
+    return h;
   }
 
   /** Fills the TLB entry for the page of `a` after a successful translation. */

@@ -172,6 +172,8 @@ export function runEmulated(dec: Decoder, r: Rec): Out & { exit: number } {
     setFlags: (_b, f) => { flags = f & 0x8d5; },
     cpuid: () => [0, 0, 0, 0],
     rdtsc: () => 0n,
+    hostAddr: () => { throw new Error('x87 harness: no host memory'); },
+    bytes: () => new Uint8Array(0),
   };
   const insns: Insn[] = dec.decode(r.code, CODE_BASE, 64);
   let exit = -1;

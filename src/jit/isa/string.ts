@@ -67,21 +67,34 @@ function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): numbe
       // Bulk forward copy/fill in chunks that never cross a page or overlap unsafely.
       const d = ptr(RDI);
       let n = Math.min(Number(count > 1n << 40n ? 1n << 40n : count), Math.floor(CHUNK / size));
-      n = Math.min(n, Math.floor((CHUNK - (d % CHUNK)) / size) || 1);
+      n = Math.min(n, Math.floor((CHUNK - (d % CHUNK)) / size));
+      // Chunks stay within one page (CHUNK is the page size), so each side is one host range; the
+      // source is translated first, as the CPU reads before it writes. An element that straddles
+      // a page boundary (n = 0) goes through the byte-wise path.
       if (kind === 'movs') {
         const s = ptr(RSI);
-        n = Math.min(n, Math.floor((CHUNK - (s % CHUNK)) / size) || 1);
+        n = Math.min(n, Math.floor((CHUNK - (s % CHUNK)) / size));
         const gap = d - s;
         if (gap > 0 && gap < n * size) n = Math.max(1, Math.floor(gap / size));
-        env.mem.write(d, env.mem.read(s, n * size));
-        advance(RSI, n);
-      } else {
-        const b = new Uint8Array(n * size);
-        for (let k = 0; k < size; k++) {
-          const byte = Number((acc >> BigInt(8 * k)) & 0xffn);
-          for (let j = k; j < b.length; j += size) b[j] = byte;
+        if (n === 0) {
+          n = 1;
+          env.mem.write(d, env.mem.read(s, size));
+        } else {
+          const hs = env.hostAddr(s, false, n * size);
+          const hd = env.hostAddr(d, true, n * size);
+          env.bytes().copyWithin(hd, hs, hs + n * size);
         }
-        env.mem.write(d, b);
+        advance(RSI, n);
+      } else if (n === 0) {
+        n = 1;
+        writeN(env, d, size, acc);
+      } else {
+        const hd = env.hostAddr(d, true, n * size);
+        const u8 = env.bytes();
+        const len = n * size;
+        for (let k = 0; k < size; k++) u8[hd + k] = Number((acc >> BigInt(8 * k)) & 0xffn);
+        if (size === 1) u8.fill(u8[hd], hd, hd + len);
+        else for (let done = size; done < len; done *= 2) u8.copyWithin(hd + done, hd, hd + Math.min(done, len - done));
       }
       advance(RDI, n);
       count -= BigInt(n);
