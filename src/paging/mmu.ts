@@ -5,7 +5,7 @@
  * inline probe, exactly as fast as in Linux mode.
  */
 import { PAGE_SIZE } from '../jit/layout.js';
-import { AddressSpace, GuestFault } from './address-space.js';
+import { AddressSpace } from './address-space.js';
 import type { GuestMemory } from './guest-memory.js';
 import { canonical, PageFault, PhysFault, walk, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
 import type { Tlb } from './tlb.js';
@@ -114,6 +114,15 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     return host;
   }
 
+  /**
+   * The host address of [vaddr, vaddr+len) if it lies within one page, for an access with the
+   * given privilege (implicit supervisor accesses: user = false); -1 if it crosses a page.
+   */
+  hostRange(vaddr: bigint, len: number, write: boolean, user?: boolean): number {
+    if (Number(BigInt.asUintN(12, vaddr)) + len > PAGE_SIZE) return -1;
+    return this.access(vaddr, write, user);
+  }
+
   /** The host address of one guest byte for an access by the current CPL (fills the TLB). */
   hostFor(vaddr: bigint, write: boolean, len = 1): number {
     if (this.watches.length) this.watch(vaddr, len, write);
@@ -205,4 +214,4 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   }
 }
 
-export { GuestFault, PageFault, PhysFault };
+export { PageFault, PhysFault };

@@ -3,7 +3,6 @@
  * uses them: guest-physical addresses are the process's Linux-mode addresses (see
  * docs/usm-abi.md), read and written through `PhysicalMemory`.
  */
-import { GuestFault, Access } from './address-space.js';
 
 /** Page-table entry bits. */
 export const PTE = {
@@ -36,10 +35,16 @@ export class PhysFault extends Error {
   }
 }
 
-/** A #PF: the faulting linear address (CR2) and the error code. */
-export class PageFault extends GuestFault {
-  constructor(readonly linear: bigint, readonly errorCode: number) {
-    super(Number(BigInt.asUintN(64, linear) & 0xffff_ffff_ffffn), errorCode & PFERR.ID ? Access.Exec : errorCode & PFERR.W ? Access.Write : Access.Read, errorCode & PFERR.P ? 2 : 1);
+/**
+ * A #PF: the faulting linear address (CR2) and the error code. Not an Error: page faults are
+ * control flow in USM mode (a supervisor's demand paging), and building an Error costs more than
+ * the rest of the walk.
+ */
+export class PageFault {
+  constructor(readonly linear: bigint, readonly errorCode: number) {}
+
+  get message(): string {
+    return `page fault at 0x${this.linear.toString(16)} (error ${this.errorCode})`;
   }
 }
 

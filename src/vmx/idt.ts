@@ -55,20 +55,27 @@ export function deliver(u: Usm, ev: Event): void {
 }
 
 function deliverOnce(u: Usm, ev: Event): void {
+  try {
+    deliverFrame(u, ev);
+  } catch (e) {
+    if (e instanceof PhysFault) throw new UsmLeave(USM_RET.PHYS, 0, e.addr, ev.rip);
+    if (e instanceof PageFault || e instanceof NonCanonical) throw new DeliveryFault();
+    throw e;
+  }
+}
+
+/** Reads `len` (8 or 16) bytes of supervisor data: straight from host memory when in one page. */
+function readSup(u: Usm, va: bigint, len: number): DataView {
+  const h = u.mmu.hostRange(va, len, false, false);
+  if (h >= 0) return new DataView(u.host.as.frames.dv.buffer, h, len);
+  return new DataView(u.mmu.readV(va, len, false).buffer);
+}
+
+function deliverFrame(u: Usm, ev: Event): void {
   const st = u.st;
   const cpu = u.cpu;
-  const mmu = u.mmu;
-  const guard = <T>(f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof PhysFault) throw new UsmLeave(USM_RET.PHYS, 0, e.addr, ev.rip);
-      if (e instanceof PageFault || e instanceof NonCanonical) throw new DeliveryFault();
-      throw e;
-    }
-  };
   if (st.idtr.limit < ev.vector * 16 + 15) throw new DeliveryFault();
-  const gate = new DataView(guard(() => mmu.readV(st.idtr.base + BigInt(ev.vector * 16), 16, false)).buffer);
+  const gate = readSup(u, st.idtr.base + BigInt(ev.vector * 16), 16);
   const attr = gate.getUint8(5);
   const type = attr & 0xf;
   const dpl = (attr >> 5) & 3;
@@ -81,21 +88,29 @@ function deliverOnce(u: Usm, ev: Event): void {
   if (newCpl > st.cpl) throw new DeliveryFault();
 
   const oldRsp = cpu.get(4);
-  const oldSs = BigInt(cpu.u32(CPU.ss));
-  const oldCs = BigInt(cpu.u32(CPU.cs));
   const flags = u.rflags();
   let rsp = oldRsp;
-  if (ist) rsp = guard(() => mmu.readV64(st.tssBase + 0x24n + BigInt((ist - 1) * 8), false));
-  else if (newCpl < st.cpl) rsp = guard(() => mmu.readV64(st.tssBase + 4n, false));
+  if (ist) rsp = readSup(u, st.tssBase + 0x24n + BigInt((ist - 1) * 8), 8).getBigUint64(0, true);
+  else if (newCpl < st.cpl) rsp = readSup(u, st.tssBase + 4n, 8).getBigUint64(0, true);
   rsp &= ~0xfn;
-  const words = [oldSs, oldRsp, flags, oldCs, ev.rip];
-  if (HAS_ERROR.has(ev.vector)) words.push(BigInt(ev.error ?? 0));
-  const frame = new Uint8Array(words.length * 8);
-  const fv = new DataView(frame.buffer);
-  // The frame from the top of the stack down: SS at the highest address, [error] at the lowest.
-  words.forEach((w, k) => fv.setBigUint64((words.length - 1 - k) * 8, BigInt.asUintN(64, w), true));
-  const top = rsp - BigInt(frame.length);
-  guard(() => mmu.writeV(top, frame, false));
+  // The frame from the top of the stack down: SS RSP RFLAGS CS RIP [error] (lowest).
+  const err = HAS_ERROR.has(ev.vector);
+  const n = err ? 48 : 40;
+  const top = rsp - BigInt(n);
+  let h = u.mmu.hostRange(top, n, true, false);
+  const buf = h >= 0 ? u.host.as.frames.dv : new DataView(new ArrayBuffer(n));
+  const at = h >= 0 ? h : 0;
+  let o = at + n;
+  buf.setBigUint64((o -= 8), BigInt(cpu.u32(CPU.ss)), true);
+  buf.setBigUint64((o -= 8), oldRsp, true);
+  buf.setBigUint64((o -= 8), flags, true);
+  buf.setBigUint64((o -= 8), BigInt(cpu.u32(CPU.cs)), true);
+  buf.setBigUint64((o -= 8), BigInt.asUintN(64, ev.rip), true);
+  if (err) buf.setBigUint64((o -= 8), BigInt(ev.error ?? 0), true);
+  if (h < 0) {
+    u.mmu.writeV(top, new Uint8Array(buf.buffer), false);
+    h = 0;
+  }
 
   if (ev.vector === Vector.PF && ev.cr2 !== undefined) st.cr2 = ev.cr2;
   cpu.set(4, top);
@@ -113,7 +128,8 @@ function deliverOnce(u: Usm, ev: Event): void {
 export function iret(u: Usm): boolean {
   const cpu = u.cpu;
   const rsp = cpu.get(4);
-  const b = new DataView(u.mmu.readV(rsp, 40).buffer);
+  const h = u.mmu.hostRange(rsp, 40, false);
+  const b = h >= 0 ? new DataView(u.host.as.frames.dv.buffer, h, 40) : new DataView(u.mmu.readV(rsp, 40).buffer);
   const rip = b.getBigUint64(0, true);
   const cs = Number(b.getBigUint64(8, true) & 0xffffn);
   const flags = b.getBigUint64(16, true);
