@@ -88,14 +88,26 @@ const HI = 2 ** 32;
  * cost of a fault): lo holds P RW US PWT PCD A D PS G and address bits 12-31, hi address bits
  * 32-51 and NX (bit 31).
  */
+/** The controls as plain numbers, recomputed only when a register changes. */
+const ctlCache = { cr0: -1n, cr3: -1n, cr4: -1n, efer: -1n, nxe: false, wp: false, pge: false, root: 0 };
+const used = new Array<number>(8);
+
 export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation {
-  const nxe = (ctl.efer & EFER_NXE) !== 0n;
-  const va = Number(BigInt.asUintN(64, vaddr) & 0xffff_ffff_ffffn);
+  const c = ctlCache;
+  if (c.cr3 !== ctl.cr3 || c.cr0 !== ctl.cr0 || c.cr4 !== ctl.cr4 || c.efer !== ctl.efer) {
+    c.cr0 = ctl.cr0; c.cr3 = ctl.cr3; c.cr4 = ctl.cr4; c.efer = ctl.efer;
+    c.nxe = (ctl.efer & EFER_NXE) !== 0n;
+    c.wp = (ctl.cr0 & CR0_WP) !== 0n;
+    c.pge = (ctl.cr4 & CR4_PGE) !== 0n;
+    c.root = Number(ctl.cr3 & ADDR_MASK);
+  }
+  const nxe = c.nxe;
+  const va = Number(BigInt.asUintN(48, vaddr));
   const errBase = (acc.write ? PFERR.W : 0) | (acc.user ? PFERR.U : 0) | (acc.fetch && nxe ? PFERR.ID : 0);
   // Non-canonical addresses are #GP, which the callers check first; here bits 63:48 are ignored.
-  let table = Number(ctl.cr3 & ADDR_MASK);
+  let table = c.root;
   let rw = true, us = true, nx = false;
-  const used: number[] = [];
+  let nUsed = 0;
   let leafLo = 0, leafHi = 0, level = 0, leafPa = 0;
   const rsvdHi = ((1 << (52 - 32)) - 1) & ~((1 << (PHYS_BITS - 32)) - 1); // address bits 51:PHYS_BITS
   for (level = 0; level < 4; level++) {
@@ -112,7 +124,8 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
     rw &&= (lo & 2) !== 0;
     us &&= (lo & 4) !== 0;
     nx ||= nxe && hi < 0;
-    used.push(pa, lo);
+    used[nUsed++] = pa;
+    used[nUsed++] = lo;
     if (level === 3 || (ps && level >= 1)) {
       leafLo = lo;
       leafHi = hi;
@@ -123,10 +136,10 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
   }
   // Rights (SDM 4.6): user accesses need U everywhere; writes need RW everywhere unless a
   // supervisor write with CR0.WP clear; fetches need NX clear.
-  const wp = (ctl.cr0 & CR0_WP) !== 0n;
+  const wp = c.wp;
   const ok = (!acc.user || us) && (!acc.write || rw || (!acc.user && !wp)) && (!acc.fetch || !nx);
   if (!ok) throw new PageFault(vaddr, errBase | PFERR.P);
-  for (let k = 0; k < used.length; k += 2) {
+  for (let k = 0; k < nUsed; k += 2) {
     const pa = used[k], lo = used[k + 1];
     let v = lo | 0x20;
     if (pa === leafPa && acc.write) v |= 0x40;
@@ -142,7 +155,7 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
     phys: frame,
     writable: canWrite && dirty,
     user: us,
-    global: (leafLo & 0x100) !== 0 && (ctl.cr4 & CR4_PGE) !== 0n,
+    global: (leafLo & 0x100) !== 0 && c.pge,
     nx,
     size,
   };
