@@ -5,7 +5,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { ElfError } from './loader/elf.js';
 import { loadProgram } from './loader/load.js';
 import { LinuxKernel } from './linux-abi/kernel.js';
-import { Machine } from './vmx/machine.js';
+import { Machine, SLICE_ENDED } from './vmx/machine.js';
+import { constants as osConstants } from 'node:os';
 import { HWCAP } from './vmx/cpuid.js';
 
 /**
@@ -22,6 +23,9 @@ const collect = (v: string, all: string[]) => [...all, v];
  * signal reaches a spinning guest within ~16K blocks of its deadline.
  */
 const TIMER_BUDGET = 1 << 14;
+
+/** Milliseconds the machine runs between host event-loop turns while in USM mode. */
+const SLICE_MS = 20;
 
 function findProgram(name: string): string {
   if (name.includes('/')) return resolve(name);
@@ -106,7 +110,27 @@ async function main(argv: string[]): Promise<number> {
   (m.syscalls as LinuxKernel).proc.timers.onArmed = (armed) => {
     m.budgetPerEntry = armed ? Math.min(budget, TIMER_BUDGET) : budget;
   };
-  const status = m.run();
+  // In USM mode host signals (Ctrl-C, kill from outside) reach the guest as interrupt vectors
+  // 200 + signo: Node runs signal listeners only from its event loop, so the machine runs in
+  // slices of SLICE_MS while USM is active and yields in between.
+  const proc = (m.syscalls as LinuxKernel).proc;
+  const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+  const forward = (name: NodeJS.Signals) => {
+    proc.signals.send({ signo: osConstants.signals[name], code: 0 /* SI_USER */, pid: 0, uid: 0 });
+  };
+  m.onUsmActive = (active) => {
+    for (const s of forwarded) {
+      if (active) process.on(s, forward);
+      else process.off(s, forward);
+    }
+    m.sliceEnd = active ? performance.now() + SLICE_MS : 0;
+  };
+  let status = m.run();
+  while (status === SLICE_ENDED) {
+    await new Promise((r) => setImmediate(r));
+    if (m.sliceEnd) m.sliceEnd = performance.now() + SLICE_MS;
+    status = m.run();
+  }
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
     process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} wasm_bytes=${s.bytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);

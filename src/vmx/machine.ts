@@ -56,6 +56,10 @@ export class UsmFault extends Error {
 const ZERO8 = new Uint8Array(8);
 const ZERO16 = new Uint8Array(16);
 
+/** run() returns this when a time slice ended (runSliced): call it again to continue. */
+export const SLICE_ENDED = -1;
+class SliceEnd {}
+
 /** Linux signal numbers used for CPU exceptions. */
 export const SIG = { SIGILL: 4, SIGTRAP: 5, SIGBUS: 7, SIGFPE: 8, SIGSEGV: 11 } as const;
 
@@ -94,6 +98,13 @@ export class Machine {
    */
   budgetPerEntry = BUDGET;
   exitLimit = 0;
+  /**
+   * While non-zero (performance.now() deadline), run() returns SLICE_ENDED at the first dispatcher
+   * return after it, so the host event loop can run (host signals reach a USM guest this way).
+   */
+  sliceEnd = 0;
+  /** Set while the guest is in USM mode: called with true on entry and false when it ends. */
+  onUsmActive?: (active: boolean) => void;
   private tscStart = process.hrtime.bigint();
 
   static async create(): Promise<Machine> {
@@ -129,6 +140,20 @@ export class Machine {
       },
       cpuid,
       rdtsc: () => process.hrtime.bigint() - this.tscStart,
+      // SSE FP precise mode (jit/isa/sse-precise.ts): switched on by the first MXCSR write.
+      fp: {
+        precise: process.env.USMJIT_PRECISE_FP === '1',
+        enable: (_b, next) => {
+          if (env.fp!.precise) return -1;
+          env.fp!.precise = true;
+          this.cache.flushAll();
+          this.codeAliases.clear();
+          this.cpu.rip = BigInt(next);
+          this.cpu.setU32(CPU.exitSlot, 0);
+          this.cpu.setU32(CPU.exitRegion, 0);
+          return Exit.Lookup;
+        },
+      },
     };
     const fetcher: CodeFetcher = { fetch: (addr, len) => this.fetch(addr, len) };
     this.cache = new CodeCache(this.frames.memory, this.table, {
@@ -168,6 +193,7 @@ export class Machine {
       linuxSyscall: () => this.syscalls.syscall(this.cpu),
       rdtsc: () => env.rdtsc(),
       pollSoon: () => this.cpu.setU32(CPU.budget, 0),
+      onActive: (a) => this.onUsmActive?.(a),
     });
     this.as.onCodeWrite = (page) => this.codeWritten(page);
     // Bit 1 of RFLAGS is always set; IF is set for user code.
@@ -457,6 +483,7 @@ export class Machine {
       try {
         this.loop();
       } catch (e) {
+        if (e instanceof SliceEnd) return SLICE_ENDED;
         if (this.usm.active) {
           try {
             if (this.usmEvent(e)) continue;
@@ -504,7 +531,7 @@ export class Machine {
 
   /** Reports a fatal signal on stderr like a shell would show it, and gives 128+N. */
   killed(k: GuestKilled): number {
-    const names: Record<number, string> = { 31: 'SIGSYS (Bad system call)', 14: 'SIGALRM (Alarm clock)', 10: 'SIGUSR1 (User defined signal 1)', 12: 'SIGUSR2 (User defined signal 2)', 4: 'SIGILL (Illegal instruction)', 5: 'SIGTRAP (Trace/breakpoint trap)', 6: 'SIGABRT (Aborted)', 7: 'SIGBUS (Bus error)', 8: 'SIGFPE (Floating point exception)', 9: 'SIGKILL (Killed)', 11: 'SIGSEGV (Segmentation fault)', 13: 'SIGPIPE (Broken pipe)', 15: 'SIGTERM (Terminated)' };
+    const names: Record<number, string> = { 1: 'SIGHUP (Hangup)', 2: 'SIGINT (Interrupt)', 3: 'SIGQUIT (Quit)', 31: 'SIGSYS (Bad system call)', 14: 'SIGALRM (Alarm clock)', 10: 'SIGUSR1 (User defined signal 1)', 12: 'SIGUSR2 (User defined signal 2)', 4: 'SIGILL (Illegal instruction)', 5: 'SIGTRAP (Trace/breakpoint trap)', 6: 'SIGABRT (Aborted)', 7: 'SIGBUS (Bus error)', 8: 'SIGFPE (Floating point exception)', 9: 'SIGKILL (Killed)', 11: 'SIGSEGV (Segmentation fault)', 13: 'SIGPIPE (Broken pipe)', 15: 'SIGTERM (Terminated)' };
     const what = names[k.signo] ?? `signal ${k.signo}`;
     let line = `usmjit: guest killed by ${what} at rip=0x${k.rip.toString(16)}`;
     if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
@@ -526,6 +553,7 @@ export class Machine {
         idx = this.cache.get(this.key(cpu.rip));
       }
       if (this.exitLimit > 0 && --this.exitLimit === 0) throw new GuestKilled(9, cpu.rip, undefined, 'exit limit reached');
+      if (this.sliceEnd !== 0 && performance.now() > this.sliceEnd) throw new SliceEnd();
       let budget = this.budgetPerEntry;
       let stepping = false;
       if (this.usm.active) {

@@ -62,6 +62,8 @@ export interface UsmHost {
   rdtsc(): bigint;
   /** Make translated code return to the dispatcher soon (an interrupt may be deliverable). */
   pollSoon(): void;
+  /** USM mode starts (true) or ends (false). */
+  onActive?(active: boolean): void;
 }
 
 /** The local APIC timer's MSR interface (vmx/apic-timer.ts). */
@@ -265,6 +267,7 @@ export class Usm {
     cpu.setU32(CPU.ss, SEL.KERNEL_DS);
     this.active = true;
     this.justEntered = true;
+    this.host.onActive?.(true);
     as.tlbsVirtual = true;
     this.flushTlbs();
     this.setCpl(0);
@@ -275,6 +278,7 @@ export class Usm {
     if (!this.active || !this.saved) return;
     const as = this.host.as;
     this.active = false;
+    this.host.onActive?.(false);
     as.tlbsVirtual = false;
     this.flushTlbs();
     new Uint8Array(as.frames.memory.buffer, this.cpu.base, CPU.tlb).set(this.saved);
