@@ -90,35 +90,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-/* ---- timing ------------------------------------------------------------------------------ */
+#include "benchtime.h"
 
-typedef struct {
-  uint64_t tsc, ns;
-} stamp_t;
-
-typedef struct {
-  uint64_t cycles, ns;
-} acc_t;
-
-static inline stamp_t stamp(void) {
-  struct timespec ts;
-  stamp_t s;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  s.tsc = __rdtsc();
-  s.ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-  return s;
-}
-
-static inline void acc_add(acc_t *a, stamp_t s0, stamp_t s1) {
-  a->cycles += s1.tsc - s0.tsc;
-  a->ns += s1.ns - s0.ns;
-}
-
-static void report(const char *name, acc_t a, long ops) {
-  if (ops < 1) ops = 1;
-  printf("%s: cycles=%llu ns=%.1f\n", name, (unsigned long long)((a.cycles + ops / 2) / ops), (double)a.ns / ops);
-  fflush(stdout);
-}
+/* ---- reports ---------------------------------------------------------------------------- */
 
 static void unsupported(const char *name, const char *call, int err) {
   printf("%s: unsupported (%s: %s)\n", name, call, strerror(err));
@@ -127,19 +101,7 @@ static void unsupported(const char *name, const char *call, int err) {
 
 /* ---- settings ---------------------------------------------------------------------------- */
 
-static double scale = 1.0;
 static long pgsz;
-
-/* An iteration count: base * scale, at least 1. */
-static long iters(long base) {
-  double n = base * scale;
-  return n < 1 ? 1 : (long)n;
-}
-
-/* The warm-up before a timed run (lets usmjit translate the loop; faults the code in natively). */
-static long warmup(long n) {
-  return n / 10 + 1;
-}
 
 static void die(const char *what) {
   fprintf(stderr, "linbench: %s: %s\n", what, strerror(errno));
