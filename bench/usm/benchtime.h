@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct {
@@ -47,6 +49,48 @@ static inline long iters(long base) {
 /* The warm-up before a timed run (lets usmjit translate the loop; faults the code in natively). */
 static inline long warmup(long n) {
   return n / 10 + 1;
+}
+
+/* A benchmark of the table each program runs: name and function. */
+struct bench_test {
+  const char *name;
+  void (*run)(void);
+};
+
+static void bench_usage(const char *prog, const struct bench_test *tests, size_t n, const char *msg) {
+  if (msg) fprintf(stderr, "%s: %s\n", prog, msg);
+  fprintf(stderr, "usage: %s [-t name[,name...]]... [scale]\ntests:", prog);
+  for (size_t i = 0; i < n; i++) fprintf(stderr, " %s", tests[i].name);
+  fprintf(stderr, "\n");
+  exit(2);
+}
+
+/* `[-t name[,name...]]... [scale]`: marks selected[k] for each named test (none named: all run,
+ * *any stays 0) and sets the scale. */
+static void bench_args(const char *prog, int argc, char **argv, const struct bench_test *tests, size_t n,
+                       int *selected, int *any) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-t") == 0) {
+      if (++i >= argc) bench_usage(prog, tests, n, "-t needs a test name");
+      char *list = strdup(argv[i]);
+      for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        size_t k = 0;
+        while (k < n && strcmp(tests[k].name, tok) != 0) k++;
+        if (k == n) {
+          fprintf(stderr, "%s: no test named '%s'\n", prog, tok);
+          bench_usage(prog, tests, n, NULL);
+        }
+        selected[k] = *any = 1;
+      }
+      free(list);
+    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      bench_usage(prog, tests, n, NULL);
+    } else {
+      char *end;
+      scale = strtod(argv[i], &end);
+      if (*end || !(scale > 0)) bench_usage(prog, tests, n, "the scale must be a positive number");
+    }
+  }
 }
 
 #endif

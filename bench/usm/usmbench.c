@@ -630,10 +630,7 @@ static void t_timer(void) {
 
 /* ---- main -------------------------------------------------------------------------------- */
 
-static const struct {
-  const char *name;
-  void (*run)(void);
-} TESTS[] = {
+static const struct bench_test TESTS[] = {
     {"syscall", t_syscall},       {"kernel_fault", t_kernel_fault}, {"user_fault", t_user_fault},
     {"appel1", t_appel1},         {"appel2", t_appel2},             {"trap", t_trap},
     {"interpose", t_interpose},   {"dirty_scan", t_dirty_scan},     {"watchpoint", t_watchpoint},
@@ -641,38 +638,10 @@ static const struct {
 };
 #define NTESTS (sizeof TESTS / sizeof TESTS[0])
 
-static void usage(const char *msg) {
-  if (msg) fprintf(stderr, "usmbench: %s\n", msg);
-  fprintf(stderr, "usage: usmbench [-t name[,name...]]... [scale]\ntests:");
-  for (size_t i = 0; i < NTESTS; i++) fprintf(stderr, " %s", TESTS[i].name);
-  fprintf(stderr, "\n");
-  exit(2);
-}
-
 int main(int argc, char **argv) {
   int selected[NTESTS] = {0}, any = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-t") == 0) {
-      if (++i >= argc) usage("-t needs a test name");
-      char *list = strdup(argv[i]);
-      for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-        size_t k = 0;
-        while (k < NTESTS && strcmp(TESTS[k].name, tok) != 0) k++;
-        if (k == NTESTS) {
-          fprintf(stderr, "usmbench: no test named '%s'\n", tok);
-          usage(NULL);
-        }
-        selected[k] = any = 1;
-      }
-      free(list);
-    } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      usage(NULL);
-    } else {
-      char *end;
-      scale = strtod(argv[i], &end);
-      if (*end || !(scale > 0)) usage("the scale must be a positive number");
-    }
-  }
+  bench_args("usmbench", argc, argv, TESTS, NTESTS, selected, &any);
+
   printf("# usmbench: scale=%g page=%ld\n", scale, PGSZ);
   fflush(stdout);
   int r = usm_init(0);
