@@ -69,6 +69,13 @@ export interface JsEnv {
   hostAddr(addr: number, write: boolean, len?: number): number;
   /** The whole Wasm memory as bytes (valid until the next call that may grow it). */
   bytes(): Uint8Array;
+  /**
+   * SSE floating-point mode (isa/sse-precise.ts): `precise` once the guest has written MXCSR, from
+   * then on SSE FP instructions are translated exactly (rounding control, DAZ/FTZ, exception
+   * flags). `enable` switches (flushing the code cache) and returns the Exit code with which the
+   * calling instruction's region must leave (rip = `next`), or -1 if already precise.
+   */
+  fp?: { precise: boolean; enable(cpuBase: number, next: number): number };
   /** USM debug registers (vmx/debug-regs.ts): breakpoints compiled into translations. */
   debug?: {
     /** Whether an enabled instruction breakpoint is at `addr`. */

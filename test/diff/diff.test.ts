@@ -4,7 +4,8 @@
  * (flags the SDM leaves undefined masked). Faulting forms are included: the harness's signal
  * handlers report `SIG n`, which must agree too. Environment overrides: DIFF_CASES, DIFF_SEED,
  * DIFF_EXCLUDE (comma-separated form ids/families to leave out), DIFF_EMU (auto|cli|mini),
- * DIFF_SIGNALS=0 (leave faulting forms out).
+ * DIFF_SIGNALS=0 (leave faulting forms out). The random-MXCSR floating-point batch is diff-fp.test.ts
+ * (a separate file: one Capstone decoder per process).
  */
 import { describe, expect, it } from 'vitest';
 import { runDiff } from './run.js';

@@ -170,7 +170,8 @@ add({
   id: 'stmxcsr m32 (0f ae /3)', family: 'sse-move', isa: ['stmxcsr'], seq: true, body: true,
   gen: (b, f) => {
     const m = b.mem(4);
-    // The exception flags (bits 0-5) are not raised by the emulator (README); run --strict-mxcsr to compare them.
+    // The exception flags (bits 0-5) are only exact once usmjit runs its precise SSE floating point
+    // (after the first MXCSR write): compared with --strict-mxcsr / --mxcsr-random.
     b.memMask[b.lastOff] &= ~0x3f;
     b.emit({ opcode: [0x0f, 0xae], reg: 3, rm: m }, { form: f.id, mn: 'stmxcsr', ops: [m] });
   },
@@ -179,8 +180,10 @@ add({
   id: 'ldmxcsr m32 (0f ae /2)', family: 'sse-move', isa: ['ldmxcsr'], seq: false,
   gen: (b, f) => {
     const m = b.mem(4);
-    // Round-to-nearest only (the emulator does not honour MXCSR.RC), all exceptions masked.
-    const v = 0x1f80 | (b.rng.int(64) & 0x3f);
+    // Any rounding mode, DAZ, FTZ and flags; all exceptions masked (single only: a sequence could
+    // overwrite the operand with reserved bits). The cases after it run under the new MXCSR (in
+    // usmjit, in the precise SSE translations the write switches to).
+    const v = 0x1f80 | (b.rng.int(64) & 0x3f) | (b.rng.int(4) << 13) | (b.rng.chance(0.3) ? 0x40 : 0) | (b.rng.chance(0.3) ? 0x8000 : 0);
     b.setMem(b.lastOff, BigInt(v), 4);
     b.emit({ opcode: [0x0f, 0xae], reg: 2, rm: m }, { form: f.id, mn: 'ldmxcsr', ops: [m] });
   },

@@ -8,7 +8,8 @@
  *
  * Build: gcc -O2 -static -nostdlib -fno-pie -no-pie -fno-builtin
  *            -fno-tree-loop-distribute-patterns -o harness harness.c
- * Usage: harness [-s] [-f] < cases
+ * Usage: harness [-s] [-f] [-m] < cases
+ *   -m  load every case's MXCSR (by default only when it differs from the MXCSR the last snippet left)
  *   -f  flush the output after every case (to find the case that crashed the process)
  *   -s  install SIGSEGV/SIGFPE/SIGILL/SIGBUS/SIGTRAP handlers: a faulting snippet prints
  *       "SIG <n>" instead of killing the process (off by default: the emulator does not deliver
@@ -64,7 +65,10 @@ _Static_assert(sizeof(struct case_in) == 16 + CODE_MAX + 128 + 16 + 256 + MEM_SI
 u64 g_gpr[16] __attribute__((aligned(16)));
 u64 g_flags __attribute__((aligned(16)));
 u32 g_mxcsr __attribute__((aligned(16)));
-u32 g_host_mxcsr;
+/* Whether run_snippet loads g_mxcsr: only when the case's MXCSR differs from the current one (or
+ * always, -m). usmjit switches to its precise SSE floating point at the first MXCSR write, so a
+ * run whose cases all keep the default MXCSR tests the default (inline SIMD) translations. */
+u32 g_ldmx;
 u8 g_xmm[256] __attribute__((aligned(16)));
 u64 g_host_rsp;
 u64 g_code_ptr;
@@ -92,8 +96,10 @@ __asm__(
   "run_snippet:\n"
   "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
   "  mov %rsp, g_host_rsp(%rip)\n"
-  "  stmxcsr g_host_mxcsr(%rip)\n"
+  "  cmpl $0, g_ldmx(%rip)\n"
+  "  je 3f\n"
   "  ldmxcsr g_mxcsr(%rip)\n"
+  "3:\n"
   "  movdqu g_xmm+0(%rip), %xmm0\n   movdqu g_xmm+16(%rip), %xmm1\n"
   "  movdqu g_xmm+32(%rip), %xmm2\n  movdqu g_xmm+48(%rip), %xmm3\n"
   "  movdqu g_xmm+64(%rip), %xmm4\n  movdqu g_xmm+80(%rip), %xmm5\n"
@@ -145,7 +151,6 @@ __asm__(
   "sig_abort:\n"
   "  mov $1, %eax\n"
   "1:\n"
-  "  ldmxcsr g_host_mxcsr(%rip)\n"
   "  cld\n"
   "  mov g_host_rsp(%rip), %rsp\n"
   "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
@@ -302,10 +307,12 @@ static void copy(u8 *d, const u8 *s, u64 n) {
 __attribute__((used)) void cmain(u64 *sp) {
   int argc = (int)sp[0];
   char **argv = (char **)(sp + 1);
-  int signals = 0, flush_each = 0;
+  int signals = 0, flush_each = 0, always_ldmx = 0;
+  u32 cur_mxcsr = 0x1f80; /* MXCSR as the last snippet left it (a signal handler's is the default) */
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-' && argv[i][1] == 's' && argv[i][2] == 0) signals = 1;
     if (argv[i][0] == '-' && argv[i][1] == 'f' && argv[i][2] == 0) flush_each = 1;
+    if (argv[i][0] == '-' && argv[i][1] == 'm' && argv[i][2] == 0) always_ldmx = 1;
   }
 
   /* PROT_READ|WRITE|EXEC, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED */
@@ -353,18 +360,21 @@ __attribute__((used)) void cmain(u64 *sp) {
     g_gpr[4] = (u64)g_mem + STACK_OFF;
     g_flags = (cur.rflags & FLAGS_IN_MASK) | 0x202;
     g_mxcsr = cur.mxcsr;
+    g_ldmx = always_ldmx || cur.mxcsr != cur_mxcsr;
     copy(g_xmm, cur.xmm, sizeof g_xmm);
     copy(g_mem, cur.mem, MEM_SIZE);
     g_signo = 0;
     g_code_ptr = (u64)start;
 
     if (run_snippet()) {
+      cur_mxcsr = 0x1f80;
       put("SIG ");
       put_dec((u64)g_signo);
       put("\n");
       if (flush_each) flush();
       continue;
     }
+    cur_mxcsr = g_mxcsr;
     for (int i = 0; i < 16; i++) {
       put_hex(g_gpr[i], 16);
       put(" ");

@@ -36,7 +36,7 @@ export interface DiffOptions {
   jobs?: number;
   signals?: boolean;
   strictMxcsr?: boolean;
-  /** Random initial MXCSR rounding mode / DAZ / FTZ (the emulator does not honour them yet). */
+  /** Random initial MXCSR rounding mode / DAZ / FTZ / exception flags, compared bit for bit. */
   mxcsrRandom?: boolean;
   maxPrint?: number;
   log?: (line: string) => void;
@@ -80,8 +80,12 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
     const c = o.bytes ? manualCase(o, layout) : gen.make(o.seed, k);
     if (o.strictMxcsr) { c.mxcsrMask = 0xffff_ffff; c.memMask.fill(0xff); }
     if (o.mxcsrRandom) {
+      // Random rounding mode, DAZ, FTZ and pre-set exception flags (all exceptions masked); MXCSR
+      // compared bit for bit.
       const r = new Rng((o.seed ^ Math.imul(k + 1, 0x2545f491)) >>> 0);
-      c.mxcsr = 0x1f80 | (r.int(4) << 13) | (r.chance(0.3) ? 0x40 : 0) | (r.chance(0.3) ? 0x8000 : 0);
+      c.mxcsr = 0x1f80 | (r.int(4) << 13) | (r.chance(0.3) ? 0x40 : 0) | (r.chance(0.3) ? 0x8000 : 0) | (r.chance(0.3) ? r.int(64) : 0);
+      c.mxcsrMask = 0xffff_ffff;
+      c.memMask.fill(0xff);
     }
     const problems = o.bytes ? [] : checkEncoding(c, layout, decode);
     if (problems.length) {
@@ -97,7 +101,9 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   // Run natively and emulated (the emulated run split over `jobs` processes).
   const emu = await pickEmu(o.emu ?? 'auto', bin);
   if (emu.note) log(`note: ${emu.note}`);
-  const hargs = o.signals ? ['-s'] : [];
+  // -m: the harness loads every case's MXCSR (the emulator then runs its precise SSE floating point
+  // from the first case on); without it only cases that change MXCSR load it.
+  const hargs = [...(o.signals ? ['-s'] : []), ...(o.strictMxcsr || o.mxcsrRandom ? ['-m'] : [])];
   const timeoutMs = o.timeoutMs ?? 600_000;
   const jobs = Math.max(1, Math.min(o.jobs ?? 2, Math.ceil(cases.length / 500)));
   const chunk = Math.ceil(cases.length / jobs);
@@ -126,11 +132,12 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
       const k = caseIdx[i];
       const init = GPR_NAMES.map((n, r) => (r === 4 ? '' : `${n}=${(c.relmask >> r) & 1 ? 'mem+' : ''}${c.gpr[r].toString(16)}`)).filter(Boolean).join(' ');
       failures.push([
-        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''})`,
+        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''}${o.mxcsrRandom ? ' --mxcsr-random' : ''}${o.strictMxcsr ? ' --strict-mxcsr' : ''})`,
         `  bytes: ${hexBytes(c.code)}`,
         ...disassemble(c.code, layout.code + c.codeOff, decode),
         `  forms: ${c.forms.join('; ')}`,
-        `  initial: ${init} rflags=${flagNames(c.rflags)} (mem=0x${layout.mem.toString(16)}, rsp=mem+0x180, code at 0x${(layout.code + c.codeOff).toString(16)})`,
+        `  initial: ${init} rflags=${flagNames(c.rflags)} mxcsr=${c.mxcsr.toString(16)} (mem=0x${layout.mem.toString(16)}, rsp=mem+0x180, code at 0x${(layout.code + c.codeOff).toString(16)})`,
+        ...xmmInit(c, disassemble(c.code, layout.code + c.codeOff, decode)),
         `  compared flags: ${flagNames(c.flagsMask & 0x8d5n)}`,
         ...diffs.map((d) => '  ' + d),
       ].join('\n'));
@@ -220,5 +227,15 @@ if (invoked) {
   main().catch((e: unknown) => {
     console.error(e instanceof Error ? e.stack : e);
     process.exit(2);
+  });
+}
+
+/** The initial values of the XMM registers a failing case's instructions name (high:low qword). */
+function xmmInit(c: { xmm: Uint8Array }, lines: string[]): string[] {
+  const regs = new Set<number>();
+  for (const l of lines) for (const m of l.matchAll(/xmm(\d+)/g)) regs.add(Number(m[1]));
+  return [...regs].sort((a, b) => a - b).map((n) => {
+    const q = (k: number) => [...c.xmm.subarray(16 * n + 8 * k, 16 * n + 8 * k + 8)].reverse().map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `  initial xmm${n}=${q(1)}:${q(0)}`;
   });
 }

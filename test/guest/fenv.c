@@ -2,7 +2,6 @@
 // (divsd/mulsd/cvtsd2ss), rint/nearbyint/lrint, and the MXCSR exception flags seen through
 // fetestexcept (divide-by-zero, inexact, invalid, overflow, underflow).
 // CFLAGS: -frounding-math
-// XFAIL: MXCSR rounding modes and exception flags are not implemented yet (README, "Not done")
 #include <fenv.h>
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,6 @@
 // out-of-range values and NaN (cvtps2dq, cvttps2dq, cvtpd2dq, cvttpd2dq give 0x80000000, the
 // "integer indefinite"), and the MXCSR rounding field controlling cvtps2dq/cvtpd2dq/cvtsd2si and
 // arithmetic.
-// XFAIL: MXCSR rounding modes are not implemented yet (README, "Not done"); packed out-of-range conversions are
 #include <emmintrin.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -8,6 +8,7 @@ import { shift } from './shift.js';
 import { string } from './string.js';
 import { system } from './system.js';
 import { sse } from './sse.js';
+import { ldmxcsr, withPrecise } from './sse-precise.js';
 import { sse3 } from './sse3.js';
 import { ssse3 } from './ssse3.js';
 import { sse41 } from './sse41.js';
@@ -44,10 +45,12 @@ export function addFamily(fam: Family, overrideShared: string[] = []): void {
   }
 }
 
-addFamily(sse, ['movsd', 'cmpsd']);
-addFamily(sse3);
+// SSE floating point: the inline Wasm SIMD translations until the guest writes MXCSR, then the
+// exact ones (sse-precise.ts).
+addFamily(withPrecise({ ...sse, ldmxcsr }), ['movsd', 'cmpsd']);
+addFamily(withPrecise(sse3));
 addFamily(ssse3);
-addFamily(sse41);
+addFamily(withPrecise(sse41));
 addFamily(x87);
 addFamily(sse42);
 

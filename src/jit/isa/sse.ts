@@ -11,8 +11,9 @@ import { Vector } from '../../vmx/exits.js';
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
  * like the GPRs, and written back to the CPU block when it is left. Most packed
  * instructions are one Wasm SIMD op; scalar float ops work on the low lane and keep the rest.
- * Rounding is always round-to-nearest-even (MXCSR.RC is not honoured yet) and MXCSR exception
- * flags are not raised: see README "not done".
+ * The float translations here round to nearest-even and raise no MXCSR exception flags: they
+ * serve a program until it first writes MXCSR, after which sse-precise.ts translates the float
+ * instructions exactly (rounding control, DAZ/FTZ, flags).
  */
 
 export const xn = (o: Operand) => (o as { n: number }).n;

@@ -141,8 +141,8 @@ const insertps: EmitFn = (e, i, env) => {
 /**
  * roundps/roundpd/roundss/roundsd: imm[1:0] = nearest-even, down, up, toward zero; imm[2] set =
  * use MXCSR.RC instead (same encoding, read from the CPU block at run time); imm[3] only
- * suppresses the precision exception (exception flags are not raised). Scalar forms keep dst's
- * upper lanes.
+ * suppresses the precision exception (flags are raised by the precise translation,
+ * sse-precise.ts, once the guest has written MXCSR). Scalar forms keep dst's upper lanes.
  */
 function round(dbl: boolean, scalar: boolean): EmitFn {
   // nearest, floor, ceil, trunc

@@ -523,12 +523,16 @@ function toBcd(a: F80, ctx: Ctx): Uint8Array {
 
 // ---- the interpreter ----------------------------------------------------------------------
 
+/** Set when an fxrstor changed MXCSR (see emit: the switch to precise SSE floating point). */
+let mxcsrWritten = false;
+
 /** Runs one x87 instruction on CPU `base`. Returns -1, or an Exit code (#MF, #GP). */
 export function execute(env: JsEnv, i: Insn, d: Decoded, base: number): number {
   const cpu = env.cpu(base);
   const fpu = new Fpu(cpu, env);
   if (!isNoWait(d) && (fpu.sw & ~fpu.cw & EXC) !== 0) return raise(cpu, i, VECTOR_MF);
   const addr = d.mem ? effAddr(cpu, d.mem) : 0;
+  const mxcsr = cpu.u32(CPU.mxcsr);
   try {
     run(fpu, d, addr);
   } catch (e) {
@@ -536,6 +540,7 @@ export function execute(env: JsEnv, i: Insn, d: Decoded, base: number): number {
     throw e;
   }
   fpu.commit(d, i, addr);
+  if (cpu.u32(CPU.mxcsr) !== mxcsr) mxcsrWritten = true;
   return -1;
 }
 
@@ -982,6 +987,17 @@ const emit: EmitFn = (e: Emitter, i: Insn, env: JsEnv) => {
   // fxrstor (0F AE /1) loads the XMM registers too.
   const writesXmm = d.opc === 8 && ((d.modrm >> 3) & 7) === 1;
   e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0, writesXmm);
+  // An fxrstor that changed MXCSR switches SSE floating point to its precise translations
+  // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
+  // are already back in the region's locals when it leaves.
+  const fp = env.fp;
+  if (writesXmm && fp && !fp.precise) {
+    e.callJs((base) => {
+      if (!mxcsrWritten) return -1;
+      mxcsrWritten = false;
+      return fp.enable(base, i.addr + i.len);
+    }, true, 0, false);
+  }
 };
 
 const NAMES = [
