@@ -92,6 +92,8 @@ export class Machine {
   /** Signal delivery to guest handlers (attachSignals); without it every fault signal kills. */
   signals?: SignalDelivery;
   private readonly base = cpuBlockBase(0);
+  /** The precise-FP switch (JsEnv.fp: MXCSR semantics once the guest writes MXCSR). */
+  private fp?: NonNullable<JsEnv['fp']>;
   /**
    * For tests that run arbitrary code (fuzzing): a smaller budget per entry into translated code,
    * and a number of returns to the dispatcher after which the guest is stopped (0 = no limit).
@@ -155,6 +157,7 @@ export class Machine {
         },
       },
     };
+    this.fp = env.fp;
     const fetcher: CodeFetcher = { fetch: (addr, len) => this.fetch(addr, len) };
     this.cache = new CodeCache(this.frames.memory, this.table, {
       rd: (c: number, a: bigint, size: number, rip: bigint) => this.slowRead(a, size, rip),
@@ -604,10 +607,17 @@ export class Machine {
           break;
         }
         case Exit.Syscall: {
+          const mxcsr = cpu.u32(CPU.mxcsr);
           const r = this.syscalls.syscall(cpu);
           // ioctl(USM_ENTER) switched the CPU to the guest's state: rax is the guest's now.
           if (this.usm.justEntered) this.usm.justEntered = false;
           else cpu.set(0, r);
+          // rt_sigreturn loaded a different MXCSR: from now on SSE arithmetic must honour it.
+          if (cpu.u32(CPU.mxcsr) !== mxcsr && this.fp && !this.fp.precise) {
+            this.fp.precise = true;
+            this.cache.flushAll();
+            this.codeAliases.clear();
+          }
           idx = this.cache.get(this.key(cpu.rip));
           break;
         }
