@@ -65,6 +65,10 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     return this.as.frames.dv;
   }
 
+  get dv(): DataView {
+    return this.as.frames.dv;
+  }
+
   /** A page-table entry half (signed 32-bit, so NX is the sign of the high half). */
   readPhys32(pa: number): number {
     if (pa % 4 !== 0) throw new PhysFault(BigInt(pa));

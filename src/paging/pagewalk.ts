@@ -26,6 +26,10 @@ const ADDR_MASK = ((1n << BigInt(PHYS_BITS)) - 1n) & ~0xfffn;
 export interface PhysicalMemory {
   readPhys32(pa: number): number;
   writePhys32(pa: number, v: number): void;
+  /** Host address of 8-byte aligned guest-physical `pa` (PhysFault if unmapped). */
+  hostOf(pa: number): number;
+  /** The memory, for reading entries at host addresses. */
+  readonly dv: DataView;
 }
 
 /** An access to guest-physical memory the process has not mapped (Dune's "EPT violation"). */
@@ -113,7 +117,9 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
   for (level = 0; level < 4; level++) {
     const idx = Math.floor(va / SHIFT_DIV[level]) % 512;
     const pa = table + idx * 8;
-    const lo = mem.readPhys32(pa), hi = mem.readPhys32(pa + 4);
+    const h = mem.hostOf(pa);
+    const dv = mem.dv;
+    const lo = dv.getInt32(h, true), hi = dv.getInt32(h + 4, true);
     if ((lo & 1) === 0) throw new PageFault(vaddr, errBase);
     const ps = (lo & 0x80) !== 0;
     let rsvd = (hi & rsvdHi) !== 0 || (!nxe && hi < 0);
