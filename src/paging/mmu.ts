@@ -7,7 +7,7 @@
 import { PAGE_SIZE } from '../jit/layout.js';
 import { AddressSpace } from './address-space.js';
 import type { GuestMemory } from './guest-memory.js';
-import { canonical, PageFault, PhysFault, walk, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
+import { canonical, PageFault, PhysFault, walk, walkError, walkOrFault, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
 import type { Tlb } from './tlb.js';
 import { pageWatched, watchHits, type Watch } from '../vmx/debug-regs.js';
 
@@ -117,6 +117,30 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
     return host;
   }
+
+  /**
+   * The current CPL's access of `len` bytes at `vaddr` within one page, without exceptions for
+   * guest faults: the host address, or -1 with the fault in `fault` (#PF error code, or -1 for a
+   * non-canonical address). PhysFault is still thrown (it ends the session). No watchpoints here:
+   * callers take the general path while any is set.
+   */
+  tryAccess(vaddr: bigint, write: boolean): number {
+    const bank = this.ctl.cpl === 3 ? 1 : 0;
+    const hit = this.tlbs[bank].probe(vaddr, write);
+    if (hit >= 0) return hit;
+    if (!canonical(vaddr)) { this.fault = -1; return -1; }
+    this.walks++;
+    const t = walkOrFault(this, this.ctl, vaddr, { write, user: bank === 1, fetch: false });
+    if (t === null) { this.fault = walkError; return -1; }
+    const off = Number(BigInt.asUintN(12, vaddr));
+    const host = this.hostOf(t.phys + off);
+    this.fill(vaddr, t);
+    if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
+    return host;
+  }
+
+  /** tryAccess's fault: a #PF error code, or -1 for #GP (non-canonical). */
+  fault = 0;
 
   /**
    * The host address of [vaddr, vaddr+len) if it lies within one page, for an access with the

@@ -96,7 +96,21 @@ const HI = 2 ** 32;
 const ctlCache = { cr0: -1n, cr3: -1n, cr4: -1n, efer: -1n, nxe: false, wp: false, pge: false, root: 0 };
 const used = new Array<number>(8);
 
+/** The error code of the last walk that failed (walkOrFault returned null). */
+export let walkError = 0;
+
+/** Walks `vaddr` for `acc` (see walkOrFault); throws PageFault. */
 export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation {
+  const t = walkOrFault(mem, ctl, vaddr, acc);
+  if (t === null) throw new PageFault(vaddr, walkError);
+  return t;
+}
+
+/**
+ * The walk itself; null for a #PF with the error code in `walkError` (no exception: the slow
+ * paths of translated code turn it into an exit without throwing through Wasm).
+ */
+export function walkOrFault(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation | null {
   const c = ctlCache;
   if (c.cr3 !== ctl.cr3 || c.cr0 !== ctl.cr0 || c.cr4 !== ctl.cr4 || c.efer !== ctl.efer) {
     c.cr0 = ctl.cr0; c.cr3 = ctl.cr3; c.cr4 = ctl.cr4; c.efer = ctl.efer;
@@ -120,13 +134,13 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
     const h = mem.hostOf(pa);
     const dv = mem.dv;
     const lo = dv.getInt32(h, true), hi = dv.getInt32(h + 4, true);
-    if ((lo & 1) === 0) throw new PageFault(vaddr, errBase);
+    if ((lo & 1) === 0) { walkError = errBase; return null; }
     const ps = (lo & 0x80) !== 0;
     let rsvd = (hi & rsvdHi) !== 0 || (!nxe && hi < 0);
     if (level === 0 && ps) rsvd = true;
     if (level === 1 && ps && (lo & 0x3fff_e000) !== 0) rsvd = true; // 1 GiB: bits 29:13
     if (level === 2 && ps && (lo & 0x1f_e000) !== 0) rsvd = true; // 2 MiB: bits 20:13
-    if (rsvd) throw new PageFault(vaddr, errBase | PFERR.P | PFERR.RSVD);
+    if (rsvd) { walkError = errBase | PFERR.P | PFERR.RSVD; return null; }
     rw &&= (lo & 2) !== 0;
     us &&= (lo & 4) !== 0;
     nx ||= nxe && hi < 0;
@@ -144,7 +158,7 @@ export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc
   // supervisor write with CR0.WP clear; fetches need NX clear.
   const wp = c.wp;
   const ok = (!acc.user || us) && (!acc.write || rw || (!acc.user && !wp)) && (!acc.fetch || !nx);
-  if (!ok) throw new PageFault(vaddr, errBase | PFERR.P);
+  if (!ok) { walkError = errBase | PFERR.P; return null; }
   for (let k = 0; k < nUsed; k += 2) {
     const pa = used[k], lo = used[k + 1];
     let v = lo | 0x20;

@@ -324,8 +324,47 @@ export class Machine {
     }
   }
 
+  /**
+   * The USM fast path of a slow access within one page and without watchpoints: the host
+   * address, or -1 after recording the guest fault for the exit (no host exception at all).
+   */
+  private usmTry(a: bigint, size: number, write: boolean, rip: bigint): number {
+    const mmu = this.usm.mmu;
+    if (mmu.watches.length || Number(BigInt.asUintN(12, a)) + size > PAGE_SIZE) return -2;
+    let h: number;
+    try {
+      h = mmu.tryAccess(a, write);
+    } catch (e) {
+      if (!(e instanceof PhysFault)) throw e;
+      return this.usmSlow(rip, () => { throw e; }, -1);
+    }
+    if (h >= 0) return h;
+    const cpu = this.cpu;
+    if (mmu.fault === -1) {
+      cpu.setU64(CPU.exitArg, BigInt(Vector.GP));
+    } else {
+      cpu.setU64(CPU.exitArg, BigInt(Vector.PF) | (BigInt(mmu.fault) << 8n));
+      cpu.setU64(CPU.faultAddr, a);
+    }
+    cpu.setU32(CPU.fault, 1);
+    cpu.rip = rip;
+    cpu.setU64(CPU.exitInsn, rip);
+    return -1;
+  }
+
   private slowRead(a: bigint, size: number, rip: bigint): bigint {
     if (this.usm.active) {
+      const h = this.usmTry(a, size, false, rip);
+      if (h === -1) return 0n;
+      if (h >= 0) {
+        const dv = this.frames.dv;
+        switch (size) {
+          case 1: return BigInt(dv.getUint8(h));
+          case 2: return BigInt(dv.getUint16(h, true));
+          case 4: return BigInt(dv.getUint32(h, true));
+          default: return dv.getBigInt64(h, true);
+        }
+      }
       const b = this.usmSlow(rip, () => this.usm.mmu.readV(a, size), ZERO8);
       let v = 0n;
       for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
@@ -344,7 +383,12 @@ export class Machine {
   private slowWrite(a: bigint, size: number, v: bigint, rip: bigint): void {
     const bytes = new Uint8Array(size);
     for (let k = 0; k < size; k++) bytes[k] = Number((v >> BigInt(8 * k)) & 0xffn);
-    if (this.usm.active) return this.usmSlow(rip, () => this.usm.mmu.writeV(a, bytes), undefined);
+    if (this.usm.active) {
+      const h = this.usmTry(a, size, true, rip);
+      if (h >= 0) this.frames.u8.set(bytes, h);
+      if (h !== -2) return;
+      return this.usmSlow(rip, () => this.usm.mmu.writeV(a, bytes), undefined);
+    }
     const addr = this.addr(a, rip, Access.Write);
     this.access(rip, () => {
       this.as.write(addr, bytes);
