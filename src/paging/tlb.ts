@@ -5,6 +5,7 @@ import type { FrameAllocator } from './frames.js';
 interface SavedEntry { idx: number; read: bigint; write: bigint; addend: bigint }
 
 const IDX_MASK = BigInt(TLB_ENTRIES - 1);
+const LOW_HALF = 1n << 47n;
 const PAGE_TAG = ~0xfffn;
 
 /**
@@ -43,6 +44,16 @@ export class Tlb {
    * the page with the needed right; else -1 (the runtime's own accesses use the TLB too).
    */
   probe(vaddr: bigint, write: boolean): number {
+    if (vaddr >= 0n && vaddr < LOW_HALF) {
+      // Lower-half addresses in plain numbers (tags compared as two 32-bit halves).
+      const v = Number(vaddr);
+      const lo = v % 0x1_0000_0000, hi = (v - lo) / 0x1_0000_0000;
+      const e = this.base + ((Math.floor(v / 4096) & (TLB_ENTRIES - 1)) << TLB_ENTRY_SHIFT);
+      const dv = this.view();
+      const t = e + (write ? TLB.writeTag : TLB.readTag);
+      if (dv.getUint32(t, true) !== (lo & ~0xfff) >>> 0 || dv.getUint32(t + 4, true) !== hi) return -1;
+      return (lo + dv.getUint32(e + TLB.addend, true)) >>> 0;
+    }
     const page = BigInt.asIntN(64, vaddr & PAGE_TAG);
     const e = this.entry(this.slot(vaddr));
     const v = this.view();

@@ -67,9 +67,23 @@ function deliverOnce(u: Usm, ev: Event): void {
 /** Reads `len` (8 or 16) bytes of supervisor data: straight from host memory when in one page. */
 function readSup(u: Usm, va: bigint, len: number): DataView {
   const h = u.mmu.hostRange(va, len, false, false);
-  if (h >= 0) return new DataView(u.host.as.frames.dv.buffer, h, len);
+  if (h >= 0) {
+    supView.dv = u.host.as.frames.dv;
+    supView.at = h;
+    return supView as unknown as DataView;
+  }
   return new DataView(u.mmu.readV(va, len, false).buffer);
 }
+
+/** A DataView-like window on host memory at an offset (readSup without allocating a view). */
+const supView = {
+  dv: null as unknown as DataView,
+  at: 0,
+  getUint8(o: number) { return this.dv.getUint8(this.at + o); },
+  getUint16(o: number, le: boolean) { return this.dv.getUint16(this.at + o, le); },
+  getUint32(o: number, le: boolean) { return this.dv.getUint32(this.at + o, le); },
+  getBigUint64(o: number, le: boolean) { return this.dv.getBigUint64(this.at + o, le); },
+};
 
 function deliverFrame(u: Usm, ev: Event): void {
   const st = u.st;
