@@ -18,7 +18,18 @@ export const MEM_SIZE = 512;
 export const SCRATCH = 256;
 export const STACK_OFF = 384;
 export const CODE_MAX = 512;
-export const CASE_SIZE = 16 + CODE_MAX + 128 + 16 + 256 + MEM_SIZE;
+/** The x87 state's record part: a 108-byte fnsave image (frstor loads it), padded. */
+export const FPU_SIZE = 112;
+export const CASE_SIZE = 16 + CODE_MAX + 128 + 16 + 256 + MEM_SIZE + FPU_SIZE;
+
+/** An 80-bit extended value: sign and exponent, significand (explicit integer bit). */
+export interface F80 { se: number; m: bigint }
+/** FSW condition-code bits. */
+export const FC0 = 0x100, FC1 = 0x200, FC2 = 0x400, FC3 = 0x4000;
+export const FCC = FC0 | FC1 | FC2 | FC3;
+
+/** The x87 state of a case (physical registers; tag bit p = physical register p valid). */
+export interface X87State { cw: number; sw: number; top: number; tag: number; regs: F80[] }
 
 export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
@@ -53,6 +64,12 @@ export interface Case {
   xmmMask?: Uint8Array;
   /** Per data-area byte: bits compared. */
   memMask: Uint8Array;
+  /** The initial x87 state. */
+  x87: X87State;
+  /** FSW bits compared (the SDM leaves some condition codes undefined per instruction). */
+  fswMask: number;
+  /** Whether the x87 state is compared at all. */
+  x87Compare: boolean;
   forms: string[];
   expects: Expect[];
   mode: 'single' | 'seq';
@@ -79,6 +96,11 @@ export class Builder {
   mxcsrMask = 0xffff_ffc0; // exception flags: see run.ts --strict-mxcsr
   /** Flags whose value is currently undefined (by the SDM). */
   undef = 0;
+  /** The initial x87 state (forms may prepare it in single mode). */
+  readonly x87: X87State;
+  /** FSW condition codes whose value is currently undefined (by the SDM). */
+  fpUndef = 0;
+  x87Compare = true;
   /** Registers that must not be chosen as operands (rsp; the seq-mode bases). */
   readonly reserved = new Set<number>([4]);
   /** seq mode: base registers and their offsets in the data area. */
@@ -105,6 +127,7 @@ export class Builder {
     this.xmm = new Uint8Array(256);
     for (let i = 0; i < 16; i++) this.xmm.set(this.xmmValue(), i * 16);
     this.data = this.memValue();
+    this.x87 = this.x87Value();
     if (seq) {
       const k = rng.range(1, 2);
       const cands = [...SEQ_BASES];
@@ -201,6 +224,63 @@ export class Builder {
       default: return sgn | (BigInt(r.range(0x3c0, 0x43f)) << 52n) | r.bits(52);
     }
   }
+
+  /** A canonical 80-bit value: edge-heavy (zero, denormal, inf, NaNs, extreme exponents, integers). */
+  f80Value(): F80 {
+    const r = this.rng;
+    const s = r.chance(0.5) ? 0x8000 : 0;
+    const J = 1n << 63n;
+    const sig = () => (r.chance(0.3) ? J | (r.u64() & ~((1n << BigInt(r.range(1, 60))) - 1n)) : J | r.u64()) & ((1n << 64n) - 1n);
+    switch (r.int(16)) {
+      case 0: return { se: s, m: 0n };
+      case 1: return { se: s, m: (r.u64() >> BigInt(r.range(1, 63))) || 1n }; // denormal
+      case 2: return { se: s | 0x7fff, m: J }; // inf
+      case 3: return { se: s | 0x7fff, m: J | (1n << 62n) | (r.chance(0.5) ? 0n : r.bits(62)) }; // qnan
+      case 4: return { se: s | 0x7fff, m: J | (r.bits(62) || 1n) }; // snan
+      case 5: return { se: s | r.range(1, 80), m: sig() }; // tiny
+      case 6: return { se: s | (0x7ffe - r.int(80)), m: sig() }; // huge
+      case 7: case 8: { // an integer (fist, frndint, fprem), often near the integer ranges' edges
+        const n = r.pick([1, 2, 3, 8, 15, 16, 17, 31, 32, 33, 52, 53, 63, 64, 65, r.range(1, 64)]);
+        const m = r.chance(0.5) ? J : sig() & ~((1n << BigInt(Math.max(0, 64 - n))) - 1n);
+        return { se: s | (0x3fff + n - 1), m: r.chance(0.3) ? (m ^ BigInt(r.int(2)) << BigInt(Math.max(0, 64 - n))) | J : m };
+      }
+      case 9: return this.f80FromF64(this.f64Bits());
+      case 10: return { se: s | (0x3fff + r.range(-2, 2)), m: r.pick([J, J | (1n << 62n), J | (1n << 61n), (1n << 64n) - 1n, J | 1n]) }; // halves, ties
+      default: return { se: s | (0x3fff + r.range(-70, 70)), m: sig() };
+    }
+  }
+
+  /** The 80-bit value of a double (exact). */
+  f80FromF64(bits: bigint): F80 {
+    const s = Number(bits >> 63n) << 15;
+    const e = Number((bits >> 52n) & 0x7ffn);
+    const f = bits & ((1n << 52n) - 1n);
+    if (e === 0x7ff) return { se: s | 0x7fff, m: (1n << 63n) | (f << 11n) };
+    if (e === 0) {
+      if (f === 0n) return { se: s, m: 0n };
+      let m = f << 11n, ex = 0x3fff - 1022;
+      while (!(m >> 63n)) { m <<= 1n; ex--; }
+      return { se: s | ex, m };
+    }
+    return { se: s | (e - 1023 + 0x3fff), m: (1n << 63n) | (f << 11n) };
+  }
+
+  /** A random initial x87 state: all exceptions masked (no #MF), random PC/RC, sticky flags, stack. */
+  x87Value(): X87State {
+    const r = this.rng;
+    const cw = 0x7f | (r.pick([0, 2, 3, 3]) << 8) | (r.int(4) << 10) | (r.chance(0.2) ? 0x1000 : 0);
+    const sw = (r.chance(0.5) ? r.int(0x80) : 0) | (r.int(16) & 7) << 8 | (r.chance(0.5) ? FC3 : 0);
+    const top = r.int(8);
+    let tag = 0;
+    if (r.chance(0.2)) tag = r.int(256);
+    else { const n = r.pick([0, 1, 2, 3, 3, 4, 4, 5, 6, 7, 8]); for (let i = 0; i < n; i++) tag |= 1 << ((top + i) & 7); }
+    const regs: F80[] = [];
+    for (let p = 0; p < 8; p++) regs.push(this.f80Value());
+    return { cw, sw, top, tag, regs };
+  }
+
+  /** Physical register of ST(i). */
+  fpPhys(i: number): number { return (this.x87.top + i) & 7; }
 
   memValue(): Uint8Array {
     const m = this.rng.bytes(MEM_SIZE);
@@ -317,12 +397,14 @@ export class Builder {
       code: this.code.length, expects: this.expects.length, forms: this.forms.length, undef: this.undef,
       rsp: this.rsp, gpr: [...this.gpr], relmask: this.relmask, rflags: this.rflags, mem: this.data.slice(),
       pinned: new Set(this.pinned), gprMask: [...this.gprMask], inBranch: this.inBranch, memMask: this.memMask.slice(),
+      fpUndef: this.fpUndef,
     };
     return () => {
       this.code.length = s.code;
       this.expects.length = s.expects;
       this.forms.length = s.forms;
       this.undef = s.undef;
+      this.fpUndef = s.fpUndef;
       this.rsp = s.rsp;
       for (let i = 0; i < 16; i++) { this.gpr[i] = s.gpr[i]; this.gprMask[i] = s.gprMask[i]; }
       this.relmask = s.relmask;
@@ -537,7 +619,7 @@ export class Builder {
    * Appends one instruction. reads: flags it consumes (must be defined); writes: flags it sets
    * to defined values; undef: flags it leaves undefined.
    */
-  emit(spec: EncSpec, info: { form: string; mn: string; ops?: Operand[]; reads?: number; writes?: number; undef?: number }): number {
+  emit(spec: EncSpec, info: { form: string; mn: string; ops?: Operand[]; reads?: number; writes?: number; undef?: number; fpWrites?: number; fpUndef?: number }): number {
     let bytes: number[];
     try {
       bytes = encode(spec, this.here);
@@ -554,6 +636,7 @@ export class Builder {
     const w = info.writes ?? 0;
     const u = info.undef ?? 0;
     this.undef = (this.undef & ~(w | u)) | u;
+    this.fpUndef = (this.fpUndef & ~((info.fpWrites ?? 0) | (info.fpUndef ?? 0))) | (info.fpUndef ?? 0);
     this.endInsn();
     return off;
   }
@@ -590,6 +673,9 @@ export class Builder {
       gprMask: this.gprMask,
       xmmMask: this.xmmMask,
       memMask: this.memMask,
+      x87: this.x87,
+      fswMask: 0xffff & ~this.fpUndef,
+      x87Compare: this.x87Compare,
       forms: this.forms,
       expects: this.expects,
       mode: this.seq ? 'seq' : 'single',
@@ -610,5 +696,31 @@ export function serialize(c: Case, out: Uint8Array, at: number): void {
   dv.setBigUint64(p, c.rflags, true); p += 8;
   dv.setUint32(p, c.mxcsr, true); p += 8;
   out.set(c.xmm, at + p); p += 256;
-  out.set(c.mem, at + p);
+  out.set(c.mem, at + p); p += MEM_SIZE;
+  out.set(fnsaveImage(c.x87), at + p);
+}
+
+/** The full tag word's 2-bit class of a valid register: 0 valid, 1 zero, 2 special. */
+function tagClass(v: F80): number {
+  const e = v.se & 0x7fff;
+  if (e === 0) return v.m === 0n ? 1 : 2;
+  if (e === 0x7fff || !(v.m >> 63n)) return 2;
+  return 0;
+}
+
+/** The 108-byte fnsave image (32-bit protected-mode format) of an x87 state, for frstor. */
+export function fnsaveImage(x: X87State): Uint8Array {
+  const b = new Uint8Array(FPU_SIZE);
+  const dv = new DataView(b.buffer);
+  let tw = 0;
+  for (let p = 0; p < 8; p++) tw |= ((x.tag >> p) & 1 ? tagClass(x.regs[p]) : 3) << (2 * p);
+  dv.setUint32(0, 0xffff0000 | x.cw, true);
+  dv.setUint32(4, 0xffff0000 | ((x.sw & ~0xb880) | (x.top << 11)), true);
+  dv.setUint32(8, 0xffff0000 | tw, true);
+  for (let i = 0; i < 8; i++) {
+    const v = x.regs[(x.top + i) & 7];
+    dv.setBigUint64(28 + 10 * i, v.m, true);
+    dv.setUint16(36 + 10 * i, v.se, true);
+  }
+  return b;
 }

@@ -7,6 +7,7 @@ import { forms, type Form } from './forms.js';
 import './forms-sse.js';
 import './forms-sse4.js';
 import './forms-sse42.js';
+import './forms-x87.js';
 import './forms-extra.js';
 import { Rng } from './rng.js';
 import type { Operand as EncOperand } from './x86enc.js';

@@ -20,8 +20,10 @@
  * signals=<0|1>" (fs/gs: the segment bases it sets with arch_prctl), then one line per
  * case, either "SIG <n>" or the final state as space-separated hex fields:
  *   16 GPRs (rax..r15, rsp included, 16 digits each), RFLAGS (16), MXCSR (8),
- *   16 XMM registers (32 digits each: the 16 bytes in memory order), and the data area
- *   (MEM_SIZE bytes in memory order, one field).
+ *   16 XMM registers (32 digits each: the 16 bytes in memory order), the data area
+ *   (MEM_SIZE bytes in memory order, one field), then the x87 state as fxsave64 stored it:
+ *   FCW (4 digits), FSW (4), the abridged tag byte (2: bit i = physical register i valid), FOP (4),
+ *   FIP (16), FDP (16), and ST(0)..ST(7) (20 digits each: sign/exponent then significand).
  *
  * Per case: the snippet is copied to CODE_ADDR + codeoff in two RWX pages (the same pages every
  * time: the emulator must notice the rewrite; codeoff near 4096 makes it cross the page boundary),
@@ -30,6 +32,11 @@
  * `relmask` get the data area's address added first (memory operands address the data area through
  * them; the data area straddles a page boundary at offset 128). RSP is set to mem + STACK_OFF (the data area doubles as the stack: pushes land inside it).
  * RFLAGS is loaded by popfq with (flags & (arith | DF)) | 0x202.
+ *
+ * The x87 state (FCW, FSW with TOP, the full tag word, ST(0)..ST(7)) is loaded from the record's
+ * 108-byte fnsave image with frstor before the snippet, and stored with fxsave64 after it. frstor,
+ * not fxrstor: fxrstor also loads MXCSR (and the XMM registers), and an MXCSR write switches usmjit
+ * to its precise SSE translations, which would defeat the lazy MXCSR loading described above.
  */
 
 typedef unsigned long u64;
@@ -44,6 +51,7 @@ typedef long i64;
 #define STACK_OFF 384
 #define GS_OFF 64
 #define FLAGS_IN_MASK 0xcd5UL /* CF PF AF ZF SF DF OF */
+#define FPU_SIZE 112 /* the fnsave image (32-bit protected-mode format: 28 + 80 bytes), padded */
 
 struct case_in {
   u32 magic; /* 'DIFF' = 0x46464944 */
@@ -57,9 +65,10 @@ struct case_in {
   u32 pad;
   u8 xmm[256];
   u8 mem[MEM_SIZE];
+  u8 fpu[FPU_SIZE];
 };
 #define CASE_SIZE sizeof(struct case_in)
-_Static_assert(sizeof(struct case_in) == 16 + CODE_MAX + 128 + 16 + 256 + MEM_SIZE, "layout");
+_Static_assert(sizeof(struct case_in) == 16 + CODE_MAX + 128 + 16 + 256 + MEM_SIZE + FPU_SIZE, "layout");
 
 /* State shared with the trampoline (accessed rip-relative from the asm below). */
 u64 g_gpr[16] __attribute__((aligned(16)));
@@ -70,6 +79,8 @@ u32 g_mxcsr __attribute__((aligned(16)));
  * run whose cases all keep the default MXCSR tests the default (inline SIMD) translations. */
 u32 g_ldmx;
 u8 g_xmm[256] __attribute__((aligned(16)));
+u8 g_fpu[FPU_SIZE] __attribute__((aligned(16)));
+u8 g_fxs[512] __attribute__((aligned(16)));
 u64 g_host_rsp;
 u64 g_code_ptr;
 /* The data area straddles a page boundary (at offset MEM_PAGE_OFF) so that accesses may cross it. */
@@ -100,6 +111,8 @@ __asm__(
   "  je 3f\n"
   "  ldmxcsr g_mxcsr(%rip)\n"
   "3:\n"
+  "  fninit\n" /* non-waiting: drops an exception a snippet left pending (frstor would raise #MF) */
+  "  frstor g_fpu(%rip)\n"
   "  movdqu g_xmm+0(%rip), %xmm0\n   movdqu g_xmm+16(%rip), %xmm1\n"
   "  movdqu g_xmm+32(%rip), %xmm2\n  movdqu g_xmm+48(%rip), %xmm3\n"
   "  movdqu g_xmm+64(%rip), %xmm4\n  movdqu g_xmm+80(%rip), %xmm5\n"
@@ -134,6 +147,7 @@ __asm__(
   "  lea g_priv_stack+4096(%rip), %rsp\n"
   "  pushfq\n"
   "  popq g_flags(%rip)\n"
+  "  fxsave64 g_fxs(%rip)\n"
   "  movdqu %xmm0, g_xmm+0(%rip)\n   movdqu %xmm1, g_xmm+16(%rip)\n"
   "  movdqu %xmm2, g_xmm+32(%rip)\n  movdqu %xmm3, g_xmm+48(%rip)\n"
   "  movdqu %xmm4, g_xmm+64(%rip)\n  movdqu %xmm5, g_xmm+80(%rip)\n"
@@ -238,6 +252,28 @@ static void put_dec(u64 v) {
   do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
   char *p = reserve((u64)n);
   for (int i = 0; i < n; i++) p[i] = t[n - 1 - i];
+}
+
+static u64 le(const u8 *p, int n) {
+  u64 v = 0;
+  for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+/* The x87 fields of a state line, from the fxsave64 image. */
+static void put_x87(void) {
+  const u8 *f = g_fxs;
+  put(" "); put_hex(le(f + 0, 2), 4);
+  put(" "); put_hex(le(f + 2, 2), 4);
+  put(" "); put_hex(f[4], 2);
+  put(" "); put_hex(le(f + 6, 2), 4);
+  put(" "); put_hex(le(f + 8, 8), 16);
+  put(" "); put_hex(le(f + 16, 8), 16);
+  for (int i = 0; i < 8; i++) {
+    put(" ");
+    put_hex(le(f + 40 + 16 * i, 2), 4);
+    put_hex(le(f + 32 + 16 * i, 8), 16);
+  }
 }
 
 /* ---- input ---------------------------------------------------------------------------------- */
@@ -363,6 +399,7 @@ __attribute__((used)) void cmain(u64 *sp) {
     g_ldmx = always_ldmx || cur.mxcsr != cur_mxcsr;
     copy(g_xmm, cur.xmm, sizeof g_xmm);
     copy(g_mem, cur.mem, MEM_SIZE);
+    copy(g_fpu, cur.fpu, FPU_SIZE);
     g_signo = 0;
     g_code_ptr = (u64)start;
 
@@ -388,6 +425,7 @@ __attribute__((used)) void cmain(u64 *sp) {
     }
     put(" ");
     put_bytes(g_mem, MEM_SIZE);
+    put_x87();
     put("\n");
     if (flush_each) flush();
   }

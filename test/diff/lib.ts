@@ -149,17 +149,32 @@ export interface State {
   mxcsr: number;
   xmm: string[];
   mem: string;
+  /** x87 state as fxsave64 stored it: FCW, FSW, abridged tag, FOP, FIP, FDP, ST(0)..ST(7) (hex). */
+  fcw: number;
+  fsw: number;
+  ftw: number;
+  fop: number;
+  fip: string;
+  fdp: string;
+  st: string[];
 }
 
 export function parseState(line: string): State | null {
   const f = line.split(' ');
-  if (f.length !== 16 + 2 + 16 + 1) return null;
+  if (f.length !== 16 + 2 + 16 + 1 + 6 + 8) return null;
   return {
     gpr: f.slice(0, 16).map((x) => BigInt('0x' + x)),
     rflags: BigInt('0x' + f[16]),
     mxcsr: parseInt(f[17], 16),
     xmm: f.slice(18, 34),
     mem: f[34],
+    fcw: parseInt(f[35], 16),
+    fsw: parseInt(f[36], 16),
+    ftw: parseInt(f[37], 16),
+    fop: parseInt(f[38], 16),
+    fip: f[39],
+    fdp: f[40],
+    st: f.slice(41, 49),
   };
 }
 
@@ -208,6 +223,32 @@ export function compare(c: Case, native: string, emu: string): string[] {
       out.push(`mem[0x${q.toString(16).padStart(3, '0')}] native=${qn} emu=${qe} (bytes in memory order)`);
     }
     if (quads.length > 8) out.push(`... ${quads.length - 8} more differing quadwords`);
+  }
+  if (c.x87Compare) out.push(...compareX87(c, n, e));
+  return out;
+}
+
+const FSW_NAMES: [number, string][] = [[1, 'IE'], [2, 'DE'], [4, 'ZE'], [8, 'OE'], [0x10, 'UE'], [0x20, 'PE'], [0x40, 'SF'], [0x80, 'ES'], [0x100, 'C0'], [0x200, 'C1'], [0x400, 'C2'], [0x4000, 'C3'], [0x8000, 'B']];
+export function fswText(v: number): string {
+  return `0x${v.toString(16).padStart(4, '0')} (TOP=${(v >> 11) & 7} ${FSW_NAMES.filter(([b]) => v & b).map(([, n]) => n).join(' ') || '-'})`;
+}
+
+/**
+ * The x87 fields: FCW, FSW (the condition codes the SDM leaves undefined masked: c.fswMask), the
+ * abridged tag word, and the 80 bits of every register the native tag word marks valid (empty
+ * registers' contents are not architectural). FOP, FIP and FDP are not compared: this AMD CPU's
+ * fxsave writes them only while an unmasked exception is pending (never here: every case masks
+ * all exceptions), while usmjit keeps and stores them always (src/jit/isa/x87.ts).
+ */
+function compareX87(c: Case, n: State, e: State): string[] {
+  const out: string[] = [];
+  if (n.fcw !== e.fcw) out.push(`fcw    native=0x${n.fcw.toString(16)} emu=0x${e.fcw.toString(16)}`);
+  if ((n.fsw ^ e.fsw) & c.fswMask) out.push(`fsw    native=${fswText(n.fsw)} emu=${fswText(e.fsw)} compared 0x${c.fswMask.toString(16)}`);
+  if (n.ftw !== e.ftw) out.push(`ftw    native=0x${n.ftw.toString(16).padStart(2, '0')} emu=0x${e.ftw.toString(16).padStart(2, '0')} (abridged: bit p = physical register p valid)`);
+  const top = (n.fsw >> 11) & 7;
+  for (let i = 0; i < 8; i++) {
+    if (!((n.ftw >> ((top + i) & 7)) & 1)) continue;
+    if (n.st[i] !== e.st[i]) out.push(`st(${i})  native=${n.st[i].slice(0, 4)}:${n.st[i].slice(4)} emu=${e.st[i].slice(0, 4)}:${e.st[i].slice(4)}`);
   }
   return out;
 }

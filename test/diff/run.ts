@@ -36,6 +36,8 @@ export interface DiffOptions {
   jobs?: number;
   signals?: boolean;
   strictMxcsr?: boolean;
+  /** Compare every FSW bit (also the condition codes the SDM leaves undefined). */
+  strictX87?: boolean;
   /** Random initial MXCSR rounding mode / DAZ / FTZ / exception flags, compared bit for bit. */
   mxcsrRandom?: boolean;
   maxPrint?: number;
@@ -79,6 +81,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   for (const k of indices) {
     const c = o.bytes ? manualCase(o, layout) : gen.make(o.seed, k);
     if (o.strictMxcsr) { c.mxcsrMask = 0xffff_ffff; c.memMask.fill(0xff); }
+    if (o.strictX87) c.fswMask = 0xffff;
     if (o.mxcsrRandom) {
       // Random rounding mode, DAZ, FTZ and pre-set exception flags (all exceptions masked); MXCSR
       // compared bit for bit.
@@ -132,12 +135,13 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
       const k = caseIdx[i];
       const init = GPR_NAMES.map((n, r) => (r === 4 ? '' : `${n}=${(c.relmask >> r) & 1 ? 'mem+' : ''}${c.gpr[r].toString(16)}`)).filter(Boolean).join(' ');
       failures.push([
-        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''}${o.mxcsrRandom ? ' --mxcsr-random' : ''}${o.strictMxcsr ? ' --strict-mxcsr' : ''})`,
+        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''}${o.mxcsrRandom ? ' --mxcsr-random' : ''}${o.strictMxcsr ? ' --strict-mxcsr' : ''}${o.strictX87 ? ' --strict-x87' : ''})`,
         `  bytes: ${hexBytes(c.code)}`,
         ...disassemble(c.code, layout.code + c.codeOff, decode),
         `  forms: ${c.forms.join('; ')}`,
         `  initial: ${init} rflags=${flagNames(c.rflags)} mxcsr=${c.mxcsr.toString(16)} (mem=0x${layout.mem.toString(16)}, rsp=mem+0x180, code at 0x${(layout.code + c.codeOff).toString(16)})`,
         ...xmmInit(c, disassemble(c.code, layout.code + c.codeOff, decode)),
+        ...(c.forms.some((f) => /^f|x87/.test(f)) ? x87Init(c) : []),
         `  compared flags: ${flagNames(c.flagsMask & 0x8d5n)}`,
         ...diffs.map((d) => '  ' + d),
       ].join('\n'));
@@ -198,10 +202,11 @@ function parseArgs(argv: string[]): DiffOptions {
       case '--jobs': o.jobs = Number(val()); break;
       case '--signals': o.signals = true; break;
       case '--strict-mxcsr': o.strictMxcsr = true; break;
+      case '--strict-x87': o.strictX87 = true; break;
       case '--mxcsr-random': o.mxcsrRandom = true; break;
       case '--max-print': o.maxPrint = Number(val()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: run.js [--cases N] [--seed S] [--case K] [--only family|id-substring,...] [--exclude family|id-substring,...] [--all] [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--mxcsr-random] [--max-print N] [--bytes HEX [--code-off N] [--reg rax=0x..|rbx=mem+0x10|xmm1=0x..|rflags=0x..]...]\n');
+        process.stdout.write('usage: run.js [--cases N] [--seed S] [--case K] [--only family|id-substring,...] [--exclude family|id-substring,...] [--all] [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--strict-x87] [--mxcsr-random] [--max-print N] [--bytes HEX [--code-off N] [--reg rax=0x..|rbx=mem+0x10|xmm1=0x..|rflags=0x..]...]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);
@@ -238,4 +243,15 @@ function xmmInit(c: { xmm: Uint8Array }, lines: string[]): string[] {
     const q = (k: number) => [...c.xmm.subarray(16 * n + 8 * k, 16 * n + 8 * k + 8)].reverse().map((x) => x.toString(16).padStart(2, '0')).join('');
     return `  initial xmm${n}=${q(1)}:${q(0)}`;
   });
+}
+
+/** The initial x87 state (ST order; empty registers in brackets). */
+function x87Init(c: Case): string[] {
+  const x = c.x87;
+  const st = [...Array(8).keys()].map((i) => {
+    const p = (x.top + i) & 7, v = x.regs[p];
+    const t = `${v.se.toString(16).padStart(4, '0')}:${v.m.toString(16).padStart(16, '0')}`;
+    return (x.tag >> p) & 1 ? t : `[${t}]`;
+  });
+  return [`  initial x87: fcw=0x${x.cw.toString(16)} fsw=0x${((x.sw & ~0x3800) | (x.top << 11)).toString(16)} top=${x.top} tag=0x${x.tag.toString(16)} st0-7: ${st.join(' ')}`];
 }
