@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs';
 import type { Block } from '../decoder/ir.js';
 import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
-import type { EmitHost, JsEnv, JsOp, RuntimeImports } from './emitter.js';
+import type { EmitHost, JsEnv, JsOp } from './emitter.js';
 import { TERMINATORS } from './isa/index.js';
 import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from './layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
-import { ModuleBuilder, T } from './wasm/encoder.js';
+import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
+import { ModuleBuilder } from './wasm/encoder.js';
 
 /**
  * A region: blocks compiled into one Wasm function (see translate.ts), occupying one slot of the
@@ -77,13 +78,17 @@ export class CodeCache {
   constructor(
     private readonly memory: WebAssembly.Memory,
     readonly table: WebAssembly.Table,
-    private readonly runtimeImports: Record<string, WebAssembly.ExportValue | ((...a: never[]) => unknown)>,
+    runtimeFuncs: RuntimeFuncValues,
     private readonly decoder: Decoder,
     private readonly code: CodeFetcher,
     private readonly env: JsEnv,
   ) {
+    this.runtimeTable = buildRuntimeTable(runtimeFuncs, memory);
     this.clearJumpCache();
   }
+
+  /** The functions regions call (runtime-table.ts), imported by each region as env.table. */
+  private readonly runtimeTable: WebAssembly.Table;
 
   /** Runs JS-implemented instruction `id` (the runtime's `op` import). */
   op(cpu: number, id: number): number {
@@ -293,19 +298,8 @@ export class CodeCache {
   /** (Re)compiles a region into its table slot; `added` are its blocks new since last time. */
   private compile(r: Region, added: Block[], t0: number): void {
     const t1 = performance.now();
-    const imports: RuntimeImports = {
-      rd: 0, wr: 1, rd128: 2, wr128: 3, getFlags: 4, op: 5, mulhu: 6, mulhs: 7, chain: 8,
-    };
-    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
-    m.importFunc('rt', 'rd', [T.i32, T.i64, T.i32, T.i64], [T.i64]);
-    m.importFunc('rt', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
-    m.importFunc('rt', 'rd128', [T.i32, T.i64, T.i64], [T.i32]);
-    m.importFunc('rt', 'wr128', [T.i32, T.i64, T.i64], []);
-    m.importFunc('rt', 'flags_of', [T.i32, T.i64, T.i64, T.i64], [T.i32]);
-    m.importFunc('rt', 'op', [T.i32, T.i32], [T.i32]);
-    m.importFunc('rt', 'mulhu', [T.i64, T.i64], [T.i64]);
-    m.importFunc('rt', 'mulhs', [T.i64, T.i64], [T.i64]);
-    m.importFunc('rt', 'chain', [T.i32, T.i32], [T.i32]);
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length });
+    const imports = declareRuntimeCalls(m);
     const indirect = [...r.indirect].map((t) => ({ target: t, pc: r.index.get(t)! }));
     const host: EmitHost = {
       allocSlot: () => this.nextSlot++,
@@ -326,8 +320,7 @@ export class CodeCache {
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);
     this.stats.bytes += bytes.length;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: { mem: this.memory },
-      rt: this.runtimeImports as WebAssembly.ModuleImports,
+      env: { mem: this.memory, table: this.runtimeTable },
     });
     this.table.set(r.slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;

@@ -5,24 +5,31 @@ import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_
 import { Bytes, Fn, T } from './wasm/encoder.js';
 
 /** Function indices a batch module imports from the runtime (see jit/runtime.ts). */
+/** A runtime function as a region calls it: its slot in the runtime table and its type index. */
+export interface RtCall { slot: number; type: number }
+
+/**
+ * The runtime functions a region calls (jit/runtime-table.ts), each through the small runtime
+ * table (`call_indirect` with a constant slot) rather than as a function import.
+ */
 export interface RuntimeImports {
   /** rd(cpu, addr, size, rip) -> i64: slow-path load (TLB miss, page crossing, fault). */
-  rd: number;
+  rd: RtCall;
   /** wr(cpu, addr, size, value, rip): slow-path store. */
-  wr: number;
+  wr: RtCall;
   /** rd128(cpu, addr, rip): slow-path 16-byte load into the CPU scratch area. */
-  rd128: number;
+  rd128: RtCall;
   /** wr128(cpu, addr, rip): slow-path 16-byte store from the CPU scratch area. */
-  wr128: number;
+  wr128: RtCall;
   /** flagsOf(op, a, b, r) -> i32: materialises lazy arithmetic flags (a Wasm runtime function). */
-  getFlags: number;
+  getFlags: RtCall;
   /** op(cpu, id) -> i32: runs a JS-implemented instruction; -1 = continue, else an Exit code. */
-  op: number;
+  op: RtCall;
   /** mulhu(a, b) -> i64 and mulhs(a, b) -> i64: high halves of 64x64 products. */
-  mulhu: number;
-  mulhs: number;
+  mulhu: RtCall;
+  mulhs: RtCall;
   /** chain(cpu, index): tail-calls a block of another module through the shared table. */
-  chain: number;
+  chain: RtCall;
 }
 
 /** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */
@@ -341,7 +348,7 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
-    f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call(this.rt.rd);
+    f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
     this.faultCheck();
     // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
     if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
@@ -365,7 +372,7 @@ export class Emitter {
       default: f.i64_store();
     }
     f.else_();
-    f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call(this.rt.wr);
+    f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call_rt(this.rt.wr);
     this.faultCheck();
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
@@ -394,7 +401,7 @@ export class Emitter {
     f.if_(T.i32);
     this.hostAddr(ea, e);
     f.else_();
-    f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.rd128);
+    f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.rd128);
     this.faultCheck();
     if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
@@ -413,7 +420,7 @@ export class Emitter {
     f.get(v).v128_store();
     f.else_();
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
-    f.get(this.cpu).get(ea).i64(this.insn.addr).call(this.rt.wr128);
+    f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.wr128);
     this.faultCheck();
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
@@ -531,7 +538,7 @@ export class Emitter {
       emitAllFlags(this.f, s.kind as CC, s.size, this.inputs());
       return;
     }
-    this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call(this.rt.getFlags);
+    this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call_rt(this.rt.getFlags);
   }
 
   /** Pushes CF as i32. */
@@ -687,7 +694,7 @@ export class Emitter {
     const t = this.tmp32();
     f.get(this.xKind).i32(Emitter.X_SLOT).i32_eq().if_();
     f.get(this.xSlot).i32_load(0).tee(t).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
-    f.get(this.cpu).get(t).return_call(this.rt.chain);
+    f.get(this.cpu).get(t).return_call_rt(this.rt.chain);
     f.end();
     f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);
     f.else_();
@@ -699,7 +706,7 @@ export class Emitter {
     if (this.host.mode !== Mode.Linux) f.i64(BigInt(this.host.mode) * BigInt(MODE_STRIDE)).i64_add();
     f.i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
       .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
-    f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call(this.rt.chain);
+    f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call_rt(this.rt.chain);
     f.end();
     this.st32c(CPU.exitSlot, 0);
     this.st32c(CPU.exitRegion, this.host.regionSlot);
@@ -722,7 +729,7 @@ export class Emitter {
     const id = this.host.registerOp(impl);
     // rip names the instruction while it runs: a fault it raises is reported there.
     this.st64c(CPU.rip, this.insn.addr);
-    f.get(this.cpu).i32(id).call(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
+    f.get(this.cpu).i32(id).call_rt(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
     if (changesStateOnExit) {
       // The op leaves with registers and flags it changed (iretq, syscall): the exit tail writes
       // the locals back, so they must hold the new values.

@@ -41,7 +41,7 @@ function mulOne(signed: boolean) {
     const lo = e.tmp64(), hi = e.tmp64(), ov = e.tmp64();
     if (size === 8) {
       f.get(a).get(b).i64_mul().set(lo);
-      f.get(a).get(b).call(signed ? e.rt.mulhs : e.rt.mulhu).set(hi);
+      f.get(a).get(b).call_rt(signed ? e.rt.mulhs : e.rt.mulhu).set(hi);
       if (signed) f.get(hi).get(lo).i64(63).i64_shr_s().i64_ne();
       else f.get(hi).i64_eqz().i32_eqz();
     } else {
@@ -72,7 +72,7 @@ function imulMulti(e: Emitter, i: Insn): void {
   const lo = e.tmp64(), ov = e.tmp64();
   if (size === 8) {
     f.get(a).get(b).i64_mul().set(lo);
-    f.get(a).get(b).call(e.rt.mulhs).get(lo).i64(63).i64_shr_s().i64_ne();
+    f.get(a).get(b).call_rt(e.rt.mulhs).get(lo).i64(63).i64_shr_s().i64_ne();
   } else {
     const p = e.tmp64();
     f.get(a); sext(e, size); f.get(b); sext(e, size); f.i64_mul().set(p);

@@ -196,6 +196,9 @@ export class Fn {
   return_() { return this.op(0x0f); }
   call(fn: number) { this.code.u8(0x10); this.code.u32(fn); return this; }
   call_indirect(type: number, table = 0) { this.code.u8(0x11); this.code.u32(type); this.code.u32(table); return this; }
+  /** Calls a runtime function through table 0 (jit/runtime-table.ts) at a constant slot. */
+  call_rt(c: { slot: number; type: number }) { return this.i32(c.slot).call_indirect(c.type); }
+  return_call_rt(c: { slot: number; type: number }) { return this.i32(c.slot).return_call_indirect(c.type); }
   return_call(fn: number) { this.code.u8(0x12); this.code.u32(fn); return this; }
   return_call_indirect(type: number, table = 0) { this.code.u8(0x13); this.code.u32(type); this.code.u32(table); return this; }
   drop() { return this.op(0x1a); }
