@@ -9,8 +9,9 @@ import { NonCanonical } from '../paging/mmu.js';
 import { Vector } from './exits.js';
 import { RF, USM_RET, UsmLeave, type Usm } from './usm.js';
 
-/** Vectors that push an error code. */
-const HAS_ERROR = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
+/** Vectors that push an error code (8, 10-14, 17, 21, 29, 30), as a bit mask. */
+const HAS_ERROR = (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30);
+const hasError = (v: number) => v < 32 && ((HAS_ERROR >>> v) & 1) === 1;
 
 /** Why delivery of one vector failed (becomes #DF, or a triple fault). */
 class DeliveryFault extends Error {}
@@ -95,7 +96,8 @@ function deliverFrame(u: Usm, ev: Event): void {
   const dpl = (attr >> 5) & 3;
   if (ev.soft && dpl < st.cpl) throw new SoftIntDenied(ev.vector);
   if ((attr & 0x80) === 0 || (type !== 0xe && type !== 0xf)) throw new DeliveryFault();
-  const target = BigInt(gate.getUint16(0, true)) | (BigInt(gate.getUint16(6, true)) << 16n) | (BigInt(gate.getUint32(8, true)) << 32n);
+  const lo = (gate.getUint16(0, true) | (gate.getUint16(6, true) << 16)) >>> 0, hi = gate.getUint32(8, true);
+  const target = hi === 0 ? BigInt(lo) : BigInt(lo) | (BigInt(hi) << 32n);
   const selector = gate.getUint16(2, true);
   const ist = gate.getUint8(4) & 7;
   const newCpl = selector & 3;
@@ -108,19 +110,21 @@ function deliverFrame(u: Usm, ev: Event): void {
   else if (newCpl < st.cpl) rsp = readSup(u, st.tssBase + 4n, 8).getBigUint64(0, true);
   rsp &= ~0xfn;
   // The frame from the top of the stack down: SS RSP RFLAGS CS RIP [error] (lowest).
-  const err = HAS_ERROR.has(ev.vector);
+  const err = hasError(ev.vector);
   const n = err ? 48 : 40;
   const top = rsp - BigInt(n);
   let h = u.mmu.hostRange(top, n, true, false);
   const buf = h >= 0 ? u.host.as.frames.dv : new DataView(new ArrayBuffer(n));
   const at = h >= 0 ? h : 0;
   let o = at + n;
-  buf.setBigUint64((o -= 8), BigInt(cpu.u32(CPU.ss)), true);
+  // (The 16-bit selectors and the error code as two 32-bit halves: no BigInt for them.)
+  const put32 = (v: number) => { o -= 8; buf.setUint32(o, v, true); buf.setUint32(o + 4, 0, true); };
+  put32(cpu.u32(CPU.ss));
   buf.setBigUint64((o -= 8), oldRsp, true);
   buf.setBigUint64((o -= 8), flags, true);
-  buf.setBigUint64((o -= 8), BigInt(cpu.u32(CPU.cs)), true);
+  put32(cpu.u32(CPU.cs));
   buf.setBigUint64((o -= 8), BigInt.asUintN(64, ev.rip), true);
-  if (err) buf.setBigUint64((o -= 8), BigInt(ev.error ?? 0), true);
+  if (err) put32((ev.error ?? 0) >>> 0);
   if (h < 0) {
     u.mmu.writeV(top, new Uint8Array(buf.buffer), false);
     h = 0;
@@ -143,12 +147,14 @@ export function iret(u: Usm): boolean {
   const cpu = u.cpu;
   const rsp = cpu.get(4);
   const h = u.mmu.hostRange(rsp, 40, false);
-  const b = h >= 0 ? new DataView(u.host.as.frames.dv.buffer, h, 40) : new DataView(u.mmu.readV(rsp, 40).buffer);
-  const rip = b.getBigUint64(0, true);
-  const cs = Number(b.getBigUint64(8, true) & 0xffffn);
-  const flags = b.getBigUint64(16, true);
-  const newRsp = b.getBigUint64(24, true);
-  const ss = Number(b.getBigUint64(32, true) & 0xffffn);
+  // The frame straight from host memory when it is in one page (no view allocated).
+  const b = h >= 0 ? u.host.as.frames.dv : new DataView(u.mmu.readV(rsp, 40).buffer);
+  const at = h >= 0 ? h : 0;
+  const rip = b.getBigUint64(at, true);
+  const cs = b.getUint16(at + 8, true);
+  const flags = b.getBigUint64(at + 16, true);
+  const newRsp = b.getBigUint64(at + 24, true);
+  const ss = b.getUint16(at + 32, true);
   const cpl = cs & 3;
   if (cpl < u.st.cpl || (cpl !== 0 && cpl !== 3) || (cs & ~3) === 0) return false;
   cpu.rip = rip;
