@@ -30,6 +30,10 @@ interface Region {
   indirect: Set<number>;
   /** Targets seen but not compiled in yet (the region grows once it is hot). */
   pending: Set<number>;
+  /** Targets of its direct exits to blocks of other regions (recorded as it is compiled). */
+  exits: Set<number>;
+  /** The entry count at which its direct exits are looked at again (growLoops). */
+  nextLoopCheck: number;
   grows: number;
   /** The translation mode (layout.ts Mode): blocks are named by key(b.start, mode) in `blocks`. */
   mode: Mode;
@@ -48,6 +52,9 @@ const MAX_GROWS = 8;
 const MAX_INDIRECT = 16;
 /** Entries before a region is worth recompiling with its indirect targets. */
 const HOT_ENTRIES = 500;
+/** Entries before a region's direct exits are looked at for hot loops (growLoops), and how often. */
+const LOOP_HOT_ENTRIES = 10_000;
+const LOOP_SCAN_MS = 20;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
@@ -126,6 +133,15 @@ export class CodeCache {
     this.growHot();
   }
 
+  /** The `n` regions entered most often (entries = calls and chained tail calls into them). */
+  hottest(n: number): { entries: number; mode: Mode; blocks: number; first: number; last: number }[] {
+    const counters = new Int32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
+    return [...this.regions.values()]
+      .map((r) => ({ entries: counters[r.slot], mode: r.mode, blocks: r.blocks.length, first: Math.min(...r.blocks.map((b) => b.start)), last: Math.max(...r.blocks.map((b) => b.start)) }))
+      .sort((a, b) => b.entries - a.entries)
+      .slice(0, n);
+  }
+
   /** Grows the regions with pending indirect targets that have become hot. */
   growHot(): void {
     if (!this.pendingRegions.size) return;
@@ -138,12 +154,12 @@ export class CodeCache {
     }
   }
 
-  private grow(r: Region): void {
+  private grow(r: Region, direct: number[] = []): void {
     // A region recompiles with fresh chain slots; leave the room to new translations.
     if (this.nextSlot > SLOTS_COUNT - 8192) return;
     const t0 = performance.now();
     const added: Block[] = [];
-    for (const target of r.pending) {
+    for (const target of [...r.pending, ...direct]) {
       const room = Math.min(8, MAX_REGION_BLOCKS - r.blocks.length);
       if (!r.index.has(target)) {
         if (room <= 0) continue;
@@ -160,13 +176,41 @@ export class CodeCache {
           added.push(b);
         }
       }
-      if (r.index.has(target)) r.indirect.add(target);
+      if (r.index.has(target) && r.pending.has(target)) r.indirect.add(target);
     }
     r.pending.clear();
     r.grows++;
     this.stats.grows++;
     this.stats.decodeMs += performance.now() - t0;
     this.compile(r, added, t0);
+  }
+
+  private lastLoopScan = 0;
+
+  /**
+   * Grows hot regions along their hot direct exits. Batches are cut by a block count, so a hot
+   * loop can end up split across two regions; every iteration then leaves one region through its
+   * exit tail (registers and flags written back) and enters the other (reloaded): several times
+   * the cost of a branch inside a region. A region entered LOOP_HOT_ENTRIES times takes in the
+   * blocks its direct exits lead to when those blocks' region is hot too, so the loop closes
+   * inside it. Looked at every LOOP_SCAN_MS at most (the dispatcher calls this at budget exits).
+   */
+  growLoops(): void {
+    const now = performance.now();
+    if (now - this.lastLoopScan < LOOP_SCAN_MS) return;
+    this.lastLoopScan = now;
+    const counters = new Int32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
+    for (const r of [...this.regions.values()]) {
+      const n = counters[r.slot];
+      if (n < r.nextLoopCheck || this.regions.get(r.slot) !== r) continue;
+      r.nextLoopCheck = n * 2;
+      if (r.grows >= MAX_GROWS || isStepMode(r.mode) || r.blocks.length >= MAX_REGION_BLOCKS) continue;
+      const hot = [...r.exits].filter((t) => {
+        const other = this.blocks.get(codeKey(t, r.mode));
+        return !r.index.has(t) && other !== undefined && other.region !== r && counters[other.region.slot] >= LOOP_HOT_ENTRIES;
+      });
+      if (hot.length) this.grow(r, hot.slice(0, 4));
+    }
   }
 
   /** Records key -> entry in the jump cache (indirect branches probe it inline). */
@@ -288,6 +332,7 @@ export class CodeCache {
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode,
+      exits: new Set(), nextLoopCheck: LOOP_HOT_ENTRIES,
     };
     this.regions.set(r.slot, r);
     this.stats.decodeMs += performance.now() - t0;
@@ -301,8 +346,9 @@ export class CodeCache {
     const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length });
     const imports = declareRuntimeCalls(m);
     const indirect = [...r.indirect].map((t) => ({ target: t, pc: r.index.get(t)! }));
+    r.exits.clear();
     const host: EmitHost = {
-      allocSlot: () => this.nextSlot++,
+      allocSlot: (target) => { r.exits.add(target); return this.nextSlot++; },
       localBlock: (target) => r.index.get(target) ?? -1,
       regionFunc: m.imports.length,
       regionSlot: r.slot,

@@ -678,6 +678,7 @@ export class Machine {
         }
         case Exit.Budget:
           this.cache.growHot();
+          this.cache.growLoops();
           idx = this.cache.get(this.key(cpu.rip));
           break;
         case Exit.Exception:
