@@ -55,6 +55,7 @@ const PREFIX_WORDS = new Set(['rep', 'repe', 'repne', 'repz', 'repnz', 'lock', '
  * faddp as 'fadd').
  */
 function opName(mnemonic: string): string {
+  if (mnemonic.indexOf(' ') < 0) return mnemonic; // the common case: no prefix word
   const words = mnemonic.split(' ');
   let k = 0;
   while (k < words.length - 1 && PREFIX_WORDS.has(words[k])) k++;
@@ -120,9 +121,9 @@ export class Decoder {
     const addr = Number(H.HEAP64[(p + 8) >> 3]);
     const len = H.HEAPU16[(p + 16) >> 1];
     const cstr = (at: number, max: number) => {
-      let s = '';
-      for (let i = 0; i < max && u8[at + i]; i++) s += String.fromCharCode(u8[at + i]);
-      return s;
+      let end = u8.indexOf(0, at);
+      if (end < 0 || end > at + max) end = at + max;
+      return String.fromCharCode.apply(null, u8.subarray(at, end) as unknown as number[]);
     };
     const mnemonic = cstr(p + 42, 32);
     const opstr = cstr(p + 74, 160);
