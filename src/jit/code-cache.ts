@@ -58,7 +58,7 @@ const LOOP_SCAN_MS = 20;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
@@ -76,7 +76,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
   /** Called with the guest page numbers of newly translated code (to write-protect them). */
   onCodePages: (pages: number[], mode: Mode) => void = () => {};
   /** The mode of the translation in progress: the fetcher checks execute rights for it. */
@@ -209,7 +209,9 @@ export class CodeCache {
         const other = this.blocks.get(codeKey(t, r.mode));
         return !r.index.has(t) && other !== undefined && other.region !== r && counters[other.region.slot] >= LOOP_HOT_ENTRIES;
       });
-      if (hot.length) this.grow(r, hot.slice(0, 4));
+      if (!hot.length) continue;
+      this.stats.loopGrows++;
+      this.grow(r, hot.slice(0, 4));
     }
   }
 
