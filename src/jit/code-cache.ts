@@ -154,11 +154,14 @@ export class CodeCache {
     }
   }
 
-  private grow(r: Region, direct: number[] = []): void {
+  /** Takes the pending indirect targets and `direct` into the region; false if nothing was new. */
+  private grow(r: Region, direct: number[] = []): boolean {
     // A region recompiles with fresh chain slots; leave the room to new translations.
-    if (this.nextSlot > SLOTS_COUNT - 8192) return;
+    if (this.nextSlot > SLOTS_COUNT - 8192) return false;
     const t0 = performance.now();
     const added: Block[] = [];
+    const indirectBefore = r.indirect.size;
+    this.pendingRegions.delete(r); // its pending targets are taken in now
     for (const target of [...r.pending, ...direct]) {
       const room = Math.min(8, MAX_REGION_BLOCKS - r.blocks.length);
       if (!r.index.has(target)) {
@@ -179,10 +182,12 @@ export class CodeCache {
       if (r.index.has(target) && r.pending.has(target)) r.indirect.add(target);
     }
     r.pending.clear();
+    this.stats.decodeMs += performance.now() - t0;
+    if (!added.length && r.indirect.size === indirectBefore) return false; // nothing new to compile in
     r.grows++;
     this.stats.grows++;
-    this.stats.decodeMs += performance.now() - t0;
     this.compile(r, added, t0);
+    return true;
   }
 
   private lastLoopScan = 0;
@@ -209,9 +214,7 @@ export class CodeCache {
         const other = this.blocks.get(codeKey(t, r.mode));
         return !r.index.has(t) && other !== undefined && other.region !== r && counters[other.region.slot] >= LOOP_HOT_ENTRIES;
       });
-      if (!hot.length) continue;
-      this.stats.loopGrows++;
-      this.grow(r, hot.slice(0, 4));
+      if (hot.length && this.grow(r, hot.slice(0, 4))) this.stats.loopGrows++;
     }
   }
 
