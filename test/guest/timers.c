@@ -84,9 +84,10 @@ int main(void) {
   SHOW("setitimer(bad usec)", setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 1000000}}, NULL));
   SHOW("getitimer(7)", getitimer(7, &cur));
 
-  // nanosleep interrupted by a timer: EINTR with time left.
+  // nanosleep interrupted by a timer: EINTR with time left. (200 ms: the timer must not expire
+  // before nanosleep starts, even when usmjit translates the code on the way on a loaded machine.)
   alarms = 0;
-  it = (struct itimerval){{0, 0}, {0, 20000}};
+  it = (struct itimerval){{0, 0}, {0, 200000}};
   setitimer(ITIMER_REAL, &it, NULL);
   struct timespec req = {5, 0}, rem = {0, 0};
   r = nanosleep(&req, &rem);
