@@ -55,7 +55,7 @@ int main(void) {
   // alarm: the seconds left of the previous one; pause until it comes.
   printf("alarm(5) = %u\n", alarm(5));
   printf("alarm(0) = %u (the previous one had 5 s left)\n", alarm(0));
-  struct itimerval it = {{0, 0}, {0, 20000}};
+  struct itimerval it = {{0, 0}, {0, 200000}}; // 200 ms: it must not expire before pause() starts
   setitimer(ITIMER_REAL, &it, NULL);
   int r = pause();
   printf("pause = %d errno=%s, alarms=%d, si_code=%s\n", r, strerror(errno), alarms,
