@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-U <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
     .option('-0 <argv0>', 'argv[0] for the guest (default: the program as given)')
     .option('--strace', 'log every guest system call to stderr')
-    .option('--stats', 'print translation statistics on exit (also USMJIT_STATS=1)')
+    .option('--stats', 'print translation statistics and the most-entered regions on exit (also USMJIT_STATS=1)')
     .argument('<program>', 'the program to run')
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
