@@ -4,7 +4,6 @@ import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, Flag
 import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from './layout.js';
 import { Bytes, Fn, T } from './wasm/encoder.js';
 
-/** Function indices a batch module imports from the runtime (see jit/runtime.ts). */
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
 export interface RtCall { slot: number; type: number }
 
