@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     image: loaded,
     usm: { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout() },
   });
-  // Signals reach guest handlers (vmx/signal-delivery.ts); --strace shows each delivery.
+  // Signals reach guest handlers (linux-abi/signal-delivery.ts); --strace shows each delivery.
   m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);
   // While a timer is armed, translated code returns to the dispatcher (which polls the timers,
   // linux-abi/timers.ts) after TIMER_BUDGET block transitions instead of the usual budget.

@@ -1,7 +1,7 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
-import { Exit, Vector } from '../vmx/exits.js';
+import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from './layout.js';
+import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
 import { Bytes, Fn, T } from './wasm/encoder.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
@@ -43,7 +43,7 @@ export interface EmitHost {
   /** Known targets of the region's indirect branches, with their pc in the region. */
   indirectTargets: { target: number; pc: number }[];
   registerOp(impl: JsOp): number;
-  /** The translation mode (jit/layout.ts Mode): which TLB bank probes use, how the jump cache is tagged. */
+  /** The translation mode (core/layout.ts Mode): which TLB bank probes use, how the jump cache is tagged. */
   mode: Mode;
   /** Data watchpoints are set (USM): leave the region after every memory access (vmx/debug-regs.ts). */
   watch?: boolean;
@@ -51,7 +51,7 @@ export interface EmitHost {
 
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
 export interface JsEnv {
-  cpu(base: number): import('../vmx/cpu.js').CpuState;
+  cpu(base: number): import('../core/cpu-state.js').CpuState;
   /** Guest memory as the current mode sees it; throws GuestFault like a real access would. */
   mem: import('../paging/guest-memory.js').GuestMemory;
   /** The materialised arithmetic flags of a CPU (RFLAGS bit positions). */

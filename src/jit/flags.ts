@@ -1,3 +1,4 @@
+import { ARITH_FLAGS, F } from '../core/rflags.js';
 import { Fn } from './wasm/encoder.js';
 
 /**
@@ -26,9 +27,6 @@ export const enum CC {
 }
 export const CC_KINDS = 13;
 
-export const F_CF = 1 << 0, F_PF = 1 << 2, F_AF = 1 << 4, F_ZF = 1 << 6, F_SF = 1 << 7, F_OF = 1 << 11;
-export const F_DF = 1 << 10, F_IF = 1 << 9, F_TF = 1 << 8;
-export const ARITH_FLAGS = F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF;
 
 export const sizeLog = (size: number) => (size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : 3);
 export const ccOp = (kind: CC, size: number) => kind * 4 + sizeLog(size);
@@ -168,7 +166,7 @@ export function emitCondFromFlags(f: Fn, cc: number, fl: number): void {
     case 0: bit(11); break;
     case 2: bit(0); break;
     case 4: bit(6); break;
-    case 6: f.get(fl).i32(F_CF | F_ZF).i32_and().i32(0).i32_ne(); break;
+    case 6: f.get(fl).i32(F.CF | F.ZF).i32_and().i32(0).i32_ne(); break;
     case 8: bit(7); break;
     case 10: bit(2); break;
     case 12: bit(7); bit(11); f.i32_xor(); break;

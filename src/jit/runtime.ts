@@ -1,5 +1,5 @@
 import { CC, CC_KINDS, emitAllFlags } from './flags.js';
-import { CPU } from './layout.js';
+import { CPU } from '../core/layout.js';
 import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
 
 /**

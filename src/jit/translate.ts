@@ -1,6 +1,6 @@
 import type { Block } from '../decoder/ir.js';
-import { Vector } from '../vmx/exits.js';
-import { COUNTERS_BASE, CPU, Mode } from './layout.js';
+import { Vector } from '../core/exits.js';
+import { COUNTERS_BASE, CPU, Mode } from '../core/layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { ISA, TERMINATORS } from './isa/index.js';
 import { flagsLiveAfter } from './liveness.js';

@@ -12,8 +12,8 @@
 import type { AddressSpace } from '../paging/address-space.js';
 import { GuestFault } from '../paging/address-space.js';
 import { OutOfFrames } from '../paging/frames.js';
-import type { CpuState } from '../vmx/cpu.js';
-import { GuestExit, GuestKilled } from '../vmx/exits.js';
+import type { CpuState } from '../core/cpu-state.js';
+import { GuestExit, GuestKilled } from '../core/exits.js';
 import { E, errnoFromNode, SysError } from './errno.js';
 import { Proc } from './proc.js';
 import { defaultAction, SIG_DFL, SIGKILL, signalName } from './signals.js';
@@ -143,7 +143,7 @@ export class LinuxKernel {
    */
   private actOnSignals(): void {
     const st = this.proc.signals;
-    // A delivery engine (vmx/signal-delivery.ts) acts on them on the way back to the guest.
+    // A delivery engine (linux-abi/signal-delivery.ts) acts on them on the way back to the guest.
     if (st.pending === 0n || st.engine) return;
     for (const sig of st.deliverable()) {
       const act = st.action(sig);

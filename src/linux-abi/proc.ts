@@ -4,7 +4,7 @@
  */
 import { fstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { AddressSpace } from '../paging/address-space.js';
-import type { CpuState } from '../vmx/cpu.js';
+import type { CpuState } from '../core/cpu-state.js';
 import { FdTable } from './fdtable.js';
 import { O_RDONLY, O_RDWR, O_WRONLY, O_LARGEFILE, O_NONBLOCK } from './flags.js';
 import { HostFile, hostFlags } from './host-file.js';

@@ -9,7 +9,7 @@
  *
  * The kernel (kernel.ts) asks `enter()` before each call.
  */
-import { GuestKilled } from '../vmx/exits.js';
+import { GuestKilled } from '../core/exits.js';
 import { E, fail } from './errno.js';
 import { SIGKILL, SIGSYS, type SignalState } from './signals.js';
 

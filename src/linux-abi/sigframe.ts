@@ -11,16 +11,17 @@
  *   fpstate       512-byte fxsave image (64-aligned, above the frame): legacy area 0..415,
  *                 bytes 464..511 the software-reserved _fpx_sw_bytes (FP_XSTATE_MAGIC1...)
  *
- * Building (`encode*`) reads the CPU block (jit/layout.ts); `restoreSigcontext` and
+ * Building (`encode*`) reads the CPU block (core/layout.ts); `restoreSigcontext` and
  * `restoreFpstate` are rt_sigreturn's half. They take one DataView of the CPU block (`cpuView`:
  * CpuState makes a view per access, which would dominate a signal's cost). Guest memory is written
  * and read by the callers, through the AddressSpace, so a bad stack faults like a user access
  * would (and a view must be taken again after an access that may grow the memory).
  */
 import { CC } from '../jit/flags.js';
-import { CPU, RSP } from '../jit/layout.js';
+import { ARITH_FLAGS, F } from '../core/rflags.js';
+import { CPU, RSP } from '../core/layout.js';
 import type { AddressSpace } from '../paging/address-space.js';
-import type { CpuState } from '../vmx/cpu.js';
+import type { CpuState } from '../core/cpu-state.js';
 import { SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, type AltStack, type SigInfo } from './signals.js';
 
 export const FRAME_SIZE = 440; // sizeof(struct rt_sigframe)
@@ -47,10 +48,9 @@ export const UC_FP_XSTATE = 1, UC_SIGCONTEXT_SS = 2, UC_STRICT_RESTORE_SS = 4;
 export const FP_XSTATE_MAGIC1 = 0x4650_5853;
 export const USER_CS = 0x33, USER_DS = 0x2b;
 
-/** RFLAGS bits. */
-const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, DF = 0x400, OF = 0x800;
-export const RF = 0x1_0000, AC = 0x4_0000;
-const ARITH = CF | PF | AF | ZF | SF | OF;
+const { CF, PF, AF, ZF, SF, TF, DF, OF, AC } = F;
+export const RF = F.RF;
+const ARITH = ARITH_FLAGS;
 /** What rt_sigreturn takes from the frame (Linux's FIX_EFLAGS); RF is not kept (no debug traps). */
 const FIX_EFLAGS = AC | OF | DF | TF | SF | ZF | AF | PF | CF | RF;
 /** Bits Linux clears when a handler starts. */

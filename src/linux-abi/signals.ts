@@ -2,7 +2,7 @@
  * Per-process signal state: dispositions (rt_sigaction), the blocked mask (rt_sigprocmask), the
  * alternate stack (sigaltstack) and pending signals with their siginfo. System calls record here.
  *
- * Who acts on a pending, unblocked signal: the delivery engine (vmx/signal-delivery.ts) when the
+ * Who acts on a pending, unblocked signal: the delivery engine (linux-abi/signal-delivery.ts) when the
  * machine has one attached (`engine` is then true): it runs handlers, ignores, or kills, at every
  * return to the guest. Without an engine (the kernel alone, as in unit tests) the kernel applies
  * the default actions that end the process after each call and leaves handled signals pending.

@@ -3,7 +3,7 @@
  * access goes through the AddressSpace, whose GuestFault the kernel turns into -EFAULT.
  */
 import { Access, type AddressSpace, USER_TOP } from '../paging/address-space.js';
-import { PAGE_SIZE } from '../jit/layout.js';
+import { PAGE_SIZE } from '../core/layout.js';
 import { E, fail } from './errno.js';
 
 /** Linux's PATH_MAX, including the NUL. */

@@ -1,5 +1,5 @@
 import elfy from 'elfy';
-import { PAGE_SIZE } from '../jit/layout.js';
+import { PAGE_SIZE } from '../core/layout.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP } from '../paging/address-space.js';
 
 /**

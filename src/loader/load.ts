@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PAGE_SIZE } from '../jit/layout.js';
+import { PAGE_SIZE } from '../core/layout.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP, type AddressSpace } from '../paging/address-space.js';
 import { ElfError, pageDown, pageUp, parseElf, type ElfImage } from './elf.js';
 

@@ -1,4 +1,4 @@
-import { PAGE_SIZE } from '../jit/layout.js';
+import { PAGE_SIZE } from '../core/layout.js';
 import { FrameAllocator, OutOfFrames } from './frames.js';
 import type { Tlb } from './tlb.js';
 

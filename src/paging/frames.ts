@@ -1,4 +1,4 @@
-import { FRAMES_BASE, INITIAL_WASM_PAGES, MAX_WASM_PAGES, PAGE_SIZE, WASM_PAGE } from '../jit/layout.js';
+import { FRAMES_BASE, INITIAL_WASM_PAGES, MAX_WASM_PAGES, PAGE_SIZE, WASM_PAGE } from '../core/layout.js';
 
 /** Thrown when the guest asks for more memory than the 4 GiB Wasm memory can hold. */
 export class OutOfFrames extends Error {}

@@ -4,12 +4,12 @@
  * the AddressSpace. Fills the JIT's TLB banks after each walk so the next access to the page is an
  * inline probe, exactly as fast as in Linux mode.
  */
-import { PAGE_SIZE } from '../jit/layout.js';
+import { PAGE_SIZE } from '../core/layout.js';
 import { AddressSpace } from './address-space.js';
 import type { GuestMemory } from './guest-memory.js';
 import { canonical, PageFault, PhysFault, walk, walkError, walkOrFault, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
 import type { Tlb } from './tlb.js';
-import { pageWatched, watchHits, type Watch } from '../vmx/debug-regs.js';
+import { pageWatched, watchHits, type Watch } from './watch.js';
 
 /** A non-canonical address: #GP(0) (or #SS for stack accesses, which usmjit reports as #GP). */
 export class NonCanonical extends Error {
@@ -34,7 +34,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   constructor(
     private readonly as: AddressSpace,
     private readonly ctl: MmuControl,
-    /** TLB banks by index: 0 for CPL0, 1 for CPL3 (jit/layout.ts tlbBank). */
+    /** TLB banks by index: 0 for CPL0, 1 for CPL3 (core/layout.ts tlbBank). */
     private readonly tlbs: Tlb[],
   ) {}
 

@@ -1,4 +1,4 @@
-import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID } from '../jit/layout.js';
+import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID } from '../core/layout.js';
 import type { FrameAllocator } from './frames.js';
 
 /** An entry kept aside while its PCID is not current (see switchPcid). */
@@ -10,7 +10,7 @@ const PAGE_TAG = ~0xfffn;
 
 /**
  * One TLB bank of one CPU, living in Wasm memory where the JIT's inline probes read it (entry
- * shape: jit/layout.ts). This class fills and flushes it from the TypeScript side.
+ * shape: core/layout.ts). This class fills and flushes it from the TypeScript side.
  *
  * In USM mode it also models what the guest may rely on: entries remember whether they are
  * global (survive CR3 writes) and belong to the current PCID; entries of other PCIDs are set

@@ -13,15 +13,9 @@
  *   and the dispatcher raises the #DB trap after each.
  */
 
-export const DR6_BS = 1n << 14n;
+import type { Watch } from '../paging/watch.js';
 
-export interface Watch {
-  index: number;
-  start: bigint;
-  end: bigint; // exclusive
-  /** 1 = write, 3 = read or write (2, I/O, is not supported). */
-  type: number;
-}
+export const DR6_BS = 1n << 14n;
 
 /** The enabled breakpoints of DR7 (L or G bit), decoded. */
 export function decodeDr7(dr: bigint[]): { exec: Map<number, number>; watches: Watch[] } {
@@ -43,17 +37,3 @@ export function decodeDr7(dr: bigint[]): { exec: Map<number, number>; watches: W
   return { exec, watches };
 }
 
-/** DR6 bits for the watches that an access of [addr, addr+len) hits. */
-export function watchHits(watches: Watch[], addr: bigint, len: number, write: boolean): bigint {
-  let bits = 0n;
-  for (const w of watches) {
-    if (!write && w.type === 1) continue;
-    if (addr < w.end && w.start < addr + BigInt(len)) bits |= 1n << BigInt(w.index);
-  }
-  return bits;
-}
-
-/** Whether a watch covers any byte of the 4 KiB page at `page`. */
-export function pageWatched(watches: Watch[], page: bigint): boolean {
-  return watches.some((w) => w.start < page + 4096n && page < w.end);
-}

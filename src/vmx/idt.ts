@@ -3,11 +3,12 @@
  * mode), and iretq. A fault while delivering becomes a double fault; a fault while delivering the
  * double fault ends the session (triple fault).
  */
-import { CPU } from '../jit/layout.js';
+import { CPU } from '../core/layout.js';
 import { PageFault, PhysFault } from '../paging/pagewalk.js';
 import { NonCanonical } from '../paging/mmu.js';
-import { Vector } from './exits.js';
-import { RF, USM_RET, UsmLeave, type Usm } from './usm.js';
+import { Vector } from '../core/exits.js';
+import { RF } from '../core/rflags.js';
+import { USM_RET, UsmLeave, type Usm } from './usm.js';
 
 /** Vectors that push an error code (8, 10-14, 17, 21, 29, 30), as a bit mask. */
 const HAS_ERROR = (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30);

@@ -3,7 +3,7 @@ import type { CodeFetcher } from '../decoder/block.js';
 import { CodeCache } from '../jit/code-cache.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
-import { CPU, cpuBlockBase, isStepMode, Mode, PAGE_SIZE } from '../jit/layout.js';
+import { CPU, cpuBlockBase, isStepMode, Mode, PAGE_SIZE } from '../core/layout.js';
 import { DR6_BS } from './debug-regs.js';
 import { codeKey } from '../jit/code-cache.js';
 import { NonCanonical } from '../paging/mmu.js';
@@ -15,11 +15,11 @@ import { buildRuntime, type RuntimeExports } from '../jit/runtime.js';
 import { Access, AddressSpace, GuestFault, PROT_EXEC, PROT_WRITE } from '../paging/address-space.js';
 import { FrameAllocator, OutOfFrames } from '../paging/frames.js';
 import { Tlb } from '../paging/tlb.js';
-import { CpuState } from './cpu.js';
+import { CpuState } from '../core/cpu-state.js';
 import { cpuid } from './cpuid.js';
-import { Exit, GuestExit, GuestKilled, Vector } from './exits.js';
+import { Exit, GuestExit, GuestKilled, Vector } from '../core/exits.js';
 import type { SignalState } from '../linux-abi/signals.js';
-import { exceptionFault, generalProtection, pageFault, SignalDelivery, type SignalProcess } from './signal-delivery.js';
+import { exceptionFault, generalProtection, pageFault, SignalDelivery, type SignalProcess } from '../linux-abi/signal-delivery.js';
 
 /** Blocks a CPU runs before the dispatcher looks at pending events. */
 const BUDGET = 1 << 20;
@@ -77,7 +77,7 @@ export class Machine {
   readonly as: AddressSpace;
   readonly cpu: CpuState;
   readonly tlb: Tlb;
-  /** TLB banks: 0 for Linux mode and USM CPL0, 1 for USM CPL3 (jit/layout.ts tlbBank). */
+  /** TLB banks: 0 for Linux mode and USM CPL0, 1 for USM CPL3 (core/layout.ts tlbBank). */
   readonly tlbs: Tlb[];
   /** The USM session (docs/usm-abi.md); inactive until the guest enters it through /dev/usm. */
   readonly usm: Usm;
@@ -527,7 +527,7 @@ export class Machine {
 
   /**
    * [signals] Delivers Linux signals to guest handlers from now on: `proc` is the kernel's process
-   * (its SignalState), `trace` the strace log. See vmx/signal-delivery.ts.
+   * (its SignalState), `trace` the strace log. See linux-abi/signal-delivery.ts.
    */
   attachSignals(proc: SignalProcess, trace?: (line: string) => void): SignalState {
     this.signals = new SignalDelivery(this.cpu, this.as, () => this.runtime.get_flags(this.base), proc, trace);

@@ -9,12 +9,13 @@
  * with the exit fields set (see fault()).
  */
 import type { Insn, Operand } from '../decoder/ir.js';
-import { CPU, PAGE_SIZE } from '../jit/layout.js';
+import { CPU, PAGE_SIZE } from '../core/layout.js';
 import { canonical, CR4_PCIDE, CR4_PGE } from '../paging/pagewalk.js';
-import { Exit, Vector } from './exits.js';
+import { Exit, Vector } from '../core/exits.js';
 import { deliver, iret, SoftIntDenied } from './idt.js';
 import { CR0, CR0_WRITABLE, CR4_WRITABLE, EFER, MSR } from './usm-state.js';
-import { RF, type Usm } from './usm.js';
+import { RF } from '../core/rflags.js';
+import type { Usm } from './usm.js';
 
 type Handler = (u: Usm, i: Insn, ea: bigint) => number;
 

@@ -1,7 +1,7 @@
 /**
  * The supervisor-visible state of the virtual CPU in USM mode: privilege level, control
  * registers, MSRs, descriptor-table registers and debug registers. General registers, rip,
- * rflags, segment selectors and FS/GS bases live in the CPU block (jit/layout.ts) where the JIT
+ * rflags, segment selectors and FS/GS bases live in the CPU block (core/layout.ts) where the JIT
  * reads them; this is the rest, which only the runtime touches (privileged instructions,
  * exception delivery, the MMU).
  */

@@ -5,16 +5,17 @@
  * memory goes through the guest's page tables (paging/mmu.ts), exceptions through its IDT
  * (vmx/idt.ts) and privileged instructions have their meaning (vmx/privileged.ts).
  */
-import { CPU, Mode } from '../jit/layout.js';
+import { CPU, Mode } from '../core/layout.js';
+import { ARITH_FLAGS, RF, RFLAGS_VALID } from '../core/rflags.js';
 import type { Insn } from '../decoder/ir.js';
-import { Exit, Vector } from './exits.js';
+import { Exit, Vector } from '../core/exits.js';
 import type { AddressSpace } from '../paging/address-space.js';
 import { Mmu } from '../paging/mmu.js';
 import type { Tlb } from '../paging/tlb.js';
-import type { CpuState } from './cpu.js';
+import type { CpuState } from '../core/cpu-state.js';
 
 import { SEL, UsmState } from './usm-state.js';
-import { GuestExit, GuestKilled } from './exits.js';
+import { GuestExit, GuestKilled } from '../core/exits.js';
 import type { SignalState } from '../linux-abi/signals.js';
 
 /** Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG, SIGWINCH). */
@@ -35,11 +36,7 @@ export const SIGNAL_VECTOR_BASE = 200;
 /** rdtsc counts host nanoseconds. */
 export const TSC_HZ = 1_000_000_000n;
 
-/** RFLAGS bits. */
-export const RF = { CF: 1n, PF: 4n, AF: 0x10n, ZF: 0x40n, SF: 0x80n, TF: 0x100n, IF: 0x200n, DF: 0x400n, OF: 0x800n, IOPL: 0x3000n, NT: 0x4000n, RF: 0x10000n, VM: 0x20000n, AC: 0x40000n, ID: 0x200000n } as const;
-const ARITH = 0x8d5n;
-/** Bits software can hold in RFLAGS in 64-bit mode (others read as 0; bit 1 reads as 1). */
-const RFLAGS_VALID = 0x3f7fd5n;
+const ARITH = BigInt(ARITH_FLAGS);
 
 /** What the session needs from the machine around it (implemented by vmx/machine.ts). */
 export interface UsmHost {

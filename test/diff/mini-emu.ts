@@ -11,8 +11,8 @@ import { resolve } from 'node:path';
 import { loadProgram } from '../../src/loader/load.js';
 import { Machine } from '../../src/vmx/machine.js';
 import { HWCAP } from '../../src/vmx/cpuid.js';
-import { GuestExit } from '../../src/vmx/exits.js';
-import type { CpuState } from '../../src/vmx/cpu.js';
+import { GuestExit } from '../../src/core/exits.js';
+import type { CpuState } from '../../src/core/cpu-state.js';
 
 const ENOSYS = 38n, EBADF = 9n, EINVAL = 22n, EFAULT = 14n;
 

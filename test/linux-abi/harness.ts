@@ -2,10 +2,10 @@
  * A kernel with a little guest memory for the tests: `sys(name, ...args)` puts the call in the
  * CPU's registers like the `syscall` instruction would and runs it.
  */
-import { cpuBlockBase } from '../../src/jit/layout.js';
+import { cpuBlockBase } from '../../src/core/layout.js';
 import { AddressSpace, PROT_READ, PROT_WRITE } from '../../src/paging/address-space.js';
 import { FrameAllocator } from '../../src/paging/frames.js';
-import { CpuState } from '../../src/vmx/cpu.js';
+import { CpuState } from '../../src/core/cpu-state.js';
 import { LinuxKernel, type KernelOptions } from '../../src/linux-abi/kernel.js';
 import { syscallNumber } from '../../src/linux-abi/table.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { GuestExit } from '../../src/vmx/exits.js';
+import { GuestExit } from '../../src/core/exits.js';
 import { BUF, harness } from './harness.js';
 
 const EINVAL = -22n, EFAULT = -14n, ENOSYS = -38n, EAGAIN = -11n, ETIMEDOUT = -110n, EPERM = -1n, ESRCH = -3n;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SYSCALLS } from '../../src/linux-abi/syscalls/index.js';
-import { GuestExit, GuestKilled } from '../../src/vmx/exits.js';
+import { GuestExit, GuestKilled } from '../../src/core/exits.js';
 import { BUF, BUF_LEN, harness } from './harness.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'usmjit-fuzz-')));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GuestKilled } from '../../src/vmx/exits.js';
+import { GuestKilled } from '../../src/core/exits.js';
 import { BUF, harness } from './harness.js';
 
 const EINVAL = -22n, ESRCH = -3n, ENOMEM = -12n, EPIPE = -32n;

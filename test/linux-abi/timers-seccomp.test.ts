@@ -4,7 +4,7 @@
  * test/guest/seccomp.c and test/usm/linbench.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { GuestKilled } from '../../src/vmx/exits.js';
+import { GuestKilled } from '../../src/core/exits.js';
 import { parseFilter, runFilter, Seccomp, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
   SECCOMP_RET_TRAP } from '../../src/linux-abi/seccomp.js';
 import { SI_TIMER, SignalState, SIGALRM, SIGSYS } from '../../src/linux-abi/signals.js';

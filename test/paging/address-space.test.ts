@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AddressSpace, GuestFault, PROT_READ, PROT_WRITE, Access, SEGV_ACCERR, SEGV_MAPERR } from '../../src/paging/address-space.js';
 import { FrameAllocator } from '../../src/paging/frames.js';
 import { Tlb } from '../../src/paging/tlb.js';
-import { cpuBlockBase, CPU, TLB, TLB_ENTRY_SHIFT, TLB_ENTRIES, TLB_INVALID } from '../../src/jit/layout.js';
+import { cpuBlockBase, CPU, TLB, TLB_ENTRY_SHIFT, TLB_ENTRIES, TLB_INVALID } from '../../src/core/layout.js';
 
 const RW = PROT_READ | PROT_WRITE;
 

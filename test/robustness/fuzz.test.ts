@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/vmx/machine.js';
-import { GuestExit } from '../../src/vmx/exits.js';
+import { GuestExit } from '../../src/core/exits.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/paging/address-space.js';
 
 /**

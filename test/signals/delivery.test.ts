@@ -1,16 +1,16 @@
 /**
- * The delivery engine (vmx/signal-delivery.ts) against the kernel (rt_sigreturn and friends in
+ * The delivery engine (linux-abi/signal-delivery.ts) against the kernel (rt_sigreturn and friends in
  * linux-abi/syscalls/signal.ts), without translated code: the CPU block is set by hand, a signal
  * is delivered, the frame is inspected, and rt_sigreturn must give back the exact state.
  */
 import { describe, expect, it } from 'vitest';
 import { CC } from '../../src/jit/flags.js';
-import { CPU } from '../../src/jit/layout.js';
+import { CPU } from '../../src/core/layout.js';
 import { FRAME_INFO, FRAME_UC, UC_MCONTEXT, UC_SIGMASK } from '../../src/linux-abi/sigframe.js';
 import { SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIG_DFL, SignalState } from '../../src/linux-abi/signals.js';
 import { Access, PROT_READ, PROT_WRITE, SEGV_ACCERR, SEGV_MAPERR } from '../../src/paging/address-space.js';
-import { GuestKilled, Vector } from '../../src/vmx/exits.js';
-import { exceptionFault, pageFault, SignalDelivery } from '../../src/vmx/signal-delivery.js';
+import { GuestKilled, Vector } from '../../src/core/exits.js';
+import { exceptionFault, pageFault, SignalDelivery } from '../../src/linux-abi/signal-delivery.js';
 import { harness } from '../linux-abi/harness.js';
 
 const SIGILL = 4, SIGTRAP = 5, SIGFPE = 8, SIGUSR1 = 10, SIGSEGV = 11, SIGUSR2 = 12, SIGTERM = 15, SIGCHLD = 17;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CC } from '../../src/jit/flags.js';
-import { CPU, cpuBlockBase } from '../../src/jit/layout.js';
+import { CPU, cpuBlockBase } from '../../src/core/layout.js';
 import {
   cpuView, decodeUcontext, encodeFpstate, encodeHead, encodeSiginfo, FP_XSTATE_MAGIC1, FRAME_INFO, FRAME_SIZE,
   FRAME_UC, HEAD_SIZE, initFpu, restoreFpstate, restoreSigcontext, UC_MCONTEXT, UC_SIGMASK,
@@ -16,7 +16,7 @@ import {
 } from '../../src/linux-abi/signals.js';
 import { AddressSpace } from '../../src/paging/address-space.js';
 import { FrameAllocator } from '../../src/paging/frames.js';
-import { CpuState } from '../../src/vmx/cpu.js';
+import { CpuState } from '../../src/core/cpu-state.js';
 
 /** glibc's gregs indices (sys/ucontext.h). */
 const REG = { R8: 0, R15: 7, RDI: 8, RSI: 9, RBP: 10, RBX: 11, RDX: 12, RAX: 13, RCX: 14, RSP: 15, RIP: 16, EFL: 17, CSGSFS: 18, ERR: 19, TRAPNO: 20, OLDMASK: 21, CR2: 22 };

@@ -13,10 +13,10 @@ import { Decoder } from '../../src/decoder/capstone.js';
 import type { Insn } from '../../src/decoder/ir.js';
 import type { JsEnv } from '../../src/jit/emitter.js';
 import { decodeX87, execute } from '../../src/jit/isa/x87.js';
-import { CPU } from '../../src/jit/layout.js';
+import { CPU } from '../../src/core/layout.js';
 import type { F80 } from '../../src/jit/softfloat/f80.js';
 import type { GuestMemory } from '../../src/paging/guest-memory.js';
-import { CpuState } from '../../src/vmx/cpu.js';
+import { CpuState } from '../../src/core/cpu-state.js';
 import type { FrameAllocator } from '../../src/paging/frames.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -1,4 +1,5 @@
-import { CC, F_CF, F_ZF } from '../flags.js';
+import { CC } from '../flags.js';
+import { F } from '../../core/rflags.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
@@ -50,7 +51,7 @@ function bt(mode: BtMode) {
       e.rmw(target, (v) => apply(v));
     }
     e.materialize();
-    f.i32(~F_CF).i32_and().get(cf).i32_or();
+    f.i32(~F.CF).i32_and().get(cf).i32_or();
     e.setEflagsFromStack();
     e.free64(off, bit);
     e.free32(cf);
@@ -73,7 +74,7 @@ function bitScan(reverse: boolean) {
     e.write(d, r);
     f.end();
     e.materialize();
-    f.i32(~F_ZF).i32_and().get(z).i32(6).i32_shl().i32_or();
+    f.i32(~F.ZF).i32_and().get(z).i32(6).i32_shl().i32_or();
     e.setEflagsFromStack();
     e.free64(v, r);
     e.free32(z);
@@ -96,7 +97,7 @@ function count(leading: boolean) {
     }
     e.write(d, r);
     e.materialize();
-    f.i32(~(F_CF | F_ZF)).i32_and();
+    f.i32(~(F.CF | F.ZF)).i32_and();
     f.get(v).i64_eqz().i32_or();
     f.get(r).i64_eqz().i32(6).i32_shl().i32_or();
     e.setEflagsFromStack();

@@ -1,10 +1,10 @@
-import { RSP } from '../layout.js';
+import { RSP } from '../../core/layout.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { perCondition } from './types.js';
 import { pop, push } from './move.js';
-import { Exit, Vector } from '../../vmx/exits.js';
+import { Exit, Vector } from '../../core/exits.js';
 import { byMode } from './system.js';
 
 /** Control transfer: jmp jcc call ret loop jrcxz, and the instructions that stop a block. */

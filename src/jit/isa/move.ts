@@ -1,6 +1,7 @@
-import { CC, F_CF, F_DF } from '../flags.js';
+import { CC } from '../flags.js';
+import { F } from '../../core/rflags.js';
 
-import { CPU, Mode, RSP } from '../layout.js';
+import { CPU, Mode, RSP } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import { byMode } from './system.js';
 import { Unsupported } from '../emitter.js';
@@ -9,7 +10,7 @@ import type { Family } from './types.js';
 import { perCondition } from './types.js';
 import { truncate } from './alu.js';
 import { T } from '../wasm/encoder.js';
-import { Exit, Vector } from '../../vmx/exits.js';
+import { Exit, Vector } from '../../core/exits.js';
 
 /** Data movement: mov movzx movsx lea xchg cmov setcc push pop bswap sign extensions, flag moves. */
 
@@ -228,7 +229,7 @@ export function writeRflags(e: Emitter, v: number): void {
 }
 
 /** #GP from TypeScript (e.g. a misaligned cmpxchg16b operand). */
-function raiseGP(cpu: import('../../vmx/cpu.js').CpuState, addr: number): number {
+function raiseGP(cpu: import('../../core/cpu-state.js').CpuState, addr: number): number {
   cpu.rip = BigInt(addr);
   cpu.setU64(CPU.exitInsn, BigInt(addr));
   cpu.setU64(CPU.exitArg, BigInt(Vector.GP));
@@ -450,11 +451,11 @@ export const move: Family = {
       e.exitWith(Exit.Lookup, i.addr + i.len);
     }
   },
-  clc: (e) => { e.materialize(); e.f.i32(~F_CF).i32_and(); e.setEflagsFromStack(); },
-  stc: (e) => { e.materialize(); e.f.i32(F_CF).i32_or(); e.setEflagsFromStack(); },
-  cmc: (e) => { e.materialize(); e.f.i32(F_CF).i32_xor(); e.setEflagsFromStack(); },
-  cld: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(~F_DF).i64_and().i64_store(CPU.rflags); },
-  std: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(F_DF).i64_or().i64_store(CPU.rflags); },
+  clc: (e) => { e.materialize(); e.f.i32(~F.CF).i32_and(); e.setEflagsFromStack(); },
+  stc: (e) => { e.materialize(); e.f.i32(F.CF).i32_or(); e.setEflagsFromStack(); },
+  cmc: (e) => { e.materialize(); e.f.i32(F.CF).i32_xor(); e.setEflagsFromStack(); },
+  cld: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(~F.DF).i64_and().i64_store(CPU.rflags); },
+  std: (e) => { const f = e.f; f.get(e.cpu); e.ld64(CPU.rflags); f.i64(F.DF).i64_or().i64_store(CPU.rflags); },
 };
 
 export { T };

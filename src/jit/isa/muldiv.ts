@@ -4,8 +4,8 @@ import type { Insn, RegOperand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { sizeMask } from './types.js';
 import { truncate } from './alu.js';
-import { Exit, Vector } from '../../vmx/exits.js';
-import { CPU } from '../layout.js';
+import { Exit, Vector } from '../../core/exits.js';
+import { CPU } from '../../core/layout.js';
 
 /** mul imul div idiv. Products and quotients wider than 64 bits use runtime helpers. */
 

@@ -1,4 +1,5 @@
-import { CC, ccOp, F_CF, F_OF } from '../flags.js';
+import { CC, ccOp } from '../flags.js';
+import { F } from '../../core/rflags.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
@@ -102,7 +103,7 @@ function rotate(left: boolean) {
         const fl = e.tmp32();
         if (known < 0) { f.get(c).i64_eqz().i32_eqz().if_(); }
         e.materialize();
-        f.i32(~(F_CF | F_OF)).i32_and().set(fl);
+        f.i32(~(F.CF | F.OF)).i32_and().set(fl);
         const msb = () => f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
         if (left) {
           // CF = lsb(r), OF = msb(r) ^ CF
@@ -163,7 +164,7 @@ function rotateCarry(left: boolean) {
       f.br(0).end().end();
       // flags: CF = cf; OF = (left ? msb(r) ^ CF : msb(r) ^ msb-1(r)), only if count != 0
       f.get(c).i64_eqz().i32_eqz().if_(T.i32);
-      f.get(fl).i32(~(F_CF | F_OF)).i32_and().get(cf).i32_wrap_i64().i32_or();
+      f.get(fl).i32(~(F.CF | F.OF)).i32_and().get(cf).i32_wrap_i64().i32_or();
       f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
       if (left) f.get(cf).i32_wrap_i64();
       else f.get(r).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and();

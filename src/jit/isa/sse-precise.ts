@@ -1,11 +1,11 @@
-import { CPU } from '../layout.js';
+import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
-import type { CpuState } from '../../vmx/cpu.js';
+import type { CpuState } from '../../core/cpu-state.js';
 import type { EmitFn, Family } from './types.js';
 import { T } from '../wasm/encoder.js';
-import { F_CF, F_PF, F_ZF } from '../flags.js';
-import { Vector } from '../../vmx/exits.js';
+import { F as FL } from '../../core/rflags.js';
+import { Vector } from '../../core/exits.js';
 import * as S from '../softfloat/ieee.js';
 import type { Fmt, Env } from '../softfloat/ieee.js';
 import { loadVL } from './sse.js';
@@ -208,7 +208,7 @@ function comis(w: 4 | 8, signaling: boolean): EmitFn {
       const env = S.envOf(cpu.u32(CPU.mxcsr));
       const c = S.compare(lane(rd128(cpu, off), w, 0), lane(src(cpu), w, 0), signaling, F, env);
       if (!commitFlags(cpu, env)) return raiseXM(cpu, i);
-      const fl = c === 'un' ? F_ZF | F_PF | F_CF : c === 'eq' ? F_ZF : c === 'lt' ? F_CF : 0;
+      const fl = c === 'un' ? FL.ZF | FL.PF | FL.CF : c === 'eq' ? FL.ZF : c === 'lt' ? FL.CF : 0;
       jenv.setFlags(base, fl);
       return -1;
     }, false, 0, false);

@@ -1,11 +1,11 @@
-import { CPU } from '../layout.js';
+import { CPU } from '../../core/layout.js';
 import type { Emitter } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
-import { F_CF, F_PF, F_ZF } from '../flags.js';
-import { Vector } from '../../vmx/exits.js';
+import { F } from '../../core/rflags.js';
+import { Vector } from '../../core/exits.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -257,7 +257,7 @@ function compareFlags(size: 4 | 8): EmitFn {
     // unordered: a != a or b != b
     f.get(a).get(a); eq(); f.get(b).get(b); eq(); f.i32_and().i32_eqz();
     f.if_(T.i32);
-    f.i32(F_ZF | F_PF | F_CF);
+    f.i32(F.ZF | F.PF | F.CF);
     f.else_();
     f.get(a).get(b); eq(); f.i32(6).i32_shl();
     f.get(a).get(b); lt(); f.i32_or();

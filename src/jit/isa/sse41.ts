@@ -1,4 +1,4 @@
-import { CPU } from '../layout.js';
+import { CPU } from '../../core/layout.js';
 import type { Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';

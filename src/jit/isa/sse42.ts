@@ -1,10 +1,10 @@
-import { CPU } from '../layout.js';
+import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
-import { F_CF, F_OF, F_SF, F_ZF } from '../flags.js';
+import { F } from '../../core/rflags.js';
 import { isX, loadVL, packed, xn } from './sse.js';
 
 /**
@@ -112,10 +112,10 @@ export function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, im
   }
 
   let flags = 0;
-  if (res !== 0) flags |= F_CF;
-  if (lb < n) flags |= F_ZF;
-  if (la < n) flags |= F_SF;
-  if (res & 1) flags |= F_OF;
+  if (res !== 0) flags |= F.CF;
+  if (lb < n) flags |= F.ZF;
+  if (la < n) flags |= F.SF;
+  if (res & 1) flags |= F.OF;
   return { res, n, flags };
 }
 

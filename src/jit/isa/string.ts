@@ -1,10 +1,10 @@
-import { F_DF } from '../flags.js';
-import { CPU } from '../layout.js';
+import { F } from '../../core/rflags.js';
+import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { sizeMask } from './types.js';
-import type { CpuState } from '../../vmx/cpu.js';
+import type { CpuState } from '../../core/cpu-state.js';
 
 /**
  * String instructions (movs stos lods cmps scas, with rep/repe/repne) run in TypeScript: a rep
@@ -49,7 +49,7 @@ type Kind = 'movs' | 'stos' | 'lods' | 'cmps' | 'scas';
 
 function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): number {
   const cpu: CpuState = env.cpu(base);
-  const down = (cpu.u64(CPU.rflags) & BigInt(F_DF)) !== 0n;
+  const down = (cpu.u64(CPU.rflags) & BigInt(F.DF)) !== 0n;
   const step = down ? -size : size;
   const rep = i.rep !== 0;
   const addr32 = i.ops.some((o) => o.kind === 'mem' && o.addr32);

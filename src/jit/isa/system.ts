@@ -1,8 +1,8 @@
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
-import { Vector } from '../../vmx/exits.js';
-import { CPU, isUserMode, Mode } from '../layout.js';
+import { Vector } from '../../core/exits.js';
+import { CPU, isUserMode, Mode } from '../../core/layout.js';
 import type { EmitFn } from './types.js';
 
 /** cpuid, rdtsc, fences, hints and no-ops; privileged instructions raise #GP in Linux mode. */

@@ -1,10 +1,10 @@
 import type { Emitter, JsEnv } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, MemOperand } from '../../decoder/ir.js';
-import type { CpuState } from '../../vmx/cpu.js';
+import type { CpuState } from '../../core/cpu-state.js';
 import type { EmitFn, Family } from './types.js';
-import { CPU } from '../layout.js';
-import { F_CF, F_PF, F_ZF } from '../flags.js';
+import { CPU } from '../../core/layout.js';
+import { F as FL } from '../../core/rflags.js';
 import * as F from '../softfloat/f80.js';
 import type { Ctx, F80 } from '../softfloat/f80.js';
 import * as T from '../softfloat/trans.js';
@@ -15,7 +15,7 @@ import * as T from '../softfloat/trans.js';
  * Capstone's names, which are ambiguous for x87 (Capstone calls `faddp st(i)` "fadd", for one);
  * Capstone's memory operand still supplies the effective address.
  *
- * State lives in the CPU block (jit/layout.ts): fpr[8] (physical registers, 80-bit values in
+ * State lives in the CPU block (core/layout.ts): fpr[8] (physical registers, 80-bit values in
  * 16-byte slots), fpTop, fpCw, fpSw (status word without TOP, ES and B, which are derived when
  * the status word is read), fpTag (abridged: bit i set = physical register i valid), fpIp, fpDp,
  * fpOp (last non-control instruction's address, memory operand address and opcode).
@@ -42,10 +42,10 @@ import * as T from '../softfloat/trans.js';
  * test/x87 compares everything else against the hardware.
  */
 
-const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = F.SF, C0 = F.C0, C1 = F.C1, C2 = F.C2, C3 = F.C3;
+const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = FL.SF, C0 = F.C0, C1 = F.C1, C2 = F.C2, C3 = F.C3;
 const EXC = 0x3f;
 const CC = C0 | C1 | C2 | C3;
-const EXIT_EXCEPTION = 2; // Exit.Exception (vmx/exits.ts)
+const EXIT_EXCEPTION = 2; // Exit.Exception (core/exits.ts)
 // The state words are read and written in pairs (see Fpu).
 if (CPU.fpCw !== CPU.fpTop + 4 || CPU.fpTag !== CPU.fpSw + 4) throw new Error('x87: CPU layout of the FPU words changed');
 const VECTOR_GP = 13, VECTOR_MF = 16;
@@ -339,10 +339,10 @@ function setCompare(fpu: Fpu, o: F.Order): void {
 /** fcomi family: ZF PF CF (OF SF AF cleared). C1 is left as it was (as measured on AMD). */
 function setEflagsCompare(fpu: Fpu, o: F.Order): void {
   fpu.kind = 'compare';
-  fpu.rflags = o === 2 ? F_ZF | F_PF | F_CF : o === 0 ? F_ZF : o < 0 ? F_CF : 0;
+  fpu.rflags = o === 2 ? FL.ZF | FL.PF | FL.CF : o === 0 ? FL.ZF : o < 0 ? FL.CF : 0;
 }
 
-const UNORDERED_FLAGS = F_ZF | F_PF | F_CF;
+const UNORDERED_FLAGS = FL.ZF | FL.PF | FL.CF;
 
 // ---- constants ----------------------------------------------------------------------------
 
@@ -806,7 +806,7 @@ function fcomi(fpu: Fpu, i: number, quiet: boolean, pop: boolean): void {
 /** fcmovcc: cc 0 b, 1 e, 2 be, 3 u; negated for the DB forms. */
 function fcmov(fpu: Fpu, cc: number, negate: boolean, i: number): void {
   const fl = fpu.env.getFlags(fpu.cpu.base);
-  const cf = (fl & F_CF) !== 0, zf = (fl & F_ZF) !== 0, pf = (fl & F_PF) !== 0;
+  const cf = (fl & FL.CF) !== 0, zf = (fl & FL.ZF) !== 0, pf = (fl & FL.PF) !== 0;
   let cond = cc === 0 ? cf : cc === 1 ? zf : cc === 2 ? cf || zf : pf;
   if (negate) cond = !cond;
   if (fpu.empty(0) || fpu.empty(i)) {

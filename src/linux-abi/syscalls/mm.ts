@@ -6,7 +6,7 @@
  * the file's bytes are written into the new pages at mmap time, so MAP_SHARED writes do not reach
  * the file (a warning says so once).
  */
-import { PAGE_SIZE } from '../../jit/layout.js';
+import { PAGE_SIZE } from '../../core/layout.js';
 import { Access, type AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP } from '../../paging/address-space.js';
 import { OutOfFrames } from '../../paging/frames.js';
 import { int, ptr, ulong } from '../args.js';

@@ -7,7 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, release, version } from 'node:os';
 import { Access, USER_TOP } from '../../paging/address-space.js';
-import { GuestExit } from '../../vmx/exits.js';
+import { GuestExit } from '../../core/exits.js';
 import { int, ptr, size, uint, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';

@@ -3,12 +3,12 @@
  * rt_sigqueueinfo, rt_tgsigqueueinfo, rt_sigreturn, rt_sigsuspend, pause, rt_sigtimedwait.
  *
  * The calls record into the process's SignalState (signals.ts). A signal sent to the process
- * becomes pending; on the way back to the guest the delivery engine (vmx/signal-delivery.ts) runs
+ * becomes pending; on the way back to the guest the delivery engine (linux-abi/signal-delivery.ts) runs
  * its handler, ignores it or applies the default action (without an engine, the kernel applies
  * the fatal default actions itself, kernel.ts). rt_sigreturn undoes a handler's frame
  * (linux-abi/sigframe.ts).
  */
-import { RSP } from '../../jit/layout.js';
+import { RSP } from '../../core/layout.js';
 import { GuestFault, USER_TOP } from '../../paging/address-space.js';
 import { int, ptr, ulong } from '../args.js';
 import { E, fail } from '../errno.js';

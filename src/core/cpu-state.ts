@@ -1,15 +1,21 @@
-import { CPU, GPR_NAMES } from '../jit/layout.js';
-import type { FrameAllocator } from '../paging/frames.js';
+import { CPU, GPR_NAMES } from './layout.js';
+
+/** The guest memory as the CPU view needs it (paging/frames.ts FrameAllocator implements it). */
+export interface GuestMemoryBuffer {
+  readonly memory: WebAssembly.Memory;
+  /** Bumped whenever the memory grows (growing detaches the old buffer). */
+  readonly version: number;
+}
 
 /**
  * The TypeScript view of one virtual CPU's state, which lives in Wasm memory at `base`
- * (offsets: jit/layout.ts). JIT code reads and writes the same bytes.
+ * (offsets: core/layout.ts). JIT code reads and writes the same bytes.
  */
 export class CpuState {
   private view: DataView | null = null;
   private version = -1;
 
-  constructor(private readonly frames: FrameAllocator, readonly base: number) {}
+  constructor(private readonly frames: GuestMemoryBuffer, readonly base: number) {}
 
   /** A view of the CPU block, rebuilt only when the memory grows (growing detaches buffers). */
   private dv(): DataView {

@@ -17,20 +17,20 @@
  * frame records is in the CPU block when the dispatcher has control (see jit/emitter.ts: the exit
  * tail and the catch_all handler of a region write registers and lazy flags back).
  */
-import { CPU, PAGE_SIZE, RSP } from '../jit/layout.js';
+import { CPU, PAGE_SIZE, RSP } from '../core/layout.js';
 import {
   cpuView, encodeFpstate, encodeHead, encodeMask, encodeSiginfo, FP_WRITTEN, FPSTATE_SIZE, FRAME_INFO, FRAME_SIZE,
   FRAME_UC, HANDLER_CLEARS, initFpu, RF, UC_SIGMASK, viewSetGpr,
-} from '../linux-abi/sigframe.js';
+} from './sigframe.js';
 import {
   defaultAction, formatSiginfo, FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN,
   SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG_DFL,
   SIG_IGN, type SigAction, type SigInfo, SIGFPE, SIGILL, SIGKILL, signalName, SignalState, SIGSEGV, SIGTRAP,
   SS_AUTODISARM,
-} from '../linux-abi/signals.js';
+} from './signals.js';
 import { Access, type AddressSpace, GuestFault, USER_TOP } from '../paging/address-space.js';
-import type { CpuState } from './cpu.js';
-import { GuestKilled, Vector } from './exits.js';
+import type { CpuState } from '../core/cpu-state.js';
+import { GuestKilled, Vector } from '../core/exits.js';
 
 /** What the engine needs of the process: its signal state and a way to warn once. */
 export interface SignalProcess {

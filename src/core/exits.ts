@@ -1,6 +1,6 @@
 /**
  * How a translated block hands control back to the dispatcher: its i32 return value.
- * Details go in the CPU block's exit fields (jit/layout.ts CPU.exitArg, exitSlot, exitInsn).
+ * Details go in the CPU block's exit fields (core/layout.ts CPU.exitArg, exitSlot, exitInsn).
  */
 export const enum Exit {
   /** rip holds the next guest address; exitSlot (if non-zero) is a chain slot to patch. */
