@@ -7,12 +7,10 @@ export const enum Exit {
   Lookup = 0,
   /** `syscall` executed; rip is the following instruction. */
   Syscall = 1,
-  /** A CPU exception: exitArg = vector, exitInsn = rip of the faulting instruction. */
+  /** A CPU exception: the record of core/exception.ts (exitArg = vector | error << 8, exitInsn, faultAddr). */
   Exception = 2,
   /** The block budget ran out; rip is the block to resume at. */
   Budget = 3,
-  /** `hlt`, `vmcall` and other instructions the runtime finishes (exitArg says which). */
-  Special = 4,
 }
 
 /** x86 exception vectors. */

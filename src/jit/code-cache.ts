@@ -8,6 +8,13 @@ import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTR
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
+import type { CodePages } from './code-pages.js';
+import { codeKey, ENTRY_PC_BITS, entryOf, jumpCacheOffset } from './entry.js';
+
+/** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
+export interface ModeFetcher {
+  fetch(addr: number, len: number, mode: Mode): { bytes: Uint8Array; pages: number[] };
+}
 
 /**
  * A region: blocks compiled into one Wasm function (see translate.ts), occupying one slot of the
@@ -40,9 +47,7 @@ interface Region {
 }
 
 /** A translation's name: the guest address plus its mode (layout.ts MODE_STRIDE). */
-export const codeKey = (rip: number, mode: Mode): number => rip + mode * MODE_STRIDE;
 
-export const ENTRY_PC_BITS = 8;
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 16;
@@ -77,18 +82,16 @@ export class CodeCache {
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
   readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
-  /** Called with the guest page numbers of newly translated code (to write-protect them). */
-  onCodePages: (pages: number[], mode: Mode) => void = () => {};
-  /** The mode of the translation in progress: the fetcher checks execute rights for it. */
-  fetchMode: Mode = Mode.Linux;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
     readonly table: WebAssembly.Table,
     runtimeFuncs: RuntimeFuncValues,
     private readonly decoder: Decoder,
-    private readonly code: CodeFetcher,
+    private readonly code: ModeFetcher,
     private readonly env: JsEnv,
+    /** The pages translations were made from (filled by the fetcher); forgotten with them. */
+    private readonly codePages: CodePages,
   ) {
     this.runtimeTable = buildRuntimeTable(runtimeFuncs, memory);
     this.clearJumpCache();
@@ -100,10 +103,6 @@ export class CodeCache {
   /** Runs JS-implemented instruction `id` (the runtime's `op` import). */
   op(cpu: number, id: number): number {
     return this.ops[id](cpu);
-  }
-
-  lookup(key: number): number {
-    return this.blocks.get(key)?.entry ?? 0;
   }
 
   /** The entry for a key (codeKey), translating (with a batch of successors) if needed. */
@@ -168,8 +167,7 @@ export class CodeCache {
         if (room <= 0) continue;
         let found: Block[];
         try {
-          this.fetchMode = r.mode;
-          found = this.discover(target, room, (a) => r.index.has(a));
+          found = this.discover(target, room, (a) => r.index.has(a), r.mode);
         } catch {
           continue;
         }
@@ -220,16 +218,10 @@ export class CodeCache {
 
   /** Records key -> entry in the jump cache (indirect branches probe it inline). */
   fillJumpCache(key: number, index: number): void {
-    const dv = new DataView(this.memory.buffer);
-    const rip = key % MODE_STRIDE;
-    // The hash must match the emitted probe (Emitter.emitExitTail): (t ^ (t >> 12)) mod 2^32, masked.
-    // rip < 2^47: split into 32-bit halves to avoid BigInt on this path.
-    const lo = rip % 0x1_0000_0000, hi = Math.floor(rip / 0x1_0000_0000);
-    const shifted = (lo >>> 12) | ((hi & 0xfff) << 20);
-    const h = ((lo ^ shifted) >>> 0) & (JC_ENTRIES - 1);
-    const e = JC_BASE + h * JC_ENTRY_SIZE;
+    const dv = this.dv();
+    const e = JC_BASE + jumpCacheOffset(key % MODE_STRIDE);
     // The tag is the key: the emitted probe adds its mode to the target before comparing.
-    dv.setUint32(e, lo, true);
+    dv.setUint32(e, key % 0x1_0000_0000, true);
     dv.setUint32(e + 4, Math.floor(key / 0x1_0000_0000), true);
     dv.setInt32(e + 8, index, true);
   }
@@ -297,6 +289,7 @@ export class CodeCache {
     this.blocks.clear();
     this.regions.clear();
     this.pageRegions.clear();
+    this.codePages.clear();
     this.pendingRegions.clear();
     new Uint8Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT * 4).fill(0);
     for (let i = 0; i < this.nextIndex; i++) this.table.set(i, null);
@@ -308,7 +301,8 @@ export class CodeCache {
   }
 
   /** Discovers the block at `rip` and breadth-first its static successors, skipping `known`. */
-  private discover(rip: number, limit: number, known: (a: number) => boolean): Block[] {
+  private discover(rip: number, limit: number, known: (a: number) => boolean, mode: Mode): Block[] {
+    const fetcher: CodeFetcher = { fetch: (addr, len) => this.code.fetch(addr, len, mode) };
     const todo = [rip];
     const found: Block[] = [];
     const seen = new Set<number>();
@@ -318,7 +312,7 @@ export class CodeCache {
       seen.add(a);
       let b: Block;
       try {
-        b = discoverBlock(this.decoder, this.code, a, TERMINATORS, isStepMode(this.fetchMode) ? 1 : undefined);
+        b = discoverBlock(this.decoder, fetcher, a, TERMINATORS, isStepMode(mode) ? 1 : undefined);
       } catch (err) {
         if (a === rip) throw err; // the guest's own fetch fault
         continue; // a speculative successor that is not executable: skip it
@@ -332,8 +326,7 @@ export class CodeCache {
   private translateBatch(rip: number, mode: Mode): void {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
-    this.fetchMode = mode;
-    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)));
+    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)), mode);
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode,
@@ -375,19 +368,16 @@ export class CodeCache {
     });
     this.table.set(r.slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;
-    const pages = new Set<number>();
     for (const b of added) {
       const k = codeKey(b.start, r.mode);
-      if (!this.blocks.has(k)) this.blocks.set(k, { entry: (r.slot << ENTRY_PC_BITS) | r.index.get(b.start)!, region: r });
+      if (!this.blocks.has(k)) this.blocks.set(k, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
       for (const p of b.pages) {
-        pages.add(p);
         let s = this.pageRegions.get(p);
         if (!s) this.pageRegions.set(p, (s = new Set()));
         s.add(r);
       }
       this.stats.insns += b.insns.length;
     }
-    this.onCodePages([...pages], r.mode);
     this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
   }

@@ -3,6 +3,7 @@ import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
 import { Bytes, Fn, T } from './wasm/encoder.js';
+import { emitJumpCacheOffset } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
 export interface RtCall { slot: number; type: number }
@@ -52,7 +53,7 @@ export interface EmitHost {
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
 export interface JsEnv {
   cpu(base: number): import('../core/cpu-state.js').CpuState;
-  /** Guest memory as the current mode sees it; throws GuestFault like a real access would. */
+  /** Guest memory as the current mode sees it; throws MemoryFault like a real access would. */
   mem: import('../paging/guest-memory.js').GuestMemory;
   /** The materialised arithmetic flags of a CPU (RFLAGS bit positions). */
   getFlags(base: number): number;
@@ -73,6 +74,8 @@ export interface JsEnv {
    * fault. Lets bulk instructions (rep movs/stos) work on host memory directly.
    */
   hostAddr(addr: number, write: boolean, len?: number): number;
+  /** Throws the fault an instruction fetch at `addr` gets in the current mode (a block that ends in unfetchable bytes). */
+  fetchFault?(addr: number): never;
   /** The whole Wasm memory as bytes (valid until the next call that may grow it). */
   bytes(): Uint8Array;
   /**
@@ -379,11 +382,10 @@ export class Emitter {
   }
 
   /**
-   * After a slow-path call in USM mode: a faulting access returned with CPU.fault set and the
-   * exception in the exit fields; leave the region (the dispatcher delivers it).
+   * After a slow-path call: a faulting access returned with CPU.fault set and the exception
+   * recorded (core/exception.ts); leave the region (the dispatcher delivers it).
    */
   private faultCheck(): void {
-    if (this.host.mode === Mode.Linux) return;
     const f = this.f;
     f.get(this.cpu).i32_load(CPU.fault).if_();
     f.i32(Exit.Exception).set(this.xCode);
@@ -698,7 +700,8 @@ export class Emitter {
     f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);
     f.else_();
     // X_JUMP: probe the jump cache.
-    f.get(this.xTarget).get(this.xTarget).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(4).i32_shl().tee(t);
+    emitJumpCacheOffset(f, this.xTarget);
+    f.tee(t);
     // A hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
     // Entries are tagged with the translation mode (a key, see layout.ts Mode).
     f.i64_load(JC_BASE).get(this.xTarget);

@@ -1,6 +1,7 @@
 import { CC, CC_KINDS, emitAllFlags } from './flags.js';
 import { CPU } from '../core/layout.js';
 import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
+import { emitEntrySplit } from './entry.js';
 
 /**
  * The runtime module: Wasm functions every translated block may call, built once at start-up
@@ -9,7 +10,7 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
  *   mulhu(a, b), mulhs(a, b)    high 64 bits of 64x64 products
  *   run(cpu, entry) -> i32      enters a translated block (the dispatcher's one call into Wasm)
  *   chain(cpu, entry) -> i32    tail-calls a block's region (how regions reach each other)
- * An entry is (table index of the region << 8) | the block's index in it (code-cache.ts).
+ * An entry is (table index of the region << 8) | the block's index in it (jit/entry.ts).
  */
 export interface RuntimeExports {
   get_flags: (cpu: number) => number;
@@ -76,14 +77,18 @@ export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Tabl
   const getFlags = m.add(gf);
   const mulhu = m.add(buildMulhu());
   const mulhs = m.add(buildMulhs(mulhu));
-  // An entry is (table index << 8) | pc: call the region with pc.
+  // Call the region of an entry with its pc (jit/entry.ts).
   const run = new Fn([T.i32, T.i32], [T.i32]);
-  run.get(0).get(1).i32(0xff).i32_and().get(1).i32(8).i32_shr_u().call_indirect(regionType);
+  run.get(0);
+  emitEntrySplit(run, 1);
+  run.call_indirect(regionType);
   const runIdx = m.add(run);
   // Regions chain through this tail call rather than importing the table themselves: in V8 11
   // every instance that imports a table pays O(table size) at instantiation.
   const chain = new Fn([T.i32, T.i32], [T.i32]);
-  chain.get(0).get(1).i32(0xff).i32_and().get(1).i32(8).i32_shr_u().return_call_indirect(regionType);
+  chain.get(0);
+  emitEntrySplit(chain, 1);
+  chain.return_call_indirect(regionType);
   const chainIdx = m.add(chain);
   m.export('get_flags', getFlags);
   m.export('flags_of', flagsOf);

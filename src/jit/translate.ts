@@ -93,7 +93,13 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
   if (block.fault) {
     e.insn = { ...(last ?? { ops: [], rep: 0, lock: false, opsize: false, rexW: false, bytes: new Uint8Array(), text: '', op: '', len: 0 }), addr: block.fault.addr };
     if (block.fault.vector === 'UD') e.raise(Vector.UD);
-    else e.raise(Vector.PF, BigInt(block.fault.pfAddr ?? block.fault.addr));
+    else {
+      // The fault an instruction fetch there gets, decided when the block runs (the page tables
+      // or mappings may differ by then): a JS op whose MemoryFault the runtime records.
+      const at = block.fault.pfAddr ?? block.fault.addr;
+      e.callJs(() => env.fetchFault!(at));
+      e.exitTo(block.fault.addr); // (not reached: the op always faults)
+    }
   } else if (!last || !TERMINATORS.has(last.op)) {
     e.exitTo(block.end);
   }

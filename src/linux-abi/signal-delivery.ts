@@ -31,6 +31,7 @@ import {
 import { Access, type AddressSpace, GuestFault, USER_TOP } from '../paging/address-space.js';
 import type { CpuState } from '../core/cpu-state.js';
 import { GuestKilled, Vector } from '../core/exits.js';
+import type { GuestException } from '../core/exception.js';
 
 /** What the engine needs of the process: its signal state and a way to warn once. */
 export interface SignalProcess {
@@ -88,12 +89,13 @@ export function generalProtection(rip: bigint, err = 0): Fault {
 }
 
 /**
- * The signal for an exception exit (Exit.Exception: vector and argument from CPU.exitArg, the
- * instruction from CPU.exitInsn). `bytes` reads instruction bytes (undefined if unreadable).
+ * The signal Linux sends for a guest exception (the record of core/exception.ts). `bytes` reads
+ * instruction bytes (undefined if unreadable).
  */
-export function exceptionFault(vector: number, arg: bigint, insn: bigint, cpu: CpuState, as: AddressSpace,
+export function exceptionFault(x: GuestException, cpu: CpuState, as: AddressSpace,
   bytes: (addr: bigint, n: number) => Uint8Array | undefined): Fault {
-  switch (vector) {
+  const insn = x.rip;
+  switch (x.vector) {
     case Vector.DE:
       return { signo: SIGFPE, code: FPE_INTDIV, addr: insn, trapno: Vector.DE, err: 0, rip: insn, rf: true };
     case Vector.UD:
@@ -105,10 +107,11 @@ export function exceptionFault(vector: number, arg: bigint, insn: bigint, cpu: C
       return { signo: SIGTRAP, code: SI_KERNEL, trapno: Vector.BP, err: 0, rip: u64(insn + BigInt(len)), rf: false };
     }
     case Vector.PF: {
-      // An instruction fetch ran into a page that is not executable (a block's fault, decoder/block.ts).
-      const addr = arg >> 8n;
-      const r = as.regionAt(Number(addr));
-      return pageFault(as, addr, Access.Exec, r ? SEGV_ACCERR : SEGV_MAPERR, insn);
+      // si_code as Linux's find_vma decides it: no mapping there, or a mapping without the right.
+      const addr = x.cr2 ?? 0n;
+      const access = x.error & PF_INSTR ? Access.Exec : x.error & PF_WRITE ? Access.Write : Access.Read;
+      const r = addr < TASK_SIZE_MAX ? as.regionAt(Number(addr)) : undefined;
+      return pageFault(as, addr, access, r ? SEGV_ACCERR : SEGV_MAPERR, insn);
     }
     case Vector.GP: {
       const b = bytes(insn, 2);
@@ -119,7 +122,7 @@ export function exceptionFault(vector: number, arg: bigint, insn: bigint, cpu: C
         if (n === 4) return { signo: SIGSEGV, code: SI_KERNEL, trapno: Vector.OF, err: 0, rip: u64(insn + 2n), rf: false };
         return generalProtection(insn, (n << 3) | 2);
       }
-      return generalProtection(insn);
+      return generalProtection(insn, x.error);
     }
     case Vector.MF: {
       const cw = cpu.u32(CPU.fpCw), sw = cpu.u32(CPU.fpSw);
@@ -130,8 +133,35 @@ export function exceptionFault(vector: number, arg: bigint, insn: bigint, cpu: C
       return { signo: SIGFPE, code: fpeCode(~(mxcsr >> 7) & mxcsr), addr: insn, trapno: Vector.XM, err: 0, rip: insn, rf: true };
     }
     default:
-      return { signo: SIGSEGV, code: SI_KERNEL, trapno: vector, err: 0, rip: insn, rf: true };
+      return { signo: SIGSEGV, code: SI_KERNEL, trapno: x.vector, err: 0, rip: insn, rf: true };
   }
+}
+
+/** What the one-line crash report adds for an exception that kills. */
+function killDetail(x: GuestException, f: Fault, why: () => string): string {
+  switch (x.vector) {
+    case Vector.DE: return 'integer divide error';
+    case Vector.UD: return why();
+    case Vector.GP: return f.signo === SIGSEGV ? 'general protection' : '';
+    case Vector.MF: case Vector.XM: return 'floating-point exception';
+    case Vector.PF: case Vector.BP: return '';
+    default: return `exception ${x.vector}`;
+  }
+}
+
+/**
+ * The Linux-mode exception sink: the guest exception becomes the signal Linux would send, run by
+ * the guest's handler (`delivery`, when signals are attached) or by its default action, which
+ * ends the guest (GuestKilled). `why` describes an undecodable instruction for the report.
+ */
+export function deliverException(x: GuestException, cpu: CpuState, as: AddressSpace, delivery: SignalDelivery | undefined,
+  why: () => string): void {
+  const f = exceptionFault(x, cpu, as, (a, n) => {
+    try { return as.read(Number(a), n); } catch { return undefined; }
+  });
+  if (delivery?.fault(f)) return;
+  const addr = x.vector === Vector.PF ? Number(x.cr2 ?? 0n) : x.vector === Vector.GP && f.signo === SIGSEGV ? 0 : undefined;
+  throw new GuestKilled(f.signo, f.rip, addr, killDetail(x, f, why));
 }
 
 /** Linux's fpu__exception_code: the first unmasked exception flag decides. */

@@ -52,6 +52,19 @@ export function signalName(sig: number): string {
   return String(sig);
 }
 
+/** strsignal(3)'s text for the signals a crash report names. */
+const DESCRIPTIONS: Record<number, string> = {
+  1: 'Hangup', 2: 'Interrupt', 3: 'Quit', 4: 'Illegal instruction', 5: 'Trace/breakpoint trap', 6: 'Aborted',
+  7: 'Bus error', 8: 'Floating point exception', 9: 'Killed', 10: 'User defined signal 1', 11: 'Segmentation fault',
+  12: 'User defined signal 2', 13: 'Broken pipe', 14: 'Alarm clock', 15: 'Terminated', 31: 'Bad system call',
+};
+
+/** 'SIGSEGV (Segmentation fault)', or 'signal N' for one without a name. */
+export function describeSignal(sig: number): string {
+  const d = DESCRIPTIONS[sig];
+  return d ? `${signalName(sig)} (${d})` : `signal ${sig}`;
+}
+
 export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
 
 /** What SIG_DFL does (signal(7)). Real-time signals terminate. */

@@ -1,3 +1,6 @@
+import { MemoryFault, PFERR } from '../core/exception.js';
+import { type CodeWatch, NO_CODE } from './code-watch.js';
+import { Vector } from '../core/exits.js';
 import { PAGE_SIZE } from '../core/layout.js';
 import { FrameAllocator, OutOfFrames } from './frames.js';
 import type { Tlb } from './tlb.js';
@@ -14,14 +17,19 @@ export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
 
 /** A guest memory access that Linux would answer with SIGSEGV. */
-export class GuestFault extends Error {
+export class GuestFault extends MemoryFault {
   constructor(readonly addr: number, readonly access: Access, readonly code: number) {
-    // A constant message: faults are control flow (USM page faults), formatting one costs.
-    super('guest memory fault');
+    super();
   }
 
-  override toString(): string {
-    return `guest fault at 0x${this.addr.toString(16)}`;
+  /** A user-mode #PF (the Linux layer derives si_code and the P bit from the address space). */
+  exception(): { vector: number; error: number; cr2: bigint } {
+    const error = PFERR.U | (this.access === Access.Write ? PFERR.W : 0) | (this.access === Access.Exec ? PFERR.ID : 0);
+    return { vector: Vector.PF, error, cr2: BigInt(this.addr) };
+  }
+
+  get addr64(): bigint {
+    return BigInt(this.addr);
   }
 }
 
@@ -53,10 +61,8 @@ export class AddressSpace {
   regions: Region[] = [];
   /** guest page number -> frame host address */
   private pages = new Map<number, number>();
-  /** Guest page numbers holding translated code: writes to them must invalidate translations. */
-  readonly codePages = new Set<number>();
-  /** Called when a write hits a code page (before the write lands). */
-  onCodeWrite: (pageAddr: number) => void = () => {};
+  /** Pages holding translated code (owned by the JIT): writes to them invalidate translations. */
+  code: CodeWatch = NO_CODE;
   readonly tlbs: Tlb[] = [];
   /**
    * Set while the process runs in USM mode: its TLBs then cache the guest's own virtual
@@ -198,7 +204,7 @@ export class AddressSpace {
     const f = this.pages.get(vpn);
     if (f !== undefined) {
       this.epoch++;
-      if (this.codePages.has(vpn)) this.onCodeWrite(a);
+      if (this.code.has(vpn)) this.code.written(a);
       this.pages.delete(vpn);
       this.frames.release(f);
       this.flushTlbPage(a);
@@ -282,7 +288,7 @@ export class AddressSpace {
       const n = Math.min(data.length - done, PAGE_SIZE - (a % PAGE_SIZE));
       const h = this.translate(a, Access.Write, force);
       const page = pageOf(a);
-      if (this.codePages.has(page / PAGE_SIZE)) this.onCodeWrite(page);
+      if (this.code.has(page / PAGE_SIZE)) this.code.written(page);
       this.frames.u8.set(data.subarray(done, done + n), h);
       done += n;
     }
@@ -335,7 +341,6 @@ export class AddressSpace {
     for (const f of this.pages.values()) this.frames.release(f);
     this.pages.clear();
     this.regions = [];
-    this.codePages.clear();
     for (const t of this.tlbs) t.flushAll();
   }
 }

@@ -7,16 +7,27 @@
 import { PAGE_SIZE } from '../core/layout.js';
 import { AddressSpace } from './address-space.js';
 import type { GuestMemory } from './guest-memory.js';
-import { canonical, PageFault, PhysFault, walk, walkError, walkOrFault, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
+import { MemoryFault } from '../core/exception.js';
+import { Vector } from '../core/exits.js';
+import { canonical, PageFault, PhysFault, walk, walkOrFault, type PagingControl, type PhysicalMemory, type Translation } from './pagewalk.js';
 import type { Tlb } from './tlb.js';
 import { pageWatched, watchHits, type Watch } from './watch.js';
 
 /** A non-canonical address: #GP(0) (or #SS for stack accesses, which usmjit reports as #GP). */
-export class NonCanonical extends Error {
+export class NonCanonical extends MemoryFault {
   constructor(readonly addr: bigint) {
-    super(`non-canonical address 0x${addr.toString(16)}`);
+    super();
+  }
+  exception(): { vector: number; error: number } {
+    return { vector: Vector.GP, error: 0 };
+  }
+  get addr64(): bigint {
+    return this.addr;
   }
 }
+
+/** tryAccess's result for a non-canonical address (#GP); a #PF comes back as ~errorCode. */
+export const TRY_GP = -0x1_0001;
 
 export interface MmuControl extends PagingControl {
   /** Current privilege level: 3 makes accesses user accesses. */
@@ -78,7 +89,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   writePhys32(pa: number, v: number): void {
     const h = this.hostOf(pa);
     const page = pa - (pa % PAGE_SIZE);
-    if (this.as.codePages.has(page / PAGE_SIZE)) this.as.onCodeWrite(page);
+    if (this.as.code.has(page / PAGE_SIZE)) this.as.code.written(page);
     this.view().setInt32(h, v, true);
   }
 
@@ -98,7 +109,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     const page = BigInt.asUintN(64, vaddr) & ~0xfffn;
     if (this.watches.length && pageWatched(this.watches, page)) return;
     const host = this.hostOf(t.phys);
-    const writable = t.writable && !this.as.codePages.has(t.phys / PAGE_SIZE);
+    const writable = t.writable && !this.as.code.has(t.phys / PAGE_SIZE);
     const bank = this.ctl.cpl === 3 ? 1 : 0;
     this.tlbs[bank].fillPage(BigInt.asUintN(64, vaddr) & ~0xfffn, host, true, writable, t.global);
   }
@@ -114,33 +125,30 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
     const host = this.hostOf(t.phys + off); // PhysFault (at the exact address) if the process has no such page
     if (fill && user === undefined) this.fill(vaddr, t);
-    if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
+    if (write && this.as.code.has(t.phys / PAGE_SIZE)) this.as.code.written(t.phys);
     return host;
   }
 
   /**
    * The current CPL's access of `len` bytes at `vaddr` within one page, without exceptions for
-   * guest faults: the host address, or -1 with the fault in `fault` (#PF error code, or -1 for a
-   * non-canonical address). PhysFault is still thrown (it ends the session). No watchpoints here:
-   * callers take the general path while any is set.
+   * guest faults: the host address (>= 0), ~errorCode for a #PF, or TRY_GP for a non-canonical
+   * address. PhysFault is still thrown (it ends the session). No watchpoints here: callers take the
+   * general path while any is set.
    */
   tryAccess(vaddr: bigint, write: boolean): number {
     const bank = this.ctl.cpl === 3 ? 1 : 0;
     const hit = this.tlbs[bank].probe(vaddr, write);
     if (hit >= 0) return hit;
-    if (!canonical(vaddr)) { this.fault = -1; return -1; }
+    if (!canonical(vaddr)) return TRY_GP;
     this.walks++;
     const t = walkOrFault(this, this.ctl, vaddr, { write, user: bank === 1, fetch: false });
-    if (t === null) { this.fault = walkError; return -1; }
+    if (typeof t === 'number') return ~t;
     const off = Number(BigInt.asUintN(12, vaddr));
     const host = this.hostOf(t.phys + off);
     this.fill(vaddr, t);
-    if (write && this.as.codePages.has(t.phys / PAGE_SIZE)) this.as.onCodeWrite(t.phys);
+    if (write && this.as.code.has(t.phys / PAGE_SIZE)) this.as.code.written(t.phys);
     return host;
   }
-
-  /** tryAccess's fault: a #PF error code, or -1 for #GP (non-canonical). */
-  fault = 0;
 
   /**
    * The host address of [vaddr, vaddr+len) if it lies within one page, for an access with the

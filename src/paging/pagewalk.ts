@@ -3,6 +3,8 @@
  * uses them: guest-physical addresses are the process's Linux-mode addresses (see
  * docs/usm-abi.md), read and written through `PhysicalMemory`.
  */
+import { MemoryFault, PFERR } from '../core/exception.js';
+import { Vector } from '../core/exits.js';
 
 /** Page-table entry bits. */
 export const PTE = {
@@ -11,7 +13,7 @@ export const PTE = {
 } as const;
 
 /** #PF error code bits. */
-export const PFERR = { P: 1, W: 2, U: 4, RSVD: 8, ID: 0x10 } as const;
+export { PFERR };
 
 export const CR0_WP = 1n << 16n;
 export const CR4_PGE = 1n << 7n;
@@ -33,9 +35,15 @@ export interface PhysicalMemory {
 }
 
 /** An access to guest-physical memory the process has not mapped (Dune's "EPT violation"). */
-export class PhysFault extends Error {
+export class PhysFault extends MemoryFault {
   constructor(readonly addr: bigint) {
-    super(`guest-physical address 0x${addr.toString(16)} is not mapped by the process`);
+    super();
+  }
+  exception(): null {
+    return null;
+  }
+  get addr64(): bigint {
+    return this.addr;
   }
 }
 
@@ -44,11 +52,15 @@ export class PhysFault extends Error {
  * control flow in USM mode (a supervisor's demand paging), and building an Error costs more than
  * the rest of the walk.
  */
-export class PageFault {
-  constructor(readonly linear: bigint, readonly errorCode: number) {}
-
-  get message(): string {
-    return `page fault at 0x${this.linear.toString(16)} (error ${this.errorCode})`;
+export class PageFault extends MemoryFault {
+  constructor(readonly linear: bigint, readonly errorCode: number) {
+    super();
+  }
+  exception(): { vector: number; error: number; cr2: bigint } {
+    return { vector: Vector.PF, error: this.errorCode, cr2: this.linear };
+  }
+  get addr64(): bigint {
+    return this.linear;
   }
 }
 
@@ -96,21 +108,18 @@ const HI = 2 ** 32;
 const ctlCache = { cr0: -1n, cr3: -1n, cr4: -1n, efer: -1n, nxe: false, wp: false, pge: false, root: 0 };
 const used = new Array<number>(8);
 
-/** The error code of the last walk that failed (walkOrFault returned null). */
-export let walkError = 0;
-
 /** Walks `vaddr` for `acc` (see walkOrFault); throws PageFault. */
 export function walk(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation {
   const t = walkOrFault(mem, ctl, vaddr, acc);
-  if (t === null) throw new PageFault(vaddr, walkError);
+  if (typeof t === 'number') throw new PageFault(vaddr, t);
   return t;
 }
 
 /**
- * The walk itself; null for a #PF with the error code in `walkError` (no exception: the slow
- * paths of translated code turn it into an exit without throwing through Wasm).
+ * The walk itself; a #PF comes back as its error code (a number), not an exception, so the slow
+ * paths of translated code can record it without throwing.
  */
-export function walkOrFault(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation | null {
+export function walkOrFault(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigint, acc: WalkAccess): Translation | number {
   const c = ctlCache;
   if (c.cr3 !== ctl.cr3 || c.cr0 !== ctl.cr0 || c.cr4 !== ctl.cr4 || c.efer !== ctl.efer) {
     c.cr0 = ctl.cr0; c.cr3 = ctl.cr3; c.cr4 = ctl.cr4; c.efer = ctl.efer;
@@ -134,13 +143,13 @@ export function walkOrFault(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigi
     const h = mem.hostOf(pa);
     const dv = mem.dv;
     const lo = dv.getInt32(h, true), hi = dv.getInt32(h + 4, true);
-    if ((lo & 1) === 0) { walkError = errBase; return null; }
+    if ((lo & 1) === 0) return errBase;
     const ps = (lo & 0x80) !== 0;
     let rsvd = (hi & rsvdHi) !== 0 || (!nxe && hi < 0);
     if (level === 0 && ps) rsvd = true;
     if (level === 1 && ps && (lo & 0x3fff_e000) !== 0) rsvd = true; // 1 GiB: bits 29:13
     if (level === 2 && ps && (lo & 0x1f_e000) !== 0) rsvd = true; // 2 MiB: bits 20:13
-    if (rsvd) { walkError = errBase | PFERR.P | PFERR.RSVD; return null; }
+    if (rsvd) return errBase | PFERR.P | PFERR.RSVD;
     rw &&= (lo & 2) !== 0;
     us &&= (lo & 4) !== 0;
     nx ||= nxe && hi < 0;
@@ -158,7 +167,7 @@ export function walkOrFault(mem: PhysicalMemory, ctl: PagingControl, vaddr: bigi
   // supervisor write with CR0.WP clear; fetches need NX clear.
   const wp = c.wp;
   const ok = (!acc.user || us) && (!acc.write || rw || (!acc.user && !wp)) && (!acc.fetch || !nx);
-  if (!ok) { walkError = errBase | PFERR.P; return null; }
+  if (!ok) return errBase | PFERR.P;
   for (let k = 0; k < nUsed; k += 2) {
     const pa = used[k], lo = used[k + 1];
     let v = lo | 0x20;

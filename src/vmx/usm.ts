@@ -45,8 +45,6 @@ export interface UsmHost {
   readonly tlbs: Tlb[];
   getFlags(): number;
   setFlags(arith: number): void;
-  /** The translation mode changed (CPL or USM on/off). */
-  setMode(mode: Mode): void;
   /** Drop every translation (the mapping of code addresses changed). */
   flushCode(): void;
   /** Drop translations from virtual page `vpn` (invlpg of a code page). */
@@ -235,7 +233,6 @@ export class Usm {
 
   setCpl(cpl: number): void {
     this.st.cpl = cpl;
-    this.host.setMode(this.mode);
   }
 
   flushTlbs(): void {
@@ -281,7 +278,6 @@ export class Usm {
     new Uint8Array(as.frames.memory.buffer, this.cpu.base, CPU.tlb).set(this.saved);
     this.saved = null;
     this.cpu.set(0, 0n);
-    this.host.setMode(Mode.Linux);
     const out = new DataView(new ArrayBuffer(32));
     out.setBigInt64(0, BigInt(l.ret), true);
     out.setBigInt64(8, BigInt(l.status), true);

@@ -142,8 +142,7 @@ describe('TLB', () => {
     const { as } = fresh();
     as.map(0x10000, 0x1000, RW | 4);
     const seen: number[] = [];
-    as.onCodeWrite = (p) => seen.push(p);
-    as.codePages.add(0x10);
+    as.code = { has: (page) => page === 0x10, written: (p) => seen.push(p) };
     as.write(0x10010, new Uint8Array([0x90]));
     expect(seen).toEqual([0x10000]);
     void Access.Read;

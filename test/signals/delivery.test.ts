@@ -230,13 +230,13 @@ describe('faults', () => {
   it('maps exception vectors to signals, rip after a trap', () => {
     const { h, cpu } = setup();
     const bytes = (a: bigint) => (a === 0x1000n ? new Uint8Array([0xcd, 0x03]) : a === 0x2000n ? new Uint8Array([0xcd, 0x80]) : new Uint8Array([0xcc, 0]));
-    const ex = (v: number, insn = 0x3000n, arg = BigInt(v)) => exceptionFault(v, arg, insn, cpu, h.as, bytes);
+    const ex = (v: number, insn = 0x3000n, error = 0, cr2?: bigint) => exceptionFault({ vector: v, error, rip: insn, cr2 }, cpu, h.as, bytes);
     expect(ex(Vector.DE)).toMatchObject({ signo: SIGFPE, code: 1, addr: 0x3000n, trapno: 0, rip: 0x3000n });
     expect(ex(Vector.UD)).toMatchObject({ signo: SIGILL, code: 2, addr: 0x3000n, trapno: 6 });
     expect(ex(Vector.BP)).toMatchObject({ signo: SIGTRAP, code: 0x80, rip: 0x3001n, rf: false });
     expect(ex(Vector.GP, 0x1000n)).toMatchObject({ signo: SIGTRAP, rip: 0x1002n, trapno: 3 });
     expect(ex(Vector.GP, 0x2000n)).toMatchObject({ signo: SIGSEGV, code: 0x80, err: 0x402, trapno: 13, rip: 0x2000n });
-    expect(ex(Vector.PF, 0x3000n, BigInt(Vector.PF) | (0x7000n << 8n))).toMatchObject({ signo: SIGSEGV, code: 1, addr: 0x7000n, err: 0x14 });
+    expect(ex(Vector.PF, 0x3000n, 0x14, 0x7000n)).toMatchObject({ signo: SIGSEGV, code: 1, addr: 0x7000n, err: 0x14 });
     cpu.setU32(CPU.fpCw, 0x37b); // ZE unmasked
     cpu.setU32(CPU.fpSw, 0x4);
     expect(ex(Vector.MF)).toMatchObject({ signo: SIGFPE, code: 3, trapno: 16 });

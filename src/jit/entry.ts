@@ -1,0 +1,33 @@
+/**
+ * How translations are named and found, shared by the TypeScript side (code-cache.ts) and the
+ * Wasm it emits (emitter.ts, runtime.ts), so the two cannot disagree:
+ * - a **key** names a translation: rip + mode * MODE_STRIDE (modes are translated separately);
+ * - an **entry** names a block inside a region: (table index << ENTRY_PC_BITS) | pc;
+ * - the **jump cache** (core/layout.ts JC_*) is indexed by a hash of the target rip.
+ */
+import { JC_ENTRIES, JC_ENTRY_SIZE, type Mode, MODE_STRIDE } from '../core/layout.js';
+import type { Fn } from './wasm/encoder.js';
+
+export const codeKey = (rip: number, mode: Mode): number => rip + mode * MODE_STRIDE;
+
+export const ENTRY_PC_BITS = 8;
+const ENTRY_PC_MASK = (1 << ENTRY_PC_BITS) - 1;
+export const entryOf = (tableIndex: number, pc: number): number => (tableIndex << ENTRY_PC_BITS) | pc;
+
+/** Emits, for an entry in i32 local `e`: its pc, then its table index (the operands of a region call). */
+export function emitEntrySplit(f: Fn, e: number): void {
+  f.get(e).i32(ENTRY_PC_MASK).i32_and().get(e).i32(ENTRY_PC_BITS).i32_shr_u();
+}
+
+/** Byte offset of rip's jump-cache entry from JC_BASE: ((rip ^ rip >> 12) mod 2^32) mod JC_ENTRIES, times the entry size. */
+export function jumpCacheOffset(rip: number): number {
+  // rip < 2^47: 32-bit halves, no BigInt on this path.
+  const lo = rip % 0x1_0000_0000, hi = Math.floor(rip / 0x1_0000_0000);
+  const shifted = (lo >>> 12) | ((hi & 0xfff) << 20);
+  return (((lo ^ shifted) >>> 0) & (JC_ENTRIES - 1)) * JC_ENTRY_SIZE;
+}
+
+/** Emits the same for the i64 rip in local `t`: leaves the i32 offset on the stack. */
+export function emitJumpCacheOffset(f: Fn, t: number): void {
+  f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(Math.log2(JC_ENTRY_SIZE)).i32_shl();
+}

@@ -1,0 +1,41 @@
+import type { GuestException } from '../core/exception.js';
+import type { Mode } from '../core/layout.js';
+import type { GuestMemory } from '../paging/guest-memory.js';
+
+/**
+ * What differs between Linux mode and USM mode. The machine holds one of two implementations
+ * (vmx/linux-mode.ts, vmx/usm-mode.ts) and swaps it when the guest enters or leaves USM, so no
+ * access and no dispatcher step tests the mode.
+ */
+export interface ExecMode {
+  // ---- memory: slow paths called from translated code on a TLB miss -----------------------
+  // A fault is recorded in the CPU block (core/exception.ts) and CPU.fault set; the emitted code
+  // leaves the region after the call. Nothing is thrown through the Wasm frames.
+  read(a: bigint, size: number, rip: bigint): bigint;
+  write(a: bigint, size: number, v: bigint, rip: bigint): void;
+  /** 16 bytes into the CPU block's scratch area; returns its address. */
+  read128(cpuBase: number, a: bigint, rip: bigint): number;
+  /** 16 bytes from the CPU block's scratch area. */
+  write128(cpuBase: number, a: bigint, rip: bigint): void;
+
+  /** Guest memory for TypeScript-implemented instructions: throws MemoryFault. */
+  readonly mem: GuestMemory;
+  /** A guest byte's host address for an access within its page (JsEnv.hostAddr): throws MemoryFault. */
+  hostAddr(a: number, write: boolean, len: number): number;
+
+  // ---- code ----------------------------------------------------------------------------------
+  /** Instruction bytes for translation mode `mode`; throws MemoryFault if `addr` is not executable. */
+  fetch(addr: number, len: number, mode: Mode): { bytes: Uint8Array; pages: number[] };
+  /** Throws the fault an instruction fetch at `addr` gets now. */
+  fetchFault(addr: bigint): never;
+  /** The translation mode for the code the CPU runs now. */
+  translationMode(): Mode;
+
+  // ---- events: the dispatcher's mode-specific steps -------------------------------------------
+  /** Before running translated code: takes pending events; returns the block budget to run with. */
+  beforeRun(budget: number): number;
+  /** After translated code returned `code` to the dispatcher. */
+  afterRun(code: number): void;
+  /** The exception sink: delivers a guest exception (IDT, or a Linux signal). */
+  deliver(x: GuestException): void;
+}
