@@ -4,8 +4,7 @@
  * double fault ends the session (triple fault).
  */
 import { CPU } from '../core/layout.js';
-import { PageFault, PhysFault } from '../paging/pagewalk.js';
-import { NonCanonical } from '../paging/mmu.js';
+import { MemoryFault } from '../core/exception.js';
 import { Vector } from '../core/exits.js';
 import { RF } from '../core/rflags.js';
 import { USM_RET, UsmLeave, type Usm } from './usm.js';
@@ -60,32 +59,41 @@ function deliverOnce(u: Usm, ev: Event): void {
   try {
     deliverFrame(u, ev);
   } catch (e) {
-    if (e instanceof PhysFault) throw new UsmLeave(USM_RET.PHYS, 0, e.addr, ev.rip);
-    if (e instanceof PageFault || e instanceof NonCanonical) throw new DeliveryFault();
-    throw e;
+    if (!(e instanceof MemoryFault)) throw e;
+    if (e.exception() === null) throw new UsmLeave(USM_RET.PHYS, 0, e.addr64, ev.rip);
+    throw new DeliveryFault();
   }
 }
 
+/** The little-endian reads delivery makes of a gate or TSS field. */
+interface SupData {
+  getUint8(o: number): number;
+  getUint16(o: number, le: true): number;
+  getUint32(o: number, le: true): number;
+  getBigUint64(o: number, le: true): bigint;
+}
+
+/** A window on host memory at an offset: supervisor data read without allocating a view. */
+class HostWindow implements SupData {
+  dv!: DataView;
+  at = 0;
+  getUint8(o: number): number { return this.dv.getUint8(this.at + o); }
+  getUint16(o: number): number { return this.dv.getUint16(this.at + o, true); }
+  getUint32(o: number): number { return this.dv.getUint32(this.at + o, true); }
+  getBigUint64(o: number): bigint { return this.dv.getBigUint64(this.at + o, true); }
+}
+const supView = new HostWindow();
+
 /** Reads `len` (8 or 16) bytes of supervisor data: straight from host memory when in one page. */
-function readSup(u: Usm, va: bigint, len: number): DataView {
+function readSup(u: Usm, va: bigint, len: number): SupData {
   const h = u.mmu.hostRange(va, len, false, false);
   if (h >= 0) {
     supView.dv = u.host.as.frames.dv;
     supView.at = h;
-    return supView as unknown as DataView;
+    return supView;
   }
   return new DataView(u.mmu.readV(va, len, false).buffer);
 }
-
-/** A DataView-like window on host memory at an offset (readSup without allocating a view). */
-const supView = {
-  dv: null as unknown as DataView,
-  at: 0,
-  getUint8(o: number) { return this.dv.getUint8(this.at + o); },
-  getUint16(o: number, le: boolean) { return this.dv.getUint16(this.at + o, le); },
-  getUint32(o: number, le: boolean) { return this.dv.getUint32(this.at + o, le); },
-  getBigUint64(o: number, le: boolean) { return this.dv.getBigUint64(this.at + o, le); },
-};
 
 function deliverFrame(u: Usm, ev: Event): void {
   const st = u.st;
