@@ -171,13 +171,19 @@ export class Machine {
    * translation is dropped, and the writing instruction's region leaves with rip = `next`.
    */
   private enablePreciseFp(next: number): number {
-    if (this.fp.precise) return -1;
-    this.fp.precise = true;
-    this.cache.flushAll();
+    if (!this.switchToPreciseFp()) return -1;
     this.cpu.rip = BigInt(next);
     this.cpu.setU32(CPU.exitSlot, 0);
     this.cpu.setU32(CPU.exitRegion, 0);
     return Exit.Lookup;
+  }
+
+  /** Translates SSE FP exactly from now on (false if it already does). */
+  private switchToPreciseFp(): boolean {
+    if (this.fp.precise) return false;
+    this.fp.precise = true;
+    this.cache.flushAll();
+    return true;
   }
 
   /** env.privileged: a USM instruction run in TypeScript (its faults are recorded by runOp). */
@@ -331,9 +337,6 @@ export class Machine {
     if (this.usm.justEntered) this.usm.justEntered = false;
     else cpu.set(0, r);
     // rt_sigreturn loaded a different MXCSR: from now on SSE arithmetic must honour it.
-    if (cpu.u32(CPU.mxcsr) !== mxcsr && !this.fp.precise) {
-      this.fp.precise = true;
-      this.cache.flushAll();
-    }
+    if (cpu.u32(CPU.mxcsr) !== mxcsr) this.switchToPreciseFp();
   }
 }
