@@ -42,7 +42,7 @@ import * as T from '../softfloat/trans.js';
  * test/x87 compares everything else against the hardware.
  */
 
-const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = FL.SF, C0 = F.C0, C1 = F.C1, C2 = F.C2, C3 = F.C3;
+const IE = F.IE, DE = F.DE, ZE = F.ZE, SF = F.SF, C0 = F.C0, C1 = F.C1, C2 = F.C2, C3 = F.C3;
 const EXC = 0x3f;
 const CC = C0 | C1 | C2 | C3;
 const EXIT_EXCEPTION = 2; // Exit.Exception (core/exits.ts)
