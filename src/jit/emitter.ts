@@ -124,6 +124,8 @@ export class Emitter {
   insn!: Insn;
   /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
   flagsLive = true;
+  /** Alignment a 16-byte memory operand of the current instruction must have (its table entry's). */
+  align = 16;
   /** Set when the current instruction may have written memory (see endInsn). */
   wroteMemory = false;
   /** Locals holding the pending flag producer's a, b, r and op. */

@@ -6,6 +6,7 @@ import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
 import { Vector } from '../../core/exits.js';
+import { killsFlags } from './table.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -39,14 +40,9 @@ export function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: num
 }
 export const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
 
-/** Legacy SSE instructions whose 16-byte memory operand may be misaligned; all others #GP. */
-const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu',
-  // SSE4.2 string compares: the SDM exempts them from the 16-byte alignment check.
-  'pcmpistri', 'pcmpestri', 'pcmpistrm', 'pcmpestrm']);
-
-/** #GP(0) if a 16-byte operand of an alignment-checking instruction is not 16-byte aligned. */
+/** #GP(0) if a 16-byte operand of an alignment-checking instruction (table entry's align) is misaligned. */
 function alignCheck(e: Emitter, ea: number): void {
-  if (UNALIGNED.has(e.insn.op)) return;
+  if (e.align < 16) return;
   e.f.get(ea).i32_wrap_i64().i32(15).i32_and().if_();
   e.raise(Vector.GP);
   e.f.end();
@@ -499,8 +495,6 @@ function cmpFloat(e: Emitter, i: Insn): void {
   f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
 }
 
-const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
-
 function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
@@ -604,7 +598,9 @@ function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): voi
 }
 
 export const sse: Family = {
-  movaps: move, movups: move, movapd: move, movupd: move, movdqa: move, movdqu: move, lddqu: move,
+  // The unaligned forms: exempt from the 16-byte alignment check.
+  movaps: move, movups: { emit: move, align: 1 }, movapd: move, movupd: { emit: move, align: 1 },
+  movdqa: move, movdqu: { emit: move, align: 1 }, lddqu: { emit: move, align: 1 },
   movntdq: move, movntps: move, movntpd: move,
   movnti: (e, i) => { const v = e.readL(i.ops[1]); e.write(i.ops[0], v); e.free64(v); },
   movd: movdq(4),
@@ -665,7 +661,8 @@ export const sse: Family = {
   addps: packed(228), addpd: packed(240), subps: packed(229), subpd: packed(241),
   mulps: packed(230), mulpd: packed(242), divps: packed(231), divpd: packed(243),
   sqrtpd: cvt((e, v) => { e.f.get(v).simd(239); }), sqrtps: cvt((e, v) => { e.f.get(v).simd(227); }),
-  ucomiss: compareFlags(4), comiss: compareFlags(4), ucomisd: compareFlags(8), comisd: compareFlags(8),
+  ucomiss: killsFlags(compareFlags(4)), comiss: killsFlags(compareFlags(4)),
+  ucomisd: killsFlags(compareFlags(8)), comisd: killsFlags(compareFlags(8)),
   cvttsd2si: toInt(8, true), cvttss2si: toInt(4, true), cvtsd2si: toInt(8, false), cvtss2si: toInt(4, false),
   cvtsi2sd: fromInt(8), cvtsi2ss: fromInt(4),
   cvtss2sd: cvtScalar(true), cvtsd2ss: cvtScalar(false),
@@ -675,8 +672,8 @@ export const sse: Family = {
   cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
   cvttps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 105)),
   cvttpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 122)),
+  // The pseudo-ops (cmpeqps, cmpltsd...) decode as these (decoder/capstone.ts).
   cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
-  ...Object.fromEntries(PRED.flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },
   ldmxcsr: (e, i) => { const v = e.readL(i.ops[0], 4); e.f.get(e.cpu).get(v).i64_store32(CPU.mxcsr); e.free64(v); },
 };

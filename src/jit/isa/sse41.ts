@@ -3,6 +3,7 @@ import type { Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { getLane, loadVL, move, packed, packedWith, setLane, storeV, xn, type LANE } from './sse.js';
+import { killsFlags } from './table.js';
 
 /**
  * SSE4.1 (legacy 66 0f 38 / 66 0f 3a encodings), all inline Wasm SIMD. Memory operands: a full
@@ -224,7 +225,7 @@ const mpsadbw: EmitFn = (e, i, env) => {
 export const sse41: Family = {
   pblendw: blendImm(2), blendps: blendImm(4), blendpd: blendImm(8),
   pblendvb: blendVar(1), blendvps: blendVar(4), blendvpd: blendVar(8),
-  ptest,
+  ptest: killsFlags(ptest),
   pmovsxbw: pmovx(SX.bw), pmovsxbd: pmovx(SX.bd), pmovsxbq: pmovx(SX.bq),
   pmovsxwd: pmovx(SX.wd), pmovsxwq: pmovx(SX.wq), pmovsxdq: pmovx(SX.dq),
   pmovzxbw: pmovx(ZX.bw), pmovzxbd: pmovx(ZX.bd), pmovzxbq: pmovx(ZX.bq),

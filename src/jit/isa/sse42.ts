@@ -6,6 +6,7 @@ import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
 import { isX, loadVL, packed, xn } from './sse.js';
+import { FLAGS_KILL } from './table.js';
 
 /**
  * SSE4.2: the packed string compares (pcmpistri pcmpestri pcmpistrm pcmpestrm), crc32 and
@@ -14,7 +15,7 @@ import { isX, loadVL, packed, xn } from './sse.js';
  * The string compares are one TypeScript helper (`pcmpstr`, below) called through
  * Emitter.callJs: the emitted code only loads the operands (the memory operand through the normal
  * inline TLB path, so a fault is raised before the helper runs; these instructions have no
- * alignment requirement, see sse.ts UNALIGNED) and the explicit lengths into the CPU scratch area,
+ * alignment requirement: see their table entries) and the explicit lengths into the CPU scratch area,
  * and afterwards picks the results up from there: ECX or XMM0, and the flags. The helper changes no
  * register or flag itself, so the region keeps its registers and lazy flags in locals.
  *
@@ -260,10 +261,12 @@ function crc32(e: Emitter, i: Insn): void {
 }
 
 export const sse42: Family = {
-  pcmpistri: pcmpStr(false, true),
-  pcmpestri: pcmpStr(true, true),
-  pcmpistrm: pcmpStr(false, false),
-  pcmpestrm: pcmpStr(true, false),
+  // The SDM exempts the string compares from the 16-byte alignment check. They write all six
+  // arithmetic flags (CF ZF SF OF from the result, AF PF cleared).
+  pcmpistri: { emit: pcmpStr(false, true), align: 1, flags: FLAGS_KILL },
+  pcmpestri: { emit: pcmpStr(true, true), align: 1, flags: FLAGS_KILL },
+  pcmpistrm: { emit: pcmpStr(false, false), align: 1, flags: FLAGS_KILL },
+  pcmpestrm: { emit: pcmpStr(true, false), align: 1, flags: FLAGS_KILL },
   crc32,
   pcmpgtq: packed(217), // i64x2.gt_s
 };
