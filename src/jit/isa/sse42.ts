@@ -3,7 +3,7 @@ import type { Emitter, JsEnv } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
-import { T } from '../wasm/encoder.js';
+import { SIMD, T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
 import { isX, loadVL, packed, xn } from './sse.js';
 import { FLAGS_KILL } from './table.js';
@@ -268,5 +268,5 @@ export const sse42: Family = {
   pcmpistrm: { emit: pcmpStr(false, false), align: 1, flags: FLAGS_KILL },
   pcmpestrm: { emit: pcmpStr(true, false), align: 1, flags: FLAGS_KILL },
   crc32,
-  pcmpgtq: packed(217), // i64x2.gt_s
+  pcmpgtq: packed(SIMD.i64x2_gt_s), // i64x2.gt_s
 };
