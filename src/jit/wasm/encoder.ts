@@ -317,6 +317,7 @@ export class Fn {
   // ---- f64 / f32 -----------------------------------------------------------------------
   f32_eq() { return this.op(0x5b); }
   f32_lt() { return this.op(0x5d); }
+  f32_gt() { return this.op(0x5e); }
   f64_eq() { return this.op(0x61); }
   f64_ne() { return this.op(0x62); }
   f64_lt() { return this.op(0x63); }
