@@ -10,7 +10,7 @@ export interface CodeFetcher {
   fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] };
 }
 
-export const MAX_BLOCK_INSNS = 64;
+const MAX_BLOCK_INSNS = 64;
 const FETCH_BYTES = 320; // 64 instructions average under 5 bytes; a longer block just ends early
 const DECODE_STEP = 4;
 const MAX_INSN_LEN = 15;

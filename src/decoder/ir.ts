@@ -15,6 +15,9 @@ export interface RegOperand {
   name: string;
 }
 
+/** An XMM register operand (what isa/sse.ts isX narrows to). */
+export type XmmOperand = RegOperand & { file: 'xmm' };
+
 export interface ImmOperand {
   kind: 'imm';
   /** The immediate as Capstone gives it (already sign-extended to the operand size where x86 does). */

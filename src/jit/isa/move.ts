@@ -210,7 +210,7 @@ function signToRdx(size: number) {
 }
 
 /** Pushes the full RFLAGS image: arithmetic flags from the lazy state plus the stored bits. */
-export function readRflags(e: Emitter): void {
+function readRflags(e: Emitter): void {
   const f = e.f;
   e.materialize();
   f.i64_extend_i32_u();
@@ -221,7 +221,7 @@ export function readRflags(e: Emitter): void {
 /** RFLAGS bits the guest can change with popf at CPL3: the arithmetic ones, TF, DF, AC, ID. */
 const POPF_MASK = 0x0025_4dd5;
 
-export function writeRflags(e: Emitter, v: number): void {
+function writeRflags(e: Emitter, v: number): void {
   const f = e.f;
   // At CPL0 (USM) popf may also change IF and IOPL.
   const mask = e.host.mode === Mode.Cpl0 || e.host.mode === Mode.Cpl0Step ? POPF_MASK | 0x3200 : POPF_MASK;

@@ -1,6 +1,6 @@
 import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
-import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Insn, Operand, XmmOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../core/cpu-state.js';
 import type { EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
@@ -49,7 +49,7 @@ function wr128(cpu: CpuState, off: number, v: bigint): void {
 }
 
 const xn = (o: Operand) => (o as { n: number }).n;
-const isXmm = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+const isXmm = (o: Operand): o is XmmOperand => o.kind === 'reg' && o.file === 'xmm';
 const imm8 = (o: Operand) => Number((o as { value: bigint }).value & 0xffn);
 
 /** Leaves with #XM at the instruction if a raised flag is unmasked; else ORs the flags in. */

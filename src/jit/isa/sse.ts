@@ -1,7 +1,7 @@
 import { CPU } from '../../core/layout.js';
 import type { Emitter } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
-import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Insn, Operand, XmmOperand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { SIMD, T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
@@ -42,7 +42,8 @@ export function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: num
 export function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): void {
   e.f.get(e.xmm(n)).lane(LANE[kind].get, idx);
 }
-export const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+/** An XMM register operand (a type guard: `o.n` is then the register number). */
+export const isX = (o: Operand): o is XmmOperand => o.kind === 'reg' && o.file === 'xmm';
 
 /** #GP(0) if a 16-byte operand of an alignment-checking instruction (table entry's align) is misaligned. */
 function alignCheck(e: Emitter, ea: number): void {

@@ -31,7 +31,7 @@ const S_A = CPU.scratch, S_B = CPU.scratch + 16, S_LA = CPU.scratch + 32, S_LB =
 const S_FLAGS = CPU.scratch + 48, S_INDEX = CPU.scratch + 52;
 
 /** The result of one packed string compare, before it is written to ECX or XMM0. */
-export interface StrCmpResult {
+interface StrCmpResult {
   /** IntRes2: one bit per element (bit j = element j of the second operand). */
   res: number;
   /** Elements per operand: 16 (bytes) or 8 (words). */
@@ -64,7 +64,7 @@ export interface StrCmpResult {
  *   - equal ordered: an invalid needle element (a) matches anything, a valid one never matches an
  *     invalid text element.
  */
-export function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
+function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
   const words = (imm & 1) !== 0;
   const signed = (imm & 2) !== 0;
   const n = words ? 8 : 16;
@@ -121,13 +121,13 @@ export function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, im
 }
 
 /** The ECX result of pcmp?stri: the lowest (imm8 bit 6 clear) or highest set bit, or n if none. */
-export function strIndex(r: StrCmpResult, imm: number): number {
+function strIndex(r: StrCmpResult, imm: number): number {
   if (r.res === 0) return r.n;
   return imm & 0x40 ? 31 - Math.clz32(r.res) : 31 - Math.clz32(r.res & -r.res);
 }
 
 /** The XMM0 result of pcmp?strm: the bit mask, or (imm8 bit 6) each element all ones / zeros. */
-export function strMask(r: StrCmpResult, imm: number): Uint8Array {
+function strMask(r: StrCmpResult, imm: number): Uint8Array {
   const out = new Uint8Array(16);
   if (imm & 0x40) {
     const w = 16 / r.n;
@@ -170,7 +170,7 @@ function pcmpStr(explicit: boolean, index: boolean): EmitFn {
     const f = e.f;
     // Operands to the scratch area (the memory operand first: its slow path uses scratch too).
     const bv = loadVL(e, s);
-    f.get(e.cpu).get(e.xmm(xn(d))).v128_store(S_A);
+    f.get(e.cpu).get(e.xmm(d.n)).v128_store(S_A);
     f.get(e.cpu).get(bv).v128_store(S_B);
     f.free(T.v128, bv);
     if (explicit) {
@@ -255,7 +255,7 @@ function crc32(e: Emitter, i: Insn): void {
   if (size === 8) { round(32, 0); round(32, 32); } else round(size * 8, 0);
   const r = e.tmp64();
   f.get(c).i64_extend_i32_u().set(r);
-  e.setGpr((d as { n: number }).n, r);
+  e.setGpr(d.n, r);
   e.free64(src, r);
   e.free32(c, k);
 }

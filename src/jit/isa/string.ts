@@ -29,7 +29,7 @@ function writeN(env: JsEnv, addr: number, size: number, v: bigint): void {
 }
 
 /** SUB flags of a - b at `size`, computed eagerly (cmps/scas). */
-export function subFlags(a: bigint, b: bigint, size: number): number {
+function subFlags(a: bigint, b: bigint, size: number): number {
   const bits = BigInt(size * 8);
   const m = sizeMask(size);
   const r = (a - b) & m;

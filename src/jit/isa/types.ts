@@ -12,7 +12,7 @@ export type EmitFn = (e: Emitter, i: Insn, env: JsEnv) => void;
 export type Family = Record<string, EmitFn | InsnSpec>;
 
 /** x86 condition nibble by mnemonic suffix (jcc, setcc, cmovcc). */
-export const COND: Record<string, number> = {
+const COND: Record<string, number> = {
   o: 0, no: 1, b: 2, ae: 3, e: 4, ne: 5, be: 6, a: 7, s: 8, ns: 9, p: 10, np: 11, l: 12, ge: 13, le: 14, g: 15,
 };
 
