@@ -10,17 +10,18 @@ export interface CodeFetcher {
   fetch(addr: number, len: number): { bytes: Uint8Array; pages: number[] };
 }
 
-export const MAX_BLOCK_INSNS = 64;
+const MAX_BLOCK_INSNS = 64;
 const FETCH_BYTES = 320; // 64 instructions average under 5 bytes; a longer block just ends early
 const DECODE_STEP = 4;
 const MAX_INSN_LEN = 15;
 
 /**
- * Block discovery: decode from `start` until an instruction in `terminators`, the size limit, or
- * bytes that do not decode. Decoding and emission are separate steps (v86-style), so a batch can
- * discover several blocks before any Wasm is built.
+ * Block discovery: decode from `start` until an instruction that `ends` the block (the
+ * translator's table says which: jit/isa endsBlock), the size limit, or bytes that do not decode.
+ * Decoding and emission are separate steps (v86-style), so a batch can discover several blocks
+ * before any Wasm is built.
  */
-export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, terminators: Set<string>, maxInsns = MAX_BLOCK_INSNS): Block {
+export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, ends: (i: Insn) => boolean, maxInsns = MAX_BLOCK_INSNS): Block {
   const { bytes, pages } = code.fetch(start, FETCH_BYTES);
   const insns: Insn[] = [];
   let end = start;
@@ -34,7 +35,7 @@ export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, te
     for (const i of got) {
       insns.push(i);
       end = i.addr + i.len;
-      if (terminators.has(i.op)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+      if (ends(i)) return { start, end, insns, pages: pagesOf(pages, start, end) };
     }
     if (got.length < want) stopped = true;
   }

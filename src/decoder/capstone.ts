@@ -1,5 +1,6 @@
 import { Capstone, Const, loadCapstone } from 'capstone-wasm';
 import type { Insn, MemOperand, Operand, RegFile, RegOperand } from './ir.js';
+import { X86_INSN_NAMES } from './x86-ids.js';
 
 /**
  * Capstone (capstone-wasm, Capstone 5.0, detail on) driven through its C API so that operand
@@ -49,11 +50,7 @@ function classify(name: string): { file: RegFile; n: number; size: number } {
 
 const PREFIX_WORDS = new Set(['rep', 'repe', 'repne', 'repz', 'repnz', 'lock', 'bnd', 'notrack', 'xacquire', 'xrelease']);
 
-/**
- * The instruction's name from its mnemonic text without prefixes ('rep movsb' -> 'movsb'). Preferred
- * to cs_insn_name(id), which names some pseudo-ops wrongly (cmpordps comes back as 'cmpxchg16b',
- * faddp as 'fadd').
- */
+/** The mnemonic without prefix words ('rep movsb' -> 'movsb'). */
 function opName(mnemonic: string): string {
   if (mnemonic.indexOf(' ') < 0) return mnemonic; // the common case: no prefix word
   const words = mnemonic.split(' ');
@@ -62,11 +59,20 @@ function opName(mnemonic: string): string {
   return words[k];
 }
 
+const insnId = (name: string): number => X86_INSN_NAMES.indexOf(name);
+/**
+ * Capstone 5 gives the SSE compare pseudo-ops (0F C2 with a predicate 0..7: cmpltps, cmpordsd...)
+ * the id X86_INS_CMPPD + predicate, whatever the type: cmpordps comes back as X86_INS_CMPXCHG16B,
+ * cmpunordss as X86_INS_CMPSD. Their mnemonic's suffix gives the real instruction.
+ */
+const SSE_CMP: Record<string, number> = {
+  ps: insnId('cmpps'), pd: insnId('cmppd'), ss: insnId('cmpss'), sd: insnId('cmpsd'),
+};
+
 export class Decoder {
   private cs!: Capstone;
   private heap!: Heap;
   private regs: (ReturnType<typeof classify> & { name: string })[] = [];
-  private names: string[] = [];
   private ppInsn = 0;
   /** Instructions decoded so far (statistics). */
   decoded = 0;
@@ -84,12 +90,6 @@ export class Decoder {
     }
     d.ppInsn = Capstone.call('malloc', 4);
     return d;
-  }
-
-  private insnName(id: number): string {
-    let n = this.names[id];
-    if (n === undefined) n = this.names[id] = this.cs.getInsnName(id) as string;
-    return n;
   }
 
   private reg(id: number, size?: number): RegOperand {
@@ -117,7 +117,7 @@ export class Decoder {
   private read(p: number): Insn {
     const H = this.heap;
     const u8 = H.HEAPU8;
-    const id = H.HEAPU32[p >> 2];
+    let id = H.HEAPU32[p >> 2];
     const addr = Number(H.HEAP64[(p + 8) >> 3]);
     const len = H.HEAPU16[(p + 16) >> 1];
     const cstr = (at: number, max: number) => {
@@ -130,6 +130,9 @@ export class Decoder {
     const det = H.HEAPU32[(p + 236) >> 2];
     const x = det + X86;
     const prefix = [u8[x], u8[x + 1], u8[x + 2], u8[x + 3]];
+    const opcode = [u8[x + 4], u8[x + 5], u8[x + 6], u8[x + 7]];
+    const op = opName(mnemonic) || X86_INSN_NAMES[id];
+    if (opcode[0] === 0x0f && opcode[1] === 0xc2 && op.startsWith('cmp')) id = SSE_CMP[op.slice(-2)] ?? id;
     const rex = u8[x + 8];
     const addrSize = u8[x + 9];
     const nops = u8[x + 64];
@@ -163,7 +166,7 @@ export class Decoder {
       }
     }
     return {
-      addr, len, op: opName(mnemonic) || this.insnName(id), ops,
+      addr, len, id, op, opcode, modrm: u8[x + 10], ops,
       rep: prefix[0] === 0xf3 || prefix[0] === 0xf2 ? prefix[0] : 0,
       lock: prefix[0] === 0xf0,
       opsize: prefix[2] === 0x66,
@@ -171,11 +174,5 @@ export class Decoder {
       bytes: u8.slice(p + 18, p + 18 + len),
       text: opstr ? `${mnemonic} ${opstr}` : mnemonic,
     };
-  }
-
-  /** Plain disassembly text of some bytes (diagnostics). */
-  disasm(bytes: Uint8Array, addr: number): string {
-    const r = this.decode(bytes, addr, 1);
-    return r.length ? r[0].text : '(bad)';
   }
 }

@@ -15,6 +15,9 @@ export interface RegOperand {
   name: string;
 }
 
+/** An XMM register operand (what isa/sse.ts isX narrows to). */
+export type XmmOperand = RegOperand & { file: 'xmm' };
+
 export interface ImmOperand {
   kind: 'imm';
   /** The immediate as Capstone gives it (already sign-extended to the operand size where x86 does). */
@@ -42,8 +45,19 @@ export interface Insn {
   /** Guest address of the first byte. */
   addr: number;
   len: number;
-  /** Capstone's instruction name: 'add', 'jne', 'movsb', 'movdqu' ... */
+  /**
+   * Capstone's instruction id (cs_insn.id, X86_INS_* of Capstone 5.0's x86.h; names in
+   * x86-ids.ts): the key of the instruction table (jit/isa/table.ts). Capstone gives the SSE
+   * compare pseudo-ops (cmpltps, ...) ids that do not name them; the decoder sets those to
+   * cmpps/cmppd/cmpss/cmpsd (see capstone.ts).
+   */
+  id: number;
+  /** The mnemonic without prefix words ('rep movsb' -> 'movsb'): diagnostics and the USM handlers. */
   op: string;
+  /** Opcode bytes as Capstone reports them (up to 4, escape bytes included, 0-padded): [0x0f, 0x10, 0, 0]. */
+  opcode: readonly number[];
+  /** The ModRM byte (0 if the instruction has none). */
+  modrm: number;
   ops: Operand[];
   /** 0xf3 (rep/repe), 0xf2 (repne) or 0. */
   rep: number;

@@ -3,7 +3,7 @@ import type { Block } from '../decoder/ir.js';
 import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
-import { TERMINATORS } from './isa/index.js';
+import { endsBlock, staticSuccessors } from './isa/index.js';
 import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from '../core/layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
@@ -312,13 +312,13 @@ export class CodeCache {
       seen.add(a);
       let b: Block;
       try {
-        b = discoverBlock(this.decoder, fetcher, a, TERMINATORS, isStepMode(mode) ? 1 : undefined);
+        b = discoverBlock(this.decoder, fetcher, a, endsBlock, isStepMode(mode) ? 1 : undefined);
       } catch (err) {
         if (a === rip) throw err; // the guest's own fetch fault
         continue; // a speculative successor that is not executable: skip it
       }
       found.push(b);
-      for (const s of successors(b)) if (!seen.has(s)) todo.push(s);
+      for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
     }
     return found;
   }
@@ -381,20 +381,4 @@ export class CodeCache {
     this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
   }
-}
-
-/** Statically known next addresses of a block (for batching). */
-function successors(b: Block): number[] {
-  if (b.fault) return [];
-  const last = b.insns[b.insns.length - 1];
-  if (!last) return [];
-  const out: number[] = [];
-  const imm = last.ops[0];
-  const target = imm && imm.kind === 'imm' ? Number(BigInt.asUintN(64, imm.value)) : -1;
-  if (!TERMINATORS.has(last.op)) return [b.end];
-  if (last.op === 'jmp') return target >= 0 ? [target] : [];
-  if (last.op === 'call') { if (target >= 0) out.push(target); out.push(b.end); return out; }
-  if (last.op.startsWith('j') || last.op.startsWith('loop')) { out.push(b.end); if (target >= 0) out.push(target); return out; }
-  if (last.op === 'syscall') return [b.end];
-  return out;
 }

@@ -2,7 +2,7 @@ import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
-import { Bytes, Fn, T } from './wasm/encoder.js';
+import { Bytes, Fn, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheOffset } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
@@ -127,6 +127,8 @@ export class Emitter {
   insn!: Insn;
   /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
   flagsLive = true;
+  /** Alignment a 16-byte memory operand of the current instruction must have (its table entry's). */
+  align = 16;
   /** Set when the current instruction may have written memory (see endInsn). */
   wroteMemory = false;
   /** Locals holding the pending flag producer's a, b, r and op. */
@@ -194,7 +196,7 @@ export class Emitter {
       l = this.xmmLocal[n] = this.f.local(T.v128);
       const p = this.f.prologue;
       p.u8(0x20); p.u32(this.cpu); // local.get cpu
-      p.u8(0xfd); p.u32(0); p.u32(4); p.u32(CPU.xmm + n * 16); // v128.load
+      p.u8(0xfd); p.u32(SIMD.v128_load); p.u32(4); p.u32(CPU.xmm + n * 16);
       p.u8(0x21); p.u32(l); // local.set
     }
     return l;
@@ -240,7 +242,7 @@ export class Emitter {
       for (let n = 0; n < 16; n++) {
         if (!(this.xdirty & (1 << n))) continue;
         b.u8(0x20); b.u32(this.cpu); b.u8(0x20); b.u32(this.xmmLocal[n]);
-        b.u8(0xfd); b.u32(11); b.u32(4); b.u32(CPU.xmm + n * 16); // v128.store
+        b.u8(0xfd); b.u32(SIMD.v128_store); b.u32(4); b.u32(CPU.xmm + n * 16);
       }
       st(this.budget, 0x36, 2, CPU.budget);
       return b;

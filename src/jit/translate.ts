@@ -2,7 +2,8 @@ import type { Block } from '../decoder/ir.js';
 import { Vector } from '../core/exits.js';
 import { COUNTERS_BASE, CPU, Mode } from '../core/layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
-import { ISA, TERMINATORS } from './isa/index.js';
+import { defOf } from './isa/index.js';
+import { emitInsn } from './isa/privilege.js';
 import { flagsLiveAfter } from './liveness.js';
 import type { Fn } from './wasm/encoder.js';
 
@@ -25,7 +26,7 @@ export interface UntranslatedNote { addr: number; text: string; why: string }
  *
  * A direct branch to a block of the same region sets pc and branches to $top, so loops and
  * diamonds inside a region never leave Wasm locals. Each block's code ends in a transition or an
- * exit. An instruction the ISA table lacks (or an operand form an emitter rejects) becomes a #UD
+ * exit. An instruction the table lacks (isa/table.ts; or an operand form an emitter rejects) becomes a #UD
  * exit at that instruction, so the guest sees SIGILL, never the host.
  */
 export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitHost, env: JsEnv,
@@ -68,10 +69,11 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
     const insn = block.insns[k];
     e.insn = insn;
     e.flagsLive = live[k];
-    const emit = ISA[insn.op];
+    const def = defOf(insn);
     const mark = e.mark();
     try {
-      if (!emit) throw new Unsupported(`no translation for '${insn.op}'`);
+      if (!def) throw new Unsupported(`no translation for '${insn.op}'`);
+      e.align = def.align;
       e.wroteMemory = false;
       const dbg = env.debug;
       if (e.host.mode !== Mode.Linux && dbg?.breakAt(insn.addr)) {
@@ -79,8 +81,8 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
         e.callJs(() => dbg.check(insn), true, 0);
         e.wroteMemory = false;
       }
-      emit(e, insn, env);
-      if (!TERMINATORS.has(insn.op)) e.endInsn(insn.addr + insn.len);
+      emitInsn(def, e, insn, env);
+      if (!def.ends) e.endInsn(insn.addr + insn.len);
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       e.rollback(mark);
@@ -91,7 +93,7 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
   }
   const last = block.insns[block.insns.length - 1];
   if (block.fault) {
-    e.insn = { ...(last ?? { ops: [], rep: 0, lock: false, opsize: false, rexW: false, bytes: new Uint8Array(), text: '', op: '', len: 0 }), addr: block.fault.addr };
+    e.insn = { ...(last ?? { ops: [], rep: 0, lock: false, opsize: false, rexW: false, bytes: new Uint8Array(), text: '', id: 0, op: '', opcode: [0, 0, 0, 0], modrm: 0, len: 0 }), addr: block.fault.addr };
     if (block.fault.vector === 'UD') e.raise(Vector.UD);
     else {
       // The fault an instruction fetch there gets, decided when the block runs (the page tables
@@ -100,7 +102,7 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
       e.callJs(() => env.fetchFault!(at));
       e.exitTo(block.fault.addr); // (not reached: the op always faults)
     }
-  } else if (!last || !TERMINATORS.has(last.op)) {
+  } else if (!last || !defOf(last)?.ends) {
     e.exitTo(block.end);
   }
 }

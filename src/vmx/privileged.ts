@@ -384,7 +384,3 @@ export const PRIVILEGED: Record<string, Handler> = {
     return -1;
   },
 };
-
-/** Instructions that are privileged: #GP(0) at CPL3 (decided at translation time). */
-export const CPL0_ONLY = new Set(['mov', 'rdmsr', 'wrmsr', 'lgdt', 'lidt', 'ltr', 'lldt', 'invlpg', 'invpcid', 'swapgs',
-  'cli', 'sti', 'hlt', 'wbinvd', 'invd', 'clts', 'rdpmc', 'sysretq']);

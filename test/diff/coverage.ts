@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const seed = opt('--seed', 1) >>> 0;
   const all = argv.includes('--all');
   const quiet = argv.includes('--quiet');
-  const implemented = new Set(Object.keys(ISA));
+  const implemented = ISA.names;
   const faults = argv.includes('--signals');
   const { use, skipped } = selectForms({ implemented, all, faults });
   const layout = harnessLayout(buildHarness());

@@ -66,7 +66,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const layout: Layout = harnessLayout(bin);
   const decoder = await Decoder.create();
   const decode = (bytes: Uint8Array, addr: number) => decoder.decode(bytes, addr, 64);
-  const implemented = new Set(Object.keys(ISA));
+  const implemented = ISA.names;
   const { use } = selectForms({ implemented, all: o.all, only: o.only, exclude: o.exclude, faults: o.signals });
   if (!use.length) throw new Error('no forms selected');
   const gen = new Generator(layout, use, { seqFraction: o.seqFraction });

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Decoder } from '../../src/decoder/capstone.js';
 import type { Insn } from '../../src/decoder/ir.js';
 import type { JsEnv } from '../../src/jit/emitter.js';
-import { decodeX87, execute } from '../../src/jit/isa/x87.js';
+import { execute } from '../../src/jit/isa/x87.js';
 import { CPU } from '../../src/core/layout.js';
 import type { F80 } from '../../src/jit/softfloat/f80.js';
 import type { GuestMemory } from '../../src/paging/guest-memory.js';
@@ -178,7 +178,7 @@ export function runEmulated(dec: Decoder, r: Rec): Out & { exit: number } {
   const insns: Insn[] = dec.decode(r.code, CODE_BASE, 64);
   let exit = -1;
   for (const i of insns) {
-    exit = execute(env, i, decodeX87(i), 0);
+    exit = execute(env, i, 0);
     if (exit >= 0) break;
   }
   // The state as fxsave64 would write it.

@@ -2,6 +2,8 @@ import { CC, ccOp } from '../flags.js';
 import type { Emitter } from '../emitter.js';
 import type { Fn } from '../wasm/encoder.js';
 import type { Family } from './types.js';
+import { killsFlags, noFlags } from './table.js';
+import { ARITH_FLAGS, F } from '../../core/rflags.js';
 import { sizeMask } from './types.js';
 import type { Insn } from '../../decoder/ir.js';
 
@@ -102,18 +104,19 @@ function incdec(kind: CC.INC | CC.DEC) {
 }
 
 export const alu: Family = {
-  add: binary(CC.ADD, (f) => f.i64_add(), true),
-  sub: binary(CC.SUB, (f) => f.i64_sub(), true),
-  and: binary(CC.LOGIC, (f) => f.i64_and(), true),
-  or: binary(CC.LOGIC, (f) => f.i64_or(), true),
-  xor: xorOp,
-  cmp: binary(CC.SUB, (f) => f.i64_sub(), false),
-  test: binary(CC.LOGIC, (f) => f.i64_and(), false),
-  adc: withCarry(CC.ADD),
-  sbb: withCarry(CC.SUB),
-  inc: incdec(CC.INC),
-  dec: incdec(CC.DEC),
-  neg: (e, i) => {
+  add: killsFlags(binary(CC.ADD, (f) => f.i64_add(), true)),
+  sub: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), true)),
+  and: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), true)),
+  or: killsFlags(binary(CC.LOGIC, (f) => f.i64_or(), true)),
+  xor: killsFlags(xorOp),
+  cmp: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), false)),
+  test: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), false)),
+  adc: { emit: withCarry(CC.ADD), flags: { reads: F.CF, writes: ARITH_FLAGS } },
+  sbb: { emit: withCarry(CC.SUB), flags: { reads: F.CF, writes: ARITH_FLAGS } },
+  // inc/dec keep CF.
+  inc: { emit: incdec(CC.INC), flags: { reads: 0, writes: ARITH_FLAGS & ~F.CF } },
+  dec: { emit: incdec(CC.DEC), flags: { reads: 0, writes: ARITH_FLAGS & ~F.CF } },
+  neg: killsFlags((e, i) => {
     const [d] = i.ops;
     const size = d.size;
     const f = e.f;
@@ -128,8 +131,8 @@ export const alu: Family = {
       e.free64(z);
       return r;
     });
-  },
-  not: (e, i) => {
+  }),
+  not: noFlags((e, i) => {
     const [d] = i.ops;
     const f = e.f;
     e.rmw(d, (a) => {
@@ -139,5 +142,5 @@ export const alu: Family = {
       f.set(r);
       return r;
     });
-  },
+  }),
 };

@@ -3,6 +3,7 @@ import { F } from '../../core/rflags.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
+import { killsFlags } from './table.js';
 import { truncate } from './alu.js';
 
 /** Bit operations: bt bts btr btc bsf bsr tzcnt lzcnt popcnt. */
@@ -114,7 +115,7 @@ export const bits: Family = {
   bsr: bitScan(true),
   tzcnt: count(false),
   lzcnt: count(true),
-  popcnt: (e, i) => {
+  popcnt: killsFlags((e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
     const v = e.readL(s);
@@ -125,7 +126,7 @@ export const bits: Family = {
     f.get(v).i64_eqz().i32(6).i32_shl();
     e.setEflagsFromStack();
     e.free64(v, r);
-  },
+  }),
 };
 
 export { CC, truncate };

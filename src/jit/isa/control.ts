@@ -2,10 +2,13 @@ import { RSP } from '../../core/layout.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
-import { perCondition } from './types.js';
+import { COND_READS, perCondition } from './types.js';
 import { pop, push } from './move.js';
 import { Exit, Vector } from '../../core/exits.js';
-import { byMode } from './system.js';
+import { F } from '../../core/rflags.js';
+import { FLAGS_NONE } from './table.js';
+import { cpl0, privileged } from './privilege.js';
+import type { InsnSpec } from './table.js';
 
 /** Control transfer: jmp jcc call ret loop jrcxz, and the instructions that stop a block. */
 
@@ -16,19 +19,20 @@ function target(i: Insn): number {
   return t && t.kind === 'imm' ? Number(BigInt.asUintN(64, t.value)) : -1;
 }
 
-function jcc(cc: number) {
-  return (e: Emitter, i: Insn) => {
+function jcc(cc: number): InsnSpec {
+  return { branch: 'jcc', flags: { reads: COND_READS[cc], writes: 0 }, emit: (e: Emitter, i: Insn) => {
     e.cond(cc);
     e.f.if_();
     e.exitTo(target(i));
     e.f.end();
     e.exitTo(next(i));
-  };
+  } };
 }
 
 /** loop/loope/loopne/jrcxz: rcx-driven branches (`cc` adds a ZF condition for loope/loopne). */
-function rcxBranch(kind: 'loop' | 'loope' | 'loopne' | 'jrcxz' | 'jecxz') {
-  return (e: Emitter, i: Insn) => {
+function rcxBranch(kind: 'loop' | 'loope' | 'loopne' | 'jrcxz' | 'jecxz'): InsnSpec {
+  const flags = kind === 'loope' || kind === 'loopne' ? { reads: F.ZF, writes: 0 } : FLAGS_NONE;
+  return { branch: 'jcc', flags, emit: (e: Emitter, i: Insn) => {
     const f = e.f;
     const c = e.tmp64();
     e.gpr(1);
@@ -48,17 +52,17 @@ function rcxBranch(kind: 'loop' | 'loope' | 'loopne' | 'jrcxz' | 'jecxz') {
     f.end();
     e.exitTo(next(i));
     e.free64(c);
-  };
+  } };
 }
 
 export const control: Family = {
-  jmp: (e, i) => {
+  jmp: { branch: 'jmp', flags: FLAGS_NONE, emit: (e, i) => {
     const t = target(i);
     if (t >= 0) { e.exitTo(t); return; }
     const v = e.readL(i.ops[0], 8);
     e.exitToLocal(v);
-  },
-  call: (e, i) => {
+  } },
+  call: { branch: 'call', flags: FLAGS_NONE, emit: (e, i) => {
     const f = e.f;
     const t = target(i);
     // The target is read before the push: `call [rsp+8]` means the old rsp.
@@ -68,8 +72,8 @@ export const control: Family = {
     push(e, ret);
     if (dest < 0) e.exitTo(t);
     else e.exitToLocal(dest);
-  },
-  ret: (e, i) => {
+  } },
+  ret: { branch: 'ret', flags: FLAGS_NONE, emit: (e, i) => {
     const f = e.f;
     const v = pop(e);
     const imm = i.ops[0];
@@ -80,21 +84,18 @@ export const control: Family = {
       e.setGpr(RSP, sp);
     }
     e.exitToLocal(v);
-  },
+  } },
   ...perCondition('j', jcc),
   loop: rcxBranch('loop'),
   loope: rcxBranch('loope'),
   loopne: rcxBranch('loopne'),
   jrcxz: rcxBranch('jrcxz'),
   jecxz: rcxBranch('jecxz'),
-  syscall: byMode((e, i) => e.exitWith(Exit.Syscall, next(i))),
-  ud2: (e) => e.raise(Vector.UD),
-  ud1: (e) => e.raise(Vector.UD),
-  ud0: (e) => e.raise(Vector.UD),
-  int3: byMode((e, i) => {
-    // #BP is a trap: the reported rip is after the int3.
-    e.raise(Vector.BP);
-    void i;
-  }),
-  hlt: byMode((e) => e.raise(Vector.GP)),
+  syscall: privileged((e, i) => e.exitWith(Exit.Syscall, next(i)), { branch: 'exit' }),
+  ud2: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },
+  ud1: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },
+  ud0: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },
+  // #BP is a trap: the reported rip is after the int3.
+  int3: privileged((e) => e.raise(Vector.BP), { branch: 'stop' }),
+  hlt: cpl0((e) => e.raise(Vector.GP), { branch: 'stop' }),
 };

@@ -1,4 +1,4 @@
-import type { Insn } from '../../decoder/ir.js';
+import type { Block, Insn } from '../../decoder/ir.js';
 import { alu } from './alu.js';
 import { bits } from './bits.js';
 import { control } from './control.js';
@@ -8,58 +8,61 @@ import { shift } from './shift.js';
 import { string } from './string.js';
 import { system } from './system.js';
 import { sse } from './sse.js';
-import { ldmxcsr, withPrecise } from './sse-precise.js';
+import { ldmxcsr, precise } from './sse-precise.js';
 import { sse3 } from './sse3.js';
 import { ssse3 } from './ssse3.js';
 import { sse41 } from './sse41.js';
 import { sse42 } from './sse42.js';
-import { x87 } from './x87.js';
-import type { EmitFn, Family } from './types.js';
+import { X87_MNEMONICS, x87, x87SubMap } from './x87.js';
+import { FLAGS_ANY, FLAGS_NONE, InsnTable, type FlagUse, type InsnDef } from './table.js';
 
-/**
- * The instruction table: Capstone instruction name -> emitter, assembled from the families.
- * Names shared by two families (string movsd/cmpsd vs SSE movsd/cmpsd) are told apart by operands.
- */
-const families: Family[] = [alu, shift, muldiv, move, bits, control, string, system];
+/** The instruction table (table.ts), assembled from the families. */
+export const ISA = new InsnTable();
+for (const fam of [alu, shift, muldiv, move, bits, control, string, system]) ISA.add(fam);
+// SSE: vector code touches no arithmetic flag unless an entry says so (comis, ptest, pcmpXstrX);
+// floating point has its exact variant (sse-precise.ts). movsd and cmpsd share their ids with the
+// string instructions (table.ts).
+const vector = { flags: FLAGS_NONE };
+ISA.add({ ...sse, ldmxcsr }, vector, { shared: ['movsd', 'cmpsd'], precise });
+ISA.add(sse3, vector, { precise });
+ISA.add(ssse3, vector);
+ISA.add(sse41, vector, { precise });
+ISA.add(sse42, vector);
+ISA.add(x87);
+ISA.addX87(x87SubMap(), X87_MNEMONICS);
+// The decoder maps the compare pseudo-ops to cmpps/cmppd/cmpss/cmpsd (decoder/capstone.ts).
+ISA.alias(['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'].flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => `cmp${p}${t}`)));
 
-export const ISA: Family = {};
-for (const fam of families) {
-  for (const [name, fn] of Object.entries(fam)) {
-    if (ISA[name]) throw new Error(`instruction ${name} defined twice`);
-    ISA[name] = fn;
+/** The instruction's table entry, or undefined (the translation raises #UD). */
+export function defOf(i: Insn): InsnDef | undefined {
+  return ISA.lookup(i);
+}
+
+/** Whether the block ends after `i` (a control transfer, or an exit to the runtime). */
+export function endsBlock(i: Insn): boolean {
+  return ISA.lookup(i)?.ends ?? false;
+}
+
+/** The arithmetic flags `i` reads and writes (an unknown instruction: may read all). */
+export function flagUse(i: Insn): FlagUse {
+  const f = ISA.lookup(i)?.flags ?? FLAGS_ANY;
+  return typeof f === 'function' ? f(i) : f;
+}
+
+/** Statically known next addresses of a block (the successors a batch translates along). */
+export function staticSuccessors(b: Block): number[] {
+  if (b.fault) return [];
+  const last = b.insns[b.insns.length - 1];
+  if (!last) return [];
+  const imm = last.ops[0];
+  const target = imm && imm.kind === 'imm' ? Number(BigInt.asUintN(64, imm.value)) : -1;
+  const known = target >= 0 ? [target] : [];
+  switch (ISA.lookup(last)?.branch ?? 'none') {
+    case 'none': return [b.end];
+    case 'jmp': return known;
+    case 'call': return [...known, b.end];
+    case 'jcc': return [b.end, ...known];
+    case 'exit': return [b.end];
+    default: return [];
   }
 }
-
-/** Adds a family after the core ones (SSE, x87 register themselves this way). */
-export function addFamily(fam: Family, overrideShared: string[] = []): void {
-  for (const [name, fn] of Object.entries(fam)) {
-    const existing = ISA[name] as EmitFn | undefined;
-    if (existing && overrideShared.includes(name)) {
-      const byOperands: EmitFn = (e, i, env) => (hasXmm(i) ? fn : existing)(e, i, env);
-      ISA[name] = byOperands;
-    } else if (existing) {
-      throw new Error(`instruction ${name} defined twice`);
-    } else {
-      ISA[name] = fn;
-    }
-  }
-}
-
-// SSE floating point: the inline Wasm SIMD translations until the guest writes MXCSR, then the
-// exact ones (sse-precise.ts).
-addFamily(withPrecise({ ...sse, ldmxcsr }), ['movsd', 'cmpsd']);
-addFamily(withPrecise(sse3));
-addFamily(ssse3);
-addFamily(withPrecise(sse41));
-addFamily(x87);
-addFamily(sse42);
-
-function hasXmm(i: Insn): boolean {
-  return i.ops.some((o) => o.kind === 'reg' && o.file === 'xmm');
-}
-
-/** Instructions after which a block ends (control transfer or exit to the runtime). */
-export const TERMINATORS = new Set([
-  ...Object.keys(control),
-  'int', 'into', 'iretq', 'sysretq', 'vmcall', 'hlt',
-]);

@@ -3,10 +3,11 @@ import { F } from '../../core/rflags.js';
 
 import { CPU, Mode, RSP } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
-import { byMode } from './system.js';
+import { emitPrivileged, type PrivilegeFacts } from './privilege.js';
+import { killsFlags, noFlags } from './table.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
-import type { Family } from './types.js';
+import type { EmitFn, Family } from './types.js';
 import { perCondition } from './types.js';
 import { truncate } from './alu.js';
 import { T } from '../wasm/encoder.js';
@@ -51,8 +52,13 @@ function stackSize(op: Operand | undefined): number {
   return op && op.size === 2 ? 2 : 8;
 }
 
-/** mov to/from a control or debug register: privileged (vmx/privileged.ts). */
-const movSpecial = byMode((e) => e.raise(Vector.GP));
+/**
+ * mov to/from a control or debug register: the privileged form of the MOV id (#GP in Linux mode
+ * and at CPL3, vmx/privileged.ts at CPL0).
+ */
+const MOV_SPECIAL: PrivilegeFacts = { cpl0: true, ends: false };
+const movSpecial: EmitFn = (e, i, env) =>
+  (e.host.mode === Mode.Linux ? e.raise(Vector.GP) : emitPrivileged(MOV_SPECIAL, e, i, env));
 
 function mov(e: Emitter, i: Insn, env: JsEnv): void {
   const [d, s] = i.ops;
@@ -204,7 +210,7 @@ function signToRdx(size: number) {
 }
 
 /** Pushes the full RFLAGS image: arithmetic flags from the lazy state plus the stored bits. */
-export function readRflags(e: Emitter): void {
+function readRflags(e: Emitter): void {
   const f = e.f;
   e.materialize();
   f.i64_extend_i32_u();
@@ -215,7 +221,7 @@ export function readRflags(e: Emitter): void {
 /** RFLAGS bits the guest can change with popf at CPL3: the arithmetic ones, TF, DF, AC, ID. */
 const POPF_MASK = 0x0025_4dd5;
 
-export function writeRflags(e: Emitter, v: number): void {
+function writeRflags(e: Emitter, v: number): void {
   const f = e.f;
   // At CPL0 (USM) popf may also change IF and IOPL.
   const mask = e.host.mode === Mode.Cpl0 || e.host.mode === Mode.Cpl0Step ? POPF_MASK | 0x3200 : POPF_MASK;
@@ -237,27 +243,27 @@ function raiseGP(cpu: import('../../core/cpu-state.js').CpuState, addr: number):
 }
 
 export const move: Family = {
-  mov, movabs: mov,
-  movzx: movx(false),
-  movsx: movx(true),
-  movsxd: movx(true),
-  lea,
-  xchg,
-  bswap,
-  cbw: widen(1, 2), cwde: widen(2, 4), cdqe: widen(4, 8),
-  cwd: signToRdx(2), cdq: signToRdx(4), cqo: signToRdx(8),
-  push: (e, i) => {
+  mov: noFlags(mov), movabs: noFlags(mov),
+  movzx: noFlags(movx(false)),
+  movsx: noFlags(movx(true)),
+  movsxd: noFlags(movx(true)),
+  lea: noFlags(lea),
+  xchg: noFlags(xchg),
+  bswap: noFlags(bswap),
+  cbw: noFlags(widen(1, 2)), cwde: noFlags(widen(2, 4)), cdqe: noFlags(widen(4, 8)),
+  cwd: noFlags(signToRdx(2)), cdq: noFlags(signToRdx(4)), cqo: noFlags(signToRdx(8)),
+  push: noFlags((e, i) => {
     const size = stackSize(i.ops[0]);
     const v = e.readL(i.ops[0], size);
     push(e, v, size);
     e.free64(v);
-  },
-  pop: (e, i) => {
+  }),
+  pop: noFlags((e, i) => {
     const d = i.ops[0];
     const v = pop(e, stackSize(d));
     e.write(d, v);
     e.free64(v);
-  },
+  }),
   // xlatb: al = [rbx + al]
   xlatb: (e, i) => {
     const f = e.f;
@@ -305,7 +311,7 @@ export const move: Family = {
     e.setGpr(5, v);
     e.free64(v);
   },
-  xadd: (e, i) => {
+  xadd: killsFlags((e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
     const size = d.size;
@@ -320,8 +326,8 @@ export const move: Family = {
       e.free64(b);
       return r;
     });
-  },
-  cmpxchg: (e, i) => {
+  }),
+  cmpxchg: killsFlags((e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
     const size = d.size;
@@ -368,7 +374,7 @@ export const move: Family = {
     f.end();
     e.free64(cur);
     e.free32(eq);
-  },
+  }),
   cmpxchg8b: (e, i) => {
     // edx:eax == m64 ? (m64 = ecx:ebx, ZF = 1) : (edx:eax = m64, ZF = 0); other flags kept.
     const f = e.f;

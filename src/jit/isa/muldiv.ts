@@ -2,6 +2,7 @@ import { CC } from '../flags.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn, RegOperand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
+import { killsFlags } from './table.js';
 import { sizeMask } from './types.js';
 import { truncate } from './alu.js';
 import { Exit, Vector } from '../../core/exits.js';
@@ -198,8 +199,9 @@ function raiseDE(env: JsEnv, base: number, addr: number): number {
 }
 
 export const muldiv: Family = {
-  mul: mulOne(false),
-  imul: (e, i) => (i.ops.length === 1 ? mulOne(true)(e, i) : imulMulti(e, i)),
+  // SF ZF AF PF are undefined after mul/imul: written all the same.
+  mul: killsFlags(mulOne(false)),
+  imul: killsFlags((e, i) => (i.ops.length === 1 ? mulOne(true)(e, i) : imulMulti(e, i))),
   div: div(false),
   idiv: div(true),
 };

@@ -3,6 +3,7 @@ import { F } from '../../core/rflags.js';
 import type { Emitter } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family } from './types.js';
+import { FLAGS_ANY, FLAGS_KILL, type FlagUse } from './table.js';
 import { truncate } from './alu.js';
 import { T } from '../wasm/encoder.js';
 
@@ -212,11 +213,21 @@ function doubleShift(left: boolean) {
   };
 }
 
+/**
+ * shl/shr/sar by a non-zero immediate write every flag; a zero count leaves them alone, and a
+ * count in cl may be zero: then the old flags pass through (read).
+ */
+function shiftFlagUse(i: Insn): FlagUse {
+  const c = i.ops[1];
+  const m = i.ops[0].size === 8 ? 63 : 31;
+  return !c || (c.kind === 'imm' && (Number(c.value & 0xffn) & m) !== 0) ? FLAGS_KILL : FLAGS_ANY;
+}
+
 export const shift: Family = {
-  shl: shiftOp(CC.SHL),
-  sal: shiftOp(CC.SHL),
-  shr: shiftOp(CC.SHR),
-  sar: shiftOp(CC.SAR),
+  shl: { emit: shiftOp(CC.SHL), flags: shiftFlagUse },
+  sal: { emit: shiftOp(CC.SHL), flags: shiftFlagUse },
+  shr: { emit: shiftOp(CC.SHR), flags: shiftFlagUse },
+  sar: { emit: shiftOp(CC.SAR), flags: shiftFlagUse },
   rol: rotate(true),
   ror: rotate(false),
   rcl: rotateCarry(true),

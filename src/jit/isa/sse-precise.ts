@@ -1,8 +1,8 @@
 import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
-import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Insn, Operand, XmmOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../core/cpu-state.js';
-import type { EmitFn, Family } from './types.js';
+import type { EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { F as FL } from '../../core/rflags.js';
 import { Vector } from '../../core/exits.js';
@@ -49,7 +49,7 @@ function wr128(cpu: CpuState, off: number, v: bigint): void {
 }
 
 const xn = (o: Operand) => (o as { n: number }).n;
-const isXmm = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+const isXmm = (o: Operand): o is XmmOperand => o.kind === 'reg' && o.file === 'xmm';
 const imm8 = (o: Operand) => Number((o as { value: bigint }).value & 0xffn);
 
 /** Leaves with #XM at the instruction if a raised flag is unmasked; else ORs the flags in. */
@@ -264,7 +264,8 @@ function toInt32Packed(w: 4 | 8, truncate: boolean): EmitFn {
   return vec(always(16), (_a, b, env) => pack(4, lanes(b, w).map((x) => S.toInt(x, 32, truncate, F, env))));
 }
 
-export const precise: Family = {
+/** The exact translations by instruction name: the table entries' `precise` (isa/index.ts). */
+export const precise: Record<string, EmitFn> = {
   addss: scalarBin(4, ADD), addsd: scalarBin(8, ADD), subss: scalarBin(4, SUB), subsd: scalarBin(8, SUB),
   mulss: scalarBin(4, MUL), mulsd: scalarBin(8, MUL), divss: scalarBin(4, DIV), divsd: scalarBin(8, DIV),
   minss: scalarBin(4, MIN), minsd: scalarBin(8, MIN), maxss: scalarBin(4, MAX), maxsd: scalarBin(8, MAX),
@@ -275,7 +276,6 @@ export const precise: Family = {
   addsubps: addsub(4), addsubpd: addsub(8),
   haddps: horizontal(4, false), hsubps: horizontal(4, true), haddpd: horizontal(8, false), hsubpd: horizontal(8, true),
   cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
-  ...Object.fromEntries(['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'].flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   comiss: comis(4, true), ucomiss: comis(4, false), comisd: comis(8, true), ucomisd: comis(8, false),
   cvtss2si: toInt(4, false), cvttss2si: toInt(4, true), cvtsd2si: toInt(8, false), cvttsd2si: toInt(8, true),
   cvtsi2ss: fromInt(4), cvtsi2sd: fromInt(8),
@@ -319,19 +319,6 @@ function dp(w: 4 | 8): EmitFn {
       return pack(w, Array.from({ length: n }, (_, k) => ((m >> k) & 1 ? sum : 0n)));
     })(e, i, env);
   };
-}
-
-/**
- * Wraps a family: an instruction in `precise` is translated by the precise version once
- * JsEnv.fp.precise is set (at translation time), by the fast one before.
- */
-export function withPrecise(fast: Family): Family {
-  const out: Family = {};
-  for (const [name, fn] of Object.entries(fast)) {
-    const p = precise[name];
-    out[name] = p ? (e, i, env) => (env.fp?.precise ? p(e, i, env) : fn(e, i, env)) : fn;
-  }
-  return out;
 }
 
 /** ldmxcsr: store; before precise mode, switch to it (the region is left right after). */

@@ -1,11 +1,12 @@
 import { CPU } from '../../core/layout.js';
 import type { Emitter } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
-import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Insn, Operand, XmmOperand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
-import { T } from '../wasm/encoder.js';
+import { SIMD, T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
 import { Vector } from '../../core/exits.js';
+import { killsFlags } from './table.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -18,10 +19,14 @@ import { Vector } from '../../core/exits.js';
 
 export const xn = (o: Operand) => (o as { n: number }).n;
 
-/** Lane opcodes (0xfd prefix): extract / replace. */
+/** Lane opcodes: extract / replace. */
 export const LANE = {
-  i8: { get: 22, set: 23 }, i16: { get: 25, set: 26 }, i32: { get: 27, set: 28 }, i64: { get: 29, set: 30 },
-  f32: { get: 31, set: 32 }, f64: { get: 33, set: 34 },
+  i8: { get: SIMD.i8x16_extract_lane_u, set: SIMD.i8x16_replace_lane },
+  i16: { get: SIMD.i16x8_extract_lane_u, set: SIMD.i16x8_replace_lane },
+  i32: { get: SIMD.i32x4_extract_lane, set: SIMD.i32x4_replace_lane },
+  i64: { get: SIMD.i64x2_extract_lane, set: SIMD.i64x2_replace_lane },
+  f32: { get: SIMD.f32x4_extract_lane, set: SIMD.f32x4_replace_lane },
+  f64: { get: SIMD.f64x2_extract_lane, set: SIMD.f64x2_replace_lane },
 } as const;
 
 /** Replaces lane `idx` of XMM n with the value `push` leaves on the stack. */
@@ -37,16 +42,12 @@ export function setLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: num
 export function getLane(e: Emitter, n: number, kind: keyof typeof LANE, idx: number): void {
   e.f.get(e.xmm(n)).lane(LANE[kind].get, idx);
 }
-export const isX = (o: Operand) => o.kind === 'reg' && o.file === 'xmm';
+/** An XMM register operand (a type guard: `o.n` is then the register number). */
+export const isX = (o: Operand): o is XmmOperand => o.kind === 'reg' && o.file === 'xmm';
 
-/** Legacy SSE instructions whose 16-byte memory operand may be misaligned; all others #GP. */
-const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu',
-  // SSE4.2 string compares: the SDM exempts them from the 16-byte alignment check.
-  'pcmpistri', 'pcmpestri', 'pcmpistrm', 'pcmpestrm']);
-
-/** #GP(0) if a 16-byte operand of an alignment-checking instruction is not 16-byte aligned. */
+/** #GP(0) if a 16-byte operand of an alignment-checking instruction (table entry's align) is misaligned. */
 function alignCheck(e: Emitter, ea: number): void {
-  if (UNALIGNED.has(e.insn.op)) return;
+  if (e.align < 16) return;
   e.f.get(ea).i32_wrap_i64().i32(15).i32_and().if_();
   e.raise(Vector.GP);
   e.f.end();
@@ -234,7 +235,7 @@ function minmax(size: 4 | 8, isMin: boolean): EmitFn {
     else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); getLane(e, n, 'f32', 0); f.set(a); }
     setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
       f.get(a).get(b).get(a).get(b);
-      if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
+      if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else if (isMin) f.f32_lt(); else f.f32_gt();
       f.select();
     });
     f.free(t, a); f.free(t, b); e.free64(bi);
@@ -439,25 +440,25 @@ function movmsk(simdOp: number): EmitFn {
 const pmuludq = packedWith((e, a, b) => {
   const f = e.f;
   const lo = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]);
-  f.get(a).v128_const(lo).simd(78).get(b).v128_const(lo).simd(78).simd(213);
+  f.get(a).v128_const(lo).simd(SIMD.v128_and).get(b).v128_const(lo).simd(SIMD.v128_and).simd(SIMD.i64x2_mul);
 });
 
 /** pandn: (~dst) & src. Wasm andnot(a, b) = a & ~b. */
-const pandn = packedWith((e, a, b) => { e.f.get(b).get(a).simd(79); });
+const pandn = packedWith((e, a, b) => { e.f.get(b).get(a).simd(SIMD.v128_andnot); });
 
 /** psadbw: sums of absolute byte differences per 64-bit half. */
 const psadbw = packedWith((e, a, b) => {
   const f = e.f;
   const d = f.temp(T.v128);
   // |a - b| = max_u - min_u
-  f.get(a).get(b).simd(121).get(a).get(b).simd(119).simd(113).set(d);
+  f.get(a).get(b).simd(SIMD.i8x16_max_u).get(a).get(b).simd(SIMD.i8x16_min_u).simd(SIMD.i8x16_sub).set(d);
   // widen pairwise: u8 -> u16 -> u32 -> u64 sums
-  f.get(d).simd(125 /* i16x8.extadd_pairwise_i8x16_u */).simd(127 /* i32x4.extadd_pairwise_i16x8_u */);
+  f.get(d).simd(SIMD.i16x8_extadd_pairwise_i8x16_u).simd(SIMD.i32x4_extadd_pairwise_i16x8_u);
   const t = f.temp(T.v128);
   f.set(t);
   // add the two dwords of each qword: (t & low32) + (t >> 32)
-  f.get(t).v128_const(new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0])).simd(78);
-  f.get(t).i32(32).simd(205).simd(206);
+  f.get(t).v128_const(new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0])).simd(SIMD.v128_and);
+  f.get(t).i32(32).simd(SIMD.i64x2_shr_u).simd(SIMD.i64x2_add);
   f.free(T.v128, d); f.free(T.v128, t);
 });
 
@@ -475,16 +476,16 @@ function cmpFloat(e: Emitter, i: Insn): void {
   const b = loadVL(e, s);
   const a = loadVL(e, d);
   const r = f.temp(T.v128);
-  const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
-  const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
+  const [eq, ne, lt, , le] = dbl ? [SIMD.f64x2_eq, SIMD.f64x2_ne, SIMD.f64x2_lt, SIMD.f64x2_gt, SIMD.f64x2_le] : [SIMD.f32x4_eq, SIMD.f32x4_ne, SIMD.f32x4_lt, SIMD.f32x4_gt, SIMD.f32x4_le];
+  const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(SIMD.v128_and); };
   switch (p) {
     case 0: f.get(a).get(b).simd(eq); break;
     case 1: f.get(a).get(b).simd(lt); break;
     case 2: f.get(a).get(b).simd(le); break;
-    case 3: ord(); f.simd(77); break; // unordered
+    case 3: ord(); f.simd(SIMD.v128_not); break; // unordered
     case 4: f.get(a).get(b).simd(ne); break;
-    case 5: f.get(a).get(b).simd(lt).simd(77); break; // not less than (true for NaN)
-    case 6: f.get(a).get(b).simd(le).simd(77); break;
+    case 5: f.get(a).get(b).simd(lt).simd(SIMD.v128_not); break; // not less than (true for NaN)
+    case 6: f.get(a).get(b).simd(le).simd(SIMD.v128_not); break;
     case 7: ord(); break;
   }
   f.set(r);
@@ -498,8 +499,6 @@ function cmpFloat(e: Emitter, i: Insn): void {
   storeV(e, d, r);
   f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
 }
-
-const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
 
 function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn {
   return (e, i) => {
@@ -570,7 +569,7 @@ function cvtScalar(toDouble: boolean): EmitFn {
 function minmaxPacked(cmpOp: number): EmitFn {
   return packedWith((e, a, b) => {
     const f = e.f;
-    f.get(a).get(b).get(a).get(b).simd(cmpOp).simd(82); // bitselect(a, b, a OP b)
+    f.get(a).get(b).get(a).get(b).simd(cmpOp).simd(SIMD.v128_bitselect); // bitselect(a, b, a OP b)
   });
 }
 
@@ -584,12 +583,12 @@ function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): voi
   const r = f.temp(T.v128);
   const bad = f.temp(T.v128);
   f.get(v).simd(roundOp).set(r);
-  const splat = (x: number) => { f.f64(x); if (dbl) f.simd(20); else f.f32_demote_f64().simd(19); };
-  const [ne, lt, ge] = dbl ? [72, 73, 76] : [66, 67, 70];
+  const splat = (x: number) => { f.f64(x); if (dbl) f.simd(SIMD.f64x2_splat); else f.f32_demote_f64().simd(SIMD.f32x4_splat); };
+  const [ne, lt, ge] = dbl ? [SIMD.f64x2_ne, SIMD.f64x2_lt, SIMD.f64x2_ge] : [SIMD.f32x4_ne, SIMD.f32x4_lt, SIMD.f32x4_ge];
   // bad = r != r | r >= 2^31 | r < -2^31
   f.get(r).get(r).simd(ne);
-  f.get(r); splat(2147483648); f.simd(ge); f.simd(80);
-  f.get(r); splat(-2147483648); f.simd(lt); f.simd(80);
+  f.get(r); splat(2147483648); f.simd(ge); f.simd(SIMD.v128_or);
+  f.get(r); splat(-2147483648); f.simd(lt); f.simd(SIMD.v128_or);
   if (dbl) {
     // 64-bit lane masks -> the two low 32-bit lanes (the high two results are zero).
     f.v128_const(new Uint8Array(16)).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 16, 16, 16, 16, 16, 16, 16]);
@@ -597,14 +596,16 @@ function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): voi
   f.set(bad);
   const indefinite = dbl ? [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0] : [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80];
   f.v128_const(indefinite);
-  f.get(r).simd(dbl ? 252 : 248); // i32x4.trunc_sat_f64x2_s_zero / i32x4.trunc_sat_f32x4_s
-  f.get(bad).simd(82); // bitselect(indefinite, converted, bad)
+  f.get(r).simd(dbl ? SIMD.i32x4_trunc_sat_f64x2_s_zero : SIMD.i32x4_trunc_sat_f32x4_s); // i32x4.trunc_sat_f64x2_s_zero / i32x4.trunc_sat_f32x4_s
+  f.get(bad).simd(SIMD.v128_bitselect); // bitselect(indefinite, converted, bad)
   f.free(T.v128, r);
   f.free(T.v128, bad);
 }
 
 export const sse: Family = {
-  movaps: move, movups: move, movapd: move, movupd: move, movdqa: move, movdqu: move, lddqu: move,
+  // The unaligned forms: exempt from the 16-byte alignment check.
+  movaps: move, movups: { emit: move, align: 1 }, movapd: move, movupd: { emit: move, align: 1 },
+  movdqa: move, movdqu: { emit: move, align: 1 }, lddqu: { emit: move, align: 1 },
   movntdq: move, movntps: move, movntpd: move,
   movnti: (e, i) => { const v = e.readL(i.ops[1]); e.write(i.ops[0], v); e.free64(v); },
   movd: movdq(4),
@@ -616,39 +617,39 @@ export const sse: Family = {
   movhps: (e, i, env) => (i.ops[0].kind === 'mem' ? movHalf(false, true) : movHalf(true, false))(e, i, env),
   movhpd: (e, i, env) => (i.ops[0].kind === 'mem' ? movHalf(false, true) : movHalf(true, false))(e, i, env),
   movhlps: movHalf(false, true), movlhps: movHalf(true, false),
-  pxor: packed(81), xorps: packed(81), xorpd: packed(81),
-  por: packed(80), orps: packed(80), orpd: packed(80),
-  pand: packed(78), andps: packed(78), andpd: packed(78),
+  pxor: packed(SIMD.v128_xor), xorps: packed(SIMD.v128_xor), xorpd: packed(SIMD.v128_xor),
+  por: packed(SIMD.v128_or), orps: packed(SIMD.v128_or), orpd: packed(SIMD.v128_or),
+  pand: packed(SIMD.v128_and), andps: packed(SIMD.v128_and), andpd: packed(SIMD.v128_and),
   pandn, andnps: pandn, andnpd: pandn,
-  paddb: packed(110), paddw: packed(142), paddd: packed(174), paddq: packed(206),
-  psubb: packed(113), psubw: packed(145), psubd: packed(177), psubq: packed(209),
-  paddsb: packed(111), paddusb: packed(112), psubsb: packed(114), psubusb: packed(115),
-  paddsw: packed(143), paddusw: packed(144), psubsw: packed(146), psubusw: packed(147),
-  pcmpeqb: packed(35), pcmpeqw: packed(45), pcmpeqd: packed(55),
-  pcmpgtb: packed(39), pcmpgtw: packed(49), pcmpgtd: packed(59),
-  pminub: packed(119), pmaxub: packed(121), pminsw: packed(150), pmaxsw: packed(152),
-  pavgb: packed(123), pavgw: packed(155),
-  pmullw: packed(149),
+  paddb: packed(SIMD.i8x16_add), paddw: packed(SIMD.i16x8_add), paddd: packed(SIMD.i32x4_add), paddq: packed(SIMD.i64x2_add),
+  psubb: packed(SIMD.i8x16_sub), psubw: packed(SIMD.i16x8_sub), psubd: packed(SIMD.i32x4_sub), psubq: packed(SIMD.i64x2_sub),
+  paddsb: packed(SIMD.i8x16_add_sat_s), paddusb: packed(SIMD.i8x16_add_sat_u), psubsb: packed(SIMD.i8x16_sub_sat_s), psubusb: packed(SIMD.i8x16_sub_sat_u),
+  paddsw: packed(SIMD.i16x8_add_sat_s), paddusw: packed(SIMD.i16x8_add_sat_u), psubsw: packed(SIMD.i16x8_sub_sat_s), psubusw: packed(SIMD.i16x8_sub_sat_u),
+  pcmpeqb: packed(SIMD.i8x16_eq), pcmpeqw: packed(SIMD.i16x8_eq), pcmpeqd: packed(SIMD.i32x4_eq),
+  pcmpgtb: packed(SIMD.i8x16_gt_s), pcmpgtw: packed(SIMD.i16x8_gt_s), pcmpgtd: packed(SIMD.i32x4_gt_s),
+  pminub: packed(SIMD.i8x16_min_u), pmaxub: packed(SIMD.i8x16_max_u), pminsw: packed(SIMD.i16x8_min_s), pmaxsw: packed(SIMD.i16x8_max_s),
+  pavgb: packed(SIMD.i8x16_avgr_u), pavgw: packed(SIMD.i16x8_avgr_u),
+  pmullw: packed(SIMD.i16x8_mul),
   // High halves of 16x16 products: widen with extmul, shift, narrow (the values fit, no saturation).
   pmulhw: packedWith((e, a, b) => {
     const f = e.f;
-    f.get(a).get(b).simd(188).i32(16).simd(172).get(a).get(b).simd(189).i32(16).simd(172).simd(133);
+    f.get(a).get(b).simd(SIMD.i32x4_extmul_low_i16x8_s).i32(16).simd(SIMD.i32x4_shr_s).get(a).get(b).simd(SIMD.i32x4_extmul_high_i16x8_s).i32(16).simd(SIMD.i32x4_shr_s).simd(SIMD.i16x8_narrow_i32x4_s);
   }),
   pmulhuw: packedWith((e, a, b) => {
     const f = e.f;
-    f.get(a).get(b).simd(190).i32(16).simd(173).get(a).get(b).simd(191).i32(16).simd(173).simd(134);
+    f.get(a).get(b).simd(SIMD.i32x4_extmul_low_i16x8_u).i32(16).simd(SIMD.i32x4_shr_u).get(a).get(b).simd(SIMD.i32x4_extmul_high_i16x8_u).i32(16).simd(SIMD.i32x4_shr_u).simd(SIMD.i16x8_narrow_i32x4_u);
   }),
   pmuludq,
-  pmaddwd: packed(186), // i32x4.dot_i16x8_s
-  minps: minmaxPacked(67), maxps: minmaxPacked(68), minpd: minmaxPacked(73), maxpd: minmaxPacked(74),
-  cvtps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 106)),
-  cvtpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 148)),
+  pmaddwd: packed(SIMD.i32x4_dot_i16x8_s), // i32x4.dot_i16x8_s
+  minps: minmaxPacked(SIMD.f32x4_lt), maxps: minmaxPacked(SIMD.f32x4_gt), minpd: minmaxPacked(SIMD.f64x2_lt), maxpd: minmaxPacked(SIMD.f64x2_gt),
+  cvtps2dq: cvt((e, v) => toInt32Lanes(e, v, false, SIMD.f32x4_nearest)),
+  cvtpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, SIMD.f64x2_nearest)),
   psadbw,
-  packsswb: packed(101), packuswb: packed(102), packssdw: packed(133),
-  pmovmskb: movmsk(100), movmskps: movmsk(164), movmskpd: movmsk(196),
-  psllw: vshift(2, 139, false), pslld: vshift(4, 171, false), psllq: vshift(8, 203, false),
-  psrlw: vshift(2, 141, false), psrld: vshift(4, 173, false), psrlq: vshift(8, 205, false),
-  psraw: vshift(2, 140, true), psrad: vshift(4, 172, true),
+  packsswb: packed(SIMD.i8x16_narrow_i16x8_s), packuswb: packed(SIMD.i8x16_narrow_i16x8_u), packssdw: packed(SIMD.i16x8_narrow_i32x4_s),
+  pmovmskb: movmsk(SIMD.i8x16_bitmask), movmskps: movmsk(SIMD.i32x4_bitmask), movmskpd: movmsk(SIMD.i64x2_bitmask),
+  psllw: vshift(2, SIMD.i16x8_shl, false), pslld: vshift(4, SIMD.i32x4_shl, false), psllq: vshift(8, SIMD.i64x2_shl, false),
+  psrlw: vshift(2, SIMD.i16x8_shr_u, false), psrld: vshift(4, SIMD.i32x4_shr_u, false), psrlq: vshift(8, SIMD.i64x2_shr_u, false),
+  psraw: vshift(2, SIMD.i16x8_shr_s, true), psrad: vshift(4, SIMD.i32x4_shr_s, true),
   pslldq: byteShift(true), psrldq: byteShift(false),
   pshufd: pshuf('d'), pshuflw: pshuf('lw'), pshufhw: pshuf('hw'),
   shufps, shufpd,
@@ -662,21 +663,22 @@ export const sse: Family = {
   divss: scalar(4, (f) => f.f32_div()), divsd: scalar(8, (f) => f.f64_div()),
   minss: minmax(4, true), minsd: minmax(8, true), maxss: minmax(4, false), maxsd: minmax(8, false),
   sqrtss: sqrtScalar(4), sqrtsd: sqrtScalar(8),
-  addps: packed(228), addpd: packed(240), subps: packed(229), subpd: packed(241),
-  mulps: packed(230), mulpd: packed(242), divps: packed(231), divpd: packed(243),
-  sqrtpd: cvt((e, v) => { e.f.get(v).simd(239); }), sqrtps: cvt((e, v) => { e.f.get(v).simd(227); }),
-  ucomiss: compareFlags(4), comiss: compareFlags(4), ucomisd: compareFlags(8), comisd: compareFlags(8),
+  addps: packed(SIMD.f32x4_add), addpd: packed(SIMD.f64x2_add), subps: packed(SIMD.f32x4_sub), subpd: packed(SIMD.f64x2_sub),
+  mulps: packed(SIMD.f32x4_mul), mulpd: packed(SIMD.f64x2_mul), divps: packed(SIMD.f32x4_div), divpd: packed(SIMD.f64x2_div),
+  sqrtpd: cvt((e, v) => { e.f.get(v).simd(SIMD.f64x2_sqrt); }), sqrtps: cvt((e, v) => { e.f.get(v).simd(SIMD.f32x4_sqrt); }),
+  ucomiss: killsFlags(compareFlags(4)), comiss: killsFlags(compareFlags(4)),
+  ucomisd: killsFlags(compareFlags(8)), comisd: killsFlags(compareFlags(8)),
   cvttsd2si: toInt(8, true), cvttss2si: toInt(4, true), cvtsd2si: toInt(8, false), cvtss2si: toInt(4, false),
   cvtsi2sd: fromInt(8), cvtsi2ss: fromInt(4),
   cvtss2sd: cvtScalar(true), cvtsd2ss: cvtScalar(false),
-  cvtdq2pd: cvt((e, v) => { e.f.get(v).simd(254); }, true),
-  cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(250); }),
-  cvtps2pd: cvt((e, v) => { e.f.get(v).simd(95); }, true),
-  cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
-  cvttps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 105)),
-  cvttpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 122)),
+  cvtdq2pd: cvt((e, v) => { e.f.get(v).simd(SIMD.f64x2_convert_low_i32x4_s); }, true),
+  cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(SIMD.f32x4_convert_i32x4_s); }),
+  cvtps2pd: cvt((e, v) => { e.f.get(v).simd(SIMD.f64x2_promote_low_f32x4); }, true),
+  cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(SIMD.f32x4_demote_f64x2_zero); }),
+  cvttps2dq: cvt((e, v) => toInt32Lanes(e, v, false, SIMD.f32x4_trunc)),
+  cvttpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, SIMD.f64x2_trunc)),
+  // The pseudo-ops (cmpeqps, cmpltsd...) decode as these (decoder/capstone.ts).
   cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
-  ...Object.fromEntries(PRED.flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },
   ldmxcsr: (e, i) => { const v = e.readL(i.ops[0], 4); e.f.get(e.cpu).get(v).i64_store32(CPU.mxcsr); e.free64(v); },
 };

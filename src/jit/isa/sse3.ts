@@ -1,5 +1,6 @@
 import type { Family, EmitFn } from './types.js';
 import { packedWith, shuffleInto } from './sse.js';
+import { SIMD } from '../wasm/encoder.js';
 
 /**
  * SSE3 (legacy encodings): addsub, horizontal add/subtract, movddup/movshdup/movsldup. lddqu is in
@@ -8,8 +9,8 @@ import { packedWith, shuffleInto } from './sse.js';
  * as long as every x86 `a op b` is emitted with a first.
  */
 
-const F32 = { add: 228, sub: 229 } as const;
-const F64 = { add: 240, sub: 241 } as const;
+const F32 = { add: SIMD.f32x4_add, sub: SIMD.f32x4_sub } as const;
+const F64 = { add: SIMD.f64x2_add, sub: SIMD.f64x2_sub } as const;
 
 /** Byte lanes of dwords `ws` (0-3 = first vector, 4-7 = second). */
 const dw = (...ws: number[]) => ws.flatMap((w) => [w * 4, w * 4 + 1, w * 4 + 2, w * 4 + 3]);

@@ -1,8 +1,9 @@
 import { CPU } from '../../core/layout.js';
 import type { Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
-import { T } from '../wasm/encoder.js';
+import { SIMD, T } from '../wasm/encoder.js';
 import { getLane, loadVL, move, packed, packedWith, setLane, storeV, xn, type LANE } from './sse.js';
+import { killsFlags } from './table.js';
 
 /**
  * SSE4.1 (legacy 66 0f 38 / 66 0f 3a encodings), all inline Wasm SIMD. Memory operands: a full
@@ -38,9 +39,9 @@ function blendVar(w: 1 | 4 | 8): EmitFn {
   return packedWith((e, a, b) => {
     const f = e.f;
     f.get(b).get(a).get(e.xmm(0));
-    if (w === 1) f.v128_const(ZERO).simd(37); // i8x16.lt_s
-    else f.i32(w * 8 - 1).simd(w === 4 ? 172 : 204); // i32x4.shr_s / i64x2.shr_s
-    f.simd(82); // bitselect
+    if (w === 1) f.v128_const(ZERO).simd(SIMD.i8x16_lt_s);
+    else f.i32(w * 8 - 1).simd(w === 4 ? SIMD.i32x4_shr_s : SIMD.i64x2_shr_s); // i32x4.shr_s / i64x2.shr_s
+    f.simd(SIMD.v128_bitselect); // bitselect
   });
 }
 
@@ -50,8 +51,8 @@ const ptest: EmitFn = (e, i) => {
   const f = e.f;
   const b = loadVL(e, s);
   const a = loadVL(e, d);
-  f.get(a).get(b).simd(78).simd(83).i32_eqz().i32(6).i32_shl();
-  f.get(b).get(a).simd(79).simd(83).i32_eqz().i32_or();
+  f.get(a).get(b).simd(SIMD.v128_and).simd(SIMD.v128_any_true).i32_eqz().i32(6).i32_shl();
+  f.get(b).get(a).simd(SIMD.v128_andnot).simd(SIMD.v128_any_true).i32_eqz().i32_or();
   e.setEflagsFromStack();
   f.free(T.v128, a); f.free(T.v128, b);
 };
@@ -66,13 +67,15 @@ function pmovx(steps: number[]): EmitFn {
     for (const op of steps) e.f.simd(op);
   });
 }
-const SX = { bw: [135], bd: [135, 167], bq: [135, 167, 199], wd: [167], wq: [167, 199], dq: [199] };
-const ZX = { bw: [137], bd: [137, 169], bq: [137, 169, 201], wd: [169], wq: [169, 201], dq: [201] };
+const [XS8, XS16, XS32] = [SIMD.i16x8_extend_low_i8x16_s, SIMD.i32x4_extend_low_i16x8_s, SIMD.i64x2_extend_low_i32x4_s];
+const [XU8, XU16, XU32] = [SIMD.i16x8_extend_low_i8x16_u, SIMD.i32x4_extend_low_i16x8_u, SIMD.i64x2_extend_low_i32x4_u];
+const SX = { bw: [XS8], bd: [XS8, XS16], bq: [XS8, XS16, XS32], wd: [XS16], wq: [XS16, XS32], dq: [XS32] };
+const ZX = { bw: [XU8], bd: [XU8, XU16], bq: [XU8, XU16, XU32], wd: [XU16], wq: [XU16, XU32], dq: [XU32] };
 
 /** pmuldq: signed 32x32 -> 64 products of dwords 0 and 2. */
 const pmuldq = packedWith((e, a, b) => {
   const even = elems(4, [0, 2, 0, 2]);
-  e.f.get(a).get(a).shuffle(even).get(b).get(b).shuffle(even).simd(220); // i64x2.extmul_low_i32x4_s
+  e.f.get(a).get(a).shuffle(even).get(b).get(b).shuffle(even).simd(SIMD.i64x2_extmul_low_i32x4_s);
 });
 
 /**
@@ -87,10 +90,10 @@ const phminposuw: EmitFn = (e, i) => {
   f.get(v).set(mn);
   for (const half of [4, 2, 1]) {
     const words = Array.from({ length: 8 }, (_, k) => (k + half) & 7);
-    f.get(mn).get(mn).get(mn).shuffle(elems(2, words)).simd(151).set(mn); // i16x8.min_u
+    f.get(mn).get(mn).get(mn).shuffle(elems(2, words)).simd(SIMD.i16x8_min_u).set(mn);
   }
   f.get(mn).lane(25, 0);
-  f.get(v).get(mn).get(mn).shuffle(elems(2, [0, 0, 0, 0, 0, 0, 0, 0])).simd(45).simd(132); // eq, bitmask
+  f.get(v).get(mn).get(mn).shuffle(elems(2, [0, 0, 0, 0, 0, 0, 0, 0])).simd(SIMD.i16x8_eq).simd(SIMD.i16x8_bitmask); // eq, bitmask
   f.i32_ctz().i32(16).i32_shl().i32_or();
   f.i64_extend_i32_u().i64x2Splat0().set(mn);
   storeV(e, d, mn);
@@ -134,7 +137,7 @@ const insertps: EmitFn = (e, i, env) => {
   packedWith((e2, a, b) => {
     const f = e2.f;
     f.get(a).get(b).shuffle(lanes);
-    if (m & 15) f.v128_const(laneMask(4, (k) => !((m >> k) & 1))).simd(78);
+    if (m & 15) f.v128_const(laneMask(4, (k) => !((m >> k) & 1))).simd(SIMD.v128_and);
   })(e, i, env);
 };
 
@@ -146,7 +149,7 @@ const insertps: EmitFn = (e, i, env) => {
  */
 function round(dbl: boolean, scalar: boolean): EmitFn {
   // nearest, floor, ceil, trunc
-  const ops = dbl ? [148, 117, 116, 122] : [106, 104, 103, 105];
+  const ops = dbl ? [SIMD.f64x2_nearest, SIMD.f64x2_floor, SIMD.f64x2_ceil, SIMD.f64x2_trunc] : [SIMD.f32x4_nearest, SIMD.f32x4_floor, SIMD.f32x4_ceil, SIMD.f32x4_trunc];
   const w = dbl ? 8 : 4;
   return (e, i, env) => {
     const m = imm8(i.ops[2]);
@@ -182,13 +185,13 @@ function round(dbl: boolean, scalar: boolean): EmitFn {
  */
 function dp(dbl: boolean): EmitFn {
   const w = dbl ? 8 : 4;
-  const [mul, add] = dbl ? [242, 240] : [230, 228];
+  const [mul, add] = dbl ? [SIMD.f64x2_mul, SIMD.f64x2_add] : [SIMD.f32x4_mul, SIMD.f32x4_add];
   return (e, i, env) => {
     const m = imm8(i.ops[2]);
     packedWith((e2, a, b) => {
       const f = e2.f;
       const p = f.temp(T.v128);
-      f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(78).set(p);
+      f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(SIMD.v128_and).set(p);
       if (dbl) {
         f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add);
       } else {
@@ -215,8 +218,8 @@ const mpsadbw: EmitFn = (e, i, env) => {
     for (let j = 0; j < 4; j++) {
       f.get(a).v128_const(ZERO).shuffle(Array.from({ length: 8 }, (_, k) => [o1 + j + k, 16]).flat());
       f.get(b).v128_const(ZERO).shuffle(Array.from({ length: 8 }, () => [o2 + j, 16]).flat());
-      f.simd(145).simd(128); // i16x8.sub, i16x8.abs
-      if (j) f.simd(142); // i16x8.add
+      f.simd(SIMD.i16x8_sub).simd(SIMD.i16x8_abs); // i16x8.sub, i16x8.abs
+      if (j) f.simd(SIMD.i16x8_add);
     }
   })(e, i, env);
 };
@@ -224,16 +227,16 @@ const mpsadbw: EmitFn = (e, i, env) => {
 export const sse41: Family = {
   pblendw: blendImm(2), blendps: blendImm(4), blendpd: blendImm(8),
   pblendvb: blendVar(1), blendvps: blendVar(4), blendvpd: blendVar(8),
-  ptest,
+  ptest: killsFlags(ptest),
   pmovsxbw: pmovx(SX.bw), pmovsxbd: pmovx(SX.bd), pmovsxbq: pmovx(SX.bq),
   pmovsxwd: pmovx(SX.wd), pmovsxwq: pmovx(SX.wq), pmovsxdq: pmovx(SX.dq),
   pmovzxbw: pmovx(ZX.bw), pmovzxbd: pmovx(ZX.bd), pmovzxbq: pmovx(ZX.bq),
   pmovzxwd: pmovx(ZX.wd), pmovzxwq: pmovx(ZX.wq), pmovzxdq: pmovx(ZX.dq),
-  pminsb: packed(118), pmaxsb: packed(120), pminuw: packed(151), pmaxuw: packed(153),
-  pminsd: packed(182), pmaxsd: packed(184), pminud: packed(183), pmaxud: packed(185),
-  pmulld: packed(181), pmuldq,
-  pcmpeqq: packed(214),
-  packusdw: packed(134),
+  pminsb: packed(SIMD.i8x16_min_s), pmaxsb: packed(SIMD.i8x16_max_s), pminuw: packed(SIMD.i16x8_min_u), pmaxuw: packed(SIMD.i16x8_max_u),
+  pminsd: packed(SIMD.i32x4_min_s), pmaxsd: packed(SIMD.i32x4_max_s), pminud: packed(SIMD.i32x4_min_u), pmaxud: packed(SIMD.i32x4_max_u),
+  pmulld: packed(SIMD.i32x4_mul), pmuldq,
+  pcmpeqq: packed(SIMD.i64x2_eq),
+  packusdw: packed(SIMD.i16x8_narrow_i32x4_u),
   phminposuw,
   pextrb: pextr('i8', 16), pextrd: pextr('i32', 4), pextrq: pextr('i64', 2), extractps: pextr('i32', 4),
   pinsrb: pinsr('i8', 16), pinsrd: pinsr('i32', 4), pinsrq: pinsr('i64', 2),

@@ -3,9 +3,10 @@ import type { Emitter, JsEnv } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
-import { T } from '../wasm/encoder.js';
+import { SIMD, T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
 import { isX, loadVL, packed, xn } from './sse.js';
+import { FLAGS_KILL } from './table.js';
 
 /**
  * SSE4.2: the packed string compares (pcmpistri pcmpestri pcmpistrm pcmpestrm), crc32 and
@@ -14,7 +15,7 @@ import { isX, loadVL, packed, xn } from './sse.js';
  * The string compares are one TypeScript helper (`pcmpstr`, below) called through
  * Emitter.callJs: the emitted code only loads the operands (the memory operand through the normal
  * inline TLB path, so a fault is raised before the helper runs; these instructions have no
- * alignment requirement, see sse.ts UNALIGNED) and the explicit lengths into the CPU scratch area,
+ * alignment requirement: see their table entries) and the explicit lengths into the CPU scratch area,
  * and afterwards picks the results up from there: ECX or XMM0, and the flags. The helper changes no
  * register or flag itself, so the region keeps its registers and lazy flags in locals.
  *
@@ -30,7 +31,7 @@ const S_A = CPU.scratch, S_B = CPU.scratch + 16, S_LA = CPU.scratch + 32, S_LB =
 const S_FLAGS = CPU.scratch + 48, S_INDEX = CPU.scratch + 52;
 
 /** The result of one packed string compare, before it is written to ECX or XMM0. */
-export interface StrCmpResult {
+interface StrCmpResult {
   /** IntRes2: one bit per element (bit j = element j of the second operand). */
   res: number;
   /** Elements per operand: 16 (bytes) or 8 (words). */
@@ -63,7 +64,7 @@ export interface StrCmpResult {
  *   - equal ordered: an invalid needle element (a) matches anything, a valid one never matches an
  *     invalid text element.
  */
-export function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
+function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
   const words = (imm & 1) !== 0;
   const signed = (imm & 2) !== 0;
   const n = words ? 8 : 16;
@@ -120,13 +121,13 @@ export function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, im
 }
 
 /** The ECX result of pcmp?stri: the lowest (imm8 bit 6 clear) or highest set bit, or n if none. */
-export function strIndex(r: StrCmpResult, imm: number): number {
+function strIndex(r: StrCmpResult, imm: number): number {
   if (r.res === 0) return r.n;
   return imm & 0x40 ? 31 - Math.clz32(r.res) : 31 - Math.clz32(r.res & -r.res);
 }
 
 /** The XMM0 result of pcmp?strm: the bit mask, or (imm8 bit 6) each element all ones / zeros. */
-export function strMask(r: StrCmpResult, imm: number): Uint8Array {
+function strMask(r: StrCmpResult, imm: number): Uint8Array {
   const out = new Uint8Array(16);
   if (imm & 0x40) {
     const w = 16 / r.n;
@@ -169,7 +170,7 @@ function pcmpStr(explicit: boolean, index: boolean): EmitFn {
     const f = e.f;
     // Operands to the scratch area (the memory operand first: its slow path uses scratch too).
     const bv = loadVL(e, s);
-    f.get(e.cpu).get(e.xmm(xn(d))).v128_store(S_A);
+    f.get(e.cpu).get(e.xmm(d.n)).v128_store(S_A);
     f.get(e.cpu).get(bv).v128_store(S_B);
     f.free(T.v128, bv);
     if (explicit) {
@@ -254,16 +255,18 @@ function crc32(e: Emitter, i: Insn): void {
   if (size === 8) { round(32, 0); round(32, 32); } else round(size * 8, 0);
   const r = e.tmp64();
   f.get(c).i64_extend_i32_u().set(r);
-  e.setGpr((d as { n: number }).n, r);
+  e.setGpr(d.n, r);
   e.free64(src, r);
   e.free32(c, k);
 }
 
 export const sse42: Family = {
-  pcmpistri: pcmpStr(false, true),
-  pcmpestri: pcmpStr(true, true),
-  pcmpistrm: pcmpStr(false, false),
-  pcmpestrm: pcmpStr(true, false),
+  // The SDM exempts the string compares from the 16-byte alignment check. They write all six
+  // arithmetic flags (CF ZF SF OF from the result, AF PF cleared).
+  pcmpistri: { emit: pcmpStr(false, true), align: 1, flags: FLAGS_KILL },
+  pcmpestri: { emit: pcmpStr(true, true), align: 1, flags: FLAGS_KILL },
+  pcmpistrm: { emit: pcmpStr(false, false), align: 1, flags: FLAGS_KILL },
+  pcmpestrm: { emit: pcmpStr(true, false), align: 1, flags: FLAGS_KILL },
   crc32,
-  pcmpgtq: packed(217), // i64x2.gt_s
+  pcmpgtq: packed(SIMD.i64x2_gt_s), // i64x2.gt_s
 };

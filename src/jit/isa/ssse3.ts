@@ -1,5 +1,6 @@
 import type { Family, EmitFn } from './types.js';
 import { packedWith } from './sse.js';
+import { SIMD } from '../wasm/encoder.js';
 
 /**
  * SSSE3, XMM forms only (MMX is neither implemented nor advertised: the MMX encodings decode to
@@ -17,7 +18,7 @@ const elems = (w: number, idx: number[]) => idx.flatMap((k) => Array.from({ leng
  * indices >= 16, so keeping bit 7 and the low nibble (src & 0x8f) is exactly x86's rule.
  */
 const pshufb = packedWith((e, a, b) => {
-  e.f.get(a).get(b).v128_const(splat8(0x8f)).simd(78).simd(14);
+  e.f.get(a).get(b).v128_const(splat8(0x8f)).simd(SIMD.v128_and).simd(SIMD.i8x16_swizzle);
 });
 
 /**
@@ -43,13 +44,13 @@ function horizontal(w: 2 | 4, simdOp: number): EmitFn {
  */
 const pmaddubsw = packedWith((e, a, b) => {
   const f = e.f;
-  f.get(a).v128_const(splat16(0xff)).simd(78); // dst even, unsigned
-  f.get(b).i32(8).simd(139).i32(8).simd(140); // src even, signed (shl, shr_s)
-  f.simd(149); // i16x8.mul
-  f.get(a).i32(8).simd(141); // dst odd, unsigned
-  f.get(b).i32(8).simd(140); // src odd, signed
-  f.simd(149);
-  f.simd(143); // i16x8.add_sat_s
+  f.get(a).v128_const(splat16(0xff)).simd(SIMD.v128_and); // dst even, unsigned
+  f.get(b).i32(8).simd(SIMD.i16x8_shl).i32(8).simd(SIMD.i16x8_shr_s); // src even, signed (shl, shr_s)
+  f.simd(SIMD.i16x8_mul);
+  f.get(a).i32(8).simd(SIMD.i16x8_shr_u); // dst odd, unsigned
+  f.get(b).i32(8).simd(SIMD.i16x8_shr_s); // src odd, signed
+  f.simd(SIMD.i16x8_mul);
+  f.simd(SIMD.i16x8_add_sat_s);
 });
 
 /**
@@ -59,10 +60,10 @@ const pmaddubsw = packedWith((e, a, b) => {
  */
 const pmulhrsw = packedWith((e, a, b) => {
   const f = e.f;
-  f.get(a).get(b).simd(130);
-  f.get(a).v128_const(splat16(0x8000)).simd(45);
-  f.get(b).v128_const(splat16(0x8000)).simd(45);
-  f.simd(78).simd(81);
+  f.get(a).get(b).simd(SIMD.i16x8_q15mulr_sat_s);
+  f.get(a).v128_const(splat16(0x8000)).simd(SIMD.i16x8_eq);
+  f.get(b).v128_const(splat16(0x8000)).simd(SIMD.i16x8_eq);
+  f.simd(SIMD.v128_and).simd(SIMD.v128_xor);
 });
 
 /**
@@ -77,9 +78,9 @@ function psign(ops: [number, number, number]): EmitFn {
     f.v128_const(zero).get(a).simd(sub); // -dst
     f.get(a);
     f.get(b).v128_const(zero).simd(lt);
-    f.simd(82); // bitselect(-dst, dst, src < 0)
+    f.simd(SIMD.v128_bitselect); // bitselect(-dst, dst, src < 0)
     f.get(b).v128_const(zero).simd(eq);
-    f.simd(79); // andnot: & ~(src == 0)
+    f.simd(SIMD.v128_andnot); // andnot: & ~(src == 0)
   });
 }
 
@@ -107,10 +108,10 @@ const palignr: EmitFn = (e, i, env) => {
 
 export const ssse3: Family = {
   pshufb,
-  phaddw: horizontal(2, 142), phaddd: horizontal(4, 174), phaddsw: horizontal(2, 143),
-  phsubw: horizontal(2, 145), phsubd: horizontal(4, 177), phsubsw: horizontal(2, 146),
+  phaddw: horizontal(2, SIMD.i16x8_add), phaddd: horizontal(4, SIMD.i32x4_add), phaddsw: horizontal(2, SIMD.i16x8_add_sat_s),
+  phsubw: horizontal(2, SIMD.i16x8_sub), phsubd: horizontal(4, SIMD.i32x4_sub), phsubsw: horizontal(2, SIMD.i16x8_sub_sat_s),
   pmaddubsw, pmulhrsw,
-  psignb: psign([113, 37, 35]), psignw: psign([145, 47, 45]), psignd: psign([177, 57, 55]),
-  pabsb: pabs(96), pabsw: pabs(128), pabsd: pabs(160),
+  psignb: psign([SIMD.i8x16_sub, SIMD.i8x16_lt_s, SIMD.i8x16_eq]), psignw: psign([SIMD.i16x8_sub, SIMD.i16x8_lt_s, SIMD.i16x8_eq]), psignd: psign([SIMD.i32x4_sub, SIMD.i32x4_lt_s, SIMD.i32x4_eq]),
+  pabsb: pabs(SIMD.i8x16_abs), pabsw: pabs(SIMD.i16x8_abs), pabsd: pabs(SIMD.i32x4_abs),
   palignr,
 };

@@ -3,6 +3,7 @@ import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
+import { noFlags } from './table.js';
 import { sizeMask } from './types.js';
 import type { CpuState } from '../../core/cpu-state.js';
 
@@ -28,7 +29,7 @@ function writeN(env: JsEnv, addr: number, size: number, v: bigint): void {
 }
 
 /** SUB flags of a - b at `size`, computed eagerly (cmps/scas). */
-export function subFlags(a: bigint, b: bigint, size: number): number {
+function subFlags(a: bigint, b: bigint, size: number): number {
   const bits = BigInt(size * 8);
   const m = sizeMask(size);
   const r = (a - b) & m;
@@ -145,5 +146,6 @@ function str(kind: Kind, size: number) {
 const SIZES: [string, number][] = [['b', 1], ['w', 2], ['d', 4], ['q', 8]];
 export const string: Family = {};
 for (const kind of ['movs', 'stos', 'lods', 'cmps', 'scas'] as Kind[]) {
-  for (const [suffix, size] of SIZES) string[kind + suffix] = str(kind, size);
+  // movs/stos/lods touch no arithmetic flag; cmps/scas write them unless rcx is 0 (rep): the default.
+  for (const [suffix, size] of SIZES) string[kind + suffix] = kind === 'cmps' || kind === 'scas' ? str(kind, size) : noFlags(str(kind, size));
 }

@@ -1,8 +1,8 @@
 import type { Emitter, JsEnv } from '../emitter.js';
-import { Unsupported } from '../emitter.js';
 import type { Insn, MemOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../core/cpu-state.js';
 import type { EmitFn, Family } from './types.js';
+import { define, x87Key, type InsnDef } from './table.js';
 import { CPU } from '../../core/layout.js';
 import { F as FL } from '../../core/rflags.js';
 import * as F from '../softfloat/f80.js';
@@ -11,9 +11,10 @@ import * as T from '../softfloat/trans.js';
 
 /**
  * The x87 FPU, executed in TypeScript (through Emitter.callJs) on the exact softfloat of
- * softfloat/f80.ts. Instructions are decoded from their bytes (opcode D8..DF + ModRM), not from
- * Capstone's names, which are ambiguous for x87 (Capstone calls `faddp st(i)` "fadd", for one);
- * Capstone's memory operand still supplies the effective address.
+ * softfloat/f80.ts. Capstone's ids are ambiguous for x87 (`faddp st(i)` comes back as
+ * X86_INS_FADD), so the instruction table looks opcodes D8..DF up in this file's sub-map by
+ * opcode byte and ModRM (table.ts x87Key, OPS below), from Capstone's detail: one small operation
+ * per encoding, with its facts (control, non-waiting, what it writes besides the FPU).
  *
  * State lives in the CPU block (core/layout.ts): fpr[8] (physical registers, 80-bit values in
  * 16-byte slots), fpTop, fpCw, fpSw (status word without TOP, ES and B, which are derived when
@@ -50,8 +51,11 @@ const EXIT_EXCEPTION = 2; // Exit.Exception (core/exits.ts)
 if (CPU.fpCw !== CPU.fpTop + 4 || CPU.fpTag !== CPU.fpSw + 4) throw new Error('x87: CPU layout of the FPU words changed');
 const VECTOR_GP = 13, VECTOR_MF = 16;
 
-/** One decoded x87 instruction: the opcode byte's low 3 bits and the ModRM byte. */
-interface Decoded {
+/**
+ * What an x87 operation needs of its instruction, from Capstone's detail (opcode byte, ModRM,
+ * memory operand): no second decoder.
+ */
+interface X87Insn {
   /** 0..7 for D8..DF; 8 for 0F AE (fxsave/fxrstor); 9 for 9B (wait). */
   opc: number;
   modrm: number;
@@ -61,43 +65,29 @@ interface Decoded {
   rexW: boolean;
 }
 
-const LEGACY_PREFIXES = new Set([0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65]);
-
-function decode(i: Insn): Decoded {
-  const b = i.bytes;
-  let k = 0;
-  while (k < b.length && LEGACY_PREFIXES.has(b[k])) k++;
-  if (k < b.length && (b[k] & 0xf0) === 0x40) k++;
-  const mem = (i.ops.find((o) => o.kind === 'mem') as MemOperand | undefined) ?? null;
-  const base = { mem, opsize: i.opsize, rexW: i.rexW };
-  if (b[k] === 0x9b) return { opc: 9, modrm: 0, ...base };
-  if (b[k] === 0x0f && b[k + 1] === 0xae) return { opc: 8, modrm: b[k + 2], ...base };
-  if (b[k] >= 0xd8 && b[k] <= 0xdf) return { opc: b[k] - 0xd8, modrm: b[k + 1], ...base };
-  throw new Unsupported(`not an x87 encoding: ${i.text}`);
+function x87Insn(i: Insn): X87Insn {
+  const o = i.opcode[0];
+  const mem = i.ops.find((op): op is MemOperand => op.kind === 'mem') ?? null;
+  return { opc: o === 0x9b ? 9 : o === 0x0f ? 8 : o - 0xd8, modrm: i.modrm, mem, opsize: i.opsize, rexW: i.rexW };
 }
 
-/** Instructions that do not update FIP/FDP/FOP (the "control" instructions). */
-function isControl(d: Decoded): boolean {
-  const { opc, modrm } = d;
-  if (opc >= 8) return true;
-  const reg = (modrm >> 3) & 7;
-  if (modrm < 0xc0) {
-    if (opc === 1 && reg >= 4) return true; // fldenv fldcw fnstenv fnstcw
-    if (opc === 5 && (reg === 4 || reg === 6 || reg === 7)) return true; // frstor fnsave fnstsw
-    return false;
-  }
-  return (opc === 3 && (modrm === 0xe2 || modrm === 0xe3)) || (opc === 7 && modrm === 0xe0);
-}
-
-/** Non-waiting instructions: they do not raise a pending unmasked exception. */
-function isNoWait(d: Decoded): boolean {
-  const { opc, modrm } = d;
-  if (opc === 8) return true; // fxsave/fxrstor
-  if (opc === 9) return false;
-  const reg = (modrm >> 3) & 7;
-  if (modrm < 0xc0) return (opc === 1 && (reg === 6 || reg === 7)) || (opc === 5 && (reg === 6 || reg === 7));
-  return (opc === 3 && (modrm === 0xe2 || modrm === 0xe3 || modrm === 0xe0 || modrm === 0xe1 || modrm === 0xe4))
-    || (opc === 7 && modrm === 0xe0);
+/**
+ * One x87 operation: an entry of the x87 sub-map of the instruction table (by opcode byte and
+ * ModRM, table.ts x87Key), or of wait/fxsave/fxrstor (by Capstone id).
+ */
+interface X87Op {
+  /** Computes the effects on the working copy; `addr` is the memory operand's address. */
+  run(fpu: Fpu, x: X87Insn, addr: number): void;
+  /** A control instruction: FIP/FDP/FOP are left alone. */
+  control?: boolean;
+  /** Non-waiting (fn*, fxsave): no check for a pending unmasked exception first. */
+  noWait?: boolean;
+  /** Writes RFLAGS (fcomi family). */
+  rflags?: boolean;
+  /** Writes AX (fnstsw ax). */
+  ax?: boolean;
+  /** Writes the XMM registers and MXCSR (fxrstor). */
+  xmm?: boolean;
 }
 
 // ---- machine state ------------------------------------------------------------------------
@@ -207,15 +197,15 @@ class Fpu {
    * flags, C1 = 0 (1 for a stack overflow), the compare result of a compare (and RFLAGS of
    * fcomi), C2 = 0 for fprem/fsin-like instructions. A load with only DE unmasked completes.
    */
-  commit(d: Decoded, i: Insn, addr: number): void {
+  commit(op: X87Op, x: X87Insn, i: Insn, addr: number): void {
     const cpu = this.cpu;
     const flags = this.ctx.flags;
     const cw = this.newCw ?? this.cw;
     const unmasked = flags & ~this.cw & (IE | DE | ZE);
-    if (!isControl(d)) {
+    if (!op.control) {
       cpu.setU64(CPU.fpIp, BigInt(i.addr));
-      cpu.setU32(CPU.fpOp, ((d.opc & 7) << 8) | d.modrm);
-      if (d.mem) cpu.setU64(CPU.fpDp, BigInt(addr));
+      cpu.setU32(CPU.fpOp, ((x.opc & 7) << 8) | x.modrm);
+      if (x.mem) cpu.setU64(CPU.fpDp, BigInt(addr));
     }
     if (unmasked && !(this.kind === 'load' && unmasked === DE)) {
       let sw = this.sw0;
@@ -523,23 +513,23 @@ function toBcd(a: F80, ctx: Ctx): Uint8Array {
 
 // ---- the interpreter ----------------------------------------------------------------------
 
-/** Set when an fxrstor changed MXCSR (see emit: the switch to precise SSE floating point). */
+/** Set when an fxrstor changed MXCSR (see emitOp: the switch to precise SSE floating point). */
 let mxcsrWritten = false;
 
-/** Runs one x87 instruction on CPU `base`. Returns -1, or an Exit code (#MF, #GP). */
-export function execute(env: JsEnv, i: Insn, d: Decoded, base: number): number {
+/** Runs x87 instruction `i` (operation `op`) on CPU `base`. Returns -1, or an Exit code (#MF, #GP). */
+function runOp(env: JsEnv, i: Insn, op: X87Op, x: X87Insn, base: number): number {
   const cpu = env.cpu(base);
   const fpu = new Fpu(cpu, env);
-  if (!isNoWait(d) && (fpu.sw & ~fpu.cw & EXC) !== 0) return raise(cpu, i, VECTOR_MF);
-  const addr = d.mem ? effAddr(cpu, d.mem) : 0;
+  if (!op.noWait && (fpu.sw & ~fpu.cw & EXC) !== 0) return raise(cpu, i, VECTOR_MF);
+  const addr = x.mem ? effAddr(cpu, x.mem) : 0;
   const mxcsr = cpu.u32(CPU.mxcsr);
   try {
-    run(fpu, d, addr);
+    op.run(fpu, x, addr);
   } catch (e) {
     if (e instanceof Fault) return raise(cpu, i, e.vector);
     throw e;
   }
-  fpu.commit(d, i, addr);
+  fpu.commit(op, x, i, addr);
   if (cpu.u32(CPU.mxcsr) !== mxcsr) mxcsrWritten = true;
   return -1;
 }
@@ -551,216 +541,195 @@ function raise(cpu: CpuState, i: Insn, vector: number): number {
   return EXIT_EXCEPTION;
 }
 
-function run(fpu: Fpu, d: Decoded, addr: number): void {
-  const { opc, modrm } = d;
-  const ctx = fpu.ctx;
-  const reg = (modrm >> 3) & 7;
-  const rm = modrm & 7;
-  const mem = fpu.env.mem;
-  if (opc === 9) return; // wait: only the pending-exception check
-  if (opc === 8) {
-    if (addr % 16 !== 0) throw new Fault(VECTOR_GP);
-    if (reg === 0) fxsave(fpu, addr, d.rexW);
-    else if (reg === 1) fxrstor(fpu, addr, d.rexW);
-    else throw new Fault(6);
-    return;
-  }
-  if (modrm < 0xc0) {
-    // ---- memory forms ----
-    switch (opc) {
-      case 0: case 2: case 4: case 6: {
-        // Arithmetic and compares with an m32/m64 real or m32/m16 integer operand.
-        const src = memOperand(fpu, opc, addr);
-        if (reg === 2 || reg === 3) {
-          if (fpu.empty(0)) { setCompare(fpu, 2); fpu.underflow(); }
-          else setCompare(fpu, F.compare(fpu.st(0), src.v, false, ctx, src.denormal));
-          if (reg === 3) fpu.pop();
-          return;
-        }
-        if (fpu.empty(0)) { fpu.underflow(); fpu.set(0, F.INDEFINITE); fpu.setC1(false); return; }
-        fpu.set(0, arith(reg as Arith, fpu.st(0), src.v, ctx, src.denormal));
-        finishArith(fpu);
-        return;
-      }
-      case 1:
-        switch (reg) {
-          case 0: { // fld m32
-            fpu.kind = 'load';
-            const bits = Number(leU(mem.read(addr, 4), 0, 4));
-            fpu.pushChecked(() => F.fromF32(bits, ctx));
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 2: case 3: { // fst/fstp m32
-            let bits: bigint;
-            if (fpu.empty(0)) { fpu.underflow(); bits = 0xffc00000n; } else bits = BigInt(F.toF32(fpu.st(0), ctx));
-            fpu.store(addr, leBytes(4, bits));
-            fpu.setC1((ctx.flags & C1) !== 0);
-            if (reg === 3) fpu.pop();
-            return;
-          }
-          case 4: loadEnv(fpu, mem.read(addr, d.opsize ? 14 : 28), d.opsize); return; // fldenv
-          case 5: fpu.newCw = (Number(leU(mem.read(addr, 2), 0, 2)) & 0x1f3f) | 0x40; return; // fldcw
-          case 6: // fnstenv, then mask all exceptions
-            fpu.store(addr, envImage(fpu, d.opsize));
-            fpu.newCw = fpu.cw | EXC;
-            return;
-          case 7: fpu.store(addr, leBytes(2, BigInt(fpu.cw))); return; // fnstcw
-          default: throw new Fault(6);
-        }
-      case 3:
-        switch (reg) {
-          case 0: { // fild m32
-            const v = F.fromInt(BigInt.asIntN(32, leU(mem.read(addr, 4), 0, 4)));
-            fpu.pushChecked(() => v);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 1: case 2: case 3: fist(fpu, addr, 32, reg); return;
-          case 5: { // fld m80: raw
-            const v = F.fromBytes(mem.read(addr, 10));
-            fpu.pushChecked(() => v);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 7: { // fstp m80: raw
-            let v: F80;
-            if (fpu.empty(0)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(0);
-            fpu.store(addr, F.toBytes(v));
-            fpu.setC1(false);
-            fpu.pop();
-            return;
-          }
-          default: throw new Fault(6);
-        }
-      case 5:
-        switch (reg) {
-          case 0: { // fld m64
-            fpu.kind = 'load';
-            const bits = leU(mem.read(addr, 8), 0, 8);
-            fpu.pushChecked(() => F.fromF64(bits, ctx));
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 1: fist(fpu, addr, 64, reg); return; // fisttp m64
-          case 2: case 3: { // fst/fstp m64
-            let bits: bigint;
-            if (fpu.empty(0)) { fpu.underflow(); bits = 0xfff8000000000000n; } else bits = F.toF64(fpu.st(0), ctx);
-            fpu.store(addr, leBytes(8, bits));
-            fpu.setC1((ctx.flags & C1) !== 0);
-            if (reg === 3) fpu.pop();
-            return;
-          }
-          case 4: { // frstor
-            const small = d.opsize;
-            const n = small ? 14 : 28;
-            const b = mem.read(addr, n + 80);
-            loadEnv(fpu, b, small);
-            for (let k = 0; k < 8; k++) fpu.setPhys(fpu.phys(k), F.fromBytes(b, n + 10 * k));
-            return;
-          }
-          case 6: { // fnsave, then fninit
-            const env = envImage(fpu, d.opsize);
-            const b = new Uint8Array(env.length + 80);
-            b.set(env);
-            for (let k = 0; k < 8; k++) F.toBytes(fpu.st(k), b, env.length + 10 * k);
-            fpu.store(addr, b);
-            initState(fpu);
-            return;
-          }
-          case 7: fpu.store(addr, leBytes(2, BigInt(fpu.statusWord()))); return; // fnstsw m16
-          default: throw new Fault(6);
-        }
-      case 7:
-        switch (reg) {
-          case 0: { // fild m16
-            const v = F.fromInt(BigInt.asIntN(16, leU(mem.read(addr, 2), 0, 2)));
-            fpu.pushChecked(() => v);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 1: case 2: case 3: fist(fpu, addr, 16, reg); return;
-          case 4: { // fbld
-            const v = fromBcd(mem.read(addr, 10));
-            fpu.pushChecked(() => v);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 5: { // fild m64
-            const v = F.fromInt(BigInt.asIntN(64, leU(mem.read(addr, 8), 0, 8)));
-            fpu.pushChecked(() => v);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            return;
-          }
-          case 6: { // fbstp
-            let b: Uint8Array;
-            if (fpu.empty(0)) { fpu.underflow(); b = BCD_INDEFINITE; } else b = toBcd(fpu.st(0), ctx);
-            fpu.store(addr, b);
-            fpu.setC1((ctx.flags & C1) !== 0);
-            fpu.pop();
-            return;
-          }
-          case 7: fist(fpu, addr, 64, 3); return; // fistp m64
-          default: throw new Fault(6);
-        }
-      default: throw new Fault(6);
-    }
-  }
-  // ---- register forms ----
-  switch (opc) {
-    case 0: // D8: st0 = st0 op st(i); fcom/fcomp st(i)
-      if (reg === 2 || reg === 3) { fcom(fpu, rm, false, reg === 3 ? 1 : 0); return; }
-      binaryStack(fpu, reg as Arith, 0, rm, false);
-      return;
-    case 4: // DC: st(i) = st(i) op st0 (sub/div reversed in the encoding)
-      if (reg === 2 || reg === 3) throw new Fault(6);
-      binaryStack(fpu, (reg >= 4 ? reg ^ 1 : reg) as Arith, rm, 0, false);
-      return;
-    case 6: // DE: ...p forms
-      if (reg === 3 && rm === 1) { fcom(fpu, 1, false, 2); return; } // fcompp
-      if (reg === 2 || reg === 3) throw new Fault(6);
-      binaryStack(fpu, (reg >= 4 ? reg ^ 1 : reg) as Arith, rm, 0, true);
-      return;
-    case 1: d9(fpu, modrm); return;
-    case 2:
-      if (reg < 4) { fcmov(fpu, reg, false, rm); return; }
-      if (modrm === 0xe9) { fcom(fpu, 1, true, 2); return; } // fucompp
-      throw new Fault(6);
-    case 3:
-      if (reg < 4) { fcmov(fpu, reg, true, rm); return; }
-      if (reg === 5) { fcomi(fpu, rm, true, false); return; }
-      if (reg === 6) { fcomi(fpu, rm, false, false); return; }
-      switch (modrm) {
-        case 0xe0: case 0xe1: case 0xe4: return; // feni/fdisi/fsetpm: no-ops since the 387
-        case 0xe2: fpu.sw &= ~(EXC | SF); fpu.ctx.flags = 0; return; // fnclex
-        case 0xe3: initState(fpu); return; // fninit
-        default: throw new Fault(6);
-      }
-    case 5:
-      switch (reg) {
-        case 0: fpu.tag &= ~(1 << fpu.phys(rm)); fpu.setC1(false); return; // ffree
-        case 2: case 3: { // fst/fstp st(i)
-          let v: F80;
-          if (fpu.empty(0)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(0);
-          fpu.set(rm, v);
-          fpu.setC1(false);
-          if (reg === 3) fpu.pop();
-          return;
-        }
-        case 4: fcom(fpu, rm, true, 0); return; // fucom
-        case 5: fcom(fpu, rm, true, 1); return; // fucomp
-        default: throw new Fault(6);
-      }
-    case 7:
-      if (modrm === 0xe0) { fpu.ax = fpu.statusWord(); return; } // fnstsw ax
-      if (reg === 0) { fpu.tag &= ~(1 << fpu.phys(rm)); fpu.setC1(false); fpu.pop(); return; } // ffreep
-      if (reg === 5) { fcomi(fpu, rm, true, true); return; }
-      if (reg === 6) { fcomi(fpu, rm, false, true); return; }
-      throw new Fault(6);
-    default:
-      throw new Fault(6);
-  }
+// ---- the sub-map: opcode D8..DF and ModRM -> operation --------------------------------------
+
+/** An encoding Capstone decodes but the FPU rejects: #UD when it runs (after the #MF check). */
+const INVALID: X87Op = { run: () => { throw new Fault(6); } };
+
+const OPS = new Map<number, X87Op>();
+/** A memory form: opcode D8 + opc, ModRM reg field `reg`. */
+const memForm = (opc: number, reg: number, op: X87Op) => OPS.set(x87Key(0xd8 + opc, reg << 3), op);
+/** The eight register forms ST(0..7) of opcode D8 + opc, reg field `reg`. */
+const regForms = (opc: number, reg: number, op: X87Op) => {
+  for (let rm = 0; rm < 8; rm++) OPS.set(x87Key(0xd8 + opc, 0xc0 | (reg << 3) | rm), op);
+};
+/** A register form with a fixed ModRM (fnstsw ax, fcompp...). */
+const oneForm = (opc: number, modrm: number, op: X87Op) => OPS.set(x87Key(0xd8 + opc, modrm), op);
+
+const pushLoaded = (load: (fpu: Fpu, addr: number) => F80): X87Op => ({
+  run: (fpu, _x, addr) => {
+    const v = load(fpu, addr);
+    fpu.pushChecked(() => v);
+    fpu.setC1((fpu.ctx.flags & C1) !== 0);
+  },
+});
+
+// Arithmetic and compares with an m32/m64 real or m32/m16 integer operand (D8 DA DC DE).
+const memArith = (reg: Arith): X87Op => ({
+  run: (fpu, x, addr) => {
+    const src = memOperand(fpu, x.opc, addr);
+    if (fpu.empty(0)) { fpu.underflow(); fpu.set(0, F.INDEFINITE); fpu.setC1(false); return; }
+    fpu.set(0, arith(reg, fpu.st(0), src.v, fpu.ctx, src.denormal));
+    finishArith(fpu);
+  },
+});
+const memCompare = (pop: boolean): X87Op => ({
+  run: (fpu, x, addr) => {
+    const src = memOperand(fpu, x.opc, addr);
+    if (fpu.empty(0)) { setCompare(fpu, 2); fpu.underflow(); }
+    else setCompare(fpu, F.compare(fpu.st(0), src.v, false, fpu.ctx, src.denormal));
+    if (pop) fpu.pop();
+  },
+});
+for (const opc of [0, 2, 4, 6]) {
+  for (let reg = 0; reg < 8; reg++) memForm(opc, reg, reg === 2 || reg === 3 ? memCompare(reg === 3) : memArith(reg as Arith));
 }
+
+/** fst/fstp to m32/m64 real (`pop` for fstp). */
+const storeReal = (bits: 32 | 64, pop: boolean): X87Op => ({
+  run: (fpu, _x, addr) => {
+    const ctx = fpu.ctx;
+    let v: bigint;
+    if (fpu.empty(0)) { fpu.underflow(); v = bits === 32 ? 0xffc00000n : 0xfff8000000000000n; }
+    else v = bits === 32 ? BigInt(F.toF32(fpu.st(0), ctx)) : F.toF64(fpu.st(0), ctx);
+    fpu.store(addr, leBytes(bits / 8, v));
+    fpu.setC1((ctx.flags & C1) !== 0);
+    if (pop) fpu.pop();
+  },
+});
+/** fist/fistp/fisttp (`reg` 1..3 of the ModRM) to an integer of `bits`. */
+const storeInt = (bits: number, reg: number): X87Op => ({ run: (fpu, _x, addr) => fist(fpu, addr, bits, reg) });
+
+// D9 memory forms.
+memForm(1, 0, { // fld m32
+  run: (fpu, _x, addr) => {
+    fpu.kind = 'load';
+    const bits = Number(leU(fpu.env.mem.read(addr, 4), 0, 4));
+    fpu.pushChecked(() => F.fromF32(bits, fpu.ctx));
+    fpu.setC1((fpu.ctx.flags & C1) !== 0);
+  },
+});
+memForm(1, 2, storeReal(32, false));
+memForm(1, 3, storeReal(32, true));
+memForm(1, 4, { control: true, run: (fpu, x, addr) => loadEnv(fpu, fpu.env.mem.read(addr, x.opsize ? 14 : 28), x.opsize) }); // fldenv
+memForm(1, 5, { control: true, run: (fpu, _x, addr) => { fpu.newCw = (Number(leU(fpu.env.mem.read(addr, 2), 0, 2)) & 0x1f3f) | 0x40; } }); // fldcw
+memForm(1, 6, { // fnstenv, then mask all exceptions
+  control: true, noWait: true,
+  run: (fpu, x, addr) => {
+    fpu.store(addr, envImage(fpu, x.opsize));
+    fpu.newCw = fpu.cw | EXC;
+  },
+});
+memForm(1, 7, { control: true, noWait: true, run: (fpu, _x, addr) => fpu.store(addr, leBytes(2, BigInt(fpu.cw))) }); // fnstcw
+
+// DB memory forms.
+memForm(3, 0, pushLoaded((fpu, addr) => F.fromInt(BigInt.asIntN(32, leU(fpu.env.mem.read(addr, 4), 0, 4))))); // fild m32
+for (const reg of [1, 2, 3]) memForm(3, reg, storeInt(32, reg)); // fisttp fist fistp m32
+memForm(3, 5, pushLoaded((fpu, addr) => F.fromBytes(fpu.env.mem.read(addr, 10)))); // fld m80: raw
+memForm(3, 7, { // fstp m80: raw
+  run: (fpu, _x, addr) => {
+    let v: F80;
+    if (fpu.empty(0)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(0);
+    fpu.store(addr, F.toBytes(v));
+    fpu.setC1(false);
+    fpu.pop();
+  },
+});
+
+// DD memory forms.
+memForm(5, 0, { // fld m64
+  run: (fpu, _x, addr) => {
+    fpu.kind = 'load';
+    const bits = leU(fpu.env.mem.read(addr, 8), 0, 8);
+    fpu.pushChecked(() => F.fromF64(bits, fpu.ctx));
+    fpu.setC1((fpu.ctx.flags & C1) !== 0);
+  },
+});
+memForm(5, 1, storeInt(64, 1)); // fisttp m64
+memForm(5, 2, storeReal(64, false));
+memForm(5, 3, storeReal(64, true));
+memForm(5, 4, { // frstor
+  control: true,
+  run: (fpu, x, addr) => {
+    const n = x.opsize ? 14 : 28;
+    const b = fpu.env.mem.read(addr, n + 80);
+    loadEnv(fpu, b, x.opsize);
+    for (let k = 0; k < 8; k++) fpu.setPhys(fpu.phys(k), F.fromBytes(b, n + 10 * k));
+  },
+});
+memForm(5, 6, { // fnsave, then fninit
+  control: true, noWait: true,
+  run: (fpu, x, addr) => {
+    const env = envImage(fpu, x.opsize);
+    const b = new Uint8Array(env.length + 80);
+    b.set(env);
+    for (let k = 0; k < 8; k++) F.toBytes(fpu.st(k), b, env.length + 10 * k);
+    fpu.store(addr, b);
+    initState(fpu);
+  },
+});
+memForm(5, 7, { control: true, noWait: true, run: (fpu, _x, addr) => fpu.store(addr, leBytes(2, BigInt(fpu.statusWord()))) }); // fnstsw m16
+
+// DF memory forms.
+memForm(7, 0, pushLoaded((fpu, addr) => F.fromInt(BigInt.asIntN(16, leU(fpu.env.mem.read(addr, 2), 0, 2))))); // fild m16
+for (const reg of [1, 2, 3]) memForm(7, reg, storeInt(16, reg)); // fisttp fist fistp m16
+memForm(7, 4, pushLoaded((fpu, addr) => fromBcd(fpu.env.mem.read(addr, 10)))); // fbld
+memForm(7, 5, pushLoaded((fpu, addr) => F.fromInt(BigInt.asIntN(64, leU(fpu.env.mem.read(addr, 8), 0, 8))))); // fild m64
+memForm(7, 6, { // fbstp
+  run: (fpu, _x, addr) => {
+    let b: Uint8Array;
+    if (fpu.empty(0)) { fpu.underflow(); b = BCD_INDEFINITE; } else b = toBcd(fpu.st(0), fpu.ctx);
+    fpu.store(addr, b);
+    fpu.setC1((fpu.ctx.flags & C1) !== 0);
+    fpu.pop();
+  },
+});
+memForm(7, 7, storeInt(64, 3)); // fistp m64
+
+// D8 register forms: st0 = st0 op st(i); fcom/fcomp st(i).
+for (let reg = 0; reg < 8; reg++) {
+  if (reg === 2 || reg === 3) regForms(0, reg, { run: (fpu, x) => fcom(fpu, x.modrm & 7, false, reg === 3 ? 1 : 0) });
+  else regForms(0, reg, { run: (fpu, x) => binaryStack(fpu, reg as Arith, 0, x.modrm & 7, false) });
+}
+// DC: st(i) = st(i) op st0; DE: the same, then pop (sub/div reversed in the encoding).
+for (let reg = 0; reg < 8; reg++) {
+  if (reg === 2 || reg === 3) continue;
+  const op = (reg >= 4 ? reg ^ 1 : reg) as Arith;
+  regForms(4, reg, { run: (fpu, x) => binaryStack(fpu, op, x.modrm & 7, 0, false) });
+  regForms(6, reg, { run: (fpu, x) => binaryStack(fpu, op, x.modrm & 7, 0, true) });
+}
+oneForm(6, 0xd9, { run: (fpu) => fcom(fpu, 1, false, 2) }); // fcompp
+// DA/DB: fcmovcc (cc 0 b, 1 e, 2 be, 3 u; DB negated).
+for (let cc = 0; cc < 4; cc++) {
+  regForms(2, cc, { run: (fpu, x) => fcmov(fpu, cc, false, x.modrm & 7) });
+  regForms(3, cc, { run: (fpu, x) => fcmov(fpu, cc, true, x.modrm & 7) });
+}
+oneForm(2, 0xe9, { run: (fpu) => fcom(fpu, 1, true, 2) }); // fucompp
+regForms(3, 5, { rflags: true, run: (fpu, x) => fcomi(fpu, x.modrm & 7, true, false) }); // fucomi
+regForms(3, 6, { rflags: true, run: (fpu, x) => fcomi(fpu, x.modrm & 7, false, false) }); // fcomi
+for (const m of [0xe0, 0xe1, 0xe4]) oneForm(3, m, { noWait: true, run: () => {} }); // feni/fdisi/fsetpm: no-ops since the 387
+oneForm(3, 0xe2, { control: true, noWait: true, run: (fpu) => { fpu.sw &= ~(EXC | SF); fpu.ctx.flags = 0; } }); // fnclex
+oneForm(3, 0xe3, { control: true, noWait: true, run: (fpu) => initState(fpu) }); // fninit
+// DD register forms.
+regForms(5, 0, { run: (fpu, x) => { fpu.tag &= ~(1 << fpu.phys(x.modrm & 7)); fpu.setC1(false); } }); // ffree
+for (const reg of [2, 3]) {
+  regForms(5, reg, { // fst/fstp st(i)
+    run: (fpu, x) => {
+      let v: F80;
+      if (fpu.empty(0)) { fpu.underflow(); v = F.INDEFINITE; } else v = fpu.st(0);
+      fpu.set(x.modrm & 7, v);
+      fpu.setC1(false);
+      if (reg === 3) fpu.pop();
+    },
+  });
+}
+regForms(5, 4, { run: (fpu, x) => fcom(fpu, x.modrm & 7, true, 0) }); // fucom
+regForms(5, 5, { run: (fpu, x) => fcom(fpu, x.modrm & 7, true, 1) }); // fucomp
+// DF register forms.
+oneForm(7, 0xe0, { control: true, noWait: true, ax: true, run: (fpu) => { fpu.ax = fpu.statusWord(); } }); // fnstsw ax
+regForms(7, 0, { run: (fpu, x) => { fpu.tag &= ~(1 << fpu.phys(x.modrm & 7)); fpu.setC1(false); fpu.pop(); } }); // ffreep
+regForms(7, 5, { rflags: true, run: (fpu, x) => fcomi(fpu, x.modrm & 7, true, true) }); // fucomip
+regForms(7, 6, { rflags: true, run: (fpu, x) => fcomi(fpu, x.modrm & 7, false, true) }); // fcomip
 
 function fist(fpu: Fpu, addr: number, bits: number, reg: number): void {
   const ctx = fpu.ctx;
@@ -818,20 +787,21 @@ function fcmov(fpu: Fpu, cc: number, negate: boolean, i: number): void {
   if (cond) fpu.set(0, fpu.st(i));
 }
 
-/** D9 register forms. */
-function d9(fpu: Fpu, modrm: number): void {
-  const ctx = fpu.ctx;
-  const rm = modrm & 7;
-  if (modrm < 0xc8) { // fld st(i)
+// D9 register forms.
+regForms(1, 0, { // fld st(i)
+  run: (fpu, x) => {
+    const rm = x.modrm & 7;
     // An empty source (C1 = 0) takes precedence over a full stack (C1 = 1).
     const src = fpu.empty(rm) ? null : fpu.st(rm);
     if (fpu.overflows()) fpu.pushChecked(() => F.INDEFINITE);
     else fpu.push(src ?? F.INDEFINITE);
     if (!src) fpu.underflow();
     fpu.setC1((fpu.ctx.flags & C1) !== 0);
-    return;
-  }
-  if (modrm < 0xd0) { // fxch st(i)
+  },
+});
+regForms(1, 1, { // fxch st(i)
+  run: (fpu, x) => {
+    const rm = x.modrm & 7;
     let a = fpu.st(0), b = fpu.st(rm);
     if (fpu.empty(0) || fpu.empty(rm)) {
       fpu.underflow();
@@ -841,37 +811,51 @@ function d9(fpu: Fpu, modrm: number): void {
     fpu.set(0, b);
     fpu.set(rm, a);
     fpu.setC1(false);
-    return;
-  }
-  if (modrm === 0xd0) return; // fnop
-  if (modrm >= 0xd8 && modrm < 0xe0) {
-    // fstp1 (Capstone: fstpnce), the undocumented alias of fstp st(i): with ST(0) empty it only
-    // pops, raising nothing (measured).
-    if (!fpu.empty(0)) fpu.set(rm, fpu.st(0));
+  },
+});
+// D9 D0..FF (fnop, fstp1, the constants and operations on ST(0)) by ModRM; what is not listed
+// takes the operations' path, whose default is #UD.
+for (let m = 0xd0; m <= 0xff; m++) oneForm(1, m, { run: (fpu, x) => st0Op(fpu, x.modrm) });
+oneForm(1, 0xd0, { run: () => {} }); // fnop
+// fstp1 (Capstone: fstpnce), the undocumented alias of fstp st(i): with ST(0) empty it only
+// pops, raising nothing (measured).
+regForms(1, 3, {
+  run: (fpu, x) => {
+    if (!fpu.empty(0)) fpu.set(x.modrm & 7, fpu.st(0));
     fpu.setC1(false);
     fpu.pop();
-    return;
-  }
-  if (modrm >= 0xe8 && modrm <= 0xee) { // constants
-    fpu.pushChecked(() => loadConstant(fpu, modrm));
-    fpu.setC1((ctx.flags & C1) !== 0);
-    return;
-  }
-  switch (modrm) {
-    case 0xe0: case 0xe1: // fchs, fabs
+  },
+});
+for (let m = 0xe8; m <= 0xee; m++) { // constants
+  oneForm(1, m, {
+    run: (fpu) => {
+      fpu.pushChecked(() => loadConstant(fpu, m));
+      fpu.setC1((fpu.ctx.flags & C1) !== 0);
+    },
+  });
+}
+for (const m of [0xe0, 0xe1]) { // fchs, fabs
+  oneForm(1, m, {
+    run: (fpu) => {
       if (fpu.empty(0)) { fpu.underflow(); fpu.set(0, F.INDEFINITE); }
-      else fpu.set(0, modrm === 0xe0 ? F.neg(fpu.st(0)) : F.abs(fpu.st(0)));
+      else fpu.set(0, m === 0xe0 ? F.neg(fpu.st(0)) : F.abs(fpu.st(0)));
       fpu.setC1(false);
-      return;
-    case 0xe4: // ftst
-      if (fpu.empty(0)) { fpu.underflow(); setCompare(fpu, 2); return; }
-      setCompare(fpu, F.compare(fpu.st(0), F.ZERO, false, ctx));
-      return;
-    case 0xe5: fxam(fpu); return;
-    case 0xf6: fpu.top = (fpu.top - 1) & 7; fpu.setC1(false); return; // fdecstp
-    case 0xf7: fpu.top = (fpu.top + 1) & 7; fpu.setC1(false); return; // fincstp
-    default: break;
-  }
+    },
+  });
+}
+oneForm(1, 0xe4, { // ftst
+  run: (fpu) => {
+    if (fpu.empty(0)) { fpu.underflow(); setCompare(fpu, 2); return; }
+    setCompare(fpu, F.compare(fpu.st(0), F.ZERO, false, fpu.ctx));
+  },
+});
+oneForm(1, 0xe5, { run: (fpu) => fxam(fpu) });
+oneForm(1, 0xf6, { run: (fpu) => { fpu.top = (fpu.top - 1) & 7; fpu.setC1(false); } }); // fdecstp
+oneForm(1, 0xf7, { run: (fpu) => { fpu.top = (fpu.top + 1) & 7; fpu.setC1(false); } }); // fincstp
+
+/** The D9 operations on ST(0) (and ST(1)): f2xm1 .. fcos, sharing their stack checks. */
+function st0Op(fpu: Fpu, modrm: number): void {
+  const ctx = fpu.ctx;
   // Operations on ST(0) (and ST(1)).
   if (modrm === 0xf8 || modrm === 0xf5 || modrm === 0xfe || modrm === 0xff || modrm === 0xf2 || modrm === 0xfb) fpu.kind = 'partial';
   const needs2 = modrm === 0xf1 || modrm === 0xf3 || modrm === 0xf5 || modrm === 0xf8 || modrm === 0xf9 || modrm === 0xfd;
@@ -977,30 +961,68 @@ function fxam(fpu: Fpu): void {
   fpu.setCC(cc | (F.sign(v) ? C1 : 0));
 }
 
-// ---- the family ---------------------------------------------------------------------------
+// ---- the table entries ----------------------------------------------------------------------
 
-const emit: EmitFn = (e: Emitter, i: Insn, env: JsEnv) => {
-  const d = decode(i);
-  // Only fcomi/fucomi (DB/DF E8..F7) write RFLAGS, and only fnstsw ax (DF E0) a GPR.
-  const setsFlags = (d.opc === 3 || d.opc === 7) && d.modrm >= 0xe8 && d.modrm < 0xf8;
-  const writesAx = d.opc === 7 && d.modrm === 0xe0;
-  // fxrstor (0F AE /1) loads the XMM registers too.
-  const writesXmm = d.opc === 8 && ((d.modrm >> 3) & 7) === 1;
-  e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0, writesXmm);
-  // An fxrstor that changed MXCSR switches SSE floating point to its precise translations
-  // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
-  // are already back in the region's locals when it leaves.
-  const fp = env.fp;
-  if (writesXmm && fp && !fp.precise) {
-    e.callJs((base) => {
-      if (!mxcsrWritten) return -1;
-      mxcsrWritten = false;
-      return fp.enable(base, i.addr + i.len);
-    }, true, 0, false);
-  }
+/** The translation of an x87 operation: a call into TypeScript (runOp). */
+function emitOp(op: X87Op): EmitFn {
+  return (e: Emitter, i: Insn, env: JsEnv) => {
+    const x = x87Insn(i);
+    e.callJs((base) => runOp(env, i, op, x, base), !op.rflags, op.ax ? 1 : 0, !!op.xmm);
+    // An fxrstor that changed MXCSR switches SSE floating point to its precise translations
+    // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
+    // are already back in the region's locals when it leaves.
+    const fp = env.fp;
+    if (op.xmm && fp && !fp.precise) {
+      e.callJs((base) => {
+        if (!mxcsrWritten) return -1;
+        mxcsrWritten = false;
+        return fp.enable(base, i.addr + i.len);
+      }, true, 0, false);
+    }
+  };
+}
+
+const WAIT: X87Op = { control: true, run: () => {} }; // only the pending-exception check
+/** fxsave/fxrstor (0F AE /0 /1): 16-byte aligned operand, else #GP. */
+const FXSAVE: X87Op = {
+  control: true, noWait: true,
+  run: (fpu, x, addr) => { if (addr % 16 !== 0) throw new Fault(VECTOR_GP); fxsave(fpu, addr, x.rexW); },
+};
+const FXRSTOR: X87Op = {
+  control: true, noWait: true, xmm: true,
+  run: (fpu, x, addr) => { if (addr % 16 !== 0) throw new Fault(VECTOR_GP); fxrstor(fpu, addr, x.rexW); },
 };
 
-const NAMES = [
+/** The x87 instructions Capstone's ids name unambiguously. */
+export const x87: Family = {
+  wait: emitOp(WAIT),
+  fxsave: emitOp(FXSAVE), fxsave64: emitOp(FXSAVE), fxrstor: emitOp(FXRSTOR), fxrstor64: emitOp(FXRSTOR),
+};
+
+/** The x87 sub-map of the instruction table: x87Key(opcode D8..DF, ModRM) -> entry. */
+export function x87SubMap(): [number, InsnDef][] {
+  const out: [number, InsnDef][] = [];
+  for (let opc = 0; opc < 8; opc++) {
+    // The memory forms (ModRM reg field 0..7), then the register forms (ModRM C0..FF).
+    const modrms = [...Array(8).keys()].map((reg) => reg << 3).concat([...Array(64).keys()].map((k) => 0xc0 + k));
+    for (const m of modrms) {
+      const k = x87Key(0xd8 + opc, m);
+      out.push([k, define(emitOp(OPS.get(k) ?? INVALID))]);
+    }
+  }
+  return out;
+}
+
+/** Runs one x87 instruction without an Emitter (test/x87). */
+export function execute(env: JsEnv, i: Insn, base: number): number {
+  const x = x87Insn(i);
+  const op = x.opc === 9 ? WAIT : x.opc === 8 ? (((x.modrm >> 3) & 7) === 1 ? FXRSTOR : FXSAVE)
+    : OPS.get(x87Key(0xd8 + x.opc, x.modrm)) ?? INVALID;
+  return runOp(env, i, op, x, base);
+}
+
+/** The mnemonics the x87 entries cover (tools: test/diff's implemented set). */
+export const X87_MNEMONICS = [
   'fld', 'fst', 'fstp', 'fstpnce', 'fild', 'fist', 'fistp', 'fisttp', 'fbld', 'fbstp',
   'fldz', 'fld1', 'fldpi', 'fldl2e', 'fldl2t', 'fldlg2', 'fldln2', 'fxch',
   'fadd', 'faddp', 'fiadd', 'fsub', 'fsubp', 'fsubr', 'fsubrp', 'fisub', 'fisubr',
@@ -1015,11 +1037,3 @@ const NAMES = [
   'f2xm1', 'fyl2x', 'fyl2xp1', 'fptan', 'fpatan', 'fsin', 'fcos', 'fsincos',
   'fxsave', 'fxrstor', 'fxsave64', 'fxrstor64',
 ];
-
-export const x87: Family = Object.fromEntries(NAMES.map((n) => [n, emit]));
-
-/** For tests: decode + execute without an Emitter. */
-export function decodeX87(i: Insn): Decoded {
-  return decode(i);
-}
-export type { Decoded as X87Decoded };

@@ -1,0 +1,52 @@
+import type { Emitter, JsEnv } from '../emitter.js';
+import type { Insn } from '../../decoder/ir.js';
+import { Vector } from '../../core/exits.js';
+import { CPU, isUserMode, Mode } from '../../core/layout.js';
+import type { InsnDef, InsnSpec } from './table.js';
+import type { EmitFn } from './types.js';
+
+/**
+ * Choosing an instruction's translation from its table entry and the translation's inputs: the
+ * mode (Linux, USM CPL0/CPL3) and the SSE floating-point flavour. Privilege is decided here, at
+ * translation time, from the entry's facts (`usm`, `cpl0`), so CPL3 code never reaches a handler
+ * of a privileged instruction.
+ */
+
+/**
+ * A privileged (or privilege-changing) instruction: `emit` in Linux mode (usually #GP); in USM
+ * modes the TypeScript handler of vmx/privileged.ts at CPL0, and at CPL3 too unless `cpl0`.
+ */
+export const privileged = (emit: EmitFn, facts: Omit<InsnSpec, 'emit' | 'usm'> = {}): InsnSpec =>
+  ({ emit, usm: true, ...facts });
+/** Privileged, and #GP (or `cpl3Fault`) at CPL3. */
+export const cpl0 = (emit: EmitFn, facts: Omit<InsnSpec, 'emit' | 'usm' | 'cpl0'> = {}): InsnSpec =>
+  privileged(emit, { cpl0: true, ...facts });
+
+/** The facts privilege needs (a table entry, or the mov-to-CR/DR form of mov). */
+export type PrivilegeFacts = Pick<InsnDef, 'cpl0' | 'cpl3Fault' | 'ends'>;
+
+/** Emits `i` as its table entry `def` says for this emitter's mode and `env`'s FP flavour. */
+export function emitInsn(def: InsnDef, e: Emitter, i: Insn, env: JsEnv): void {
+  if (def.usm && e.host.mode !== Mode.Linux) { emitPrivileged(def, e, i, env); return; }
+  const emit = def.precise && env.fp?.precise ? def.precise : def.emit;
+  emit(e, i, env);
+}
+
+/**
+ * USM modes: a privileged instruction faults at CPL3; otherwise it runs in TypeScript
+ * (vmx/privileged.ts) through env.privileged, a memory operand's address passed in CPU.scratch.
+ */
+export function emitPrivileged(facts: PrivilegeFacts, e: Emitter, i: Insn, env: JsEnv): void {
+  if (facts.cpl0 && isUserMode(e.host.mode)) { e.raise(facts.cpl3Fault ?? Vector.GP); return; }
+  const m = i.ops.find((o) => o.kind === 'mem');
+  if (m && m.kind === 'mem') {
+    const a = e.ea(m);
+    e.st64(CPU.scratch, a);
+    e.free64(a);
+  }
+  const run = env.privileged!;
+  e.callJs((base) => run(i, base), false, 0xffff, false, true);
+  // A block-ending instruction whose handler returned -1 (vmcall) continues at the next
+  // instruction like any block end.
+  if (facts.ends) e.exitTo(i.addr + i.len);
+}
