@@ -9,7 +9,7 @@ import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
 import type { CodePages } from './code-pages.js';
-import { codeKey, ENTRY_PC_BITS, entryOf, jumpCacheOffset } from './entry.js';
+import { codeKey, ENTRY_PC_BITS, entryOf, jumpCacheOffset, keyOfTag } from './entry.js';
 
 /** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
 export interface ModeFetcher {
@@ -42,7 +42,8 @@ interface Region {
   /** The entry count at which its direct exits are looked at again (growLoops). */
   nextLoopCheck: number;
   grows: number;
-  /** The translation mode (layout.ts Mode): blocks are named by key(b.start, mode) in `blocks`. */
+  /** The translation key's tag (entry.ts): blocks are named by codeKey(b.start, tag) in `blocks`. */
+  tag: number;
   mode: Mode;
 }
 
@@ -109,7 +110,7 @@ export class CodeCache {
   get(key: number): number {
     const e = this.blocks.get(key);
     if (e) return e.entry;
-    this.translateBatch(key % MODE_STRIDE, Math.floor(key / MODE_STRIDE) as Mode);
+    this.translateBatch(key % MODE_STRIDE, Math.floor(key / MODE_STRIDE));
     return this.blocks.get(key)!.entry;
   }
 
@@ -209,7 +210,7 @@ export class CodeCache {
       r.nextLoopCheck = n * 2;
       if (r.grows >= MAX_GROWS || isStepMode(r.mode) || r.blocks.length >= MAX_REGION_BLOCKS) continue;
       const hot = [...r.exits].filter((t) => {
-        const other = this.blocks.get(codeKey(t, r.mode));
+        const other = this.blocks.get(codeKey(t, r.tag));
         return !r.index.has(t) && other !== undefined && other.region !== r && counters[other.region.slot] >= LOOP_HOT_ENTRIES;
       });
       if (hot.length && this.grow(r, hot.slice(0, 4))) this.stats.loopGrows++;
@@ -270,7 +271,7 @@ export class CodeCache {
     if (this.regions.get(r.slot) !== r) return;
     this.regions.delete(r.slot);
     for (const b of r.blocks) {
-      const k = codeKey(b.start, r.mode);
+      const k = codeKey(b.start, r.tag);
       const e = this.blocks.get(k);
       if (e && e.region === r) this.blocks.delete(k);
     }
@@ -323,13 +324,14 @@ export class CodeCache {
     return found;
   }
 
-  private translateBatch(rip: number, mode: Mode): void {
+  private translateBatch(rip: number, tag: number): void {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
-    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, mode)), mode);
+    const mode = keyOfTag(tag).mode;
+    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, tag)), mode);
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
-      index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode,
+      index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode, tag,
       exits: new Set(), nextLoopCheck: LOOP_HOT_ENTRIES,
     };
     this.regions.set(r.slot, r);
@@ -353,7 +355,9 @@ export class CodeCache {
       indirectTargets: indirect,
       registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
       mode: r.mode,
-      watch: r.mode !== Mode.Linux && (this.env.debug?.watching ?? false),
+      tag: r.tag,
+      watch: keyOfTag(r.tag).watching,
+      preciseFp: keyOfTag(r.tag).preciseFp,
     };
     const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
     const t2 = performance.now();
@@ -369,7 +373,7 @@ export class CodeCache {
     this.table.set(r.slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;
     for (const b of added) {
-      const k = codeKey(b.start, r.mode);
+      const k = codeKey(b.start, r.tag);
       if (!this.blocks.has(k)) this.blocks.set(k, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
       for (const p of b.pages) {
         let s = this.pageRegions.get(p);

@@ -44,8 +44,12 @@ export interface EmitHost {
   /** Known targets of the region's indirect branches, with their pc in the region. */
   indirectTargets: { target: number; pc: number }[];
   registerOp(impl: JsOp): number;
-  /** The translation mode (core/layout.ts Mode): which TLB bank probes use, how the jump cache is tagged. */
+  /** The translation mode (core/layout.ts Mode): which TLB bank probes use, what privilege allows. */
   mode: Mode;
+  /** The translation key's tag (jit/entry.ts): how the jump cache entries this code probes are tagged. */
+  tag: number;
+  /** SSE FP is translated exactly (the translation key's preciseFp). */
+  preciseFp: boolean;
   /** Data watchpoints are set (USM): leave the region after every memory access (vmx/debug-regs.ts). */
   watch?: boolean;
 }
@@ -91,8 +95,6 @@ export interface JsEnv {
     breakAt(addr: number): boolean;
     /** The check before such an instruction: -1 to run it, else an exception exit. */
     check(insn: import('../decoder/ir.js').Insn): number;
-    /** Whether data watchpoints are set. */
-    readonly watching: boolean;
   };
 }
 
@@ -707,7 +709,7 @@ export class Emitter {
     // A hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
     // Entries are tagged with the translation mode (a key, see layout.ts Mode).
     f.i64_load(JC_BASE).get(this.xTarget);
-    if (this.host.mode !== Mode.Linux) f.i64(BigInt(this.host.mode) * BigInt(MODE_STRIDE)).i64_add();
+    if (this.host.tag !== 0) f.i64(BigInt(this.host.tag) * BigInt(MODE_STRIDE)).i64_add();
     f.i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
       .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
     f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call_rt(this.rt.chain);

@@ -1,14 +1,34 @@
 /**
  * How translations are named and found, shared by the TypeScript side (code-cache.ts) and the
  * Wasm it emits (emitter.ts, runtime.ts), so the two cannot disagree:
- * - a **key** names a translation: rip + mode * MODE_STRIDE (modes are translated separately);
+ * - a **translation key** is what decides how guest bytes are translated besides the bytes (like
+ *   QEMU's tb->flags): the mode (CPL, single step), the SSE FP flavour, USM data watchpoints. It
+ *   is folded into a small **tag**, and a translation is named rip + tag * MODE_STRIDE, so a change
+ *   of any input selects other translations instead of flushing the cache;
  * - an **entry** names a block inside a region: (table index << ENTRY_PC_BITS) | pc;
  * - the **jump cache** (core/layout.ts JC_*) is indexed by a hash of the target rip.
  */
 import { JC_ENTRIES, JC_ENTRY_SIZE, type Mode, MODE_STRIDE } from '../core/layout.js';
 import type { Fn } from './wasm/encoder.js';
 
-export const codeKey = (rip: number, mode: Mode): number => rip + mode * MODE_STRIDE;
+export interface TranslationKey {
+  mode: Mode;
+  /** SSE FP translated exactly (MXCSR honoured: isa/sse-precise.ts). */
+  preciseFp: boolean;
+  /** USM data watchpoints are set: leave the region after every memory access. */
+  watching: boolean;
+}
+
+const TAG_MODE = 7, TAG_PRECISE = 8, TAG_WATCHING = 16;
+/** Tags stay below 32: rip (< 2^47) + tag * 2^47 is an exact JS number. */
+export const tagFor = (mode: Mode, preciseFp: boolean, watching: boolean): number =>
+  mode | (preciseFp ? TAG_PRECISE : 0) | (watching ? TAG_WATCHING : 0);
+export const tagOf = (k: TranslationKey): number => tagFor(k.mode, k.preciseFp, k.watching);
+export const keyOfTag = (tag: number): TranslationKey =>
+  ({ mode: (tag & TAG_MODE) as Mode, preciseFp: (tag & TAG_PRECISE) !== 0, watching: (tag & TAG_WATCHING) !== 0 });
+
+/** A translation's name: its address and its translation key's tag. */
+export const codeKey = (rip: number, tag: number): number => rip + tag * MODE_STRIDE;
 
 export const ENTRY_PC_BITS = 8;
 const ENTRY_PC_MASK = (1 << ENTRY_PC_BITS) - 1;

@@ -30,6 +30,8 @@ export interface ExecMode {
   fetchFault(addr: bigint): never;
   /** The translation mode for the code the CPU runs now. */
   translationMode(): Mode;
+  /** USM data watchpoints are set (a translation input: jit/entry.ts TranslationKey). */
+  readonly watching: boolean;
 
   // ---- events: the dispatcher's mode-specific steps -------------------------------------------
   /** Before running translated code: takes pending events; returns the block budget to run with. */

@@ -165,6 +165,8 @@ export class LinuxMode implements ExecMode {
     return Mode.Linux;
   }
 
+  readonly watching = false;
+
   // ---- events ----------------------------------------------------------------------------------
 
   /** Pending signals act on every return to the guest (after a syscall, each exit). */

@@ -5,7 +5,7 @@ import { MemoryFault, Pending, recordFault, takeException } from '../core/except
 import { Exit, GuestExit, GuestKilled } from '../core/exits.js';
 import { CPU, PAGE_SIZE } from '../core/layout.js';
 import { CodeCache } from '../jit/code-cache.js';
-import { codeKey } from '../jit/entry.js';
+import { codeKey, tagFor } from '../jit/entry.js';
 import { CodePages } from '../jit/code-pages.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
@@ -147,7 +147,6 @@ export class Machine {
       debug: {
         breakAt: (a) => machine.usm.active && machine.usm.dbg.exec.has(a),
         check: (i) => machine.usm.breakCheck(i),
-        get watching() { return machine.usm.active && machine.usm.dbg.watches.length > 0; },
       },
       getFlags: (b) => this.runtime.get_flags(b),
       setFlags: (_b, fl) => this.setArithFlags(fl),
@@ -167,23 +166,17 @@ export class Machine {
   }
 
   /**
-   * SSE FP precise mode (jit/isa/sse-precise.ts), switched on by the first MXCSR write: every
-   * translation is dropped, and the writing instruction's region leaves with rip = `next`.
+   * SSE FP precise mode (jit/isa/sse-precise.ts), switched on by the first MXCSR write: the
+   * translation key changes (other translations are used from now on; none is dropped), and the
+   * writing instruction's region leaves with rip = `next`.
    */
   private enablePreciseFp(next: number): number {
-    if (!this.switchToPreciseFp()) return -1;
+    if (this.fp.precise) return -1;
+    this.fp.precise = true;
     this.cpu.rip = BigInt(next);
     this.cpu.setU32(CPU.exitSlot, 0);
     this.cpu.setU32(CPU.exitRegion, 0);
     return Exit.Lookup;
-  }
-
-  /** Translates SSE FP exactly from now on (false if it already does). */
-  private switchToPreciseFp(): boolean {
-    if (this.fp.precise) return false;
-    this.fp.precise = true;
-    this.cache.flushAll();
-    return true;
   }
 
   /** env.privileged: a USM instruction run in TypeScript (its faults are recorded by runOp). */
@@ -260,13 +253,18 @@ export class Machine {
     const rip = this.cpu.rip;
     try {
       if (rip >= 1n << 47n) this.mode.fetchFault(rip); // keys above the lower half name other modes
-      return this.cache.get(codeKey(Number(rip), this.mode.translationMode()));
+      return this.cache.get(codeKey(Number(rip), this.tag()));
     } catch (e) {
       if (!(e instanceof MemoryFault)) throw e;
       recordFault(this.cpu, e, rip);
       this.pending = true;
       return -1;
     }
+  }
+
+  /** The tag of the translation key the CPU runs with now (jit/entry.ts). */
+  private tag(): number {
+    return tagFor(this.mode.translationMode(), this.fp.precise, this.mode.watching);
   }
 
   private loop(): void {
@@ -325,7 +323,7 @@ export class Machine {
         this.cache.noteIndirect(region, rip);
       }
     }
-    this.cache.fillJumpCache(codeKey(rip, this.mode.translationMode()), idx);
+    this.cache.fillJumpCache(codeKey(rip, this.tag()), idx);
     if (cpu.u32(CPU.budget) <= 0) this.cache.growHot();
   }
 
@@ -337,6 +335,6 @@ export class Machine {
     if (this.usm.justEntered) this.usm.justEntered = false;
     else cpu.set(0, r);
     // rt_sigreturn loaded a different MXCSR: from now on SSE arithmetic must honour it.
-    if (cpu.u32(CPU.mxcsr) !== mxcsr) this.switchToPreciseFp();
+    if (cpu.u32(CPU.mxcsr) !== mxcsr) this.fp.precise = true;
   }
 }

@@ -179,6 +179,10 @@ export class UsmMode implements ExecMode {
     return this.usm.mode;
   }
 
+  get watching(): boolean {
+    return this.usm.dbg.watches.length > 0;
+  }
+
   // ---- events ----------------------------------------------------------------------------------
 
   beforeRun(budget: number): number {

@@ -184,10 +184,13 @@ export class Usm {
 
   /** DR0-DR3 or DR7 changed: breakpoints are compiled into translations, watched pages uncached. */
   debugChanged(): void {
+    const before = this.dbg.exec;
     this.dbg = decodeDr7(this.st.dr);
     this.mmu.watches = this.dbg.watches;
     this.flushTlbs();
-    this.host.flushCode();
+    // Breakpoint checks are compiled into translations: retranslate the pages of the old and new
+    // breakpoints. (Watchpoints are part of the translation key: no flush for them.)
+    for (const addr of [...before.keys(), ...this.dbg.exec.keys()]) this.host.invalidateCodePage(Math.floor(addr / 4096));
   }
 
   /** The check compiled before an instruction at a breakpoint address. */

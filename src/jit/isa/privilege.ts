@@ -28,7 +28,7 @@ export type PrivilegeFacts = Pick<InsnDef, 'cpl0' | 'cpl3Fault' | 'ends'>;
 /** Emits `i` as its table entry `def` says for this emitter's mode and `env`'s FP flavour. */
 export function emitInsn(def: InsnDef, e: Emitter, i: Insn, env: JsEnv): void {
   if (def.usm && e.host.mode !== Mode.Linux) { emitPrivileged(def, e, i, env); return; }
-  const emit = def.precise && env.fp?.precise ? def.precise : def.emit;
+  const emit = def.precise && e.host.preciseFp ? def.precise : def.emit;
   emit(e, i, env);
 }
 

@@ -332,5 +332,5 @@ export function ldmxcsr(e: Emitter, i: Insn, env: JsEnv): void {
   f.get(e.cpu).get(v).i64_store32(CPU.mxcsr);
   e.free64(v);
   const fp = env.fp;
-  if (fp && !fp.precise) e.callJs((base) => fp.enable(base, i.addr + i.len), true, 0, false);
+  if (fp && !e.host.preciseFp) e.callJs((base) => fp.enable(base, i.addr + i.len), true, 0, false);
 }

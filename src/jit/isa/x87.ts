@@ -972,7 +972,7 @@ function emitOp(op: X87Op): EmitFn {
     // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
     // are already back in the region's locals when it leaves.
     const fp = env.fp;
-    if (op.xmm && fp && !fp.precise) {
+    if (op.xmm && fp && !e.host.preciseFp) {
       e.callJs((base) => {
         if (!mxcsrWritten) return -1;
         mxcsrWritten = false;
