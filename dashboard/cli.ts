@@ -6,7 +6,7 @@
  *
  *   usmjit-dashboard [--out DIR] [--serve] [--port N] [--history PATH]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readHistory } from '../bench/history.js';
@@ -48,6 +48,15 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const history = readHistory(o.history);
   const out = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'usmjit-dashboard-')));
+  if (!o.out) {
+    // A site built only to be served goes away with the server.
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(sig, () => {
+        rmSync(out, { recursive: true, force: true });
+        process.exit(0);
+      });
+    }
+  }
   const model = writeSite(history, out);
   const charts = model.machines.reduce((n, m) => n + m.suites.reduce((k, s) => k + s.charts.length, 0), 0);
   process.stdout.write(`dashboard: ${history.length} runs, ${model.machines.length} machine description(s), ${charts} charts -> ${join(out, 'index.html')}\n`);
