@@ -51,7 +51,6 @@
         ? card('Biggest regression', big.worseBy >= 0 ? `+${Math.round(big.worseBy * 100)}%` : 'stopped', `npm run ${big.suite} at ${big.commit}: ${big.text}. ${m.summary.regressions} flagged in all.`, true)
         : card('Biggest regression', 'none', `no run flagged: ${model.tolerance}`),
     );
-    box.append(card('Goal', '3×', 'of native speed (dashed green line); start-up has an absolute target instead'));
   }
 
   function latestTable(s) {
@@ -167,9 +166,9 @@
           'section',
           { class: 'suite', 'data-suite': s.suite },
           el('h2', { text: s.title }),
+          grid,
           el('h3', { text: `Latest run: ${last.short} (${fmtDate(last.date)}), ${s.runs.length} runs recorded` }),
           latestTable(s),
-          grid,
         ),
       );
       for (const c of s.charts) renderChart(grid, s, c);
