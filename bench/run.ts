@@ -212,7 +212,17 @@ function printStartup(rows: Startup[], runs: number): void {
 function historyRows(rows: Row[], st: Startup[]): HistoryRow[] {
   const finite = (f: Record<string, number>) => Object.fromEntries(Object.entries(f).filter(([, v]) => Number.isFinite(v)));
   const out = rows.map((r) =>
-    clean({ name: r.name, group: 'compute', unit: 's', native: r.nativeS, usmjit: r.usmjitS, ratio: r.ratio, status: r.verdict, note: r.note, translation: r.stats && finite({ ...r.stats }) }),
+    clean({
+      name: r.name,
+      group: 'compute',
+      unit: 's',
+      native: r.nativeS,
+      usmjit: r.usmjitS,
+      ratio: r.ratio,
+      status: r.verdict,
+      note: r.note,
+      translation: r.stats && finite({ ...r.stats }),
+    }),
   );
   for (const s of st) {
     const ratio = s.nativeMs && s.usmjitMs !== undefined ? s.usmjitMs / s.nativeMs : undefined;
