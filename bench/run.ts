@@ -4,8 +4,10 @@
  * times and ratios with usmjit's translation statistics (from USMJIT_STATS=1), then the median
  * ratio. Also measures start-up: a static hello world and `busybox true` (median of 5 runs each).
  *
- *   node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N]
+ *   node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N] [--record] [--check]
  *
+ * --record appends the run to the history (bench/history), --check compares it with the last
+ * recorded runs and exits 1 naming a benchmark whose ratio is more than 10% worse (bench/record.ts).
  * --runs N times each workload N times on each side and reports the medians (default 1).
  * A workload that fails or times out under usmjit is reported as FAIL; one whose output differs
  * from the native run as MISMATCH. Neither stops the run.
@@ -23,6 +25,8 @@ import {
   runUsmjit,
   type RunResult,
 } from '../test/helpers/guest.js';
+import { clean, type HistoryRow } from './history.js';
+import { finishRun, HISTORY_USAGE, newEntry, takeHistoryFlags } from './record.js';
 
 const WORKLOADS_DIR = join(ROOT, 'bench', 'workloads');
 const STARTUP_PROGRAM = 'hello';
@@ -36,7 +40,7 @@ interface Options {
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
-  process.stderr.write('usage: node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N]\n');
+  process.stderr.write(`usage: node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N] ${HISTORY_USAGE}\n`);
   process.exit(msg ? 2 : 0);
 }
 
@@ -204,8 +208,32 @@ function printStartup(rows: Startup[], runs: number): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** The run as history rows (bench/history.ts): workloads in seconds, start-up in milliseconds. */
+function historyRows(rows: Row[], st: Startup[]): HistoryRow[] {
+  const finite = (f: Record<string, number>) => Object.fromEntries(Object.entries(f).filter(([, v]) => Number.isFinite(v)));
+  const out = rows.map((r) =>
+    clean({
+      name: r.name,
+      group: 'compute',
+      unit: 's',
+      native: r.nativeS,
+      usmjit: r.usmjitS,
+      ratio: r.ratio,
+      status: r.verdict,
+      note: r.note,
+      translation: r.stats && finite({ ...r.stats }),
+    }),
+  );
+  for (const s of st) {
+    const ratio = s.nativeMs && s.usmjitMs !== undefined ? s.usmjitMs / s.nativeMs : undefined;
+    out.push(clean({ name: s.what, group: 'startup', unit: 'ms', native: s.nativeMs, usmjit: s.usmjitMs, ratio, status: ratio === undefined ? 'FAIL' : 'ok', note: s.note }));
+  }
+  return out;
+}
+
 function main(): void {
-  const o = parseOptions(process.argv.slice(2));
+  const { flags, rest } = takeHistoryFlags(process.argv.slice(2));
+  const o = parseOptions(rest);
   if (!existsSync(CLI_PATH)) usage(`${CLI_PATH} is missing: run \`npm run build\` first`);
   const names = readdirSync(WORKLOADS_DIR)
     .filter((f) => f.endsWith('.c'))
@@ -221,8 +249,8 @@ function main(): void {
   }
   if (rows.length) printTable(rows);
 
+  const st: Startup[] = [];
   if (!o.only || o.only.has(STARTUP_PROGRAM)) {
-    const st: Startup[] = [];
     try {
       const hello = compileC(join(WORKLOADS_DIR, `${STARTUP_PROGRAM}.c`), { cacheSubdir: 'bench' });
       st.push(startup('static hello world', hello, [], o.startupRuns));
@@ -232,6 +260,10 @@ function main(): void {
     if (existsSync(BUSYBOX)) st.push(startup('busybox true', BUSYBOX, ['true'], o.startupRuns));
     else st.push({ what: 'busybox true', note: `${BUSYBOX} missing (apt-get install busybox-static)` });
     printStartup(st, o.startupRuns);
+  }
+  if (flags.record || flags.check) {
+    const options = { runs: o.runs, startupRuns: o.startupRuns, ...(o.only ? { only: [...o.only].join(',') } : {}) };
+    process.exitCode = finishRun(newEntry('bench', historyRows(rows, st), options), flags);
   }
 }
 

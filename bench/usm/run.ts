@@ -5,8 +5,10 @@
  * the ratios. Both programs print `name: cycles=<n> ns=<x>` or `name: unsupported (<reason>)` per
  * test, and correctness lines starting with `# ` (see bench/usm/linbench.c).
  *
- *   node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS]
+ *   node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] [--record] [--check]
  *
+ * --record and --check as for `npm run bench` (bench/record.ts): the ratio tracked is usmbench
+ * under usmjit / linbench natively.
  * --scale multiplies the programs' iteration counts (default 1); --only runs only those tests.
  * linbench's `# ` lines of the native and the usmjit run are compared for the tests both sides
  * ran; a difference is reported under the table and makes the exit status 1, as does a
@@ -16,6 +18,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_PATH, exitStatus, GUEST_ENV, ROOT, runNative, runUsmjit, type RunResult } from '../../test/helpers/guest.js';
+import { clean, type HistoryRow } from '../history.js';
+import { finishRun, HISTORY_USAGE, newEntry, takeHistoryFlags } from '../record.js';
 
 export const USM_DIR = join(ROOT, 'bench', 'usm');
 /** The tests of issue 4, in table order. */
@@ -78,7 +82,7 @@ interface Options {
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench:usm: ${msg}\n`);
-  process.stderr.write('usage: node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS]\n');
+  process.stderr.write(`usage: node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] ${HISTORY_USAGE}\n`);
   process.exit(msg ? 2 : 0);
 }
 
@@ -145,8 +149,21 @@ function ratio(a: Result | undefined, b: Result | undefined): string {
   return `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(1) : x.toFixed(2)}x`;
 }
 
+/** The run as history rows (bench/history.ts): usmbench under usmjit against linbench natively, in ns per operation. */
+function historyRows(names: string[], usm: Column, linUsm: Column, linNat: Column): HistoryRow[] {
+  const why = (c: Column, r: Result | undefined) => (r !== undefined ? 'unsupported' : c.note ? 'FAIL' : 'missing');
+  return names.map((n) => {
+    const u = usm.parsed?.results.get(n), lu = linUsm.parsed?.results.get(n), ln = linNat.parsed?.results.get(n);
+    const usmjit = supported(u) ? u.ns : undefined, native = supported(ln) ? ln.ns : undefined;
+    const ratio = usmjit !== undefined && native ? usmjit / native : undefined;
+    const status = ratio !== undefined ? 'ok' : usmjit === undefined ? `usmbench: ${why(usm, u)}` : `linbench native: ${why(linNat, ln)}`;
+    return clean({ name: n, group: 'usm', unit: 'ns/op', native, usmjit, ratio, status, extra: supported(lu) ? { linbenchUsmjit: lu.ns } : undefined });
+  });
+}
+
 function main(): number {
-  const o = parseOptions(process.argv.slice(2));
+  const { flags, rest } = takeHistoryFlags(process.argv.slice(2));
+  const o = parseOptions(rest);
   if (!existsSync(CLI_PATH)) usage(`${CLI_PATH} is missing: run \`npm run build\` first`);
   if (o.only) for (const n of o.only) if (!(TESTS as readonly string[]).includes(n)) usage(`no test named '${n}'`);
 
@@ -196,6 +213,10 @@ function main(): number {
     }
   }
   process.stdout.write(out.join('\n') + '\n');
+  if (flags.record || flags.check) {
+    const entry = newEntry('bench:usm', historyRows(names, usm, linUsm, linNat), { scale: o.scale, ...(o.only ? { only: o.only.join(',') } : {}) });
+    status = Math.max(status, finishRun(entry, flags));
+  }
   return status;
 }
 
