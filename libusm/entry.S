@@ -165,6 +165,11 @@ usm__trap_switched:
 	pushq %rdi
 	movq %rsp, %rbx
 	subq $FX_SIZE, %rsp
+	/* CR0.TS set (lazy FPU switching): the x87/SSE state is not this context's, and any x87/SSE
+	 * instruction would raise #NM: neither save nor restore it (the #NM handler clears TS). */
+	movq %cr0, %rax
+	testb $8, %al
+	jnz 5f
 	cmpb $0, usm_trap_fpu_full(%rip)
 	jne 4f
 	/* SSE state only, in fxsave's layout (FCW..FDP zeroed: an empty x87 stack for fxrstor) */
@@ -191,6 +196,9 @@ usm__trap_switched:
 	cld
 	movq %rbx, %rdi
 	call usm__dispatch
+	movq %cr0, %rax
+	testb $8, %al	/* the handler set CR0.TS: it took over the FPU state, which stays as it is */
+	jnz 6f
 	ldmxcsr 24(%rsp)
 	movaps 160(%rsp), %xmm0
 	movaps 176(%rsp), %xmm1
@@ -208,6 +216,12 @@ usm__trap_switched:
 	movaps 368(%rsp), %xmm13
 	movaps 384(%rsp), %xmm14
 	movaps 400(%rsp), %xmm15
+6:	movq %rbx, %rsp
+	jmp usm__trap_return
+5:	/* CR0.TS was set: no FPU state saved, none restored */
+	cld
+	movq %rbx, %rdi
+	call usm__dispatch
 	movq %rbx, %rsp
 	jmp usm__trap_return
 4:	/* the complete x87/SSE state (usm_trap_fpu_full) */
@@ -215,6 +229,9 @@ usm__trap_switched:
 	cld
 	movq %rbx, %rdi
 	call usm__dispatch
+	movq %cr0, %rax
+	testb $8, %al
+	jnz 6b
 	fxrstor64 (%rsp)
 	movq %rbx, %rsp
 	/* fall through */

@@ -358,6 +358,7 @@ export class CodeCache {
       tag: r.tag,
       watch: keyOfTag(r.tag).watching,
       preciseFp: keyOfTag(r.tag).preciseFp,
+      fpuOff: keyOfTag(r.tag).fpuOff,
     };
     const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
     const t2 = performance.now();

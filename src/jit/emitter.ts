@@ -50,6 +50,8 @@ export interface EmitHost {
   tag: number;
   /** SSE FP is translated exactly (the translation key's preciseFp). */
   preciseFp: boolean;
+  /** USM CR0.TS is set (the translation key's fpuOff): x87/SSE instructions raise #NM. */
+  fpuOff?: boolean;
   /** Data watchpoints are set (USM): leave the region after every memory access (vmx/debug-regs.ts). */
   watch?: boolean;
 }

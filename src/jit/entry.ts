@@ -2,7 +2,8 @@
  * How translations are named and found, shared by the TypeScript side (code-cache.ts) and the
  * Wasm it emits (emitter.ts, runtime.ts), so the two cannot disagree:
  * - a **translation key** is what decides how guest bytes are translated besides the bytes (like
- *   QEMU's tb->flags): the mode (CPL, single step), the SSE FP flavour, USM data watchpoints. It
+ *   QEMU's tb->flags): the mode (CPL, single step), the SSE FP flavour, USM data watchpoints,
+ *   USM CR0.TS (x87/SSE instructions raise #NM). It
  *   is folded into a small **tag**, and a translation is named rip + tag * MODE_STRIDE, so a change
  *   of any input selects other translations instead of flushing the cache;
  * - an **entry** names a block inside a region: (table index << ENTRY_PC_BITS) | pc;
@@ -17,15 +18,19 @@ export interface TranslationKey {
   preciseFp: boolean;
   /** USM data watchpoints are set: leave the region after every memory access. */
   watching: boolean;
+  /** USM CR0.TS is set: x87/SSE instructions translate to #NM (isa/privilege.ts emitInsn). */
+  fpuOff: boolean;
 }
 
-const TAG_MODE = 7, TAG_PRECISE = 8, TAG_WATCHING = 16;
-/** Tags stay below 32: rip (< 2^47) + tag * 2^47 is an exact JS number. */
-export const tagFor = (mode: Mode, preciseFp: boolean, watching: boolean): number =>
-  mode | (preciseFp ? TAG_PRECISE : 0) | (watching ? TAG_WATCHING : 0);
-export const tagOf = (k: TranslationKey): number => tagFor(k.mode, k.preciseFp, k.watching);
-export const keyOfTag = (tag: number): TranslationKey =>
-  ({ mode: (tag & TAG_MODE) as Mode, preciseFp: (tag & TAG_PRECISE) !== 0, watching: (tag & TAG_WATCHING) !== 0 });
+const TAG_MODE = 7, TAG_PRECISE = 8, TAG_WATCHING = 16, TAG_FPU_OFF = 32;
+/** Tags stay below 64: rip (< 2^47) + tag * 2^47 < 2^53 is an exact JS number. */
+export const tagFor = (mode: Mode, preciseFp: boolean, watching: boolean, fpuOff = false): number =>
+  mode | (preciseFp ? TAG_PRECISE : 0) | (watching ? TAG_WATCHING : 0) | (fpuOff ? TAG_FPU_OFF : 0);
+export const tagOf = (k: TranslationKey): number => tagFor(k.mode, k.preciseFp, k.watching, k.fpuOff);
+export const keyOfTag = (tag: number): TranslationKey => ({
+  mode: (tag & TAG_MODE) as Mode, preciseFp: (tag & TAG_PRECISE) !== 0, watching: (tag & TAG_WATCHING) !== 0,
+  fpuOff: (tag & TAG_FPU_OFF) !== 0,
+});
 
 /** A translation's name: its address and its translation key's tag. */
 export const codeKey = (rip: number, tag: number): number => rip + tag * MODE_STRIDE;

@@ -32,6 +32,8 @@ export interface ExecMode {
   translationMode(): Mode;
   /** USM data watchpoints are set (a translation input: jit/entry.ts TranslationKey). */
   readonly watching: boolean;
+  /** USM CR0.TS is set: x87/SSE instructions raise #NM (a translation input too). */
+  readonly fpuOff: boolean;
 
   // ---- events: the dispatcher's mode-specific steps -------------------------------------------
   /** Before running translated code: takes pending events; returns the block budget to run with. */

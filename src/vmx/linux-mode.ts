@@ -166,6 +166,7 @@ export class LinuxMode implements ExecMode {
   }
 
   readonly watching = false;
+  readonly fpuOff = false;
 
   // ---- events ----------------------------------------------------------------------------------
 

@@ -264,7 +264,7 @@ export class Machine {
 
   /** The tag of the translation key the CPU runs with now (jit/entry.ts). */
   private tag(): number {
-    return tagFor(this.mode.translationMode(), this.fp.precise, this.mode.watching);
+    return tagFor(this.mode.translationMode(), this.fp.precise, this.mode.watching, this.mode.fpuOff);
   }
 
   private loop(): void {

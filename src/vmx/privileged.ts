@@ -13,7 +13,7 @@ import { CPU, PAGE_SIZE } from '../core/layout.js';
 import { canonical, CR4_PCIDE, CR4_PGE } from '../paging/pagewalk.js';
 import { Exit, Vector } from '../core/exits.js';
 import { deliver, iret, SoftIntDenied } from './idt.js';
-import { CR0, CR0_WRITABLE, CR4_WRITABLE, EFER, MSR } from './usm-state.js';
+import { CR0, CR0_AT_ENTRY, CR0_FIXED, CR0_WRITABLE, CR4, CR4_WRITABLE, EFER, MSR } from './usm-state.js';
 import { RF } from '../core/rflags.js';
 import type { Usm } from './usm.js';
 
@@ -91,6 +91,7 @@ function writeCr(u: Usm, i: Insn, n: number, v: bigint): number {
   switch (n) {
     case 0: {
       if ((v & (CR0.PG | CR0.PE)) !== (CR0.PG | CR0.PE) || v >> 32n) return gp(u, i);
+      if ((v & CR0_FIXED) !== (CR0_AT_ENTRY & CR0_FIXED)) return gp(u, i); // MP EM AM: not implemented
       const nv = (st.cr0 & ~CR0_WRITABLE) | (v & CR0_WRITABLE);
       if ((nv ^ st.cr0) & CR0.WP) u.flushTlbs(); // cached write rights depend on WP
       st.cr0 = nv;
@@ -110,6 +111,7 @@ function writeCr(u: Usm, i: Insn, n: number, v: bigint): number {
     case 8: st.cr8 = v & 0xfn; break;
     default: return fault(u, i, Vector.UD);
   }
+  // CR0.TS is a translation input (jit/entry.ts): the dispatcher picks the translations for it.
   return n === 0 || n === 3 || n === 4 ? jump(u, next(i)) : -1;
 }
 
@@ -125,23 +127,34 @@ function readCr(u: Usm, i: Insn, n: number): bigint | undefined {
   }
 }
 
+/**
+ * The debug register DRn names: DR4/DR5 are aliases of DR6/DR7 unless CR4.DE is set, then they
+ * are #UD (SDM 17.2.2); -1 for #UD.
+ */
+function drIndex(u: Usm, n: number): number {
+  if (n > 7) return -1;
+  if (n === 4 || n === 5) return u.st.cr4 & CR4.DE ? -1 : n + 2;
+  return n;
+}
+
 /** mov to/from a control or debug register. */
 function movSpecial(u: Usm, i: Insn): number {
   const [d, s] = i.ops;
   if (d.kind === 'reg' && (d.file === 'cr' || d.file === 'dr')) {
     const v = u.cpu.get(regOf(s));
     if (d.file === 'cr') return writeCr(u, i, d.n, v);
-    if (d.n > 7 || d.n === 4 || d.n === 5) return fault(u, i, Vector.UD);
-    if ((d.n === 6 || d.n === 7) && v >> 32n) return gp(u, i);
-    u.st.dr[d.n] = d.n === 6 ? (v | 0xffff_0ff0n) & 0xffff_efffn : d.n === 7 ? (v | 0x400n) & ~0xd000n : v;
-    if (d.n === 6) return -1;
+    const n = drIndex(u, d.n);
+    if (n < 0) return fault(u, i, Vector.UD);
+    if ((n === 6 || n === 7) && v >> 32n) return gp(u, i);
+    u.st.dr[n] = n === 6 ? (v | 0xffff_0ff0n) & 0xffff_efffn : n === 7 ? (v | 0x400n) & ~0xd000n : v;
+    if (n === 6) return -1;
     u.debugChanged();
     return jump(u, next(i));
   }
   if (s.kind !== 'reg') return fault(u, i, Vector.UD);
   let v: bigint | undefined;
   if (s.file === 'cr') v = readCr(u, i, s.n);
-  else if (s.n <= 7 && s.n !== 4 && s.n !== 5) v = u.st.dr[s.n];
+  else if (drIndex(u, s.n) >= 0) v = u.st.dr[drIndex(u, s.n)];
   if (v === undefined) return fault(u, i, Vector.UD);
   u.cpu.set(regOf(d), v);
   return -1;
@@ -335,6 +348,16 @@ function hlt(u: Usm, i: Insn): number {
   return jump(u, u.cpu.rip);
 }
 
+/** rdtsc/rdtscp: #GP(0) at CPL3 when CR4.TSD is set (SDM: RDTSC, RDTSCP). */
+function rdtsc(u: Usm, i: Insn, withAux: boolean): number {
+  if (u.st.cpl === 3 && u.st.cr4 & CR4.TSD) return gp(u, i);
+  const t = u.host.rdtsc();
+  u.cpu.set(0, t & 0xffff_ffffn);
+  u.cpu.set(2, (t >> 32n) & 0xffff_ffffn);
+  if (withAux) u.cpu.set(1, u.st.tscAux);
+  return -1;
+}
+
 export const PRIVILEGED: Record<string, Handler> = {
   mov: (u, i) => movSpecial(u, i),
   rdmsr: (u, i) => rdmsr(u, i),
@@ -367,7 +390,12 @@ export const PRIVILEGED: Record<string, Handler> = {
   hlt,
   wbinvd: () => -1,
   invd: () => -1,
-  clts: (u) => { u.st.cr0 &= ~CR0.TS; return -1; },
+  // Clearing TS changes the translation key (jit/entry.ts): continue through the dispatcher.
+  clts: (u, i) => {
+    if (!(u.st.cr0 & CR0.TS)) return -1;
+    u.st.cr0 &= ~CR0.TS;
+    return jump(u, next(i));
+  },
   rdpmc: (u, i) => gp(u, i),
   iretq,
   sysretq,
@@ -376,11 +404,6 @@ export const PRIVILEGED: Record<string, Handler> = {
   int: (u, i) => softInt(u, i, Number((i.ops[0] as { value: bigint }).value & 0xffn)),
   int3: (u, i) => softInt(u, i, Vector.BP),
   into: (u, i) => (u.getFlag(RF.OF) ? softInt(u, i, Vector.OF) : -1),
-  rdtscp: (u) => {
-    const t = u.host.rdtsc();
-    u.cpu.set(0, t & 0xffff_ffffn);
-    u.cpu.set(2, (t >> 32n) & 0xffff_ffffn);
-    u.cpu.set(1, u.st.tscAux);
-    return -1;
-  },
+  rdtsc: (u, i) => rdtsc(u, i, false),
+  rdtscp: (u, i) => rdtsc(u, i, true),
 };

@@ -18,6 +18,7 @@ import { DR6_BS } from './debug-regs.js';
 import type { ExecMode } from './exec-mode.js';
 import { deliver } from './idt.js';
 import { type Usm, USM_RET, UsmLeave } from './usm.js';
+import { CR0 } from './usm-state.js';
 
 /** Blocks run per entry while a timer is armed: bounds interrupt latency (translated code checks every 4096). */
 const USM_TIMER_BUDGET = 1 << 13;
@@ -181,6 +182,10 @@ export class UsmMode implements ExecMode {
 
   get watching(): boolean {
     return this.usm.dbg.watches.length > 0;
+  }
+
+  get fpuOff(): boolean {
+    return (this.usm.st.cr0 & CR0.TS) !== 0n;
   }
 
   // ---- events ----------------------------------------------------------------------------------

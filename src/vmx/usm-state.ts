@@ -9,17 +9,24 @@ import { CR0_WP, CR4_PCIDE, CR4_PGE, EFER_NXE } from '../paging/pagewalk.js';
 import type { MmuControl } from '../paging/mmu.js';
 
 export const CR0 = { PE: 1n, MP: 2n, EM: 4n, TS: 8n, ET: 0x10n, NE: 0x20n, WP: CR0_WP, AM: 1n << 18n, NW: 1n << 29n, CD: 1n << 30n, PG: 1n << 31n } as const;
-export const CR4 = { PAE: 1n << 5n, PGE: CR4_PGE, OSFXSR: 1n << 9n, OSXMMEXCPT: 1n << 10n, FSGSBASE: 1n << 16n, PCIDE: CR4_PCIDE } as const;
+export const CR4 = { TSD: 1n << 2n, DE: 1n << 3n, PAE: 1n << 5n, PGE: CR4_PGE, OSFXSR: 1n << 9n, OSXMMEXCPT: 1n << 10n, FSGSBASE: 1n << 16n, PCIDE: CR4_PCIDE } as const;
 export const EFER = { SCE: 1n, LME: 1n << 8n, LMA: 1n << 10n, NXE: EFER_NXE } as const;
 
-/** CR0/CR4/EFER at USM entry (docs/usm-abi.md). */
-export const CR0_AT_ENTRY = 0x8005_0033n;
+/** CR0/CR4/EFER at USM entry (docs/usm-abi.md): PE MP ET NE WP PG. */
+export const CR0_AT_ENTRY = CR0.PE | CR0.MP | CR0.ET | CR0.NE | CR0.WP | CR0.PG;
 export const CR4_AT_ENTRY = CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.FSGSBASE;
 export const EFER_AT_ENTRY = EFER.SCE | EFER.LME | EFER.LMA | EFER.NXE;
 /** CR0 bits the guest may change (the others are fixed: protected mode with paging). */
-export const CR0_WRITABLE = CR0.MP | CR0.EM | CR0.TS | CR0.WP | CR0.AM | CR0.NE | CR0.NW | CR0.CD;
+export const CR0_WRITABLE = CR0.TS | CR0.WP | CR0.NE | CR0.NW | CR0.CD;
+/**
+ * CR0 bits usmjit does not implement: a write must keep them as at entry (MP set, EM and AM
+ * clear) or it is refused with #GP(0), rather than accepted and ignored (docs/usm-abi.md).
+ * EM (x87 emulation) and AM (alignment checks at CPL3, which would cost a check on every access)
+ * are unused by 64-bit kernels; MP fixed makes `wait` #NM exactly when TS is set.
+ */
+export const CR0_FIXED = CR0.MP | CR0.EM | CR0.AM;
 /** CR4 bits the guest may change. */
-export const CR4_WRITABLE = CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.FSGSBASE | CR4.PCIDE | (1n << 2n) /* TSD */ | (1n << 3n) /* DE */;
+export const CR4_WRITABLE = CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.FSGSBASE | CR4.PCIDE | CR4.TSD | CR4.DE;
 
 export const SEL = { KERNEL_CS: 0x10, KERNEL_DS: 0x18, USER_DS: 0x2b, USER_CS: 0x33 } as const;
 

@@ -22,13 +22,14 @@ for (const fam of [alu, shift, muldiv, move, bits, control, string, system]) ISA
 // SSE: vector code touches no arithmetic flag unless an entry says so (comis, ptest, pcmpXstrX);
 // floating point has its exact variant (sse-precise.ts). movsd and cmpsd share their ids with the
 // string instructions (table.ts).
-const vector = { flags: FLAGS_NONE };
+// They also use the x87/SSE state (#NM while USM CR0.TS is set), unless an entry says not.
+const vector = { flags: FLAGS_NONE, fpu: true };
 ISA.add({ ...sse, ldmxcsr }, vector, { shared: ['movsd', 'cmpsd'], precise });
 ISA.add(sse3, vector, { precise });
 ISA.add(ssse3, vector);
 ISA.add(sse41, vector, { precise });
 ISA.add(sse42, vector);
-ISA.add(x87);
+ISA.add(x87, { fpu: true });
 ISA.addX87(x87SubMap(), X87_MNEMONICS);
 // The decoder maps the compare pseudo-ops to cmpps/cmppd/cmpss/cmpsd (decoder/capstone.ts).
 ISA.alias(['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'].flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => `cmp${p}${t}`)));

@@ -27,6 +27,9 @@ export type PrivilegeFacts = Pick<InsnDef, 'cpl0' | 'cpl3Fault' | 'ends'>;
 
 /** Emits `i` as its table entry `def` says for this emitter's mode and `env`'s FP flavour. */
 export function emitInsn(def: InsnDef, e: Emitter, i: Insn, env: JsEnv): void {
+  // USM CR0.TS: x87/SSE instructions fault so the supervisor can switch FPU state lazily (wait
+  // too: CR0.MP is always set in USM mode). The key changes with TS, so this costs nothing otherwise.
+  if (def.fpu && e.host.fpuOff) { e.raise(Vector.NM); return; }
   if (def.usm && e.host.mode !== Mode.Linux) { emitPrivileged(def, e, i, env); return; }
   const emit = def.precise && e.host.preciseFp ? def.precise : def.emit;
   emit(e, i, env);

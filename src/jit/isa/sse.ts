@@ -607,7 +607,8 @@ export const sse: Family = {
   movaps: move, movups: { emit: move, align: 1 }, movapd: move, movupd: { emit: move, align: 1 },
   movdqa: move, movdqu: { emit: move, align: 1 }, lddqu: { emit: move, align: 1 },
   movntdq: move, movntps: move, movntpd: move,
-  movnti: (e, i) => { const v = e.readL(i.ops[1]); e.write(i.ops[0], v); e.free64(v); },
+  // A general-register store: no x87/SSE state, so no #NM with CR0.TS.
+  movnti: { emit: (e, i) => { const v = e.readL(i.ops[1]); e.write(i.ops[0], v); e.free64(v); }, fpu: false },
   movd: movdq(4),
   movq: movdq(8),
   movss: movScalar(4),

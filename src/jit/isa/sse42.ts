@@ -267,6 +267,6 @@ export const sse42: Family = {
   pcmpestri: { emit: pcmpStr(true, true), align: 1, flags: FLAGS_KILL },
   pcmpistrm: { emit: pcmpStr(false, false), align: 1, flags: FLAGS_KILL },
   pcmpestrm: { emit: pcmpStr(true, false), align: 1, flags: FLAGS_KILL },
-  crc32,
+  crc32: { emit: crc32, fpu: false }, // general registers only: no #NM with CR0.TS
   pcmpgtq: packed(SIMD.i64x2_gt_s), // i64x2.gt_s
 };

@@ -45,7 +45,8 @@ export const system: Family = {
   prefetcht0: nothing, prefetcht1: nothing, prefetcht2: nothing, prefetchnta: nothing, prefetchw: nothing, prefetch: nothing,
   clflush: nothing, clflushopt: nothing,
   cpuid,
-  rdtsc: rdtsc(false),
+  // USM: vmx/privileged.ts (#GP at CPL3 with CR4.TSD, a run-time check).
+  rdtsc: privileged(rdtsc(false)),
   rdtscp: privileged(rdtsc(true)),
   // Privileged: #GP in Linux mode and at CPL3; vmx/privileged.ts gives them meaning at CPL0.
   cli: cpl0(gp), sti: cpl0(gp), lgdt: cpl0(gp), lidt: cpl0(gp), ltr: cpl0(gp), lldt: cpl0(gp),

@@ -70,6 +70,11 @@ export interface InsnSpec {
    * 1 for the forms exempt from the check (movups, lddqu, the SSE4.2 string compares...).
    */
   align?: number;
+  /**
+   * Uses the x87/SSE state: with USM CR0.TS set it raises #NM (device not available) instead
+   * (default false; the x87 and SSE families set it, except movnti and crc32).
+   */
+  fpu?: boolean;
 }
 
 /** A table entry: a spec with its defaults filled in. */
@@ -97,6 +102,7 @@ export function define(spec: InsnSpec | EmitFn, defaults: Partial<InsnSpec> = {}
   return {
     emit: s.emit, precise: s.precise, flags: s.flags ?? FLAGS_ANY, branch, ends: branch !== 'none',
     usm: s.usm ?? false, cpl0: s.cpl0 ?? false, cpl3Fault: s.cpl3Fault, align: s.align ?? 16,
+    fpu: s.fpu ?? false,
   };
 }
 

@@ -1007,7 +1007,7 @@ export function x87SubMap(): [number, InsnDef][] {
     const modrms = [...Array(8).keys()].map((reg) => reg << 3).concat([...Array(64).keys()].map((k) => 0xc0 + k));
     for (const m of modrms) {
       const k = x87Key(0xd8 + opc, m);
-      out.push([k, define(emitOp(OPS.get(k) ?? INVALID))]);
+      out.push([k, define(emitOp(OPS.get(k) ?? INVALID), { fpu: true })]);
     }
   }
   return out;
