@@ -14,6 +14,7 @@ import { ssse3 } from './ssse3.js';
 import { sse41 } from './sse41.js';
 import { sse42 } from './sse42.js';
 import { x87 } from './x87.js';
+import { addMmx } from './mmx.js';
 import type { EmitFn, Family } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ addFamily(ssse3);
 addFamily(withPrecise(sse41));
 addFamily(x87);
 addFamily(sse42);
+addMmx(ISA); // after the SSE families: their names (paddb, movd...) keep their non-MMX forms
 
 function hasXmm(i: Insn): boolean {
   return i.ops.some((o) => o.kind === 'reg' && o.file === 'xmm');
