@@ -6,7 +6,7 @@
  * host's own file offset instead (position null), because the host may share that offset with
  * other processes or fds (`prog >out 2>&1`); an lseek that moves it switches to a private one.
  */
-import { closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, opendirSync, readFileSync, readlinkSync, readSync, statSync, writeSync, type Dirent } from 'node:fs';
 import { isatty } from 'node:tty';
 import { E, errnoFromNode, fail } from './errno.js';
 import { O_APPEND, O_NONBLOCK } from './flags.js';
@@ -243,24 +243,37 @@ export class HostFile extends OpenFile {
     this.dirIndex += n;
   }
 
-  /** A snapshot of the directory, with "." and "..", real inode numbers and d_type. */
+  /**
+   * A snapshot of the directory, with "." and "..", real inode numbers and d_type, in the host's
+   * own order (what getdents returns natively: `ls -f`, find and tar print in it). Node's Dir
+   * reads it in that order but drops "." and "..", whose place Node cannot see; they come first,
+   * where most Linux filesystems put them (tmpfs, btrfs, xfs, overlayfs, indexed ext4
+   * directories; small ext4 directories place them by name hash among the others).
+   * Names are bytes, as the kernel gives them (not necessarily UTF-8).
+   */
   private list(): DirEntry[] {
     const base = this.hostPath();
     const self = this.stat().ino;
     let parent = self;
     try { parent = statSync(`${base}/..`, { bigint: true }).ino; } catch { /* keep self */ }
     const out: DirEntry[] = [{ name: '.', ino: self, type: DT_DIR }, { name: '..', ino: parent, type: DT_DIR }];
-    let list: Dirent[];
+    let dir;
     try {
-      list = readdirSync(base, { withFileTypes: true });
+      dir = opendirSync(base, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     } catch (e) {
       const errno = errnoFromNode(e);
       return errno === undefined ? out : fail(errno);
     }
-    for (const d of list) {
-      let ino = 0n;
-      try { ino = lstatSync(`${base}/${d.name}`, { bigint: true }).ino; } catch { /* vanished meanwhile */ }
-      out.push({ name: d.name, ino, type: dtype(d) });
+    const prefix = Buffer.from(`${base}/`);
+    try {
+      for (let d = dir.readSync(); d; d = dir.readSync()) {
+        const name = d.name as unknown as Buffer;
+        let ino = 0n;
+        try { ino = lstatSync(Buffer.concat([prefix, name]), { bigint: true }).ino; } catch { /* vanished meanwhile */ }
+        out.push({ name, ino, type: dtype(d) });
+      }
+    } finally {
+      dir.closeSync();
     }
     return out;
   }
