@@ -54,6 +54,8 @@ export interface LoadOptions {
   gid?: number;
   /** Size of the '[stack]' region (default 8 MiB, like RLIMIT_STACK). */
   stackSize?: number;
+  /** The host path of the program interpreter PT_INTERP names (default: that path; `-L` prefixes it). */
+  interpPath?: (interp: string) => string;
 }
 
 export interface LoadedProgram {
@@ -206,7 +208,8 @@ export function loadProgram(
   readFile: (path: string) => Uint8Array = (p) => readFileSync(p),
 ): LoadedProgram {
   const image = parseElf(bytes);
-  const interpFile = image.interp !== undefined ? readInterpreter(image.interp, readFile) : undefined;
+  const interpHost = image.interp !== undefined ? (opts.interpPath ? opts.interpPath(image.interp) : image.interp) : undefined;
+  const interpFile = interpHost !== undefined ? readInterpreter(interpHost, readFile) : undefined;
 
   // ---- check the arguments first (execve fails with E2BIG before touching the process) ----
   // Linux (since 5.18) gives a program run with an empty argv a single "" argument.
@@ -259,7 +262,7 @@ export function loadProgram(
   // ---- the interpreter ----
   let interp: { image: ElfImage; bias: number } | undefined;
   if (interpFile) {
-    interp = { image: interpFile.image, bias: mapInterpreter(as, image.interp!, interpFile.bytes, interpFile.image) };
+    interp = { image: interpFile.image, bias: mapInterpreter(as, interpHost!, interpFile.bytes, interpFile.image) };
   }
 
   // AT_PHDR: the program headers inside a loaded segment (parseElf found where); if the file
