@@ -6,6 +6,7 @@ import { ElfError } from './loader/elf.js';
 import { loadProgram } from './loader/load.js';
 import { LinuxKernel } from './linux-abi/kernel.js';
 import { underSysroot } from './linux-abi/paths.js';
+import { mappedFiles } from './linux-abi/mapped-files.js';
 import { Machine, SLICE_ENDED } from './vmx/machine.js';
 import { constants as osConstants } from 'node:os';
 import { HWCAP } from './vmx/cpuid.js';
@@ -140,6 +141,8 @@ async function main(argv: string[]): Promise<number> {
     if (m.sliceEnd) m.sliceEnd = performance.now() + SLICE_MS;
     status = m.run();
   }
+  // The process is gone: what its MAP_SHARED mappings wrote reaches the files.
+  mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
     process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);

@@ -12,6 +12,7 @@ import { E, errnoFromNode, fail } from './errno.js';
 import { O_APPEND, O_NONBLOCK } from './flags.js';
 import { type DirEntry, type FileStat, OpenFile, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from './open-file.js';
 import { hostLseek } from './host-seek.js';
+import { mappedFiles } from './mapped-files.js';
 import { sleepMs } from './sleep.js';
 
 export const SEEK_SET = 0;
@@ -147,6 +148,10 @@ export class HostFile extends OpenFile {
     if (this.type === 'dir') fail(E.EISDIR);
     if (!this.readable) fail(E.EBADF);
     if (len === 0) return new Uint8Array(0);
+    if (this.type === 'reg' && mappedFiles.active) {
+      const st = this.stat();
+      mappedFiles.beforeRead(st.dev, st.ino); // what shared mappings wrote, first
+    }
     const buf = Buffer.allocUnsafe(len);
     const at = pos ?? this.pos;
     const n = this.io(() => readSync(this.fd, buf, 0, len, at), 0);
@@ -162,6 +167,9 @@ export class HostFile extends OpenFile {
       // Append: the host appends by itself if its fd has O_APPEND, else write at the end.
       at = this.hostAppend ? null : Number(this.stat().size);
     }
+    // A file shared mappings hold: their dirty pages first, then they see the new bytes.
+    const mapped = this.type === 'reg' && mappedFiles.active ? this.stat() : undefined;
+    if (mapped) mappedFiles.beforeWrite(mapped.dev, mapped.ino);
     let done = 0;
     while (done < data.length) {
       const off = done;
@@ -169,6 +177,7 @@ export class HostFile extends OpenFile {
       if (n <= 0) break; // -1: EAGAIN after a partial write
       done += n;
     }
+    if (mapped) mappedFiles.afterWrite(mapped.dev, mapped.ino);
     if (pos === null && this.pos !== null) {
       this.pos = append ? Number(this.stat().size) : this.pos + done;
     }
