@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { PAGE_SIZE } from '../core/layout.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP, type AddressSpace } from '../paging/address-space.js';
 import { ElfError, pageDown, pageUp, parseElf, type ElfImage } from './elf.js';
+import { mapVdso } from './vdso.js';
 
 /**
  * execve() for the guest: maps an x86-64 ELF executable (and its program interpreter, if it names
@@ -56,6 +57,8 @@ export interface LoadOptions {
   stackSize?: number;
   /** The host path of the program interpreter PT_INTERP names (default: that path; `-L` prefixes it). */
   interpPath?: (interp: string) => string;
+  /** Map the vDSO and pass AT_SYSINFO_EHDR (default true, as Linux always does). */
+  vdso?: boolean;
 }
 
 export interface LoadedProgram {
@@ -69,6 +72,8 @@ export interface LoadedProgram {
   interpBase?: number;
   /** AT_PHDR */
   phdr: number;
+  /** AT_SYSINFO_EHDR: where the vDSO is (0 without one). */
+  vdso: number;
   /** Initial program break (as.brkStart). */
   brk: number;
   image: ElfImage;
@@ -264,6 +269,8 @@ export function loadProgram(
   if (interpFile) {
     interp = { image: interpFile.image, bias: mapInterpreter(as, interpHost!, interpFile.bytes, interpFile.image) };
   }
+  // ---- the vDSO (arch_setup_additional_pages, after the interpreter) ----
+  const vdso = opts.vdso === false ? 0 : mapVdso(as);
 
   // AT_PHDR: the program headers inside a loaded segment (parseElf found where); if the file
   // does not load them, put a copy on the stack (Linux would pass a dangling pointer).
@@ -299,6 +306,7 @@ export function loadProgram(
 
   const entry = bias + image.entry;
   const auxv: [number, number][] = [
+    ...(vdso ? [[AT.SYSINFO_EHDR, vdso] as [number, number]] : []),
     [AT.MINSIGSTKSZ, MINSIGSTKSZ],
     [AT.HWCAP, opts.hwcap >>> 0],
     [AT.PAGESZ, PAGE_SIZE],
@@ -356,6 +364,7 @@ export function loadProgram(
     base: bias,
     interpBase: interp?.bias,
     phdr: phdr!,
+    vdso,
     brk: hi,
     image,
     interpImage: interp?.image,
