@@ -5,6 +5,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { ElfError } from './loader/elf.js';
 import { loadProgram } from './loader/load.js';
 import { LinuxKernel } from './linux-abi/kernel.js';
+import { underSysroot } from './linux-abi/paths.js';
+import { mappedFiles } from './linux-abi/mapped-files.js';
 import { Machine, SLICE_ENDED } from './vmx/machine.js';
 import { constants as osConstants } from 'node:os';
 import { HWCAP } from './vmx/cpuid.js';
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-E <VAR=VALUE>', 'set a variable in the guest environment (repeatable)', collect, [])
     .option('-U <VAR>', 'remove a variable from the guest environment (repeatable)', collect, [])
     .option('-0 <argv0>', 'argv[0] for the guest (default: the program as given)')
+    .option('-L <prefix>', 'look up the ELF interpreter and the absolute paths the guest opens under PREFIX first (qemu-user\'s -L)')
     .option('--strace', 'log every guest system call to stderr')
     .option('--stats', 'print translation statistics and the most-entered regions on exit (also USMJIT_STATS=1)')
     .argument('<program>', 'the program to run')
@@ -66,7 +69,12 @@ async function main(argv: string[]): Promise<number> {
     .passThroughOptions()
     .showHelpAfterError();
   program.parse(argv);
-  const opts = program.opts<{ E: string[]; U: string[]; 0?: string; strace?: boolean; stats?: boolean }>();
+  const opts = program.opts<{ E: string[]; U: string[]; 0?: string; L?: string; strace?: boolean; stats?: boolean }>();
+  const sysroot = opts.L !== undefined ? resolve(opts.L) : undefined;
+  if (sysroot !== undefined && !statSync(sysroot, { throwIfNoEntry: false })?.isDirectory()) {
+    process.stderr.write(`usmjit: -L ${opts.L}: not a directory\n`);
+    return 1;
+  }
   const [progArg, ...args] = program.args;
   const path = findProgram(progArg);
 
@@ -83,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     loaded = loadProgram(m.as, bytes, {
       path, argv: [argv0, ...args], envp: guestEnv(opts.E, opts.U), execfn: progArg, hwcap: HWCAP, platform: 'x86_64',
+      interpPath: sysroot !== undefined ? (p) => (p.startsWith('/') ? underSysroot(sysroot, p) : p) : undefined,
     });
   } catch (e) {
     if (e instanceof ElfError) {
@@ -101,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     onUnmapCode: (start, end) => m.invalidateRange(start, end),
     image: loaded,
     usm: { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout() },
+    sysroot,
   });
   // Signals reach guest handlers (linux-abi/signal-delivery.ts); --strace shows each delivery.
   m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);
@@ -131,6 +141,8 @@ async function main(argv: string[]): Promise<number> {
     if (m.sliceEnd) m.sliceEnd = performance.now() + SLICE_MS;
     status = m.run();
   }
+  // The process is gone: what its MAP_SHARED mappings wrote reaches the files.
+  mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
     process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded}\n`);

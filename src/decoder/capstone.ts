@@ -39,6 +39,7 @@ function classify(name: string): { file: RegFile; n: number; size: number } {
   if (h >= 0) return { file: 'gprh', n: h, size: 1 };
   if ((m = name.match(/^xmm([0-9]+)$/))) return { file: 'xmm', n: +m[1], size: 16 };
   if ((m = name.match(/^ymm([0-9]+)$/))) return { file: 'ymm', n: +m[1], size: 32 };
+  if ((m = name.match(/^mm([0-7])$/))) return { file: 'mm', n: +m[1], size: 8 };
   if ((m = name.match(/^st\(([0-7])\)$/))) return { file: 'st', n: +m[1], size: 10 };
   if ((m = name.match(/^cr([0-9]+)$/))) return { file: 'cr', n: +m[1], size: 8 };
   if ((m = name.match(/^dr([0-9]+)$/))) return { file: 'dr', n: +m[1], size: 8 };

@@ -4,7 +4,7 @@
  */
 
 /** Register files the translator knows. `gpr` numbers are x86 encoding order (0 = rax .. 15 = r15). */
-export type RegFile = 'gpr' | 'gprh' /* ah ch dh bh: bits 8..15 of gpr n */ | 'xmm' | 'ymm' | 'st' | 'seg' | 'rip' | 'cr' | 'dr' | 'other';
+export type RegFile = 'gpr' | 'gprh' /* ah ch dh bh: bits 8..15 of gpr n */ | 'xmm' | 'ymm' | 'mm' /* MMX: the significands of the x87 registers */ | 'st' | 'seg' | 'rip' | 'cr' | 'dr' | 'other';
 
 export interface RegOperand {
   kind: 'reg';

@@ -6,12 +6,13 @@
  * host's own file offset instead (position null), because the host may share that offset with
  * other processes or fds (`prog >out 2>&1`); an lseek that moves it switches to a private one.
  */
-import { closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, opendirSync, readFileSync, readlinkSync, readSync, statSync, writeSync, type Dirent } from 'node:fs';
 import { isatty } from 'node:tty';
 import { E, errnoFromNode, fail } from './errno.js';
 import { O_APPEND, O_NONBLOCK } from './flags.js';
 import { type DirEntry, type FileStat, OpenFile, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from './open-file.js';
 import { hostLseek } from './host-seek.js';
+import { mappedFiles } from './mapped-files.js';
 import { sleepMs } from './sleep.js';
 
 export const SEEK_SET = 0;
@@ -147,6 +148,10 @@ export class HostFile extends OpenFile {
     if (this.type === 'dir') fail(E.EISDIR);
     if (!this.readable) fail(E.EBADF);
     if (len === 0) return new Uint8Array(0);
+    if (this.type === 'reg' && mappedFiles.active) {
+      const st = this.stat();
+      mappedFiles.beforeRead(st.dev, st.ino); // what shared mappings wrote, first
+    }
     const buf = Buffer.allocUnsafe(len);
     const at = pos ?? this.pos;
     const n = this.io(() => readSync(this.fd, buf, 0, len, at), 0);
@@ -162,6 +167,9 @@ export class HostFile extends OpenFile {
       // Append: the host appends by itself if its fd has O_APPEND, else write at the end.
       at = this.hostAppend ? null : Number(this.stat().size);
     }
+    // A file shared mappings hold: their dirty pages first, then they see the new bytes.
+    const mapped = this.type === 'reg' && mappedFiles.active ? this.stat() : undefined;
+    if (mapped) mappedFiles.beforeWrite(mapped.dev, mapped.ino);
     let done = 0;
     while (done < data.length) {
       const off = done;
@@ -169,6 +177,7 @@ export class HostFile extends OpenFile {
       if (n <= 0) break; // -1: EAGAIN after a partial write
       done += n;
     }
+    if (mapped) mappedFiles.afterWrite(mapped.dev, mapped.ino);
     if (pos === null && this.pos !== null) {
       this.pos = append ? Number(this.stat().size) : this.pos + done;
     }
@@ -243,24 +252,37 @@ export class HostFile extends OpenFile {
     this.dirIndex += n;
   }
 
-  /** A snapshot of the directory, with "." and "..", real inode numbers and d_type. */
+  /**
+   * A snapshot of the directory, with "." and "..", real inode numbers and d_type, in the host's
+   * own order (what getdents returns natively: `ls -f`, find and tar print in it). Node's Dir
+   * reads it in that order but drops "." and "..", whose place Node cannot see; they come first,
+   * where most Linux filesystems put them (tmpfs, btrfs, xfs, overlayfs, indexed ext4
+   * directories; small ext4 directories place them by name hash among the others).
+   * Names are bytes, as the kernel gives them (not necessarily UTF-8).
+   */
   private list(): DirEntry[] {
     const base = this.hostPath();
     const self = this.stat().ino;
     let parent = self;
     try { parent = statSync(`${base}/..`, { bigint: true }).ino; } catch { /* keep self */ }
     const out: DirEntry[] = [{ name: '.', ino: self, type: DT_DIR }, { name: '..', ino: parent, type: DT_DIR }];
-    let list: Dirent[];
+    let dir;
     try {
-      list = readdirSync(base, { withFileTypes: true });
+      dir = opendirSync(base, { encoding: 'buffer' as BufferEncoding, bufferSize: 256 });
     } catch (e) {
       const errno = errnoFromNode(e);
       return errno === undefined ? out : fail(errno);
     }
-    for (const d of list) {
-      let ino = 0n;
-      try { ino = lstatSync(`${base}/${d.name}`, { bigint: true }).ino; } catch { /* vanished meanwhile */ }
-      out.push({ name: d.name, ino, type: dtype(d) });
+    const prefix = Buffer.from(`${base}/`);
+    try {
+      for (let d = dir.readSync(); d; d = dir.readSync()) {
+        const name = d.name as unknown as Buffer;
+        let ino = 0n;
+        try { ino = lstatSync(Buffer.concat([prefix, name]), { bigint: true }).ino; } catch { /* vanished meanwhile */ }
+        out.push({ name, ino, type: dtype(d) });
+      }
+    } finally {
+      dir.closeSync();
     }
     return out;
   }

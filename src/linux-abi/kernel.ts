@@ -38,6 +38,8 @@ export interface KernelOptions {
   image?: import('./proc.js').ProcessImage;
   /** The machine's USM session, reachable through /dev/usm. */
   usm?: import('./usm-device.js').UsmDeviceHost;
+  /** `-L PREFIX`: absolute guest paths are looked up under PREFIX first (see Proc.sysroot). */
+  sysroot?: string;
 }
 
 /** Register numbers of the six argument registers, in order. */

@@ -47,7 +47,8 @@ export const POLLWRNORM = 0x100;
 
 /** A directory entry as getdents reports it. */
 export interface DirEntry {
-  name: string;
+  /** The name: a string (UTF-8) or the bytes the host gave. */
+  name: string | Uint8Array;
   ino: bigint;
   type: number; // DT_*
 }

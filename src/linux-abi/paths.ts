@@ -9,6 +9,7 @@ import { E, fail } from './errno.js';
 import type { OpenFile } from './open-file.js';
 import type { Proc } from './proc.js';
 import { mapsText } from './procfs.js';
+import { accessSync, constants } from 'node:fs';
 import { posix } from 'node:path';
 import { USM_DEVICE_PATH, UsmDevice } from './usm-device.js';
 
@@ -48,7 +49,8 @@ export function lookup(p: Proc, dirfd: number, path: string, opts: LookupOptions
     if (dirfd === AT_FDCWD) return { kind: 'host', path: p.cwd };
     return { kind: 'file', file: p.fds.get(dirfd) };
   }
-  if (!path.startsWith('/')) {
+  const absolute = path.startsWith('/');
+  if (!absolute) {
     if (dirfd !== AT_FDCWD) {
       const dir = p.fds.get(dirfd);
       if (!dir.isDirectory) fail(E.ENOTDIR);
@@ -57,7 +59,22 @@ export function lookup(p: Proc, dirfd: number, path: string, opts: LookupOptions
     path = joinPath(p.cwd, path);
   }
   if (p.usm && posix.normalize(path) === USM_DEVICE_PATH) return { kind: 'file', file: new UsmDevice(p.usm), link: USM_DEVICE_PATH };
-  return procSelf(p, path, opts.follow ?? true) ?? { kind: 'host', path };
+  return procSelf(p, path, opts.follow ?? true) ?? { kind: 'host', path: absolute && p.sysroot ? underSysroot(p.sysroot, path) : path };
+}
+
+/**
+ * `-L PREFIX`, as qemu-user's path(): an absolute path the guest names is PREFIX + path if that
+ * exists (access F_OK: a dangling symlink under the prefix does not count), else the path itself.
+ * Relative paths and the working directory are not prefixed.
+ */
+export function underSysroot(sysroot: string, path: string): string {
+  const full = sysroot + path;
+  try {
+    accessSync(full, constants.F_OK);
+    return full;
+  } catch {
+    return path;
+  }
 }
 
 /** The host path for a lookup that must end at a path (not an fd): mkdir, unlink, rename... */

@@ -31,6 +31,11 @@ export interface ProcOptions {
   image?: ProcessImage;
   /** The machine's USM session, reachable through /dev/usm (linux-abi/usm-device.ts). */
   usm?: import('./usm-device.js').UsmDeviceHost;
+  /**
+   * `-L PREFIX` (qemu-user's option): an absolute path the guest opens is looked up under the
+   * prefix first (paths.ts lookup).
+   */
+  sysroot?: string;
 }
 
 /** Process group and session of the host process (fields 5 and 6 of /proc/self/stat). */
@@ -61,6 +66,8 @@ export class Proc {
   readonly exePath: string;
   readonly image?: ProcessImage;
   readonly usm?: import('./usm-device.js').UsmDeviceHost;
+  /** `-L PREFIX`, without a trailing slash (see ProcOptions.sysroot). */
+  readonly sysroot?: string;
   readonly log: (line: string) => void;
   readonly onUnmapCode?: (start: number, end: number) => void;
   /** The working directory, canonical (realpath), as getcwd reports it. */
@@ -83,6 +90,7 @@ export class Proc {
     this.exePath = opts.exePath;
     this.image = opts.image;
     this.usm = opts.usm;
+    this.sysroot = opts.sysroot ? opts.sysroot.replace(/\/+$/, '') || undefined : undefined;
     this.log = opts.log;
     this.onUnmapCode = opts.onUnmapCode;
     try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }

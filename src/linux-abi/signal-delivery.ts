@@ -23,9 +23,9 @@ import {
   FRAME_UC, HANDLER_CLEARS, initFpu, RF, UC_SIGMASK, viewSetGpr,
 } from './sigframe.js';
 import {
-  defaultAction, formatSiginfo, FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN,
+  BUS_ADRERR, defaultAction, formatSiginfo, FPE_FLTDIV, FPE_FLTINV, FPE_FLTOVF, FPE_FLTRES, FPE_FLTUND, FPE_INTDIV, ILL_ILLOPN,
   SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG_DFL,
-  SIG_IGN, type SigAction, type SigInfo, SIGFPE, SIGILL, SIGKILL, signalName, SignalState, SIGSEGV, SIGTRAP,
+  SIG_IGN, type SigAction, type SigInfo, SIGBUS, SIGFPE, SIGILL, SIGKILL, signalName, SignalState, SIGSEGV, SIGTRAP,
   SS_AUTODISARM,
 } from './signals.js';
 import { Access, type AddressSpace, GuestFault, USER_TOP } from '../paging/address-space.js';
@@ -111,6 +111,11 @@ export function exceptionFault(x: GuestException, cpu: CpuState, as: AddressSpac
       const addr = x.cr2 ?? 0n;
       const access = x.error & PF_INSTR ? Access.Exec : x.error & PF_WRITE ? Access.Write : Access.Read;
       const r = addr < TASK_SIZE_MAX ? as.regionAt(Number(addr)) : undefined;
+      if (r && as.pastEof(Number(addr), access)) {
+        // A file mapping's page wholly past the end of the file: SIGBUS, BUS_ADRERR.
+        const f = pageFault(as, addr, access, SEGV_MAPERR, insn);
+        return { ...f, signo: SIGBUS, code: BUS_ADRERR };
+      }
       return pageFault(as, addr, access, r ? SEGV_ACCERR : SEGV_MAPERR, insn);
     }
     case Vector.GP: {

@@ -32,6 +32,7 @@ export const MINSIGSTKSZ = 2048;
 /** si_code values. */
 export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TIMER = -2, SI_TKILL = -6;
 export const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+export const BUS_ADRERR = 2;
 export const ILL_ILLOPN = 2;
 export const FPE_INTDIV = 1, FPE_INTOVF = 2, FPE_FLTDIV = 3, FPE_FLTOVF = 4, FPE_FLTUND = 5, FPE_FLTRES = 6,
   FPE_FLTINV = 7;

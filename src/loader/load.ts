@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { PAGE_SIZE } from '../core/layout.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP, type AddressSpace } from '../paging/address-space.js';
 import { ElfError, pageDown, pageUp, parseElf, type ElfImage } from './elf.js';
+import { mapVdso } from './vdso.js';
 
 /**
  * execve() for the guest: maps an x86-64 ELF executable (and its program interpreter, if it names
@@ -54,6 +55,10 @@ export interface LoadOptions {
   gid?: number;
   /** Size of the '[stack]' region (default 8 MiB, like RLIMIT_STACK). */
   stackSize?: number;
+  /** The host path of the program interpreter PT_INTERP names (default: that path; `-L` prefixes it). */
+  interpPath?: (interp: string) => string;
+  /** Map the vDSO and pass AT_SYSINFO_EHDR (default true, as Linux always does). */
+  vdso?: boolean;
 }
 
 export interface LoadedProgram {
@@ -67,6 +72,8 @@ export interface LoadedProgram {
   interpBase?: number;
   /** AT_PHDR */
   phdr: number;
+  /** AT_SYSINFO_EHDR: where the vDSO is (0 without one). */
+  vdso: number;
   /** Initial program break (as.brkStart). */
   brk: number;
   image: ElfImage;
@@ -206,7 +213,8 @@ export function loadProgram(
   readFile: (path: string) => Uint8Array = (p) => readFileSync(p),
 ): LoadedProgram {
   const image = parseElf(bytes);
-  const interpFile = image.interp !== undefined ? readInterpreter(image.interp, readFile) : undefined;
+  const interpHost = image.interp !== undefined ? (opts.interpPath ? opts.interpPath(image.interp) : image.interp) : undefined;
+  const interpFile = interpHost !== undefined ? readInterpreter(interpHost, readFile) : undefined;
 
   // ---- check the arguments first (execve fails with E2BIG before touching the process) ----
   // Linux (since 5.18) gives a program run with an empty argv a single "" argument.
@@ -259,8 +267,10 @@ export function loadProgram(
   // ---- the interpreter ----
   let interp: { image: ElfImage; bias: number } | undefined;
   if (interpFile) {
-    interp = { image: interpFile.image, bias: mapInterpreter(as, image.interp!, interpFile.bytes, interpFile.image) };
+    interp = { image: interpFile.image, bias: mapInterpreter(as, interpHost!, interpFile.bytes, interpFile.image) };
   }
+  // ---- the vDSO (arch_setup_additional_pages, after the interpreter) ----
+  const vdso = opts.vdso === false ? 0 : mapVdso(as);
 
   // AT_PHDR: the program headers inside a loaded segment (parseElf found where); if the file
   // does not load them, put a copy on the stack (Linux would pass a dangling pointer).
@@ -296,6 +306,7 @@ export function loadProgram(
 
   const entry = bias + image.entry;
   const auxv: [number, number][] = [
+    ...(vdso ? [[AT.SYSINFO_EHDR, vdso] as [number, number]] : []),
     [AT.MINSIGSTKSZ, MINSIGSTKSZ],
     [AT.HWCAP, opts.hwcap >>> 0],
     [AT.PAGESZ, PAGE_SIZE],
@@ -353,6 +364,7 @@ export function loadProgram(
     base: bias,
     interpBase: interp?.bias,
     phdr: phdr!,
+    vdso,
     brk: hi,
     image,
     interpImage: interp?.image,

@@ -3,6 +3,7 @@ import { type CodeWatch, NO_CODE } from './code-watch.js';
 import { Vector } from '../core/exits.js';
 import { PAGE_SIZE } from '../core/layout.js';
 import { FrameAllocator, OutOfFrames } from './frames.js';
+import type { FileObject, PageUser } from './file-object.js';
 import type { Tlb } from './tlb.js';
 
 export const PROT_READ = 1;
@@ -33,6 +34,21 @@ export class GuestFault extends MemoryFault {
   }
 }
 
+/**
+ * An access to a page of a file mapping that lies entirely past the end of the file: Linux
+ * answers it with SIGBUS (BUS_ADRERR). The Linux layer tells it from a SIGSEGV by asking
+ * AddressSpace.pastEof when it delivers the page fault.
+ */
+export class BusFault extends GuestFault {}
+
+/** A file mapping's backing: the file, and the file offset of the region's first byte. */
+export interface FileBacking {
+  obj: FileObject;
+  offset: number;
+  /** A shared mapping whose fd was open for writing (mprotect may add PROT_WRITE: Linux's VM_MAYWRITE). */
+  mayWrite?: boolean;
+}
+
 /** One mapping (a Linux VMA): [start, end), page aligned. */
 export interface Region {
   start: number;
@@ -41,6 +57,11 @@ export interface Region {
   /** What /proc/self/maps would name it: a path, '[heap]', '[stack]', or ''. */
   name: string;
   shared: boolean;
+  /**
+   * A file mapping: its pages are filled from the file on first touch (a private copy, or, for a
+   * shared mapping, the file's shared frame: paging/file-object.ts).
+   */
+  file?: FileBacking;
 }
 
 const pageOf = (a: number) => a - (a % PAGE_SIZE);
@@ -55,12 +76,14 @@ export const MMAP_TOP = 0x7fff_f7ff_f000; // where top-down mmap placement start
  * page map from guest page to frame. Frames are allocated on first touch (demand zero), which is
  * what makes large PROT_NONE reservations and sparse heaps cheap.
  */
-export class AddressSpace {
+export class AddressSpace implements PageUser {
   readonly frames: FrameAllocator;
   /** Sorted, non-overlapping. */
   regions: Region[] = [];
   /** guest page number -> frame host address */
   private pages = new Map<number, number>();
+  /** Pages whose frame belongs to a file's shared pages (MAP_SHARED): vpn -> the file and page index. */
+  private borrowed = new Map<number, { obj: FileObject; index: number }>();
   /** Pages holding translated code (owned by the JIT): writes to them invalidate translations. */
   code: CodeWatch = NO_CODE;
   readonly tlbs: Tlb[] = [];
@@ -119,11 +142,15 @@ export class AddressSpace {
     throw new OutOfFrames('no free address range');
   }
 
-  /** Maps [start, start+len) fresh (zero pages), replacing whatever was there. */
-  map(start: number, len: number, prot: number, name = '', shared = false): void {
+  /**
+   * Maps [start, start+len) fresh, replacing whatever was there: zero pages, or with `file` the
+   * file's pages from `file.offset` on.
+   */
+  map(start: number, len: number, prot: number, name = '', shared = false, file?: FileBacking): void {
     const end = pageUp(start + len);
     this.unmap(start, end - start);
     const r: Region = { start, end, prot, name, shared };
+    if (file) r.file = { ...file };
     let i = 0;
     while (i < this.regions.length && this.regions[i].start < start) i++;
     this.regions.splice(i, 0, r);
@@ -172,6 +199,7 @@ export class AddressSpace {
     const r = this.regions[i];
     if (r.start === addr) return;
     const tail: Region = { ...r, start: addr };
+    if (r.file) tail.file = { ...r.file, offset: r.file.offset + (addr - r.start) };
     r.end = addr;
     this.regions.splice(i + 1, 0, tail);
   }
@@ -180,7 +208,8 @@ export class AddressSpace {
     const out: Region[] = [];
     for (const r of this.regions) {
       const p = out[out.length - 1];
-      if (p && p.end === r.start && p.prot === r.prot && p.name === r.name && p.shared === r.shared) p.end = r.end;
+      const sameFile = p && (p.file && r.file ? p.file.obj === r.file.obj && p.file.mayWrite === r.file.mayWrite && p.file.offset + (p.end - p.start) === r.file.offset : !p.file && !r.file);
+      if (p && p.end === r.start && p.prot === r.prot && p.name === r.name && p.shared === r.shared && sameFile) p.end = r.end;
       else out.push(r);
     }
     this.regions = out;
@@ -206,9 +235,49 @@ export class AddressSpace {
       this.epoch++;
       if (this.code.has(vpn)) this.code.written(a);
       this.pages.delete(vpn);
-      this.frames.release(f);
       this.flushTlbPage(a);
+      const b = this.borrowed.get(vpn);
+      if (b) {
+        this.borrowed.delete(vpn);
+        b.obj.unmap(b.index, this, vpn);
+      } else {
+        this.frames.release(f);
+      }
     }
+  }
+
+  /**
+   * Drops the pages of [start, end) but keeps the regions (madvise MADV_DONTNEED): anonymous
+   * private pages read back as zeros, file pages are filled from the file again.
+   */
+  discard(start: number, end: number): void {
+    this.epoch++;
+    this.dropPages(pageOf(start), pageUp(end));
+  }
+
+  /** PageUser: a shared file page was written back; its next write must be seen again. */
+  cleaned(vpn: number): void {
+    this.flushTlbPage(vpn * PAGE_SIZE);
+  }
+
+  /**
+   * Whether a write to the (populated) page must take the slow path first: a clean shared file
+   * page, so that its write marks it dirty (TLB fills give no write right until then).
+   */
+  writeTracked(pageAddr: number): boolean {
+    if (!this.borrowed.size) return false;
+    const b = this.borrowed.get(pageAddr / PAGE_SIZE);
+    return b !== undefined && !b.obj.isDirty(b.index);
+  }
+
+  /**
+   * Whether `addr` is in a file mapping, on a page wholly past the end of the file (an access
+   * there is a SIGBUS), and the region allows `access`.
+   */
+  pastEof(addr: number, access: Access): boolean {
+    const r = this.regionAt(addr);
+    if (!r?.file || (r.prot & access) === 0) return false;
+    return !r.file.obj.inFile((r.file.offset + (pageOf(addr) - r.start)) / PAGE_SIZE);
   }
 
   private flushTlbPage(a: number): void {
@@ -226,14 +295,40 @@ export class AddressSpace {
 
   // ---- pages ---------------------------------------------------------------------------
 
-  /** The frame backing page `pageAddr`, allocating a zero frame if the page is mapped but new. */
-  frameOf(pageAddr: number): number {
+  /**
+   * The frame backing page `pageAddr`, populating it if the page is mapped but new: a zero frame,
+   * or the file's bytes for a file mapping (BusFault at `addr` for a page past the end of the file).
+   */
+  frameOf(pageAddr: number, addr = pageAddr, access = Access.Read): number {
     const vpn = pageAddr / PAGE_SIZE;
     let f = this.pages.get(vpn);
     if (f === undefined) {
+      const r = this.regionAt(pageAddr);
+      if (r?.file) return this.filePage(r, r.file, pageAddr, addr, access);
       f = this.frames.alloc();
       this.pages.set(vpn, f);
     }
+    return f;
+  }
+
+  private filePage(r: Region, file: FileBacking, pageAddr: number, addr: number, access: Access): number {
+    const vpn = pageAddr / PAGE_SIZE;
+    const index = (file.offset + (pageAddr - r.start)) / PAGE_SIZE;
+    if (!file.obj.inFile(index)) throw new BusFault(addr, access, 0);
+    let f: number;
+    if (r.shared) {
+      f = file.obj.map(index, this, vpn);
+      this.borrowed.set(vpn, { obj: file.obj, index });
+    } else {
+      f = this.frames.alloc();
+      try {
+        file.obj.copyInto(index, f);
+      } catch (e) {
+        this.frames.release(f);
+        throw e;
+      }
+    }
+    this.pages.set(vpn, f);
     return f;
   }
 
@@ -255,7 +350,16 @@ export class AddressSpace {
     if (!r) throw new GuestFault(addr, access, SEGV_MAPERR);
     if (!force && (r.prot & access) === 0) throw new GuestFault(addr, access, SEGV_ACCERR);
     const page = pageOf(addr);
-    return this.frameOf(page) + (addr - page);
+    const h = this.frameOf(page, addr, access) + (addr - page);
+    if (access === Access.Write) this.noteWrite(page);
+    return h;
+  }
+
+  /** A write reaches the (populated) page: a shared file page becomes dirty. */
+  noteWrite(pageAddr: number): void {
+    if (!this.borrowed.size) return;
+    const b = this.borrowed.get(pageAddr / PAGE_SIZE);
+    if (b) b.obj.markDirty(b.index);
   }
 
   // ---- byte access for the runtime (syscalls, loader) ------------------------------------
@@ -267,9 +371,10 @@ export class AddressSpace {
       const a = addr + done;
       const n = Math.min(len - done, PAGE_SIZE - (a % PAGE_SIZE));
       const page = pageOf(a);
-      if (!this.pages.has(page / PAGE_SIZE)) {
-        // An untouched page reads as zeros: check access but do not allocate a frame for it.
-        const r = this.regionAt(a);
+      const untouched = !this.pages.has(page / PAGE_SIZE);
+      const r = untouched ? this.regionAt(a) : undefined;
+      if (untouched && !r?.file) {
+        // An untouched anonymous page reads as zeros: check access but do not allocate a frame for it.
         if (!r) throw new GuestFault(a, Access.Read, SEGV_MAPERR);
         if (!force && (r.prot & Access.Read) === 0) throw new GuestFault(a, Access.Read, SEGV_ACCERR);
       } else {
@@ -338,8 +443,13 @@ export class AddressSpace {
 
   /** Releases every frame (process exit / exec). */
   clear(): void {
-    for (const f of this.pages.values()) this.frames.release(f);
+    for (const [vpn, f] of this.pages) {
+      const b = this.borrowed.get(vpn);
+      if (b) b.obj.unmap(b.index, this, vpn);
+      else this.frames.release(f);
+    }
     this.pages.clear();
+    this.borrowed.clear();
     this.regions = [];
     for (const t of this.tlbs) t.flushAll();
   }

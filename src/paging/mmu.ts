@@ -109,7 +109,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     const page = BigInt.asUintN(64, vaddr) & ~0xfffn;
     if (this.watches.length && pageWatched(this.watches, page)) return;
     const host = this.hostOf(t.phys);
-    const writable = t.writable && !this.as.code.has(t.phys / PAGE_SIZE);
+    const writable = t.writable && !this.as.code.has(t.phys / PAGE_SIZE) && !this.as.writeTracked(t.phys);
     const bank = this.ctl.cpl === 3 ? 1 : 0;
     this.tlbs[bank].fillPage(BigInt.asUintN(64, vaddr) & ~0xfffn, host, true, writable, t.global);
   }
@@ -124,6 +124,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     const t = this.translate(vaddr, write, false, user);
     const off = Number(BigInt.asUintN(64, vaddr) & 0xfffn);
     const host = this.hostOf(t.phys + off); // PhysFault (at the exact address) if the process has no such page
+    if (write) this.as.noteWrite(t.phys);
     if (fill && user === undefined) this.fill(vaddr, t);
     if (write && this.as.code.has(t.phys / PAGE_SIZE)) this.as.code.written(t.phys);
     return host;
@@ -145,6 +146,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     if (typeof t === 'number') return ~t;
     const off = Number(BigInt.asUintN(12, vaddr));
     const host = this.hostOf(t.phys + off);
+    if (write) this.as.noteWrite(t.phys);
     this.fill(vaddr, t);
     if (write && this.as.code.has(t.phys / PAGE_SIZE)) this.as.code.written(t.phys);
     return host;

@@ -1,7 +1,8 @@
 /**
  * What the virtual CPU reports through CPUID. It advertises only what the translator implements,
  * so glibc's ifunc selection picks code paths we can run: the x86-64 baseline (FPU TSC CX8 CMOV
- * FXSR SSE SSE2, SYSCALL NX LM LAHF) plus SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT. MMX is not implemented, so it is not advertised. Cache geometry is reported through Intel's leaf 4 so
+ * MMX FXSR SSE SSE2, SYSCALL NX LM LAHF) plus SSE3, SSSE3, SSE4.1, SSE4.2 and POPCNT. Cache
+ * geometry is reported through Intel's leaf 4 so
  * that glibc sizes its memcpy thresholds the way it does on real hardware.
  */
 const VENDOR = 'GenuineIntel';
@@ -13,7 +14,8 @@ function str4(s: string, at: number): number {
   return v >>> 0;
 }
 
-const EDX1 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 24) | (1 << 25) | (1 << 26);
+/** Leaf 1 EDX: FPU (0), TSC (4), CX8 (8), CMOV (15), MMX (23: isa/mmx.ts), FXSR (24), SSE (25), SSE2 (26). */
+const EDX1 = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
 /**
  * Leaf 1 ECX: SSE3 (bit 0), SSSE3 (9), SSE4.1 (19): implemented in isa/sse3.ts, ssse3.ts, sse41.ts;
  * SSE4.2 (20): isa/sse42.ts (glibc then runs its pcmpistri strcspn/strspn/strpbrk/strcasecmp);

@@ -58,7 +58,8 @@ export class LinuxMode implements ExecMode {
     const page = a - (a % PAGE_SIZE);
     const r = this.as.regionAt(page);
     if (!r) return;
-    const writable = (r.prot & PROT_WRITE) !== 0 && !this.as.code.has(page / PAGE_SIZE);
+    // A clean shared file page gets no write right: its first write marks it dirty (slow path).
+    const writable = (r.prot & PROT_WRITE) !== 0 && !this.as.code.has(page / PAGE_SIZE) && !this.as.writeTracked(page);
     this.tlb.fill(page, this.as.frameOf(page), r.prot !== 0, writable);
   }
 

@@ -156,10 +156,15 @@ export interface CompileOptions {
   cacheSubdir?: string;
   /** Flags after `-O2 -static` (default: the file's `// CFLAGS:`). */
   cflags?: string[];
+  /** static (default): `-static`; dynamic: linked against the host's shared libc; shared: a `-shared -fPIC` library. */
+  link?: 'static' | 'dynamic' | 'shared';
+  /** Linker arguments after the source (`-L dir -lfoo`), before `-lm`. */
+  ldflags?: string[];
 }
 
 /**
- * Compiles a C file with `gcc -O2 -static <cflags> -o out file -lm` into
+ * Compiles a C file with `gcc -O2 -static <cflags> -o out file -lm` (or a dynamic program or a
+ * shared library, see CompileOptions.link) into
  * `.cache/<subdir>/<name>-<hash>`, where the hash covers the source, the headers beside it, the
  * flags and the gcc version. An existing output is reused. Safe to call from parallel processes:
  * the binary is written under a unique name and renamed into place.
@@ -168,9 +173,11 @@ export function compileC(file: string, opts: CompileOptions = {}): string {
   const abs = resolve(file);
   const name = basename(abs).replace(/\.c$/, '');
   const cflags = opts.cflags ?? parseGuest(abs).cflags;
-  const args = ['-O2', '-static', ...cflags];
+  const link = opts.link ?? 'static';
+  const args = ['-O2', ...(link === 'static' ? ['-static'] : link === 'shared' ? ['-shared', '-fPIC'] : []), ...cflags];
+  const ldflags = opts.ldflags ?? [];
   const h = createHash('sha256');
-  h.update(gccIdentity()).update('\0').update(args.join('\0')).update('\0').update(readFileSync(abs));
+  h.update(gccIdentity()).update('\0').update(args.join('\0')).update('\0').update(ldflags.join('\0')).update('\0').update(readFileSync(abs));
   const dir = dirname(abs);
   for (const inc of readdirSync(dir).filter((f) => f.endsWith('.h')).sort()) {
     h.update('\0' + inc + '\0').update(readFileSync(join(dir, inc)));
@@ -180,7 +187,7 @@ export function compileC(file: string, opts: CompileOptions = {}): string {
   if (existsSync(out)) return out;
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const r = spawnSync('gcc', [...args, '-o', tmp, abs, '-lm'], { encoding: 'utf8', maxBuffer: MAX_BUFFER });
+  const r = spawnSync('gcc', [...args, '-o', tmp, abs, ...ldflags, '-lm'], { encoding: 'utf8', maxBuffer: MAX_BUFFER });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
     throw new Error(`gcc ${[...args, abs].join(' ')} failed:\n${r.error?.message ?? ''}${r.stderr}`);

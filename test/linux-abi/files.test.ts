@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, opendirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -378,7 +378,7 @@ describe('stat family', () => {
 });
 
 describe('directories and names', () => {
-  it('getdents64 lists what readdirSync lists, with real inode numbers and types, across calls', () => {
+  it('getdents64 lists the directory in the host order (opendirSync), with real inode numbers and types, across calls', () => {
     const h = harness();
     const d = join(dir, 'list');
     mkdirSync(d);
@@ -408,8 +408,13 @@ describe('directories and names', () => {
       }
     }
     expect(calls).toBeGreaterThan(1);
-    const names = [...seen.keys()].filter((n) => n !== '.' && n !== '..').sort();
-    expect(names).toEqual(readdirSync(d).sort());
+    // The host's own order (Node's Dir does not sort), "." and ".." first.
+    const hostOrder: string[] = [];
+    const hd = opendirSync(d);
+    for (let e = hd.readSync(); e; e = hd.readSync()) hostOrder.push(e.name);
+    hd.closeSync();
+    expect([...seen.keys()]).toEqual(['.', '..', ...hostOrder]);
+    expect([...hostOrder].sort()).toEqual(readdirSync(d).sort());
     expect(seen.get('.')!.ino).toBe(statSync(d, { bigint: true }).ino);
     expect(seen.get('..')!.ino).toBe(statSync(dir, { bigint: true }).ino);
     expect(seen.get('file-7')!.ino).toBe(statSync(join(d, 'file-7'), { bigint: true }).ino);
@@ -425,6 +430,22 @@ describe('directories and names', () => {
     h.str(BUF, join(d, 'file-1'));
     const f = h.sys('openat', AT_FDCWD, BUF, O_RDONLY);
     expect(h.sys('getdents64', f, BUF + 0x1000, 4096)).toBe(ENOTDIR);
+  });
+
+  it('getdents64 gives names as the bytes the host has (not UTF-8)', () => {
+    const h = harness();
+    const d = join(dir, 'bytes');
+    mkdirSync(d);
+    const raw = Buffer.from([0x66, 0xff, 0xfe, 0x61]);
+    writeFileSync(Buffer.concat([Buffer.from(d + '/'), raw]), '');
+    h.str(BUF, d);
+    const fd = h.sys('openat', AT_FDCWD, BUF, O_RDONLY | O_DIRECTORY);
+    const n = Number(h.sys('getdents64', fd, BUF + 0x1000, 4096));
+    const b = h.bytes(BUF + 0x1000, n);
+    const v = dv(b);
+    const names: Buffer[] = [];
+    for (let off = 0; off < n; off += v.getUint16(off + 16, true)) names.push(Buffer.from(b.subarray(off + 19, b.indexOf(0, off + 19))));
+    expect(names.map((x) => x.toString('hex'))).toEqual(['2e', '2e2e', raw.toString('hex')]);
   });
 
   it('getcwd, chdir, fchdir and relative paths', () => {

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MMAP_TOP, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/paging/address-space.js';
 import { BUF, HEAP, harness } from './harness.js';
+import { mappedFiles } from '../../src/linux-abi/mapped-files.js';
 
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -52,6 +53,37 @@ describe('mmap', () => {
     expect(h.sys('mmap', 0x7fff_ffff_0000, 0x10_0000, RW, ANON | MAP_FIXED, -1, 0)).toBe(ENOMEM);
     expect(h.sys('mmap', 0, 0x1000, PROT_READ, MAP_PRIVATE, 99, 0)).toBe(EBADF);
     expect(h.sys('mmap', 0x1000, 0x1000, RW, ANON | MAP_FIXED, -1, 0)).toBe(-1n); // EPERM below mmap_min_addr
+  });
+
+  it('file pages are read on first touch, a shared page written back when written (munmap, exit), only then', () => {
+    const h = harness();
+    const path = join(dir, 'shared.bin');
+    writeFileSync(path, Buffer.alloc(0x2800, 0x61));
+    h.str(BUF, path);
+    const fd = h.sys('open', BUF, 2 /* O_RDWR */);
+    const before = h.as.populatedPages;
+    const a = Number(h.sys('mmap', 0, 0x3000, RW, MAP_SHARED, fd, 0));
+    expect(h.as.populatedPages).toBe(before); // nothing read yet
+    expect(h.as.read(a + 0x1000, 1)[0]).toBe(0x61);
+    expect(h.as.populatedPages).toBe(before + 1);
+    // Read-touched pages are clean: unmapping them writes nothing (the file may have changed meanwhile).
+    writeFileSync(path, Buffer.alloc(0x2800, 0x62));
+    h.sys('munmap', a + 0x1000, 0x1000);
+    expect(readFileSync(path)[0x1000]).toBe(0x62);
+    // A written page reaches the file on munmap...
+    h.as.write(a + 0x10, Uint8Array.of(0x41));
+    h.sys('munmap', a, 0x1000);
+    expect(readFileSync(path)[0x10]).toBe(0x41);
+    // ...or when the process ends (the CLI syncs), without msync or munmap; not past the end of the file.
+    h.as.write(a + 0x2000, Uint8Array.of(0x42, 0x43));
+    h.as.write(a + 0x2900, Uint8Array.of(0x44));
+    expect(readFileSync(path)[0x2000]).toBe(0x62);
+    mappedFiles.syncAll();
+    const after = readFileSync(path);
+    expect(after.length).toBe(0x2800);
+    expect([after[0x2000], after[0x2001]]).toEqual([0x42, 0x43]);
+    expect(h.as.read(a + 0x2900, 1)[0]).toBe(0); // the written-back page's tail past the end is zeroed
+    h.sys('munmap', a, 0x3000);
   });
 
   it('file-backed private mappings copy the file bytes; zero past EOF', () => {

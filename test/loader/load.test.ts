@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeElfError, ElfError, parseElf } from '../../src/loader/elf.js';
 import { AT, ELF_ET_DYN_BASE, loadProgram, STACK_TOP, type LoadedProgram, type LoadOptions } from '../../src/loader/load.js';
+import { elfHash, vdsoImage } from '../../src/loader/vdso.js';
 import { AddressSpace, MMAP_TOP, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../src/paging/address-space.js';
 import { buildDir, HELLO_C, PROBE_C, prng, readBytes, readelf, type Built } from './helpers.js';
 
@@ -143,7 +144,12 @@ function checkLoaded(path: string, as: AddressSpace, lp: LoadedProgram, o: LoadO
   expect(as.readCString(aux.get(AT.PLATFORM)!)).toBe('x86_64');
   expect(as.readCString(aux.get(AT.EXECFN)!)).toBe(o.execfn ?? o.path);
   expect(aux.get(AT.MINSIGSTKSZ)).toBe(2048);
-  expect(aux.has(AT.SYSINFO_EHDR)).toBe(false);
+  // AT_SYSINFO_EHDR comes first (as Linux puts it) and points at the vDSO: an ELF shared object in [vdso], r-x.
+  expect(st.auxv[0]).toEqual([AT.SYSINFO_EHDR, lp.vdso]);
+  const vdso = as.regionAt(lp.vdso)!;
+  expect(vdso).toMatchObject({ start: lp.vdso, name: '[vdso]', prot: PROT_READ | PROT_EXEC });
+  expect(parseElf(as.read(lp.vdso, vdso.end - vdso.start)).type).toBe('dyn');
+  expect(as.regionAt(lp.vdso - 1)!.name).toBe('[vvar_vclock]');
   expect(st.auxv.at(-1)).toEqual([AT.NULL, 0]);
   // argv/envp strings are contiguous: arg_start..arg_end, env_start..env_end.
   expect(lp.argStart).toBe(st.argvPtrs[0]);
@@ -161,9 +167,11 @@ describe('loadProgram', () => {
     expect(lp.interpBase).toBeUndefined();
     expect(lp.entry).toBe(readelf(staticExe).entry);
     checkLoaded(staticExe, as, lp, o);
-    // Only the segments and the stack are mapped.
+    // Only the segments, the stack and the vDSO (with its two vvar areas) are mapped.
     expect(as.regions.filter((r) => r.name === staticExe).length).toBe(readelf(staticExe).phdrs.filter((p) => p.type === 'LOAD').length);
-    expect(as.regions.length).toBe(as.regions.filter((r) => r.name === staticExe).length + 1);
+    expect(as.regions.length).toBe(as.regions.filter((r) => r.name === staticExe).length + 4);
+    expect(as.regions.filter((r) => r.name.startsWith('[v')).map((r) => [r.name, (r.end - r.start) / 4096, r.prot]))
+      .toEqual([['[vvar]', 4, PROT_READ], ['[vvar_vclock]', 2, PROT_READ], ['[vdso]', 2, PROT_READ | PROT_EXEC]]);
   });
 
   it.skipIf(!existsSync('/bin/busybox'))('busybox-static', () => {
@@ -208,6 +216,31 @@ describe('loadProgram', () => {
     }
     const entrySeg = parseElf(ldBytes).segments.find((s) => ld.entry >= s.vaddr && ld.entry < s.vaddr + s.filesz)!;
     expect(Buffer.from(as.read(lp.entry, 16, true)).equals(ldBytes.subarray(entrySeg.offset + ld.entry - entrySeg.vaddr, entrySeg.offset + ld.entry - entrySeg.vaddr + 16))).toBe(true);
+  });
+
+  it('interpPath (-L) names the host file of the interpreter; the vDSO sits below it', () => {
+    const as = new AddressSpace();
+    const read: string[] = [];
+    const lp = loadProgram(as, readBytes(dynPie), opts(dynPie, { interpPath: (p) => `/sysroot${p}` }), (p) => (read.push(p), readFileSync(p.slice('/sysroot'.length))));
+    expect(read).toEqual([`/sysroot${readelf(dynPie).interp}`]);
+    expect(as.regionAt(lp.interpBase!)!.name).toBe(`/sysroot${readelf(dynPie).interp}`);
+    expect(lp.vdso + 2 * 4096).toBe(lp.interpBase);
+    const none = loadProgram(new AddressSpace(), readBytes(dynPie), opts(dynPie, { vdso: false }));
+    expect(none.vdso).toBe(0);
+    expect(none.auxv.some(([k]) => k === AT.SYSINFO_EHDR)).toBe(false);
+  });
+
+  it('the vDSO image: linux-vdso.so.1 with the LINUX_2.6 clock functions, as readelf sees it', () => {
+    const dir = b.dir;
+    const file = `${dir}/vdso.so`;
+    writeFileSync(file, vdsoImage());
+    const out = execFileSync('readelf', ['-W', '--dyn-syms', '-d', '-V', file], { encoding: 'utf8' });
+    expect(out).toContain('Library soname: [linux-vdso.so.1]');
+    for (const f of ['clock_gettime', 'gettimeofday', 'time', 'getcpu', 'clock_getres']) {
+      expect(out).toMatch(new RegExp(`FUNC +GLOBAL +DEFAULT +\\d+ __vdso_${f}@@LINUX_2\\.6`));
+      expect(out).toMatch(new RegExp(`FUNC +WEAK +DEFAULT +\\d+ ${f}@@LINUX_2\\.6`));
+    }
+    expect(elfHash('LINUX_2.6')).toBe(61765110); // glibc's VDSO_HASH
   });
 
   it('a missing or bad interpreter is an ElfError', () => {
@@ -416,13 +449,13 @@ describe('the initial stack matches native Linux', () => {
     // Platform string and random bytes: same placement (Linux's random gap above them aside).
     expect(aux.get(AT.RANDOM)! - aux.get(AT.PLATFORM)!).toBe(one('random_minus_platform'));
     expect(aux.get(AT.PLATFORM)! % 16).toBe(one('platform_mod16'));
-    // auxv: ours is the kernel's minus the vDSO (and rseq, newer kernels) entries, in the same order.
+    // auxv: ours is the kernel's minus the rseq entries (newer kernels), in the same order.
     const nativeTypes = native.get('aux')!;
     const ourTypes = st.auxv.slice(0, -1).map(([k]) => k);
     let j = 0;
     for (const t of nativeTypes) if (t === ourTypes[j]) j++;
     expect(j, `auxv order ${ourTypes} within ${nativeTypes}`).toBe(ourTypes.length);
-    expect(nativeTypes.filter((t) => !ourTypes.includes(t)).every((t) => [AT.SYSINFO_EHDR, 27, 28].includes(t as 33))).toBe(true);
+    expect(nativeTypes.filter((t) => !ourTypes.includes(t)).every((t) => [27, 28].includes(t))).toBe(true);
     // Vectors: argc..auxv end at the same distance below AT_RANDOM, give or take the extra
     // 16-byte auxv entries the host kernel has.
     const extra = (nativeTypes.length - ourTypes.length) * 16;

@@ -14,6 +14,7 @@ import { ssse3 } from './ssse3.js';
 import { sse41 } from './sse41.js';
 import { sse42 } from './sse42.js';
 import { X87_MNEMONICS, x87, x87SubMap } from './x87.js';
+import { mmx, usesMm } from './mmx.js';
 import { FLAGS_ANY, FLAGS_NONE, InsnTable, type FlagUse, type InsnDef } from './table.js';
 
 /** The instruction table (table.ts), assembled from the families. */
@@ -31,6 +32,9 @@ ISA.add(sse41, vector, { precise });
 ISA.add(sse42, vector);
 ISA.add(x87, { fpu: true });
 ISA.addX87(x87SubMap(), X87_MNEMONICS);
+// MMX (mmx.ts) shares names with SSE forms (paddb, movd...): an instruction with an mm operand
+// takes the MMX emitter. MMX uses the x87 register file (fpu: #NM while CR0.TS is set).
+ISA.overlay(mmx, usesMm, { flags: FLAGS_NONE, fpu: true });
 // The decoder maps the compare pseudo-ops to cmpps/cmppd/cmpss/cmpsd (decoder/capstone.ts).
 ISA.alias(['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'].flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => `cmp${p}${t}`)));
 

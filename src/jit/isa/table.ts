@@ -137,6 +137,28 @@ export class InsnTable {
     }
   }
 
+  /**
+   * Adds a family whose names may exist already: where `applies(i)`, an instruction takes the new
+   * emitter (and no exact-FP variant); otherwise the existing entry's. New names get `defaults`.
+   */
+  overlay(family: Record<string, EmitFn>, applies: (i: Insn) => boolean, defaults: Partial<InsnSpec>): void {
+    for (const [name, fn] of Object.entries(family)) {
+      const id = insnId(name);
+      const old = this.byId[id];
+      if (!old) {
+        this.byId[id] = define(fn, defaults);
+      } else {
+        const { emit, precise } = old;
+        this.byId[id] = {
+          ...old,
+          emit: (e, i, env) => (applies(i) ? fn : emit)(e, i, env),
+          precise: precise && ((e, i, env) => (applies(i) ? fn : precise)(e, i, env)),
+        };
+      }
+      this.names.add(name);
+    }
+  }
+
   /** Adds the x87 sub-map: x87Key -> definition. */
   addX87(entries: Iterable<[number, InsnDef]>, mnemonics: string[]): void {
     for (const [k, def] of entries) {

@@ -23,7 +23,7 @@ function getdents(p: Proc, fd: number, buf: number, count: number, legacy: boole
   const out = new StructOut(Math.min(count, 1 << 20));
   let off = 0, n = 0;
   for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
+    const name = typeof e.name === 'string' ? Buffer.from(e.name, 'utf8') : e.name;
     // linux_dirent64: u64 d_ino, i64 d_off, u16 d_reclen, u8 d_type, char d_name[]
     // linux_dirent:   u64 d_ino, u64 d_off, u16 d_reclen, char d_name[], ..., u8 d_type (last byte)
     const reclen = legacy ? align8(18 + name.length + 2) : align8(19 + name.length + 1);

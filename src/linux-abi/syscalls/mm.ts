@@ -2,16 +2,19 @@
  * Memory management: mmap, munmap, mprotect, mremap, brk, madvise, msync, mincore, mlock,
  * munlock, mlockall, munlockall, mlock2.
  *
- * The AddressSpace keeps the regions (VMAs) and demand-zero pages. File mappings are copies:
- * the file's bytes are written into the new pages at mmap time, so MAP_SHARED writes do not reach
- * the file (a warning says so once).
+ * The AddressSpace keeps the regions (VMAs) and demand-zero pages. File mappings fill their pages
+ * from the file on first touch (a page wholly past the end of the file is a SIGBUS, the tail of
+ * the last page reads as zeros): a private page is the process's own copy; a MAP_SHARED page is
+ * the file's one frame (linux-abi/mapped-files.ts, paging/file-object.ts), written back when
+ * dirty on msync, munmap and exit.
  */
 import { PAGE_SIZE } from '../../core/layout.js';
-import { Access, type AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP } from '../../paging/address-space.js';
+import { Access, type AddressSpace, BusFault, PROT_EXEC, PROT_READ, PROT_WRITE, USER_TOP } from '../../paging/address-space.js';
 import { OutOfFrames } from '../../paging/frames.js';
 import { int, ptr, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import { HostFile } from '../host-file.js';
+import { mappedFiles } from '../mapped-files.js';
 import type { Proc } from '../proc.js';
 import { defineSyscalls } from '../table.js';
 import { checkAccess, pageUp } from '../uaccess.js';
@@ -82,6 +85,7 @@ function mmap(p: Proc, a: readonly bigint[]): number {
 
   let file: HostFile | undefined;
   let name = '';
+  let mayWrite = false;
   if (!anon) {
     const f = p.fds.get(fd);
     if (!(f instanceof HostFile)) fail(E.ENODEV);
@@ -95,9 +99,7 @@ function mmap(p: Proc, a: readonly bigint[]): number {
     if (off + plen > 0x7fff_ffff_ffff_ffffn) fail(E.EOVERFLOW);
     file = f;
     name = f.linkName();
-    if (shared && prot & PROT_WRITE) {
-      p.warnOnce('mmap-shared-write', 'mmap: a writable MAP_SHARED file mapping is a private copy; writes will not reach the file');
-    }
+    mayWrite = shared && f.writable;
   }
 
   let start: number;
@@ -112,20 +114,20 @@ function mmap(p: Proc, a: readonly bigint[]): number {
     start = place(p.as, addr >= BigInt(USER_TOP) ? 0 : Number(addr), size, flags);
   }
 
-  p.as.map(start, size, protBits, name, shared);
-  if (file) {
-    const fileSize = file.stat().size;
-    const avail = fileSize > off ? Number(fileSize - off < plen ? fileSize - off : plen) : 0;
-    try {
-      for (let done = 0; done < avail;) {
-        const data = file.read(Math.min(CHUNK, avail - done), Number(off) + done);
-        if (data.length === 0) break;
-        p.as.write(start + done, data, true);
-        done += data.length;
+  const backing = file
+    ? { obj: mappedFiles.objectFor(file.hostPath(), mayWrite, p.as.frames), offset: Number(off), mayWrite }
+    : undefined;
+  p.as.map(start, size, protBits, name, shared, backing);
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) mappedFiles.prune(p.as);
+  if (flags & MAP_POPULATE && file && protBits) {
+    // Pre-fault what the file holds (the pages past its end, all at the end, stay SIGBUS).
+    for (let a = start; a < start + size; a += PAGE_SIZE) {
+      try {
+        p.as.frameOf(a);
+      } catch (e) {
+        if (e instanceof BusFault) break;
+        throw e;
       }
-    } catch (e) {
-      p.as.unmap(start, size);
-      throw e;
     }
   }
   return start;
@@ -136,6 +138,7 @@ function munmap(p: Proc, addr: bigint, len: bigint): number {
   const [start, end] = range(addr, len, E.EINVAL);
   codeGone(p, start, end);
   p.as.unmap(start, end - start);
+  mappedFiles.prune(p.as);
   return 0;
 }
 
@@ -147,6 +150,12 @@ function mprotect(p: Proc, addr: bigint, len: bigint, protArg: bigint): number {
   if (start === end) return 0;
   if (!p.as.covered(start, end)) fail(E.ENOMEM);
   const bits = prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+  if (bits & PROT_WRITE) {
+    // A shared file mapping can become writable only if its fd was open for writing.
+    for (const r of p.as.regions) {
+      if (r.end > start && r.start < end && r.shared && r.file && !r.file.mayWrite) fail(E.EACCES);
+    }
+  }
   if (!(bits & PROT_EXEC)) codeGone(p, start, end);
   p.as.protect(start, end - start, bits);
   return 0;
@@ -181,17 +190,21 @@ function mremap(p: Proc, a: readonly bigint[]): number {
   if (osz === 0) fail(E.EINVAL); // duplicating a shared mapping (old_size 0) is not supported
   if (old + osz > r.end) fail(E.EFAULT); // the old range must lie in one mapping
   const { prot, name, shared } = r;
+  // A file mapping keeps mapping the same file pages wherever it moves or grows.
+  const fileAt = (a: number) => (r.file ? { ...r.file, offset: r.file.offset + (a - r.start) } : undefined);
 
   const moveTo = (dest: number): number => {
     codeGone(p, dest, dest + nsz);
-    p.as.map(dest, nsz, prot, name, shared);
-    copyPages(p.as, old, dest, Math.min(osz, nsz));
+    p.as.map(dest, nsz, prot, name, shared, fileAt(old));
+    // The process's own pages move with the mapping; a shared file mapping's are the file's.
+    if (!(shared && r.file)) copyPages(p.as, old, dest, Math.min(osz, nsz));
     if (!(flags & MREMAP_DONTUNMAP)) {
       codeGone(p, old, old + osz);
       p.as.unmap(old, osz);
     } else {
-      p.as.map(old, osz, prot, name, shared); // the old range stays mapped, empty
+      p.as.map(old, osz, prot, name, shared, fileAt(old)); // the old range stays mapped, empty
     }
+    mappedFiles.prune(p.as);
     return dest;
   };
 
@@ -206,12 +219,13 @@ function mremap(p: Proc, a: readonly bigint[]): number {
     if (nsz < osz) {
       codeGone(p, old + nsz, old + osz);
       p.as.unmap(old + nsz, osz - nsz);
+      mappedFiles.prune(p.as);
     }
     return old;
   }
   // Grow in place if the pages after the mapping are free.
   if (old + nsz <= USER_TOP && p.as.isFree(old + osz, old + nsz)) {
-    p.as.map(old + osz, nsz - osz, prot, name, shared);
+    p.as.map(old + osz, nsz - osz, prot, name, shared, fileAt(old + osz));
     remerge(p.as, r.start, old + nsz);
     return old;
   }
@@ -245,14 +259,14 @@ function madvise(p: Proc, addr: bigint, len: bigint, adviceArg: bigint): number 
   if (start === end) return 0;
   const covered = p.as.covered(start, end);
   if (advice === MADV_DONTNEED || advice === MADV_REMOVE) {
-    // Private anonymous pages read back as zero afterwards; shared and file pages keep their
-    // contents (file pages would be re-read from the file on Linux; here they are a copy).
+    // The pages go: private anonymous ones read back as zero afterwards, file pages are read
+    // from the file again (a private copy's changes are lost, a shared page keeps what was
+    // written: it is the file's); shared anonymous memory keeps its contents.
     for (const r of [...p.as.regions]) {
-      if (r.end <= start || r.start >= end || r.shared || r.name.startsWith('/')) continue;
+      if (r.end <= start || r.start >= end || (r.shared && !r.file)) continue;
       const s = Math.max(r.start, start), e = Math.min(r.end, end);
       codeGone(p, s, e);
-      p.as.map(s, e - s, r.prot, r.name, r.shared);
-      remerge(p.as, s, e);
+      p.as.discard(s, e);
     }
   }
   if (!covered) fail(E.ENOMEM);
@@ -265,6 +279,13 @@ function msync(p: Proc, addr: bigint, len: bigint, flagsArg: bigint): number {
   if (flags & MS_ASYNC && flags & MS_SYNC) fail(E.EINVAL);
   const [start, end] = range(addr, len);
   if (!p.as.covered(start, end)) fail(E.ENOMEM);
+  // The dirty pages of shared file mappings in the range reach their files (MS_ASYNC too: now).
+  for (const r of p.as.regions) {
+    if (r.end <= start || r.start >= end || !r.shared || !r.file) continue;
+    const first = (r.file.offset + (Math.max(r.start, start) - r.start)) / PAGE_SIZE;
+    const last = (r.file.offset + (Math.min(r.end, end) - r.start)) / PAGE_SIZE;
+    r.file.obj.writeBack(first, last);
+  }
   return 0;
 }
 
