@@ -3,6 +3,7 @@ import type { CodeFetcher } from '../decoder/block.js';
 import { CodeCache } from '../jit/code-cache.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
+import { isFastMxcsr } from '../jit/isa/sse-flags.js';
 import { CPU, cpuBlockBase, isStepMode, Mode, PAGE_SIZE } from '../jit/layout.js';
 import { DR6_BS } from './debug-regs.js';
 import { codeKey } from '../jit/code-cache.js';
@@ -667,8 +668,8 @@ export class Machine {
           // ioctl(USM_ENTER) switched the CPU to the guest's state: rax is the guest's now.
           if (this.usm.justEntered) this.usm.justEntered = false;
           else cpu.set(0, r);
-          // rt_sigreturn loaded a different MXCSR: from now on SSE arithmetic must honour it.
-          if (cpu.u32(CPU.mxcsr) !== mxcsr && this.fp && !this.fp.precise) {
+          // rt_sigreturn left MXCSR's fast control: from now on SSE arithmetic must honour it.
+          if (cpu.u32(CPU.mxcsr) !== mxcsr && !isFastMxcsr(cpu.u32(CPU.mxcsr)) && this.fp && !this.fp.precise) {
             this.fp.precise = true;
             this.cache.flushAll();
             this.codeAliases.clear();

@@ -1,11 +1,13 @@
 import { CPU } from '../layout.js';
-import type { Emitter } from '../emitter.js';
+import type { Emitter, JsEnv } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, Operand } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { T } from '../wasm/encoder.js';
 import { F_CF, F_PF, F_ZF } from '../flags.js';
 import { Vector } from '../../vmx/exits.js';
+import { flagBody } from './sse-bodies.js';
+import { guardFlags, IE, L32, L64, Masks, PE, stageV, vecGuard, type LaneFmt, type VecClass } from './sse-flags.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -124,9 +126,15 @@ export function packed(simdOp: number, swap = false): EmitFn {
   };
 }
 
-/** Packed op with a three-operand AVX-free form: dst = op(dst, src) where op is a function. */
-export function packedWith(body: (e: Emitter, a: number, b: number) => void): EmitFn {
-  return (e, i) => {
+/** After a float result is computed, before it is stored: the flags guard (sse-flags.ts). */
+export type Guarded = (e: Emitter, i: Insn, env: JsEnv, a: number, b: number, r: number) => void;
+
+/**
+ * Packed op with a three-operand AVX-free form: dst = op(dst, src) where op is a function;
+ * `after` sees the operands and the result before it is stored.
+ */
+export function packedWith(body: (e: Emitter, a: number, b: number) => void, after?: Guarded): EmitFn {
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
     const b = loadVL(e, s);
@@ -134,6 +142,7 @@ export function packedWith(body: (e: Emitter, a: number, b: number) => void): Em
     const r = f.temp(T.v128);
     body(e, a, b);
     f.set(r);
+    after?.(e, i, env, a, b, r);
     storeV(e, d, r);
     f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
   };
@@ -203,55 +212,88 @@ function movHalf(dstHigh: boolean, srcHigh: boolean): EmitFn {
 
 type ScalarOp = (f: Emitter['f']) => void;
 
+const ADD: VecClass = { k: 'add' }, SUB: VecClass = { k: 'add', neg: 0xf }, MUL: VecClass = { k: 'mul' }, DIV: VecClass = { k: 'div' };
+
+const fmtL = (size: 4 | 8): LaneFmt => (size === 8 ? L64 : L32);
+const laneK = (size: 4 | 8) => (size === 8 ? LANE.f64 : LANE.f32);
+
+/**
+ * A float instruction's source as a v128 local: an xmm register's own local, or a temp with a
+ * memory operand's low `size` bytes in lane 0 (free it with freeSrc).
+ */
+function srcV(e: Emitter, s: Operand, size: number): number {
+  if (isX(s)) return e.xmm(xn(s));
+  const v = e.f.temp(T.v128);
+  if (size === 16) loadV(e, s);
+  else { e.read(s, size); e.f.i64x2Splat0(); }
+  e.f.set(v);
+  return v;
+}
+const freeSrc = (e: Emitter, s: Operand, v: number) => { if (!isX(s)) e.f.free(T.v128, v); };
+
+/** The flags guard of a vector site whose operands are staged as they are (sse-flags.ts). */
+function guardVec(e: Emitter, env: JsEnv, i: Insn, c: VecClass, F: LaneFmt, sel: number, a: number | null, b: number, r: number | null): void {
+  guardFlags(e, env, vecGuard(e, c, { F, sel, a, b, r }, stageV(e, a, b), flagBody(i)));
+}
+
 /** Scalar float arithmetic on the low lane: addsd, mulss, ... */
-function scalar(size: 4 | 8, op: ScalarOp): EmitFn {
-  return (e, i) => {
+function scalar(size: 4 | 8, op: ScalarOp, c: VecClass): EmitFn {
+  const L = laneK(size);
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
-    const n = (d as { n: number }).n;
-    const b = e.tmp64();
-    loadLow(e, s, size); f.set(b);
-    if (size === 8) {
-      setLane(e, n, 'f64', 0, () => { getLane(e, n, 'f64', 0); f.get(b).f64_reinterpret_i64(); op(f); });
-    } else {
-      setLane(e, n, 'f32', 0, () => { getLane(e, n, 'f32', 0); f.get(b).i32_wrap_i64().f32_reinterpret_i32(); op(f); });
-    }
-    e.free64(b);
+    const n = xn(d);
+    const a = e.xmm(n);
+    const b = srcV(e, s, size);
+    const r = f.temp(T.v128);
+    f.get(a).get(a).lane(L.get, 0).get(b).lane(L.get, 0);
+    op(f);
+    f.lane(L.set, 0).set(r);
+    guardVec(e, env, i, c, fmtL(size), 1, a, b, r);
+    f.get(r).set(a);
+    e.xmmDirty(n);
+    f.free(T.v128, r);
+    freeSrc(e, s, b);
   };
 }
 
 /** x86 min/max: if either is NaN or both are zero, the second operand wins. */
 function minmax(size: 4 | 8, isMin: boolean): EmitFn {
-  return (e, i) => {
+  const L = laneK(size);
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
-    const n = (d as { n: number }).n;
+    const n = xn(d);
     const t = size === 8 ? T.f64 : T.f32;
     const a = f.temp(t), b = f.temp(t);
-    const bi = e.tmp64();
-    loadLow(e, s, size); f.set(bi);
-    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); getLane(e, n, 'f64', 0); f.set(a); }
-    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); getLane(e, n, 'f32', 0); f.set(a); }
+    const av = e.xmm(n);
+    const bv = srcV(e, s, size);
+    f.get(bv).lane(L.get, 0).set(b);
+    f.get(av).lane(L.get, 0).set(a);
+    guardVec(e, env, i, { k: 'cmp' }, fmtL(size), 1, av, bv, null);
     setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
       f.get(a).get(b).get(a).get(b);
       if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
       f.select();
     });
-    f.free(t, a); f.free(t, b); e.free64(bi);
+    f.free(t, a); f.free(t, b);
+    freeSrc(e, s, bv);
   };
 }
 
 /** ucomisd/comisd: ZF PF CF from the comparison, OF SF AF cleared. */
 function compareFlags(size: 4 | 8): EmitFn {
-  return (e, i) => {
+  const L = laneK(size);
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
     const t = size === 8 ? T.f64 : T.f32;
     const a = f.temp(t), b = f.temp(t);
-    const bi = e.tmp64();
-    loadLow(e, s, size); f.set(bi);
-    if (size === 8) { f.get(bi).f64_reinterpret_i64().set(b); getLane(e, xn(d), 'f64', 0); f.set(a); }
-    else { f.get(bi).i32_wrap_i64().f32_reinterpret_i32().set(b); getLane(e, xn(d), 'f32', 0); f.set(a); }
+    const av = e.xmm(xn(d));
+    const bv = srcV(e, s, size);
+    f.get(bv).lane(L.get, 0).set(b);
+    f.get(av).lane(L.get, 0).set(a);
+    guardVec(e, env, i, { k: 'cmp' }, fmtL(size), 1, av, bv, null);
     const eq = size === 8 ? () => f.f64_eq() : () => f.f32_eq();
     const lt = size === 8 ? () => f.f64_lt() : () => f.f32_lt();
     // unordered: a != a or b != b
@@ -263,22 +305,35 @@ function compareFlags(size: 4 | 8): EmitFn {
     f.get(a).get(b); lt(); f.i32_or();
     f.end();
     e.setEflagsFromStack();
-    f.free(t, a); f.free(t, b); e.free64(bi);
+    f.free(t, a); f.free(t, b);
+    freeSrc(e, s, bv);
   };
 }
 
 /** cvttsd2si/cvtsd2si and the ss forms: NaN or out of range gives the "integer indefinite". */
 function toInt(size: 4 | 8, truncate: boolean): EmitFn {
-  return (e, i) => {
+  const L = laneK(size);
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
     const out = d.size;
+    const src = f.temp(T.f64);
     const x = f.temp(T.f64);
-    const bi = e.tmp64();
-    loadLow(e, s, size); f.set(bi);
-    if (size === 8) f.get(bi).f64_reinterpret_i64(); else f.get(bi).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32();
+    const bv = srcV(e, s, size);
+    f.get(bv).lane(L.get, 0);
+    if (size === 4) f.f64_promote_f32();
+    f.tee(src);
     if (truncate) f.f64_trunc(); else f.f64_nearest();
     f.set(x);
+    // Below `safe` in magnitude the rounded value is in range (no IE); PE iff rounding moved it.
+    const safe = out === 8 ? 2 ** 63 : truncate ? 2 ** 31 : 2 ** 31 - 1;
+    guardFlags(e, env, {
+      mask: IE | PE,
+      hot: () => { f.get(src).f64_abs().f64(safe).f64_lt(); },
+      exact: () => { f.get(x).get(src).f64_eq(); },
+      stage: stageV(e, null, bv),
+      body: flagBody(i),
+    });
     const lim = out === 8 ? 9223372036854775808 : 2147483648;
     const r = e.tmp64();
     f.get(x).f64(-lim).f64_ge().get(x).f64(lim).f64_lt().i32_and();
@@ -291,23 +346,44 @@ function toInt(size: 4 | 8, truncate: boolean): EmitFn {
     f.end();
     f.set(r);
     e.write(d, r, out);
-    e.free64(bi, r);
-    f.free(T.f64, x);
+    e.free64(r);
+    f.free(T.f64, x); f.free(T.f64, src);
+    freeSrc(e, s, bv);
   };
 }
 
-/** cvtsi2sd/cvtsi2ss: integer (32/64, signed) to the low lane. */
+/** cvtsi2sd/cvtsi2ss: integer (32/64, signed) to the low lane; PE when the integer does not fit. */
 function fromInt(size: 4 | 8): EmitFn {
-  return (e, i) => {
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
-    const n = (d as { n: number }).n;
+    const n = xn(d);
     const v = e.readL(s);
+    const r = f.temp(T.f64);
+    f.get(v);
+    if (s.size === 4) f.i64_extend32_s();
+    if (size === 8) f.f64_convert_i64_s(); else f.f32_convert_i64_s().f64_promote_f32();
+    f.set(r);
+    // A 32-bit integer always fits a double; otherwise exact iff converting back gives it again
+    // (2^63 itself saturates to 2^63-1: excluded).
+    if (!(size === 8 && s.size === 4)) {
+      guardFlags(e, env, {
+        mask: PE,
+        hot: () => { f.i32(1); },
+        exact: () => {
+          f.get(r).sat(6).get(v);
+          if (s.size === 4) f.i64_extend32_s();
+          f.i64_eq().get(r).f64(2 ** 63).f64_lt().i32_and();
+        },
+        stage: stageV(e, null, v, true),
+        body: flagBody(i),
+      });
+    }
     setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
-      f.get(v);
-      if (s.size === 4) f.i64_extend32_s();
-      if (size === 8) f.f64_convert_i64_s(); else f.f32_convert_i64_s();
+      f.get(r);
+      if (size === 4) f.f32_demote_f64();
     });
+    f.free(T.f64, r);
     e.free64(v);
   };
 }
@@ -465,7 +541,7 @@ const psadbw = packedWith((e, a, b) => {
  * cmpps/cmppd/cmpss/cmpsd and their pseudo-op names (cmpeqps, cmpltsd, ...): the predicate is the
  * instruction's trailing imm8 (Capstone folds it into the mnemonic), the type its suffix.
  */
-function cmpFloat(e: Emitter, i: Insn): void {
+function cmpFloat(e: Emitter, i: Insn, env: JsEnv): void {
   const [d, s] = i.ops;
   const f = e.f;
   const mnem = i.text.split(' ')[0];
@@ -474,6 +550,7 @@ function cmpFloat(e: Emitter, i: Insn): void {
   const p = i.bytes[i.bytes.length - 1] & 7;
   const b = loadVL(e, s);
   const a = loadVL(e, d);
+  guardVec(e, env, i, { k: 'cmp' }, dbl ? L64 : L32, scalarOnly ? 1 : 0xf, a, b, null);
   const r = f.temp(T.v128);
   const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
   const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
@@ -501,8 +578,8 @@ function cmpFloat(e: Emitter, i: Insn): void {
 
 const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
 
-function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn {
-  return (e, i) => {
+function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false, after?: Guarded): EmitFn {
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
     let v: number;
@@ -512,10 +589,39 @@ function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false): EmitFn 
     const r = f.temp(T.v128);
     body(e, v);
     f.set(r);
+    after?.(e, i, env, v, v, r);
     storeV(e, d, r);
     f.free(T.v128, v); f.free(T.v128, r);
   };
 }
+
+/** The guard of a one-source float conversion or square root: b = the source, r = the result. */
+function convGuard(c: VecClass, F: LaneFmt, sel: number, promoteR = false): Guarded {
+  return (e, i, env, _a, b, r) => {
+    let rr = r;
+    if (promoteR) { rr = e.f.temp(T.v128); e.f.get(r).simd(95).set(rr); } // f64x2.promote_low_f32x4
+    guardFlags(e, env, vecGuard(e, c, { F, sel, a: null, b, r: rr }, stageV(e, null, b), flagBody(i)));
+    if (promoteR) e.f.free(T.v128, rr);
+  };
+}
+
+/** cvtdq2ps: PE where an int32 lane has more than 24 significant bits. */
+const cvtdq2psGuard: Guarded = (e, i, env, _a, b, r) => {
+  const f = e.f;
+  guardFlags(e, env, {
+    mask: PE,
+    hot: () => { f.i32(1); },
+    // Exact iff converting back gives the integer (2^31 saturates to 2^31-1: excluded).
+    exact: () => {
+      f.get(r).simd(248).get(b).simd(55); // i32x4.trunc_sat_f32x4_s, i32x4.eq
+      const m = new Masks(e, L32);
+      m.below(r, 2 ** 31).and().all(0xf);
+      m.free();
+    },
+    stage: stageV(e, null, b),
+    body: flagBody(i),
+  });
+};
 
 /** pinsrw/pextrw. */
 function pinsrw(e: Emitter, i: Insn): void {
@@ -540,50 +646,80 @@ function pextrw(e: Emitter, i: Insn): void {
 }
 
 function sqrtScalar(size: 4 | 8): EmitFn {
-  return (e, i) => {
+  const L = laneK(size);
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
-    const n = (d as { n: number }).n;
-    const b = e.tmp64();
-    loadLow(e, s, size); f.set(b);
-    if (size === 8) setLane(e, n, 'f64', 0, () => f.get(b).f64_reinterpret_i64().f64_sqrt());
-    else setLane(e, n, 'f32', 0, () => f.get(b).i32_wrap_i64().f32_reinterpret_i32().f32_sqrt());
-    e.free64(b);
+    const n = xn(d);
+    const a = e.xmm(n);
+    const b = srcV(e, s, size);
+    const r = f.temp(T.v128);
+    f.get(a).get(b).lane(L.get, 0);
+    if (size === 8) f.f64_sqrt(); else f.f32_sqrt();
+    f.lane(L.set, 0).set(r);
+    guardVec(e, env, i, { k: 'sqrt' }, fmtL(size), 1, a, b, r);
+    f.get(r).set(a);
+    e.xmmDirty(n);
+    f.free(T.v128, r);
+    freeSrc(e, s, b);
   };
 }
 
 /** cvtss2sd / cvtsd2ss: low lane conversion, upper lanes kept. */
 function cvtScalar(toDouble: boolean): EmitFn {
-  return (e, i) => {
+  return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
-    const n = (d as { n: number }).n;
-    const b = e.tmp64();
-    loadLow(e, s, toDouble ? 4 : 8); f.set(b);
-    if (toDouble) setLane(e, n, 'f64', 0, () => f.get(b).i32_wrap_i64().f32_reinterpret_i32().f64_promote_f32());
-    else setLane(e, n, 'f32', 0, () => f.get(b).f64_reinterpret_i64().f32_demote_f64());
-    e.free64(b);
+    const n = xn(d);
+    const a = e.xmm(n);
+    const b = srcV(e, s, toDouble ? 4 : 8);
+    const r = f.temp(T.v128);
+    f.get(a);
+    if (toDouble) f.get(b).lane(LANE.f32.get, 0).f64_promote_f32().lane(LANE.f64.set, 0);
+    else f.get(b).lane(LANE.f64.get, 0).f32_demote_f64().lane(LANE.f32.set, 0);
+    f.set(r);
+    if (toDouble) guardVec(e, env, i, { k: 'widen' }, L32, 1, a, b, null);
+    else {
+      const r64 = f.temp(T.v128);
+      f.get(r).simd(95).set(r64); // f64x2.promote_low_f32x4
+      guardFlags(e, env, vecGuard(e, { k: 'narrow' }, { F: L64, sel: 1, a: null, b, r: r64 }, stageV(e, a, b), flagBody(i)));
+      f.free(T.v128, r64);
+    }
+    f.get(r).set(a);
+    e.xmmDirty(n);
+    f.free(T.v128, r);
+    freeSrc(e, s, b);
   };
 }
 
+/** Packed float arithmetic: dst = op(dst, src) lane by lane, one SIMD opcode, guarded. */
+function packedFloat(simdOp: number, F: LaneFmt, c: VecClass): EmitFn {
+  return packedWith((e, a, b) => { e.f.get(a).get(b).simd(simdOp); },
+    (e, i, env, a, b, r) => guardVec(e, env, i, c, F, 0xf, a, b, r));
+}
+
 /** minps/maxps/minpd/maxpd: per lane, the second operand wins unless the first compares less/greater. */
-function minmaxPacked(cmpOp: number): EmitFn {
+function minmaxPacked(cmpOp: number, F: LaneFmt): EmitFn {
   return packedWith((e, a, b) => {
     const f = e.f;
     f.get(a).get(b).get(a).get(b).simd(cmpOp).simd(82); // bitselect(a, b, a OP b)
-  });
+  }, (e, i, env, a, b) => guardVec(e, env, i, { k: 'cmp' }, F, 0xf, a, b, null));
 }
 
 /**
  * Packed float -> int32 (cvt(t)ps2dq, cvt(t)pd2dq): round (nearest or toward zero: `roundOp`),
  * convert, and give the "integer indefinite" 0x80000000 for NaN and out-of-range lanes, where
- * Wasm's conversion would saturate.
+ * Wasm's conversion would saturate. Guarded: |v| below 2^31 (2^31 - 1 when rounding to nearest
+ * from double) cannot be out of range; PE where rounding moved a lane.
  */
-function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): void {
+function toInt32Lanes(e: Emitter, i: Insn, env: JsEnv, v: number, dbl: boolean, roundOp: number): void {
   const f = e.f;
   const r = f.temp(T.v128);
   const bad = f.temp(T.v128);
   f.get(v).simd(roundOp).set(r);
+  const nearestDbl = dbl && roundOp === 148;
+  guardFlags(e, env, vecGuard(e, { k: 'toint', limit: nearestDbl ? 2 ** 31 - 1 : 2 ** 31 },
+    { F: dbl ? L64 : L32, sel: 0xf, a: null, b: v, r }, stageV(e, null, v), flagBody(i)));
   const splat = (x: number) => { f.f64(x); if (dbl) f.simd(20); else f.f32_demote_f64().simd(19); };
   const [ne, lt, ge] = dbl ? [72, 73, 76] : [66, 67, 70];
   // bad = r != r | r >= 2^31 | r < -2^31
@@ -601,6 +737,20 @@ function toInt32Lanes(e: Emitter, v: number, dbl: boolean, roundOp: number): voi
   f.get(bad).simd(82); // bitselect(indefinite, converted, bad)
   f.free(T.v128, r);
   f.free(T.v128, bad);
+}
+
+/** cvt(t)ps2dq / cvt(t)pd2dq. */
+function cvtToInt32(dbl: boolean, roundOp: number): EmitFn {
+  return (e, i, env) => {
+    const [d, s] = i.ops;
+    const f = e.f;
+    const v = loadVL(e, s);
+    const r = f.temp(T.v128);
+    toInt32Lanes(e, i, env, v, dbl, roundOp);
+    f.set(r);
+    storeV(e, d, r);
+    f.free(T.v128, v); f.free(T.v128, r);
+  };
 }
 
 export const sse: Family = {
@@ -640,9 +790,9 @@ export const sse: Family = {
   }),
   pmuludq,
   pmaddwd: packed(186), // i32x4.dot_i16x8_s
-  minps: minmaxPacked(67), maxps: minmaxPacked(68), minpd: minmaxPacked(73), maxpd: minmaxPacked(74),
-  cvtps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 106)),
-  cvtpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 148)),
+  minps: minmaxPacked(67, L32), maxps: minmaxPacked(68, L32), minpd: minmaxPacked(73, L64), maxpd: minmaxPacked(74, L64),
+  cvtps2dq: cvtToInt32(false, 106),
+  cvtpd2dq: cvtToInt32(true, 148),
   psadbw,
   packsswb: packed(101), packuswb: packed(102), packssdw: packed(133),
   pmovmskb: movmsk(100), movmskps: movmsk(164), movmskpd: movmsk(196),
@@ -656,25 +806,26 @@ export const sse: Family = {
   punpckhbw: unpack(1, true), punpckhwd: unpack(2, true), punpckhdq: unpack(4, true), punpckhqdq: unpack(8, true),
   unpcklps: unpack(4, false), unpckhps: unpack(4, true), unpcklpd: unpack(8, false), unpckhpd: unpack(8, true),
   pinsrw, pextrw,
-  addss: scalar(4, (f) => f.f32_add()), addsd: scalar(8, (f) => f.f64_add()),
-  subss: scalar(4, (f) => f.f32_sub()), subsd: scalar(8, (f) => f.f64_sub()),
-  mulss: scalar(4, (f) => f.f32_mul()), mulsd: scalar(8, (f) => f.f64_mul()),
-  divss: scalar(4, (f) => f.f32_div()), divsd: scalar(8, (f) => f.f64_div()),
+  addss: scalar(4, (f) => f.f32_add(), ADD), addsd: scalar(8, (f) => f.f64_add(), ADD),
+  subss: scalar(4, (f) => f.f32_sub(), SUB), subsd: scalar(8, (f) => f.f64_sub(), SUB),
+  mulss: scalar(4, (f) => f.f32_mul(), MUL), mulsd: scalar(8, (f) => f.f64_mul(), MUL),
+  divss: scalar(4, (f) => f.f32_div(), DIV), divsd: scalar(8, (f) => f.f64_div(), DIV),
   minss: minmax(4, true), minsd: minmax(8, true), maxss: minmax(4, false), maxsd: minmax(8, false),
   sqrtss: sqrtScalar(4), sqrtsd: sqrtScalar(8),
-  addps: packed(228), addpd: packed(240), subps: packed(229), subpd: packed(241),
-  mulps: packed(230), mulpd: packed(242), divps: packed(231), divpd: packed(243),
-  sqrtpd: cvt((e, v) => { e.f.get(v).simd(239); }), sqrtps: cvt((e, v) => { e.f.get(v).simd(227); }),
+  addps: packedFloat(228, L32, ADD), addpd: packedFloat(240, L64, ADD), subps: packedFloat(229, L32, SUB), subpd: packedFloat(241, L64, SUB),
+  mulps: packedFloat(230, L32, MUL), mulpd: packedFloat(242, L64, MUL), divps: packedFloat(231, L32, DIV), divpd: packedFloat(243, L64, DIV),
+  sqrtpd: cvt((e, v) => { e.f.get(v).simd(239); }, false, convGuard({ k: 'sqrt' }, L64, 0xf)),
+  sqrtps: cvt((e, v) => { e.f.get(v).simd(227); }, false, convGuard({ k: 'sqrt' }, L32, 0xf)),
   ucomiss: compareFlags(4), comiss: compareFlags(4), ucomisd: compareFlags(8), comisd: compareFlags(8),
   cvttsd2si: toInt(8, true), cvttss2si: toInt(4, true), cvtsd2si: toInt(8, false), cvtss2si: toInt(4, false),
   cvtsi2sd: fromInt(8), cvtsi2ss: fromInt(4),
   cvtss2sd: cvtScalar(true), cvtsd2ss: cvtScalar(false),
   cvtdq2pd: cvt((e, v) => { e.f.get(v).simd(254); }, true),
-  cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(250); }),
-  cvtps2pd: cvt((e, v) => { e.f.get(v).simd(95); }, true),
-  cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }),
-  cvttps2dq: cvt((e, v) => toInt32Lanes(e, v, false, 105)),
-  cvttpd2dq: cvt((e, v) => toInt32Lanes(e, v, true, 122)),
+  cvtdq2ps: cvt((e, v) => { e.f.get(v).simd(250); }, false, cvtdq2psGuard),
+  cvtps2pd: cvt((e, v) => { e.f.get(v).simd(95); }, true, convGuard({ k: 'widen' }, L32, 0x3)),
+  cvtpd2ps: cvt((e, v) => { e.f.get(v).simd(94); }, false, convGuard({ k: 'narrow' }, L64, 0x3, true)),
+  cvttps2dq: cvtToInt32(false, 105),
+  cvttpd2dq: cvtToInt32(true, 122),
   cmpps: cmpFloat, cmppd: cmpFloat, cmpss: cmpFloat, cmpsd: cmpFloat,
   ...Object.fromEntries(PRED.flatMap((p) => ['ps', 'pd', 'ss', 'sd'].map((t) => ['cmp' + p + t, cmpFloat]))),
   stmxcsr: (e, i) => { const v = e.tmp64(); e.f.get(e.cpu).i64_load32_u(CPU.mxcsr).set(v); e.write(i.ops[0], v, 4); e.free64(v); },

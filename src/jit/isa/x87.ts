@@ -1,4 +1,5 @@
 import type { Emitter, JsEnv } from '../emitter.js';
+import { isFastMxcsr } from './sse-flags.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, MemOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../vmx/cpu.js';
@@ -523,7 +524,7 @@ function toBcd(a: F80, ctx: Ctx): Uint8Array {
 
 // ---- the interpreter ----------------------------------------------------------------------
 
-/** Set when an fxrstor changed MXCSR (see emit: the switch to precise SSE floating point). */
+/** Set when an fxrstor left MXCSR's fast control (see emit: the switch to precise SSE floating point). */
 let mxcsrWritten = false;
 
 /** Runs one x87 instruction on CPU `base`. Returns -1, or an Exit code (#MF, #GP). */
@@ -540,7 +541,7 @@ export function execute(env: JsEnv, i: Insn, d: Decoded, base: number): number {
     throw e;
   }
   fpu.commit(d, i, addr);
-  if (cpu.u32(CPU.mxcsr) !== mxcsr) mxcsrWritten = true;
+  if (cpu.u32(CPU.mxcsr) !== mxcsr && !isFastMxcsr(cpu.u32(CPU.mxcsr))) mxcsrWritten = true;
   return -1;
 }
 

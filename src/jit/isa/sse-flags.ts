@@ -1,0 +1,394 @@
+import { CPU } from '../layout.js';
+import type { Emitter, JsEnv } from '../emitter.js';
+import type { Insn } from '../../decoder/ir.js';
+import { T } from '../wasm/encoder.js';
+import * as S from '../softfloat/ieee.js';
+
+/**
+ * Exact MXCSR exception flags for the inline ("fast") SSE floating-point translations.
+ *
+ * The inline Wasm SIMD arithmetic computes x86's results for MXCSR's default control (round to
+ * nearest, no DAZ/FTZ, every exception masked: the only control those translations run under,
+ * see isFastMxcsr) but raises no flags, and a program may read the sticky flags without ever
+ * having written MXCSR (fetestexcept after a division). So every inline float instruction ends
+ * with a guard, cheap on the common path:
+ *  1. "hot": a few SIMD compares show every operand and result ordinary (normal or zero, in the
+ *     ranges the instruction class needs), so PE is the only flag it can raise;
+ *  2. hot and MXCSR.PE already set (nearly always once a program has rounded anything): done;
+ *  3. everything the instruction can raise is already set in MXCSR: done;
+ *  4. hot and PE clear: an exactness test per lane (TwoSum for add/sub, the exact double product
+ *     for float32, a trailing-zero bound for float64); exact: done;
+ *  5. otherwise the operands go to CPU.scratch and the softfloat (isa/sse-precise.ts's bodies)
+ *     computes the instruction's exact flags, OR-ed into MXCSR. It never raises #XM: all
+ *     exceptions are masked under the fast control.
+ * Step 5 is a JavaScript call: it runs for special operands (NaN, infinity, denormal, a zero
+ * divisor, a tiny or huge result) while their flags are not yet all set, and for an inexact
+ * result while PE is clear.
+ */
+
+export const IE = 0x1, DE = 0x2, ZE = 0x4, OE = 0x8, UE = 0x10, PE = 0x20;
+export const ALL_FLAGS = 0x3f;
+
+/** MXCSR's control bits (everything but the six flags) under which the fast translations run. */
+export const FAST_CONTROL = 0x1f80;
+/** Whether MXCSR value `mx` lets the fast translations run (only its sticky flags may differ). */
+export const isFastMxcsr = (mx: number): boolean => (mx & ~ALL_FLAGS) === FAST_CONTROL;
+
+/** An instruction's exact flags from its staged operands (a: destination's old value, b: source). */
+export type FlagBody = (a: bigint, b: bigint, env: S.Env) => void;
+
+export interface Guard {
+  /** Flags the instruction can raise at all. */
+  mask: number;
+  /** Pushes i32 1 if nothing but PE can be raised (ordinary operands and result). */
+  hot: () => void;
+  /** Pushes i32 1 if a hot instruction's result is exact. Absent: step 5 decides. */
+  exact?: () => void;
+  /** Stores the operands the body reads: a at CPU.scratch, b at CPU.scratch + 16. */
+  stage: () => void;
+  body: FlagBody;
+}
+
+/** Emits the guard (steps 1-5 above) for the current instruction. */
+export function guardFlags(e: Emitter, env: JsEnv, g: Guard): void {
+  const f = e.f;
+  const hot = e.tmp32();
+  const mx = e.tmp32();
+  g.hot();
+  f.set(hot);
+  f.get(e.cpu).i32_load(CPU.mxcsr).set(mx);
+  f.block();
+  f.get(hot);
+  if (g.mask & PE) f.get(mx).i32(5).i32_shr_u().i32_and(); // hot & PE (hot is 0 or 1)
+  f.br_if(0);
+  f.get(mx).i32(g.mask).i32_and().i32(g.mask).i32_eq().br_if(0);
+  if (g.exact && g.mask & PE) {
+    f.get(hot).if_();
+    g.exact();
+    f.br_if(1);
+    f.end();
+  }
+  g.stage();
+  const body = g.body;
+  const id = e.host.registerOp((base) => {
+    const cpu = env.cpu(base);
+    const m = cpu.u32(CPU.mxcsr);
+    const fenv = S.envOf(m);
+    body(rd128(cpu, CPU.scratch), rd128(cpu, CPU.scratch + 16), fenv);
+    cpu.setU32(CPU.mxcsr, m | fenv.flags);
+    return -1;
+  });
+  f.get(e.cpu).i32(id).call_rt(e.rt.op).drop();
+  f.end();
+  e.free32(hot, mx);
+}
+
+const rd128 = (cpu: ReturnType<JsEnv['cpu']>, off: number): bigint => cpu.u64(off) | (cpu.u64(off + 8) << 64n);
+
+/** Stages two v128 locals (or an i64 local as b, see fromInt) for the body. */
+export function stageV(e: Emitter, a: number | null, b: number, bIsI64 = false): () => void {
+  return () => {
+    const f = e.f;
+    if (a !== null) f.get(e.cpu).get(a).v128_store(CPU.scratch);
+    if (bIsI64) f.get(e.cpu).get(b).i64_store(CPU.scratch + 16);
+    else f.get(e.cpu).get(b).v128_store(CPU.scratch + 16);
+  };
+}
+
+// ---- SIMD predicates ------------------------------------------------------------------------
+
+/** Lane format: element width and the Wasm SIMD opcodes and limits for it. */
+export interface LaneFmt {
+  w: 4 | 8;
+  /** Smallest normal and largest finite magnitude. */
+  min: number;
+  max: number;
+  abs: number; eq: number; ne: number; lt: number; gt: number; le: number; ge: number;
+}
+
+export const L32: LaneFmt = { w: 4, min: 2 ** -126, max: 3.4028234663852886e38, abs: 224, eq: 65, ne: 66, lt: 67, gt: 68, le: 69, ge: 70 };
+export const L64: LaneFmt = { w: 8, min: 2 ** -1022, max: Number.MAX_VALUE, abs: 236, eq: 71, ne: 72, lt: 73, gt: 74, le: 75, ge: 76 };
+
+const AND = 78, OR = 80, ALL_TRUE32 = 163;
+
+/** A v128 constant: `x` in every lane of format F. */
+export function splat(F: LaneFmt, x: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  for (let k = 0; k < 16 / F.w; k++) {
+    if (F.w === 8) dv.setFloat64(8 * k, x, true); else dv.setFloat32(4 * k, x, true);
+  }
+  return b;
+}
+
+/** All-ones in the lanes NOT in `sel` (so OR-ing it into a mask ignores them), or null if none. */
+function notSel(F: LaneFmt, sel: number): Uint8Array | null {
+  const n = 16 / F.w;
+  if ((sel & ((1 << n) - 1)) === (1 << n) - 1) return null;
+  const b = new Uint8Array(16);
+  for (let k = 0; k < n; k++) if (!((sel >> k) & 1)) b.fill(0xff, k * F.w, k * F.w + F.w);
+  return b;
+}
+
+/**
+ * Builds masks over v128 locals of one lane format: each method pushes a v128 with all-ones in
+ * the lanes where the predicate holds. |x| is computed once per local.
+ */
+export class Masks {
+  private absOf = new Map<number, number>();
+  constructor(readonly e: Emitter, readonly F: LaneFmt) {}
+
+  private abs(x: number): number {
+    let t = this.absOf.get(x);
+    if (t === undefined) {
+      t = this.e.f.temp(T.v128);
+      this.e.f.get(x).simd(this.F.abs).set(t);
+      this.absOf.set(x, t);
+    }
+    return t;
+  }
+
+  /** |x| OP c. */
+  cmpAbs(x: number, op: number, c: number): this {
+    this.e.f.get(this.abs(x)).v128_const(splat(this.F, c)).simd(op);
+    return this;
+  }
+
+  /** Normal or zero: neither denormal nor infinite nor NaN. */
+  ordinary(x: number): this {
+    const f = this.e.f, F = this.F;
+    this.cmpAbs(x, F.ge, F.min);
+    this.zero(x);
+    f.simd(OR);
+    this.cmpAbs(x, F.le, F.max);
+    f.simd(AND);
+    return this;
+  }
+
+  /** min < |x| <= max for these limits (NaN: false). */
+  within(x: number, min: number, max: number): this {
+    this.cmpAbs(x, this.F.gt, min);
+    this.cmpAbs(x, this.F.le, max);
+    this.e.f.simd(AND);
+    return this;
+  }
+
+  /** Normal: min <= |x| <= max (NaN: false). */
+  normal(x: number): this {
+    this.cmpAbs(x, this.F.ge, this.F.min);
+    this.cmpAbs(x, this.F.le, this.F.max);
+    this.e.f.simd(AND);
+    return this;
+  }
+
+  /** Finite: |x| <= max. */
+  finite(x: number): this { return this.cmpAbs(x, this.F.le, this.F.max); }
+
+  /** |x| < c (NaN: false). */
+  below(x: number, c: number): this { return this.cmpAbs(x, this.F.lt, c); }
+
+  zero(x: number): this {
+    this.e.f.get(x).v128_const(new Uint8Array(16)).simd(this.F.eq);
+    return this;
+  }
+
+  eq(x: number, y: number): this {
+    this.e.f.get(x).get(y).simd(this.F.eq);
+    return this;
+  }
+
+  and(): this { this.e.f.simd(AND); return this; }
+  or(): this { this.e.f.simd(OR); return this; }
+
+  /** Reduces the mask on the stack to i32: 1 if it holds in every lane of `sel`. */
+  all(sel: number): void {
+    const ns = notSel(this.F, sel);
+    if (ns) this.e.f.v128_const(ns).simd(OR);
+    this.e.f.simd(ALL_TRUE32);
+  }
+
+  free(): void {
+    for (const t of this.absOf.values()) this.e.f.free(T.v128, t);
+    this.absOf.clear();
+  }
+}
+
+// ---- instruction classes --------------------------------------------------------------------
+
+/**
+ * How a vector instruction's lanes relate: lane k of `r` is computed from lane k of `a` and `b`.
+ *  add:    r = a + b (b negated in the lanes of `neg`: subtraction)
+ *  mul, div: r = a * b, a / b
+ *  sqrt:   r = sqrt(b)
+ *  cmp:    flags from the operands alone (compares, comis, min, max): IE DE
+ *  widen:  float32 b converted to float64: IE DE
+ *  narrow: float64 b converted to float32; r is the result promoted back to float64
+ *  toint:  b converted to int32 (`limit`: |b| below it cannot be out of range); r = b rounded, as a float
+ *  round:  r = b rounded to an integer (float)
+ */
+export type VecClass =
+  | { k: 'add'; neg?: number }
+  | { k: 'mul' } | { k: 'div' } | { k: 'sqrt' }
+  | { k: 'cmp' } | { k: 'widen' } | { k: 'narrow' }
+  | { k: 'toint'; limit: number }
+  | { k: 'round'; noPE: boolean };
+
+export interface VecSite {
+  F: LaneFmt;
+  /** Lanes the instruction computes (bit k = lane k). */
+  sel: number;
+  a: number | null;
+  b: number;
+  r: number | null;
+}
+
+const MASK: Record<VecClass['k'], number> = {
+  add: IE | DE | OE | PE, mul: IE | DE | OE | UE | PE, div: IE | DE | ZE | OE | UE | PE, sqrt: IE | DE | PE,
+  cmp: IE | DE, widen: IE | DE, narrow: IE | DE | OE | UE | PE, toint: IE | PE, round: IE | PE,
+};
+
+/** The flags a class can raise. */
+export const classMask = (c: VecClass): number => (c.k === 'round' && c.noPE ? IE : MASK[c.k]);
+
+/** Pushes the class's "hot" i32 for a site (see the header comment). */
+export function emitHot(e: Emitter, c: VecClass, s: VecSite): void {
+  const m = new Masks(e, s.F);
+  const { a, b, r } = s;
+  switch (c.k) {
+    case 'add':
+      // A finite sum of ordinary operands raises at most PE (tiny sums are exact).
+      m.ordinary(a!).ordinary(b).and().finite(r!).and();
+      break;
+    case 'mul':
+      // |r| = min is excluded: it may have been rounded up from a tiny product (UE).
+      m.ordinary(a!).ordinary(b).and().within(r!, s.F.min, s.F.max).zero(r!).zero(a!).zero(b).or().and().or().and();
+      break;
+    case 'div':
+      m.ordinary(a!).normal(b).and().within(r!, s.F.min, s.F.max).zero(r!).zero(a!).and().or().and();
+      break;
+    case 'sqrt':
+      m.ordinary(b).finite(r!).and();
+      break;
+    case 'cmp':
+      m.ordinary(a!).ordinary(b).and();
+      break;
+    case 'widen':
+    case 'round':
+      m.ordinary(b);
+      break;
+    case 'narrow':
+      // r (float32, promoted) strictly normal for float32, or an exact zero.
+      m.ordinary(b).within(r!, L32.min, L32.max).zero(r!).zero(b).and().or().and();
+      break;
+    case 'toint':
+      m.below(b, c.limit);
+      break;
+  }
+  m.all(s.sel);
+  m.free();
+}
+
+/** Pushes the class's exactness i32 for a hot site, or returns false if it has no test. */
+export function emitExact(e: Emitter, c: VecClass, s: VecSite): boolean {
+  const f = e.f;
+  const { F, a, b, r } = s;
+  switch (c.k) {
+    case 'toint':
+    case 'round': {
+      const m = new Masks(e, F);
+      m.eq(r!, b).all(s.sel);
+      m.free();
+      return true;
+    }
+    case 'narrow': {
+      const m = new Masks(e, L64);
+      m.eq(r!, b).all(s.sel);
+      m.free();
+      return true;
+    }
+    case 'cmp':
+    case 'widen':
+      return false;
+    default:
+      break;
+  }
+  let first = true;
+  for (let k = 0; k < 16 / F.w; k++) {
+    if (!((s.sel >> k) & 1)) continue;
+    laneExact(e, c, F, k, a, b, r!);
+    if (!first) f.i32_and();
+    first = false;
+  }
+  return true;
+}
+
+/** Pushes i32 1 if lane k of the (hot) result is exact. */
+function laneExact(e: Emitter, c: VecClass, F: LaneFmt, k: number, a: number | null, b: number, r: number): void {
+  const f = e.f;
+  const d = F.w === 8;
+  // Pushes lane k of x as f64 (float32 lanes promoted: exactly).
+  const get = (x: number) => { f.get(x).lane(d ? 33 : 31, k); if (!d) f.f64_promote_f32(); };
+  const getRaw = (x: number) => { f.get(x).lane(d ? 33 : 31, k); };
+  switch (c.k) {
+    case 'add': {
+      // TwoSum (Knuth): with s = fl(a + b), bb = s - a, err = (a - (s - bb)) + (b - bb) is the
+      // exact rounding error, in the lanes' own format (an overflowing step makes err NaN: "inexact").
+      const t = f.temp(d ? T.f64 : T.f32);
+      const add = () => (d ? f.f64_add() : f.f32_add());
+      const sub = () => (d ? f.f64_sub() : f.f32_sub());
+      const negB = ((c.neg ?? 0) >> k) & 1;
+      const pushB = () => { getRaw(b); if (negB) { if (d) f.f64_neg(); else f.f32_neg(); } };
+      getRaw(r); getRaw(a!); sub(); f.set(t); // bb
+      getRaw(a!); getRaw(r); f.get(t); sub(); sub();
+      pushB(); f.get(t); sub();
+      add();
+      if (d) f.f64(0).f64_eq(); else f.f64(0).f32_demote_f64().f32_eq();
+      f.free(d ? T.f64 : T.f32, t);
+      return;
+    }
+    case 'mul':
+      if (!d) { get(a!); get(b); f.f64_mul(); get(r); f.f64_eq(); return; }
+      // a or b zero, or fewer than 54 significant bits between them: the product is representable.
+      get(a!); f.f64(0).f64_eq(); get(b); f.f64(0).f64_eq(); f.i32_or();
+      tz(e, () => get(a!)); tz(e, () => get(b)); f.i64_add().i64(53).i64_ge_u();
+      f.i32_or();
+      return;
+    case 'div':
+      if (!d) { get(r); get(b); f.f64_mul(); get(a!); f.f64_eq(); return; }
+      // a = 0, or r * b representable and equal to a (|a| > min: a product below min could
+      // have been rounded up to it).
+      get(a!); f.f64(0).f64_eq();
+      tz(e, () => get(r)); tz(e, () => get(b)); f.i64_add().i64(53).i64_ge_u();
+      get(r); get(b); f.f64_mul(); get(a!); f.f64_eq(); f.i32_and();
+      get(a!); f.f64_abs().f64(F.min).f64_gt(); f.i32_and();
+      f.i32_or();
+      return;
+    case 'sqrt':
+      if (!d) { get(r); get(r); f.f64_mul(); get(b); f.f64_eq(); return; }
+      get(b); f.f64(0).f64_eq();
+      tz(e, () => get(r)); f.i64(1).i64_shl().i64(53).i64_ge_u();
+      get(r); get(r); f.f64_mul(); get(b); f.f64_eq(); f.i32_and();
+      get(b); f.f64_abs().f64(F.min).f64_gt(); f.i32_and();
+      f.i32_or();
+      return;
+    default:
+      throw new Error(`no lane exactness test for ${c.k}`);
+  }
+}
+
+/** Pushes (i64) the trailing zeros of a normal float64's 53-bit significand. */
+function tz(e: Emitter, push: () => void): void {
+  push();
+  e.f.i64_reinterpret_f64().i64(1n << 52n).i64_or().i64_ctz();
+}
+
+/** The guard of a vector site: hot/exact by class, the operands staged as given. */
+export function vecGuard(e: Emitter, c: VecClass, s: VecSite, stage: () => void, body: FlagBody): Guard {
+  return {
+    mask: classMask(c),
+    hot: () => emitHot(e, c, s),
+    exact: c.k === 'cmp' || c.k === 'widen' ? undefined : () => { emitExact(e, c, s); },
+    stage,
+    body,
+  };
+}
