@@ -10,7 +10,7 @@ import * as S from '../softfloat/ieee.js';
 import type { Env } from '../softfloat/ieee.js';
 import { loadVL } from './sse.js';
 import { comisCompare, cvtFromInt, cvtToInt, memSize, VEC_OPS, withLow } from './sse-bodies.js';
-import { ALL_FLAGS, FAST_CONTROL, isFastMxcsr } from './sse-flags.js';
+import { ALL_FLAGS, FAST_CONTROL, isFastMxcsr, refreshPE } from './sse-flags.js';
 
 /**
  * "Precise FP" translations of the SSE/SSE2/SSE3/SSE4.1 floating-point instructions: exact
@@ -198,6 +198,7 @@ export function ldmxcsr(e: Emitter, i: Insn, env: JsEnv): void {
     f.get(v).i32_wrap_i64().i32(~ALL_FLAGS).i32_and().i32(FAST_CONTROL).i32_ne().if_();
     e.callJs((base) => (isFastMxcsr(env.cpu(base).u32(CPU.mxcsr)) ? -1 : fp.enable(base, i.addr + i.len)), true, 0, false);
     f.end();
+    refreshPE(e);
   }
   e.free64(v);
 }

@@ -7,7 +7,7 @@ import { T } from '../wasm/encoder.js';
 import { F_CF, F_PF, F_ZF } from '../flags.js';
 import { Vector } from '../../vmx/exits.js';
 import { flagBody } from './sse-bodies.js';
-import { guardFlags, IE, L32, L64, Masks, PE, stageV, vecGuard, type LaneFmt, type VecClass } from './sse-flags.js';
+import { emitExact, emitHot, emitHot1, guardFlags, IE, L32, L64, Masks, PE, peLimit, stageV, vecGuard, type LaneFmt, type VecClass } from './sse-flags.js';
 
 /**
  * SSE/SSE2 on Wasm SIMD. XMM registers are cached in v128 locals inside a region (Emitter.xmm),
@@ -126,12 +126,15 @@ export function packed(simdOp: number, swap = false): EmitFn {
   };
 }
 
-/** After a float result is computed, before it is stored: the flags guard (sse-flags.ts). */
-export type Guarded = (e: Emitter, i: Insn, env: JsEnv, a: number, b: number, r: number) => void;
+/**
+ * The flags guard of a float instruction (sse-flags.ts), given its operands, its result and how
+ * to store the result (`commit`: the guard emits it, on each of its paths).
+ */
+export type Guarded = (e: Emitter, i: Insn, env: JsEnv, a: number, b: number, r: number, commit: () => void) => void;
 
 /**
  * Packed op with a three-operand AVX-free form: dst = op(dst, src) where op is a function;
- * `after` sees the operands and the result before it is stored.
+ * `after` (a flags guard) sees the operands and the result, and stores it.
  */
 export function packedWith(body: (e: Emitter, a: number, b: number) => void, after?: Guarded): EmitFn {
   return (e, i, env) => {
@@ -142,8 +145,8 @@ export function packedWith(body: (e: Emitter, a: number, b: number) => void, aft
     const r = f.temp(T.v128);
     body(e, a, b);
     f.set(r);
-    after?.(e, i, env, a, b, r);
-    storeV(e, d, r);
+    if (after) after(e, i, env, a, b, r, () => storeV(e, d, r));
+    else storeV(e, d, r);
     f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
   };
 }
@@ -225,35 +228,89 @@ function srcV(e: Emitter, s: Operand, size: number): number {
   if (isX(s)) return e.xmm(xn(s));
   const v = e.f.temp(T.v128);
   if (size === 16) loadV(e, s);
-  else { e.read(s, size); e.f.i64x2Splat0(); }
+  else { e.read(s, size); e.f.simd(18); } // i64x2.splat: lane 0 is what counts
   e.f.set(v);
   return v;
 }
 const freeSrc = (e: Emitter, s: Operand, v: number) => { if (!isX(s)) e.f.free(T.v128, v); };
 
 /** The flags guard of a vector site whose operands are staged as they are (sse-flags.ts). */
-function guardVec(e: Emitter, env: JsEnv, i: Insn, c: VecClass, F: LaneFmt, sel: number, a: number | null, b: number, r: number | null): void {
-  guardFlags(e, env, vecGuard(e, c, { F, sel, a, b, r }, stageV(e, a, b), flagBody(i)));
+function guardVec(e: Emitter, env: JsEnv, i: Insn, c: VecClass, F: LaneFmt, sel: number, a: number | null, b: number, r: number | null, commit: () => void): void {
+  guardFlags(e, env, vecGuard(e, c, { F, sel, a, b, r }, stageV(e, a, b), flagBody(i), commit));
 }
+
+/**
+ * A scalar two-operand float instruction's operands: a = the destination's local; b = the source
+ * register's local, or a memory operand's value in an i64 local (`bi`).
+ */
+interface ScalarOps { a: number; bv: number | null; bi: number | null }
+
+function scalarOps(e: Emitter, i: Insn, size: 4 | 8): ScalarOps {
+  const [d, s] = i.ops;
+  const a = e.xmm(xn(d));
+  if (isX(s)) return { a, bv: e.xmm(xn(s)), bi: null };
+  const bi = e.tmp64();
+  e.read(s, size);
+  e.f.set(bi);
+  return { a, bv: null, bi };
+}
+
+/** Pushes b's lane 0 as a float. */
+function pushB(e: Emitter, o: ScalarOps, size: 4 | 8): void {
+  const f = e.f;
+  if (o.bv !== null) f.get(o.bv).lane(laneK(size).get, 0);
+  else if (size === 8) f.get(o.bi!).f64_reinterpret_i64();
+  else f.get(o.bi!).i32_wrap_i64().f32_reinterpret_i32();
+}
+
+/**
+ * The guard of a scalar two-operand instruction: step 1 tests a and b packed in one vector; the
+ * cold path builds b as a vector when it came from memory.
+ */
+function guardScalar(e: Emitter, env: JsEnv, i: Insn, c: VecClass, size: 4 | 8, o: ScalarOps, r: number | null, commit: () => void): void {
+  const f = e.f;
+  const F = fmtL(size);
+  const pair = f.temp(T.v128);
+  if (o.bv !== null) {
+    f.get(o.a).get(o.bv).shuffle(size === 8
+      ? [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+      : [0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 16, 17, 18, 19]);
+  } else {
+    f.get(o.a).get(o.bi!);
+    if (size === 8) f.lane(LANE.i64.set, 1); else f.i32_wrap_i64().lane(LANE.i32.set, 1);
+  }
+  f.set(pair);
+  let b = o.bv ?? -1;
+  const site = () => ({ F, sel: 1, pair, a: o.a, b, r });
+  const g = vecGuard(e, c, site(), () => stageV(e, o.a, b)(), flagBody(i), commit);
+  guardFlags(e, env, {
+    ...g,
+    hot: () => emitHot1(e, c, site()),
+    cold: () => { if (o.bv === null) { b = f.temp(T.v128); f.get(o.bi!).simd(18).set(b); } },
+    hot2: () => emitHot(e, c, site()),
+    exact: g.exact ? () => { emitExact(e, c, site()); } : undefined,
+  });
+  if (o.bv === null && b >= 0) f.free(T.v128, b);
+  f.free(T.v128, pair);
+}
+
+const freeOps = (e: Emitter, o: ScalarOps) => { if (o.bi !== null) e.free64(o.bi); };
 
 /** Scalar float arithmetic on the low lane: addsd, mulss, ... */
 function scalar(size: 4 | 8, op: ScalarOp, c: VecClass): EmitFn {
   const L = laneK(size);
   return (e, i, env) => {
-    const [d, s] = i.ops;
     const f = e.f;
-    const n = xn(d);
-    const a = e.xmm(n);
-    const b = srcV(e, s, size);
+    const n = xn(i.ops[0]);
+    const o = scalarOps(e, i, size);
     const r = f.temp(T.v128);
-    f.get(a).get(a).lane(L.get, 0).get(b).lane(L.get, 0);
+    f.get(o.a).get(o.a).lane(L.get, 0);
+    pushB(e, o, size);
     op(f);
     f.lane(L.set, 0).set(r);
-    guardVec(e, env, i, c, fmtL(size), 1, a, b, r);
-    f.get(r).set(a);
-    e.xmmDirty(n);
+    guardScalar(e, env, i, c, size, o, r, () => { f.get(r).set(o.a); e.xmmDirty(n); });
     f.free(T.v128, r);
-    freeSrc(e, s, b);
+    freeOps(e, o);
   };
 }
 
@@ -261,23 +318,20 @@ function scalar(size: 4 | 8, op: ScalarOp, c: VecClass): EmitFn {
 function minmax(size: 4 | 8, isMin: boolean): EmitFn {
   const L = laneK(size);
   return (e, i, env) => {
-    const [d, s] = i.ops;
     const f = e.f;
-    const n = xn(d);
+    const n = xn(i.ops[0]);
     const t = size === 8 ? T.f64 : T.f32;
     const a = f.temp(t), b = f.temp(t);
-    const av = e.xmm(n);
-    const bv = srcV(e, s, size);
-    f.get(bv).lane(L.get, 0).set(b);
-    f.get(av).lane(L.get, 0).set(a);
-    guardVec(e, env, i, { k: 'cmp' }, fmtL(size), 1, av, bv, null);
-    setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
+    const o = scalarOps(e, i, size);
+    pushB(e, o, size); f.set(b);
+    f.get(o.a).lane(L.get, 0).set(a);
+    guardScalar(e, env, i, { k: 'cmp' }, size, o, null, () => setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
       f.get(a).get(b).get(a).get(b);
       if (size === 8) { if (isMin) f.f64_lt(); else f.f64_gt(); } else { f.op(isMin ? 0x5d : 0x5e); }
       f.select();
-    });
+    }));
     f.free(t, a); f.free(t, b);
-    freeSrc(e, s, bv);
+    freeOps(e, o);
   };
 }
 
@@ -285,28 +339,27 @@ function minmax(size: 4 | 8, isMin: boolean): EmitFn {
 function compareFlags(size: 4 | 8): EmitFn {
   const L = laneK(size);
   return (e, i, env) => {
-    const [d, s] = i.ops;
     const f = e.f;
     const t = size === 8 ? T.f64 : T.f32;
     const a = f.temp(t), b = f.temp(t);
-    const av = e.xmm(xn(d));
-    const bv = srcV(e, s, size);
-    f.get(bv).lane(L.get, 0).set(b);
-    f.get(av).lane(L.get, 0).set(a);
-    guardVec(e, env, i, { k: 'cmp' }, fmtL(size), 1, av, bv, null);
+    const o = scalarOps(e, i, size);
+    pushB(e, o, size); f.set(b);
+    f.get(o.a).lane(L.get, 0).set(a);
     const eq = size === 8 ? () => f.f64_eq() : () => f.f32_eq();
     const lt = size === 8 ? () => f.f64_lt() : () => f.f32_lt();
-    // unordered: a != a or b != b
-    f.get(a).get(a); eq(); f.get(b).get(b); eq(); f.i32_and().i32_eqz();
-    f.if_(T.i32);
-    f.i32(F_ZF | F_PF | F_CF);
-    f.else_();
-    f.get(a).get(b); eq(); f.i32(6).i32_shl();
-    f.get(a).get(b); lt(); f.i32_or();
-    f.end();
-    e.setEflagsFromStack();
+    guardScalar(e, env, i, { k: 'cmp' }, size, o, null, () => {
+      // unordered: a != a or b != b
+      f.get(a).get(a); eq(); f.get(b).get(b); eq(); f.i32_and().i32_eqz();
+      f.if_(T.i32);
+      f.i32(F_ZF | F_PF | F_CF);
+      f.else_();
+      f.get(a).get(b); eq(); f.i32(6).i32_shl();
+      f.get(a).get(b); lt(); f.i32_or();
+      f.end();
+      e.setEflagsFromStack();
+    });
     f.free(t, a); f.free(t, b);
-    freeSrc(e, s, bv);
+    freeOps(e, o);
   };
 }
 
@@ -327,26 +380,30 @@ function toInt(size: 4 | 8, truncate: boolean): EmitFn {
     f.set(x);
     // Below `safe` in magnitude the rounded value is in range (no IE); PE iff rounding moved it.
     const safe = out === 8 ? 2 ** 63 : truncate ? 2 ** 31 : 2 ** 31 - 1;
+    const lim = out === 8 ? 9223372036854775808 : 2147483648;
     guardFlags(e, env, {
       mask: IE | PE,
-      hot: () => { f.get(src).f64_abs().f64(safe).f64_lt(); },
+      hot: () => { f.get(src).f64_abs().get(peLimit(e, null, safe)).f64_lt(); },
+      hotHasPE: true,
+      hot2: () => { f.get(src).f64_abs().f64(safe).f64_lt(); },
       exact: () => { f.get(x).get(src).f64_eq(); },
       stage: stageV(e, null, bv),
+      commit: () => {
+        const r = e.tmp64();
+        f.get(x).f64(-lim).f64_ge().get(x).f64(lim).f64_lt().i32_and();
+        f.if_(T.i64);
+        f.get(x);
+        f.sat(out === 8 ? 6 : 2); // i64.trunc_sat_f64_s / i32.trunc_sat_f64_s
+        if (out === 4) f.i64_extend_i32_u();
+        f.else_();
+        f.i64(out === 8 ? -(1n << 63n) : 0x8000_0000n);
+        f.end();
+        f.set(r);
+        e.write(d, r, out);
+        e.free64(r);
+      },
       body: flagBody(i),
     });
-    const lim = out === 8 ? 9223372036854775808 : 2147483648;
-    const r = e.tmp64();
-    f.get(x).f64(-lim).f64_ge().get(x).f64(lim).f64_lt().i32_and();
-    f.if_(T.i64);
-    f.get(x);
-    f.sat(out === 8 ? 6 : 2); // i64.trunc_sat_f64_s / i32.trunc_sat_f64_s
-    if (out === 4) f.i64_extend_i32_u();
-    f.else_();
-    f.i64(out === 8 ? -(1n << 63n) : 0x8000_0000n);
-    f.end();
-    f.set(r);
-    e.write(d, r, out);
-    e.free64(r);
     f.free(T.f64, x); f.free(T.f64, src);
     freeSrc(e, s, bv);
   };
@@ -364,25 +421,29 @@ function fromInt(size: 4 | 8): EmitFn {
     if (s.size === 4) f.i64_extend32_s();
     if (size === 8) f.f64_convert_i64_s(); else f.f32_convert_i64_s().f64_promote_f32();
     f.set(r);
+    const commit = () => setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
+      f.get(r);
+      if (size === 4) f.f32_demote_f64();
+    });
     // A 32-bit integer always fits a double; otherwise exact iff converting back gives it again
-    // (2^63 itself saturates to 2^63-1: excluded).
-    if (!(size === 8 && s.size === 4)) {
+    // (2^63 itself saturates to 2^63-1: excluded). Step 1: PE already set.
+    if (size === 8 && s.size === 4) commit();
+    else {
       guardFlags(e, env, {
         mask: PE,
-        hot: () => { f.i32(1); },
+        hot: () => { f.get(peLimit(e, null, 1)).f64(0).f64_gt(); },
+        hotHasPE: true,
+        hot2: () => { f.i32(1); },
         exact: () => {
           f.get(r).sat(6).get(v);
           if (s.size === 4) f.i64_extend32_s();
           f.i64_eq().get(r).f64(2 ** 63).f64_lt().i32_and();
         },
         stage: stageV(e, null, v, true),
+        commit,
         body: flagBody(i),
       });
     }
-    setLane(e, n, size === 8 ? 'f64' : 'f32', 0, () => {
-      f.get(r);
-      if (size === 4) f.f32_demote_f64();
-    });
     f.free(T.f64, r);
     e.free64(v);
   };
@@ -550,7 +611,6 @@ function cmpFloat(e: Emitter, i: Insn, env: JsEnv): void {
   const p = i.bytes[i.bytes.length - 1] & 7;
   const b = loadVL(e, s);
   const a = loadVL(e, d);
-  guardVec(e, env, i, { k: 'cmp' }, dbl ? L64 : L32, scalarOnly ? 1 : 0xf, a, b, null);
   const r = f.temp(T.v128);
   const [eq, ne, lt, , le] = dbl ? [71, 72, 73, 74, 75] : [65, 66, 67, 68, 69];
   const ord = () => { f.get(a).get(a).simd(eq).get(b).get(b).simd(eq).simd(78); };
@@ -572,7 +632,7 @@ function cmpFloat(e: Emitter, i: Insn, env: JsEnv): void {
     for (let k = 0; k < 16; k++) lanes.push(k < w ? k : 16 + k);
     f.get(r).get(a).shuffle(lanes).set(r);
   }
-  storeV(e, d, r);
+  guardVec(e, env, i, { k: 'cmp' }, dbl ? L64 : L32, scalarOnly ? 1 : 0xf, a, b, null, () => storeV(e, d, r));
   f.free(T.v128, a); f.free(T.v128, b); f.free(T.v128, r);
 }
 
@@ -589,28 +649,31 @@ function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false, after?: 
     const r = f.temp(T.v128);
     body(e, v);
     f.set(r);
-    after?.(e, i, env, v, v, r);
-    storeV(e, d, r);
+    if (after) after(e, i, env, v, v, r, () => storeV(e, d, r));
+    else storeV(e, d, r);
     f.free(T.v128, v); f.free(T.v128, r);
   };
 }
 
 /** The guard of a one-source float conversion or square root: b = the source, r = the result. */
 function convGuard(c: VecClass, F: LaneFmt, sel: number, promoteR = false): Guarded {
-  return (e, i, env, _a, b, r) => {
+  return (e, i, env, _a, b, r, commit) => {
     let rr = r;
     if (promoteR) { rr = e.f.temp(T.v128); e.f.get(r).simd(95).set(rr); } // f64x2.promote_low_f32x4
-    guardFlags(e, env, vecGuard(e, c, { F, sel, a: null, b, r: rr }, stageV(e, null, b), flagBody(i)));
+    guardFlags(e, env, vecGuard(e, c, { F, sel, a: null, b, r: rr }, stageV(e, null, b), flagBody(i), commit));
     if (promoteR) e.f.free(T.v128, rr);
   };
 }
 
 /** cvtdq2ps: PE where an int32 lane has more than 24 significant bits. */
-const cvtdq2psGuard: Guarded = (e, i, env, _a, b, r) => {
+const cvtdq2psGuard: Guarded = (e, i, env, _a, b, r, commit) => {
   const f = e.f;
   guardFlags(e, env, {
     mask: PE,
-    hot: () => { f.i32(1); },
+    hot: () => { f.get(peLimit(e, null, 1)).f64(0).f64_gt(); },
+    hotHasPE: true,
+    hot2: () => { f.i32(1); },
+    commit,
     // Exact iff converting back gives the integer (2^31 saturates to 2^31-1: excluded).
     exact: () => {
       f.get(r).simd(248).get(b).simd(55); // i32x4.trunc_sat_f32x4_s, i32x4.eq
@@ -657,9 +720,7 @@ function sqrtScalar(size: 4 | 8): EmitFn {
     f.get(a).get(b).lane(L.get, 0);
     if (size === 8) f.f64_sqrt(); else f.f32_sqrt();
     f.lane(L.set, 0).set(r);
-    guardVec(e, env, i, { k: 'sqrt' }, fmtL(size), 1, a, b, r);
-    f.get(r).set(a);
-    e.xmmDirty(n);
+    guardVec(e, env, i, { k: 'sqrt' }, fmtL(size), 1, a, b, r, () => { f.get(r).set(a); e.xmmDirty(n); });
     f.free(T.v128, r);
     freeSrc(e, s, b);
   };
@@ -678,15 +739,14 @@ function cvtScalar(toDouble: boolean): EmitFn {
     if (toDouble) f.get(b).lane(LANE.f32.get, 0).f64_promote_f32().lane(LANE.f64.set, 0);
     else f.get(b).lane(LANE.f64.get, 0).f32_demote_f64().lane(LANE.f32.set, 0);
     f.set(r);
-    if (toDouble) guardVec(e, env, i, { k: 'widen' }, L32, 1, a, b, null);
+    const commit = () => { f.get(r).set(a); e.xmmDirty(n); };
+    if (toDouble) guardVec(e, env, i, { k: 'widen' }, L32, 1, a, b, null, commit);
     else {
       const r64 = f.temp(T.v128);
       f.get(r).simd(95).set(r64); // f64x2.promote_low_f32x4
-      guardFlags(e, env, vecGuard(e, { k: 'narrow' }, { F: L64, sel: 1, a: null, b, r: r64 }, stageV(e, a, b), flagBody(i)));
+      guardFlags(e, env, vecGuard(e, { k: 'narrow' }, { F: L64, sel: 1, a: null, b, r: r64 }, stageV(e, a, b), flagBody(i), commit));
       f.free(T.v128, r64);
     }
-    f.get(r).set(a);
-    e.xmmDirty(n);
     f.free(T.v128, r);
     freeSrc(e, s, b);
   };
@@ -695,7 +755,7 @@ function cvtScalar(toDouble: boolean): EmitFn {
 /** Packed float arithmetic: dst = op(dst, src) lane by lane, one SIMD opcode, guarded. */
 function packedFloat(simdOp: number, F: LaneFmt, c: VecClass): EmitFn {
   return packedWith((e, a, b) => { e.f.get(a).get(b).simd(simdOp); },
-    (e, i, env, a, b, r) => guardVec(e, env, i, c, F, 0xf, a, b, r));
+    (e, i, env, a, b, r, commit) => guardVec(e, env, i, c, F, 0xf, a, b, r, commit));
 }
 
 /** minps/maxps/minpd/maxpd: per lane, the second operand wins unless the first compares less/greater. */
@@ -703,7 +763,7 @@ function minmaxPacked(cmpOp: number, F: LaneFmt): EmitFn {
   return packedWith((e, a, b) => {
     const f = e.f;
     f.get(a).get(b).get(a).get(b).simd(cmpOp).simd(82); // bitselect(a, b, a OP b)
-  }, (e, i, env, a, b) => guardVec(e, env, i, { k: 'cmp' }, F, 0xf, a, b, null));
+  }, (e, i, env, a, b, _r, commit) => guardVec(e, env, i, { k: 'cmp' }, F, 0xf, a, b, null, commit));
 }
 
 /**
@@ -712,43 +772,38 @@ function minmaxPacked(cmpOp: number, F: LaneFmt): EmitFn {
  * Wasm's conversion would saturate. Guarded: |v| below 2^31 (2^31 - 1 when rounding to nearest
  * from double) cannot be out of range; PE where rounding moved a lane.
  */
-function toInt32Lanes(e: Emitter, i: Insn, env: JsEnv, v: number, dbl: boolean, roundOp: number): void {
-  const f = e.f;
-  const r = f.temp(T.v128);
-  const bad = f.temp(T.v128);
-  f.get(v).simd(roundOp).set(r);
-  const nearestDbl = dbl && roundOp === 148;
-  guardFlags(e, env, vecGuard(e, { k: 'toint', limit: nearestDbl ? 2 ** 31 - 1 : 2 ** 31 },
-    { F: dbl ? L64 : L32, sel: 0xf, a: null, b: v, r }, stageV(e, null, v), flagBody(i)));
-  const splat = (x: number) => { f.f64(x); if (dbl) f.simd(20); else f.f32_demote_f64().simd(19); };
-  const [ne, lt, ge] = dbl ? [72, 73, 76] : [66, 67, 70];
-  // bad = r != r | r >= 2^31 | r < -2^31
-  f.get(r).get(r).simd(ne);
-  f.get(r); splat(2147483648); f.simd(ge); f.simd(80);
-  f.get(r); splat(-2147483648); f.simd(lt); f.simd(80);
-  if (dbl) {
-    // 64-bit lane masks -> the two low 32-bit lanes (the high two results are zero).
-    f.v128_const(new Uint8Array(16)).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 16, 16, 16, 16, 16, 16, 16]);
-  }
-  f.set(bad);
-  const indefinite = dbl ? [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0] : [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80];
-  f.v128_const(indefinite);
-  f.get(r).simd(dbl ? 252 : 248); // i32x4.trunc_sat_f64x2_s_zero / i32x4.trunc_sat_f32x4_s
-  f.get(bad).simd(82); // bitselect(indefinite, converted, bad)
-  f.free(T.v128, r);
-  f.free(T.v128, bad);
-}
-
-/** cvt(t)ps2dq / cvt(t)pd2dq. */
 function cvtToInt32(dbl: boolean, roundOp: number): EmitFn {
   return (e, i, env) => {
     const [d, s] = i.ops;
     const f = e.f;
     const v = loadVL(e, s);
     const r = f.temp(T.v128);
-    toInt32Lanes(e, i, env, v, dbl, roundOp);
-    f.set(r);
-    storeV(e, d, r);
+    f.get(v).simd(roundOp).set(r);
+    const nearestDbl = dbl && roundOp === 148;
+    const commit = () => {
+      const bad = f.temp(T.v128);
+      const out = f.temp(T.v128);
+      const splat = (x: number) => { f.f64(x); if (dbl) f.simd(20); else f.f32_demote_f64().simd(19); };
+      const [ne, lt, ge] = dbl ? [72, 73, 76] : [66, 67, 70];
+      // bad = r != r | r >= 2^31 | r < -2^31
+      f.get(r).get(r).simd(ne);
+      f.get(r); splat(2147483648); f.simd(ge); f.simd(80);
+      f.get(r); splat(-2147483648); f.simd(lt); f.simd(80);
+      if (dbl) {
+        // 64-bit lane masks -> the two low 32-bit lanes (the high two results are zero).
+        f.v128_const(new Uint8Array(16)).shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 16, 16, 16, 16, 16, 16, 16]);
+      }
+      f.set(bad);
+      const indefinite = dbl ? [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0] : [0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0x80];
+      f.v128_const(indefinite);
+      f.get(r).simd(dbl ? 252 : 248); // i32x4.trunc_sat_f64x2_s_zero / i32x4.trunc_sat_f32x4_s
+      f.get(bad).simd(82); // bitselect(indefinite, converted, bad)
+      f.set(out);
+      storeV(e, d, out);
+      f.free(T.v128, bad); f.free(T.v128, out);
+    };
+    guardFlags(e, env, vecGuard(e, { k: 'toint', limit: nearestDbl ? 2 ** 31 - 1 : 2 ** 31 },
+      { F: dbl ? L64 : L32, sel: 0xf, a: null, b: v, r }, stageV(e, null, v), flagBody(i), commit));
     f.free(T.v128, v); f.free(T.v128, r);
   };
 }

@@ -27,8 +27,8 @@ function addsub(dbl: boolean): EmitFn {
     f.get(a).get(b).simd(op.sub);
     f.get(a).get(b).simd(op.add);
     f.shuffle(dbl ? qw(0, 3) : dw(0, 5, 2, 7));
-  }, (e, i, env, a, b, r) => {
-    guardFlags(e, env, vecGuard(e, { k: 'add', neg: 0b0101 }, { F: dbl ? L64 : L32, sel: 0xf, a, b, r }, stageV(e, a, b), flagBody(i)));
+  }, (e, i, env, a, b, r, commit) => {
+    guardFlags(e, env, vecGuard(e, { k: 'add', neg: 0b0101 }, { F: dbl ? L64 : L32, sel: 0xf, a, b, r }, stageV(e, a, b), flagBody(i), commit));
   });
 }
 
@@ -45,13 +45,13 @@ function horizontal(dbl: boolean, sub: boolean): EmitFn {
     f.get(a).get(b).shuffle(even);
     f.get(a).get(b).shuffle(odd);
     f.simd(op);
-  }, (e, i, env, a, b, r) => {
+  }, (e, i, env, a, b, r, commit) => {
     // The guard sees the result lane by lane: even lanes op odd lanes.
     const f = e.f;
     const x = f.temp(T.v128), y = f.temp(T.v128);
     f.get(a).get(b).shuffle(even).set(x);
     f.get(a).get(b).shuffle(odd).set(y);
-    guardFlags(e, env, vecGuard(e, { k: 'add', neg: sub ? 0xf : 0 }, { F: dbl ? L64 : L32, sel: 0xf, a: x, b: y, r }, stageV(e, a, b), flagBody(i)));
+    guardFlags(e, env, vecGuard(e, { k: 'add', neg: sub ? 0xf : 0 }, { F: dbl ? L64 : L32, sel: 0xf, a: x, b: y, r }, stageV(e, a, b), flagBody(i), commit));
     f.free(T.v128, x); f.free(T.v128, y);
   });
 }

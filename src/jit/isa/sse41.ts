@@ -173,9 +173,9 @@ function round(dbl: boolean, scalar: boolean): EmitFn {
         f.get(b).simd(ops[m & 3]);
       }
       if (scalar) f.get(a).shuffle(Array.from({ length: 16 }, (_, k) => (k < w ? k : 16 + k)));
-    }, (e2, i2, env2, a, b, r) => {
+    }, (e2, i2, env2, a, b, r, commit) => {
       guardFlags(e2, env2, vecGuard(e2, { k: 'round', noPE: (m & 8) !== 0 },
-        { F: dbl ? L64 : L32, sel: scalar ? 1 : 0xf, a: null, b, r }, stageV(e2, a, b), flagBody(i2)));
+        { F: dbl ? L64 : L32, sel: scalar ? 1 : 0xf, a: null, b, r }, stageV(e2, a, b), flagBody(i2), commit));
     })(e, i, env);
   };
 }
@@ -191,34 +191,37 @@ function dp(dbl: boolean): EmitFn {
   const [mul, add] = dbl ? [242, 240] : [230, 228];
   return (e, i, env) => {
     const m = imm8(i.ops[2]);
-    packedWith((e2, a, b) => {
-      const f = e2.f;
-      const p = f.temp(T.v128);
-      const t = f.temp(T.v128);
-      f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(78).set(p);
-      if (dbl) {
-        f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add).set(t);
-      } else {
-        f.get(p).get(p).get(p).shuffle(elems(4, [1, 0, 3, 2])).simd(add).set(t);
-        f.get(t).get(t).get(t).shuffle(elems(4, [2, 3, 0, 1])).simd(add).set(t);
-      }
-      // Flags: hot when the selected products are products of ordinary operands, strictly normal
-      // or exact zeros, and the sum is finite; no exactness test (the softfloat decides PE).
-      guardFlags(e2, env, {
-        mask: IE | DE | OE | UE | PE,
-        hot: () => {
-          const ms = new Masks(e2, F);
-          ms.ordinary(a).ordinary(b).and().within(p, F.min, F.max).zero(p).zero(a).zero(b).or().and().or().and().all(m >> 4);
-          ms.finite(t).all(1);
-          f.i32_and();
-          ms.free();
-        },
-        stage: stageV(e2, a, b),
-        body: flagBody(i),
-      });
-      f.get(t).v128_const(ZERO).shuffle(elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 0 : 16 / w))));
-      f.free(T.v128, p); f.free(T.v128, t);
-    })(e, i, env);
+    const [d, s] = i.ops;
+    const f = e.f;
+    const b = loadVL(e, s);
+    const a = loadVL(e, d);
+    const p = f.temp(T.v128);
+    const t = f.temp(T.v128);
+    const r = f.temp(T.v128);
+    f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(78).set(p);
+    if (dbl) {
+      f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add).set(t);
+    } else {
+      f.get(p).get(p).get(p).shuffle(elems(4, [1, 0, 3, 2])).simd(add).set(t);
+      f.get(t).get(t).get(t).shuffle(elems(4, [2, 3, 0, 1])).simd(add).set(t);
+    }
+    f.get(t).v128_const(ZERO).shuffle(elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 0 : 16 / w)))).set(r);
+    // Flags: hot when the selected products are products of ordinary operands, strictly normal
+    // or exact zeros, and the sum is finite; no exactness test (the softfloat decides PE).
+    guardFlags(e, env, {
+      mask: IE | DE | OE | UE | PE,
+      hot: () => {
+        const ms = new Masks(e, F);
+        ms.ordinary(a).ordinary(b).and().within(p, F.min, F.max).zero(p).zero(a).zero(b).or().and().or().and().all(m >> 4);
+        ms.finite(t).all(1);
+        f.i32_and();
+        ms.free();
+      },
+      stage: stageV(e, a, b),
+      commit: () => storeV(e, d, r),
+      body: flagBody(i),
+    });
+    f.free(T.v128, p); f.free(T.v128, t); f.free(T.v128, r); f.free(T.v128, a); f.free(T.v128, b);
   };
 }
 

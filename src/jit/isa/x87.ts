@@ -1,5 +1,5 @@
 import type { Emitter, JsEnv } from '../emitter.js';
-import { isFastMxcsr } from './sse-flags.js';
+import { isFastMxcsr, refreshPE } from './sse-flags.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn, MemOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../vmx/cpu.js';
@@ -988,6 +988,7 @@ const emit: EmitFn = (e: Emitter, i: Insn, env: JsEnv) => {
   // fxrstor (0F AE /1) loads the XMM registers too.
   const writesXmm = d.opc === 8 && ((d.modrm >> 3) & 7) === 1;
   e.callJs((base) => execute(env, i, d, base), !setsFlags, writesAx ? 1 : 0, writesXmm);
+  if (writesXmm) refreshPE(e); // fxrstor may have changed MXCSR.PE (sse-flags.ts)
   // An fxrstor that changed MXCSR switches SSE floating point to its precise translations
   // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
   // are already back in the region's locals when it leaves.
