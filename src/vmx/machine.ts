@@ -3,7 +3,7 @@ import type { CodeFetcher } from '../decoder/block.js';
 import { CodeCache } from '../jit/code-cache.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
-import { isFastMxcsr } from '../jit/isa/sse-flags.js';
+import { checkPreciseAllowed, isFastMxcsr } from '../jit/isa/sse-flags.js';
 import { CPU, cpuBlockBase, isStepMode, Mode, PAGE_SIZE } from '../jit/layout.js';
 import { DR6_BS } from './debug-regs.js';
 import { codeKey } from '../jit/code-cache.js';
@@ -149,6 +149,7 @@ export class Machine {
         precise: process.env.USMJIT_PRECISE_FP === '1',
         enable: (_b, next) => {
           if (env.fp!.precise) return -1;
+          checkPreciseAllowed();
           env.fp!.precise = true;
           this.cache.flushAll();
           this.codeAliases.clear();
@@ -670,6 +671,7 @@ export class Machine {
           else cpu.set(0, r);
           // rt_sigreturn left MXCSR's fast control: from now on SSE arithmetic must honour it.
           if (cpu.u32(CPU.mxcsr) !== mxcsr && !isFastMxcsr(cpu.u32(CPU.mxcsr)) && this.fp && !this.fp.precise) {
+            checkPreciseAllowed();
             this.fp.precise = true;
             this.cache.flushAll();
             this.codeAliases.clear();

@@ -25,6 +25,8 @@ export interface GenOptions {
   exclude?: string[];
   /** Fraction of cases that are sequences (default 0.35). */
   seqFraction?: number;
+  /** The SSE floating-point flavour the cases are for (run.ts): fast keeps MXCSR's default control. */
+  flavour?: 'fast' | 'precise';
 }
 
 export function selectForms(opts: GenOptions): { use: Form[]; skipped: Form[] } {
@@ -64,8 +66,10 @@ export class Generator {
   private consumers: Picker;
   private body: Picker;
   readonly seqFraction: number;
+  readonly flavour: 'fast' | 'precise';
 
   constructor(readonly layout: Layout, use: Form[], opts: GenOptions = {}) {
+    this.flavour = opts.flavour ?? 'fast';
     this.single = new Picker(use);
     this.seq = new Picker(use.filter((f) => f.seq));
     this.consumers = new Picker(use.filter((f) => f.seq && f.consumer));
@@ -80,6 +84,7 @@ export class Generator {
     const asSeq = r.chance(this.seqFraction);
     for (let attempt = 0; attempt < 200; attempt++) {
       const b = new Builder(r.fork(), this.layout, asSeq);
+      b.flavour = this.flavour;
       try {
         if (asSeq) this.sequence(b);
         else {

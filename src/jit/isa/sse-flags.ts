@@ -37,6 +37,16 @@ export const FAST_CONTROL = 0x1f80;
 /** Whether MXCSR value `mx` lets the fast translations run (only its sticky flags may differ). */
 export const isFastMxcsr = (mx: number): boolean => (mx & ~ALL_FLAGS) === FAST_CONTROL;
 
+/**
+ * USMJIT_PRECISE_FP=1 runs the precise translations from the start; USMJIT_PRECISE_FP=0 forbids
+ * them: a switch is an internal error (the differential tester's fast stream must stay fast).
+ */
+export function checkPreciseAllowed(): void {
+  if (process.env.USMJIT_PRECISE_FP === '0') {
+    throw new Error('MXCSR left the fast control under USMJIT_PRECISE_FP=0 (the precise SSE floating point is forbidden)');
+  }
+}
+
 /** An instruction's exact flags from its staged operands (a: destination's old value, b: source). */
 export type FlagBody = (a: bigint, b: bigint, env: S.Env) => void;
 
