@@ -106,6 +106,8 @@ for (const [sfx, pfx, mem] of [['ps', 0, 'xm128'], ['pd', 0x66, 'xm128'], ['ss',
   for (let p = 0; p < 8; p++) {
     S(`cmp${PRED[p]}${sfx}`, pfx, 0xc2, `x,${mem},i8`, { immGen: () => p, cs: () => `cmp${PRED[p]}${sfx}` });
   }
+  // imm8 >= 8: bits 7:3 are ignored by legacy SSE; Capstone keeps the plain name and the immediate.
+  S(`cmp${sfx}`, pfx, 0xc2, `x,${mem},i8`, { immGen: (b) => 8 + b.rng.int(248) });
 }
 
 // ---- form construction ----------------------------------------------------------------------

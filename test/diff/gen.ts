@@ -9,6 +9,8 @@ import './forms-sse4.js';
 import './forms-sse42.js';
 import './forms-x87.js';
 import './forms-extra.js';
+import './forms-system.js';
+import './forms-x87-state.js';
 import { Rng } from './rng.js';
 import type { Operand as EncOperand } from './x86enc.js';
 import type { Insn, Operand } from '../../src/decoder/ir.js';

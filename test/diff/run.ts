@@ -71,6 +71,10 @@ export interface DiffResult {
   seconds: number;
 }
 
+/** One Capstone decoder per process (a second Decoder.create() breaks the first). */
+let decoderP: Promise<Decoder> | undefined;
+export const sharedDecoder = (): Promise<Decoder> => (decoderP ??= Decoder.create());
+
 function hexBytes(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 }
@@ -80,7 +84,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const t0 = Date.now();
   const bin = buildHarness();
   const layout: Layout = harnessLayout(bin);
-  const decoder = await Decoder.create();
+  const decoder = await sharedDecoder();
   const decode = (bytes: Uint8Array, addr: number) => decoder.decode(bytes, addr, 64);
   const implemented = new Set(Object.keys(ISA));
   const { use } = selectForms({ implemented, all: o.all, only: o.only, exclude: o.exclude, faults: o.signals });

@@ -3,7 +3,7 @@ import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { perCondition } from './types.js';
-import { pop, push } from './move.js';
+import { pop, push, readRflags } from './move.js';
 import { Exit, Vector } from '../../vmx/exits.js';
 import { byMode } from './system.js';
 
@@ -87,7 +87,14 @@ export const control: Family = {
   loopne: rcxBranch('loopne'),
   jrcxz: rcxBranch('jrcxz'),
   jecxz: rcxBranch('jecxz'),
-  syscall: byMode((e, i) => e.exitWith(Exit.Syscall, next(i))),
+  // SDM SYSCALL: rcx = the next rip, r11 = rflags (Linux returns with both as the CPU set them).
+  syscall: byMode((e, i) => {
+    const v = e.tmp64();
+    e.f.i64(next(i)).set(v); e.setGpr(1, v);
+    readRflags(e); e.f.set(v); e.setGpr(11, v);
+    e.free64(v);
+    e.exitWith(Exit.Syscall, next(i));
+  }),
   ud2: (e) => e.raise(Vector.UD),
   ud1: (e) => e.raise(Vector.UD),
   ud0: (e) => e.raise(Vector.UD),
