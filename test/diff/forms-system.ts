@@ -58,7 +58,7 @@ add({
     b.setReg(0, BigInt(r.pick([0, 1, 4, 7, 0xb, 0xd, 0x80000000, 0x80000001, 0x80000008, r.u32()])), 4);
     b.setReg(1, BigInt(r.int(3)), 4);
     // usmjit advertises a subset of the host's features by design (src/vmx/cpuid.ts): what it
-    // returns is checked by test/jit/cpuid.test.ts; here, that nothing else changes.
+    // returns is checked by test/jit/cpuid-tsc.test.ts; here, that nothing else changes.
     for (const n of [0, 1, 2, 3]) b.undefReg(n, 0n);
     b.emit({ opcode: [0x0f, 0xa2] }, { form: f.id, mn: 'cpuid' });
   },
