@@ -23,8 +23,8 @@ import { ALL_FLAGS, FAST_CONTROL, isFastMxcsr, refreshPE } from './sse-flags.js'
  * kept exact by the guards of sse-flags.ts. The first MXCSR write that leaves the default control
  * (ldmxcsr, an fxrstor, an rt_sigreturn: isFastMxcsr) switches the process to precise mode for
  * good (JsEnv.fp.enable: the SSE flavour is a translation-key bit, e.host.preciseFp, so every later
- * translation of these instructions comes from this file; none is flushed). Writes that only change the sticky flags (feclearexcept)
- * keep the fast translations.
+ * translation of these instructions comes from this file; none is flushed). Writes that only
+ * change the sticky flags (feclearexcept) keep the fast translations.
  *
  * Unmasked exceptions: the instruction's flags are OR-ed into MXCSR, the destination is left
  * unchanged and #XM (SIGFPE) is raised; the SDM's finer split between pre- and post-computation
