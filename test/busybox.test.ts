@@ -17,17 +17,11 @@ import {
   exitStatus,
   firstDifference,
   GUEST_ENV,
+  requireBusybox,
   runNative,
   runUsmjit,
 } from './helpers/guest.js';
 
-function requireBusybox(): void {
-  if (!existsSync(BUSYBOX)) {
-    throw new Error(
-      `${BUSYBOX} is missing: install Debian's busybox-static (apt-get install -y busybox-static), as .ci/run does`,
-    );
-  }
-}
 
 let tmp: string | undefined;
 let dataFile = '';

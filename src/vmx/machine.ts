@@ -9,6 +9,7 @@ import { codeKey, tagFor } from '../jit/entry.js';
 import { CodePages } from '../jit/code-pages.js';
 import type { JsEnv } from '../jit/emitter.js';
 import { CC } from '../jit/flags.js';
+import { checkPreciseAllowed, isFastMxcsr } from '../jit/isa/sse-flags.js';
 import { buildRuntime, type RuntimeExports } from '../jit/runtime.js';
 import { SignalDelivery, type SignalProcess } from '../linux-abi/signal-delivery.js';
 import { describeSignal, type SignalState } from '../linux-abi/signals.js';
@@ -166,12 +167,17 @@ export class Machine {
   }
 
   /**
-   * SSE FP precise mode (jit/isa/sse-precise.ts), switched on by the first MXCSR write: the
+   * SSE FP precise mode (jit/isa/sse-precise.ts), switched on by the first MXCSR write that leaves
+   * the default control (round to nearest, no DAZ/FTZ, all exceptions masked): the
    * translation key changes (other translations are used from now on; none is dropped), and the
    * writing instruction's region leaves with rip = `next`.
    */
   private enablePreciseFp(next: number): number {
     if (this.fp.precise) return -1;
+    // Only a non-default control switches: under the fast control (only the sticky flags differ)
+    // the fast translations are exact, flags included (jit/isa/sse-flags.ts).
+    if (isFastMxcsr(this.cpu.u32(CPU.mxcsr))) return -1;
+    checkPreciseAllowed();
     this.fp.precise = true;
     this.cpu.rip = BigInt(next);
     this.cpu.setU32(CPU.exitSlot, 0);
@@ -334,7 +340,12 @@ export class Machine {
     // ioctl(USM_ENTER) switched the CPU to the guest's state: rax is the guest's now.
     if (this.usm.justEntered) this.usm.justEntered = false;
     else cpu.set(0, r);
-    // rt_sigreturn loaded a different MXCSR: from now on SSE arithmetic must honour it.
-    if (cpu.u32(CPU.mxcsr) !== mxcsr) this.fp.precise = true;
+    // rt_sigreturn left MXCSR's fast control: from now on SSE arithmetic must honour it (only a
+    // non-default control switches; the fast translations keep the sticky flags exact).
+    const now = cpu.u32(CPU.mxcsr);
+    if (now !== mxcsr && !isFastMxcsr(now) && !this.fp.precise) {
+      checkPreciseAllowed();
+      this.fp.precise = true;
+    }
   }
 }

@@ -84,6 +84,11 @@ export class Builder {
   relmask = 0;
   rflags: bigint;
   mxcsr = 0x1f80;
+  /**
+   * The SSE floating-point flavour the case is for (run.ts): `fast` cases must keep MXCSR's
+   * default control (round to nearest, no DAZ/FTZ, all masked): usmjit must not switch.
+   */
+  flavour: 'fast' | 'precise' = 'fast';
   readonly xmm: Uint8Array;
   /** The data area's initial contents. */
   readonly data: Uint8Array;
@@ -93,7 +98,7 @@ export class Builder {
   readonly gprMask: bigint[] = new Array(16).fill(-1n);
   xmmMask?: Uint8Array;
   readonly memMask = new Uint8Array(MEM_SIZE).fill(0xff);
-  mxcsrMask = 0xffff_ffc0; // exception flags: see run.ts --strict-mxcsr
+  mxcsrMask = 0xffff_ffff;
   /** Flags whose value is currently undefined (by the SDM). */
   undef = 0;
   /** The initial x87 state (forms may prepare it in single mode). */

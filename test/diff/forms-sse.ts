@@ -106,6 +106,8 @@ for (const [sfx, pfx, mem] of [['ps', 0, 'xm128'], ['pd', 0x66, 'xm128'], ['ss',
   for (let p = 0; p < 8; p++) {
     S(`cmp${PRED[p]}${sfx}`, pfx, 0xc2, `x,${mem},i8`, { immGen: () => p, cs: () => `cmp${PRED[p]}${sfx}` });
   }
+  // imm8 >= 8: bits 7:3 are ignored by legacy SSE; Capstone keeps the plain name and the immediate.
+  S(`cmp${sfx}`, pfx, 0xc2, `x,${mem},i8`, { immGen: (b) => 8 + b.rng.int(248) });
 }
 
 // ---- form construction ----------------------------------------------------------------------
@@ -170,9 +172,6 @@ add({
   id: 'stmxcsr m32 (0f ae /3)', family: 'sse-move', isa: ['stmxcsr'], seq: true, body: true,
   gen: (b, f) => {
     const m = b.mem(4);
-    // The exception flags (bits 0-5) are only exact once usmjit runs its precise SSE floating point
-    // (after the first MXCSR write): compared with --strict-mxcsr / --mxcsr-random.
-    b.memMask[b.lastOff] &= ~0x3f;
     b.emit({ opcode: [0x0f, 0xae], reg: 3, rm: m }, { form: f.id, mn: 'stmxcsr', ops: [m] });
   },
 });
@@ -180,10 +179,11 @@ add({
   id: 'ldmxcsr m32 (0f ae /2)', family: 'sse-move', isa: ['ldmxcsr'], seq: false,
   gen: (b, f) => {
     const m = b.mem(4);
-    // Any rounding mode, DAZ, FTZ and flags; all exceptions masked (single only: a sequence could
-    // overwrite the operand with reserved bits). The cases after it run under the new MXCSR (in
-    // usmjit, in the precise SSE translations the write switches to).
-    const v = 0x1f80 | (b.rng.int(64) & 0x3f) | (b.rng.int(4) << 13) | (b.rng.chance(0.3) ? 0x40 : 0) | (b.rng.chance(0.3) ? 0x8000 : 0);
+    // Any flags; in the precise flavour any rounding mode, DAZ and FTZ too (the fast flavour keeps
+    // the default control); all exceptions masked (single only: a sequence could overwrite the
+    // operand with reserved bits).
+    const ctl = b.flavour === 'fast' ? 0 : (b.rng.int(4) << 13) | (b.rng.chance(0.3) ? 0x40 : 0) | (b.rng.chance(0.3) ? 0x8000 : 0);
+    const v = 0x1f80 | (b.rng.int(64) & 0x3f) | ctl;
     b.setMem(b.lastOff, BigInt(v), 4);
     b.emit({ opcode: [0x0f, 0xae], reg: 2, rm: m }, { form: f.id, mn: 'ldmxcsr', ops: [m] });
   },

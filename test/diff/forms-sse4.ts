@@ -132,8 +132,8 @@ S('sse41', 'pinsrb', 0x66, s3a(0x20), 'x,r32,i8', { immGen: anyImm, w: true });
 S('sse41', 'pinsrd', 0x66, s3a(0x22), 'x,rm32,i8', { immGen: anyImm });
 S('sse41', 'pinsrq', 0x66, s3a(0x22), 'x,rm64,i8', { immGen: anyImm, w: true });
 S('sse41', 'insertps', 0x66, s3a(0x21), 'x,xm32,i8', { immGen: anyImm, dst: F32, src: F32 });
-/** MXCSR.RC for round with imm bit 2 (single cases only: nothing else honours RC yet). */
-const rcPrep = (b: Builder, immv: number) => { if (immv & 4 && !b.seq) b.mxcsr = 0x1f80 | (b.rng.int(4) << 13); };
+/** MXCSR.RC for round with imm bit 2 (precise flavour, single cases; the fast flavour keeps RC 0). */
+const rcPrep = (b: Builder, immv: number) => { if (immv & 4 && !b.seq && b.flavour === 'precise') b.mxcsr = 0x1f80 | (b.rng.int(4) << 13); };
 const roundImm = (b: Builder) => b.rng.int(16);
 S('sse41', 'roundps', 0x66, s3a(0x08), 'x,xm128,i8', { immGen: roundImm, src: F32, prep: rcPrep });
 S('sse41', 'roundpd', 0x66, s3a(0x09), 'x,xm128,i8', { immGen: roundImm, src: F64, prep: rcPrep });

@@ -3,7 +3,9 @@
  * arithmetic (fadd fsub fsubr fmul fdiv fdivr with st(0)/st(i), m32/m64 and the popping forms; the
  * fi* integer forms with m16/m32), fchs fabs fsqrt frndint fscale fxtract fprem fprem1, the
  * compares (fcom fcomp fcompp fucom fucomp fucompp ficom ficomp fcomi fucomi fcomip fucomip ftst
- * fxam), fxch, the constants, fldcw fnstcw fnstsw, fcmovcc, ffree fincstp fdecstp fninit fnclex.
+ * fxam), fxch, the constants, fldcw fnstcw fnstsw, fcmovcc, ffree ffreep fincstp fdecstp fninit
+ * fnclex, fbld fbstp and fstpnce (an alias of fstp st(i)); the environment and state images
+ * (fnstenv fldenv fnsave frstor fxsave fxrstor) are in forms-x87-state.ts.
  *
  * Every case starts from a random x87 state (builder.ts x87Value: random precision and rounding
  * control, all exceptions masked, pre-set sticky flags and condition codes, random TOP and tags,
@@ -185,6 +187,35 @@ for (const [w, op, d, mn] of [
   });
 }
 
+// BCD: fbld loads 18 packed decimal digits and a sign byte (valid digits only: the SDM leaves
+// invalid ones undefined); fbstp stores ST(0) rounded by RC (out of range or NaN: the indefinite).
+x87({
+  id: 'fbld m80 (df /4)', family: 'x87-load', mn: 'fbld', fx: FX_C1, weight: 0.5,
+  gen: (b) => {
+    room(b);
+    const m = b.mem(10);
+    const r = b.rng;
+    const digits = r.chance(0.3) ? r.range(0, 4) : r.range(1, 18);
+    let v = 0n;
+    for (let k = 0; k < digits; k++) v |= BigInt(r.int(10)) << BigInt(4 * k);
+    b.setMem(b.lastOff, v, 9);
+    b.setMem(b.lastOff + 9, r.chance(0.5) ? 0x80n : 0n, 1);
+    return { opcode: [0xdf], reg: 4, rm: m };
+  },
+});
+x87({
+  id: 'fbstp m80 (df /6)', family: 'x87-store', mn: 'fbstp', fx: FX_C1, weight: 0.5,
+  gen: (b) => {
+    valid(b, 0);
+    if (!b.seq && b.rng.chance(0.6)) {
+      // Within the 18 digits most of the time (2^59 < 10^18), a fraction for the rounding.
+      const r = b.rng;
+      b.x87.regs[b.fpPhys(0)] = { se: (r.chance(0.5) ? 0x8000 : 0) | (0x3fff + r.range(-2, 62)), m: J | r.u64() };
+    }
+    return { opcode: [0xdf], reg: 6, rm: b.mem(10) };
+  },
+});
+
 // ---- arithmetic ------------------------------------------------------------------------------------
 
 /** ModRM.reg of each operation in d8/dc (st(0) op= src), and the popping register forms. */
@@ -296,6 +327,12 @@ for (const [k, [mn, cc]] of ([['fcmovb', 2], ['fcmove', 4], ['fcmovbe', 6], ['fc
   });
 }
 x87({ id: 'ffree st(i) (dd c0+i)', family: 'x87-misc', mn: 'ffree', fx: FX_UNDEF, weight: 0.4, gen: (b) => ({ opcode: [0xdd, 0xc0 + sti(b)] }) });
+x87({ id: 'ffreep st(i) (df c0+i)', family: 'x87-misc', mn: 'ffreep', fx: FX_UNDEF, weight: 0.4, gen: (b) => ({ opcode: [0xdf, 0xc0 + sti(b)] }) });
+// d9 d8+i: an undocumented alias of fstp st(i) (Capstone: fstpnce).
+x87({
+  id: 'fstpnce st(i) (d9 d8+i)', family: 'x87-store', mn: 'fstpnce', fx: FX_C1, weight: 0.4,
+  gen: (b) => { const i = sti(b); valid(b, 0); return { opcode: [0xd9, 0xd8 + i] }; },
+});
 x87({ id: 'fincstp (d9 f7)', family: 'x87-misc', mn: 'fincstp', fx: FX_C1, weight: 0.4, gen: () => ({ opcode: [0xd9, 0xf7] }) });
 x87({ id: 'fdecstp (d9 f6)', family: 'x87-misc', mn: 'fdecstp', fx: FX_C1, weight: 0.4, gen: () => ({ opcode: [0xd9, 0xf6] }) });
 x87({ id: 'fninit (db e3)', family: 'x87-ctl', mn: 'fninit', fx: FX_ALL, weight: 0.2, gen: () => ({ opcode: [0xdb, 0xe3] }) });

@@ -10,6 +10,8 @@ import './forms-sse42.js';
 import './forms-x87.js';
 import './forms-extra.js';
 import './forms-mmx.js';
+import './forms-system.js';
+import './forms-x87-state.js';
 import { Rng } from './rng.js';
 import type { Operand as EncOperand } from './x86enc.js';
 import type { Insn, Operand } from '../../src/decoder/ir.js';
@@ -26,6 +28,8 @@ export interface GenOptions {
   exclude?: string[];
   /** Fraction of cases that are sequences (default 0.35). */
   seqFraction?: number;
+  /** The SSE floating-point flavour the cases are for (run.ts): fast keeps MXCSR's default control. */
+  flavour?: 'fast' | 'precise';
 }
 
 export function selectForms(opts: GenOptions): { use: Form[]; skipped: Form[] } {
@@ -65,8 +69,10 @@ export class Generator {
   private consumers: Picker;
   private body: Picker;
   readonly seqFraction: number;
+  readonly flavour: 'fast' | 'precise';
 
   constructor(readonly layout: Layout, use: Form[], opts: GenOptions = {}) {
+    this.flavour = opts.flavour ?? 'fast';
     this.single = new Picker(use);
     this.seq = new Picker(use.filter((f) => f.seq));
     this.consumers = new Picker(use.filter((f) => f.seq && f.consumer));
@@ -81,6 +87,7 @@ export class Generator {
     const asSeq = r.chance(this.seqFraction);
     for (let attempt = 0; attempt < 200; attempt++) {
       const b = new Builder(r.fork(), this.layout, asSeq);
+      b.flavour = this.flavour;
       try {
         if (asSeq) this.sequence(b);
         else {

@@ -35,8 +35,7 @@
  *
  * The x87 state (FCW, FSW with TOP, the full tag word, ST(0)..ST(7)) is loaded from the record's
  * 108-byte fnsave image with frstor before the snippet, and stored with fxsave64 after it. frstor,
- * not fxrstor: fxrstor also loads MXCSR (and the XMM registers), and an MXCSR write switches usmjit
- * to its precise SSE translations, which would defeat the lazy MXCSR loading described above.
+ * not fxrstor: fxrstor also loads MXCSR and the XMM registers, which the harness loads on their own.
  */
 
 typedef unsigned long u64;
@@ -75,8 +74,8 @@ u64 g_gpr[16] __attribute__((aligned(16)));
 u64 g_flags __attribute__((aligned(16)));
 u32 g_mxcsr __attribute__((aligned(16)));
 /* Whether run_snippet loads g_mxcsr: only when the case's MXCSR differs from the current one (or
- * always, -m). usmjit switches to its precise SSE floating point at the first MXCSR write, so a
- * run whose cases all keep the default MXCSR tests the default (inline SIMD) translations. */
+ * always, -m: what the tester passes; a load that keeps MXCSR's default control keeps usmjit in its
+ * fast SSE flavour, see test/diff/README.md). */
 u32 g_ldmx;
 u8 g_xmm[256] __attribute__((aligned(16)));
 u8 g_fpu[FPU_SIZE] __attribute__((aligned(16)));

@@ -56,10 +56,10 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** Runs a command with `input` on stdin; collects stdout lines. */
-export function runProcess(cmd: string, args: string[], input: Buffer, timeoutMs: number): Promise<RunResult> {
+/** Runs a command with `input` on stdin (and `env` added to the environment); collects stdout lines. */
+export function runProcess(cmd: string, args: string[], input: Buffer, timeoutMs: number, env?: Record<string, string>): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -90,7 +90,10 @@ export function emuCommand(kind: EmuKind, bin: string, harnessArgs: string[]): [
   return [process.execPath, [script, bin, ...harnessArgs]];
 }
 
-/** Picks the emulator driver: the real CLI if it runs the harness, else the minimal driver. */
+/**
+ * Picks the emulator driver: `auto` is the real CLI if it runs the harness, else the minimal
+ * driver (for manual runs only: the tests ask for the CLI and check that it ran).
+ */
 export async function pickEmu(want: EmuKind | 'auto', bin: string): Promise<{ kind: EmuKind; note: string }> {
   if (want !== 'auto') return { kind: want, note: '' };
   if (!existsSync(join(ROOT, 'dist/src/linux-abi/kernel.js'))) return { kind: 'mini', note: 'dist/src/linux-abi/kernel.js missing: using the minimal driver (test/diff/mini-emu.ts)' };
@@ -104,7 +107,7 @@ export async function pickEmu(want: EmuKind | 'auto', bin: string): Promise<{ ki
  * Runs cases under a command, restarting after a crash: a case that kills the process yields a
  * "CRASH ..." line and the run resumes with the next case.
  */
-export async function runCases(cmd: string, args: string[], cases: Case[], opts: { timeoutMs: number; maxRestarts: number }): Promise<{ lines: string[]; header: string; notes: string[] }> {
+export async function runCases(cmd: string, args: string[], cases: Case[], opts: { timeoutMs: number; maxRestarts: number; env?: Record<string, string> }): Promise<{ lines: string[]; header: string; notes: string[] }> {
   const lines: string[] = [];
   const notes: string[] = [];
   let header = '';
@@ -114,7 +117,7 @@ export async function runCases(cmd: string, args: string[], cases: Case[], opts:
   // rerun with -f (flush after every case) until the crashing case is known.
   let flushEach = false;
   while (start < cases.length) {
-    const r = await runProcess(cmd, flushEach ? [...args, '-f'] : args, serializeAll(cases.slice(start)), opts.timeoutMs);
+    const r = await runProcess(cmd, flushEach ? [...args, '-f'] : args, serializeAll(cases.slice(start)), opts.timeoutMs, opts.env);
     if (!header) header = r.header;
     lines.push(...r.lines.slice(0, cases.length - start));
     const done = start + r.lines.length;

@@ -3,8 +3,14 @@
  * CPU) and under usmjit, and compares the final states field by field.
  *
  *   node dist/test/diff/run.js [--cases N] [--seed S] [--case K] [--only fam,...] [--all]
- *                              [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--mxcsr-random]
- *                              [--max-print N] [--bytes HEX [--reg name=value]...]
+ *                              [--seq FRACTION] [--emu cli|mini|native|auto] [--jobs J] [--signals]
+ *                              [--flavour fast|precise] [--max-print N] [--bytes HEX [--reg name=value]...]
+ *
+ * Two SSE floating-point flavours (src/jit/isa/sse-flags.ts, sse-precise.ts), each compared with
+ * MXCSR bit for bit: `fast` (the default) starts every case at MXCSR's default control with random
+ * sticky flags and runs usmjit with USMJIT_PRECISE_FP=0, so that it must stay on its inline
+ * translations (a switch is an internal error); `precise` starts every case at a random rounding
+ * mode, DAZ, FTZ and flags and runs usmjit with USMJIT_PRECISE_FP=1.
  *
  * Ends with the line "N passed, M failed". Exit status 0 iff nothing failed.
  */
@@ -32,28 +38,42 @@ export interface DiffOptions {
   codeOff?: number;
   caseIndex?: number;
   all?: boolean;
+  /** The emulator driver (default cli). */
   emu?: EmuKind | 'auto';
   jobs?: number;
   signals?: boolean;
-  strictMxcsr?: boolean;
+  /** The SSE floating-point flavour the emulator runs (see the header; default fast). */
+  flavour?: Flavour;
   /** Compare every FSW bit (also the condition codes the SDM leaves undefined). */
   strictX87?: boolean;
-  /** Random initial MXCSR rounding mode / DAZ / FTZ / exception flags, compared bit for bit. */
-  mxcsrRandom?: boolean;
   maxPrint?: number;
   log?: (line: string) => void;
   timeoutMs?: number;
 }
+
+export type Flavour = 'fast' | 'precise';
 
 export interface DiffResult {
   passed: number;
   failed: number;
   encodingErrors: number;
   failures: string[];
+  /** Forms in the generated cases. */
   formsUsed: Map<string, number>;
+  /**
+   * Forms executed and compared: in cases that both runs completed (every form of the snippet
+   * ran), or single-instruction cases that both ended with the same signal; passed or not.
+   */
+  formsCompared: Map<string, number>;
+  /** Forms in cases that passed. */
+  formsPassed: Map<string, number>;
   emu: EmuKind;
   seconds: number;
 }
+
+/** One Capstone decoder per process (a second Decoder.create() breaks the first). */
+let decoderP: Promise<Decoder> | undefined;
+export const sharedDecoder = (): Promise<Decoder> => (decoderP ??= Decoder.create());
 
 function hexBytes(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
@@ -64,12 +84,13 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const t0 = Date.now();
   const bin = buildHarness();
   const layout: Layout = harnessLayout(bin);
-  const decoder = await Decoder.create();
+  const decoder = await sharedDecoder();
   const decode = (bytes: Uint8Array, addr: number) => decoder.decode(bytes, addr, 64);
   const implemented = ISA.names;
   const { use } = selectForms({ implemented, all: o.all, only: o.only, exclude: o.exclude, faults: o.signals });
   if (!use.length) throw new Error('no forms selected');
-  const gen = new Generator(layout, use, { seqFraction: o.seqFraction });
+  const flavour = o.flavour ?? 'fast';
+  const gen = new Generator(layout, use, { seqFraction: o.seqFraction, flavour });
 
   // Generate (and self-check the encodings).
   const indices = o.caseIndex !== undefined ? [o.caseIndex] : [...Array(o.cases).keys()];
@@ -80,16 +101,13 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const formsUsed = new Map<string, number>();
   for (const k of indices) {
     const c = o.bytes ? manualCase(o, layout) : gen.make(o.seed, k);
-    if (o.strictMxcsr) { c.mxcsrMask = 0xffff_ffff; c.memMask.fill(0xff); }
     if (o.strictX87) c.fswMask = 0xffff;
-    if (o.mxcsrRandom) {
-      // Random rounding mode, DAZ, FTZ and pre-set exception flags (all exceptions masked); MXCSR
-      // compared bit for bit.
-      const r = new Rng((o.seed ^ Math.imul(k + 1, 0x2545f491)) >>> 0);
+    // The case's MXCSR (all exceptions masked), from its own stream: fast, the default control
+    // with pre-set sticky flags half the time; precise, a random rounding mode, DAZ and FTZ too.
+    const r = new Rng((o.seed ^ Math.imul(k + 1, 0x2545f491)) >>> 0);
+    if (o.bytes) { /* as given (--reg mxcsr=...) */ } else if (flavour === 'precise') {
       c.mxcsr = 0x1f80 | (r.int(4) << 13) | (r.chance(0.3) ? 0x40 : 0) | (r.chance(0.3) ? 0x8000 : 0) | (r.chance(0.3) ? r.int(64) : 0);
-      c.mxcsrMask = 0xffff_ffff;
-      c.memMask.fill(0xff);
-    }
+    } else c.mxcsr = (c.mxcsr & ~0x3f) | (r.chance(0.5) ? r.int(64) : 0);
     const problems = o.bytes ? [] : checkEncoding(c, layout, decode);
     if (problems.length) {
       encodingErrors++;
@@ -102,17 +120,18 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   }
 
   // Run natively and emulated (the emulated run split over `jobs` processes).
-  const emu = await pickEmu(o.emu ?? 'auto', bin);
+  const emu = await pickEmu(o.emu ?? 'cli', bin);
   if (emu.note) log(`note: ${emu.note}`);
-  // -m: the harness loads every case's MXCSR (the emulator then runs its precise SSE floating point
-  // from the first case on); without it only cases that change MXCSR load it.
-  const hargs = [...(o.signals ? ['-s'] : []), ...(o.strictMxcsr || o.mxcsrRandom ? ['-m'] : [])];
+  // -m: the harness loads every case's MXCSR (a write of the default control keeps usmjit's fast
+  // flavour); the flavour is pinned through USMJIT_PRECISE_FP.
+  const hargs = [...(o.signals ? ['-s'] : []), '-m'];
+  const env = { USMJIT_PRECISE_FP: flavour === 'precise' ? '1' : '0' };
   const timeoutMs = o.timeoutMs ?? 600_000;
   const jobs = Math.max(1, Math.min(o.jobs ?? 2, Math.ceil(cases.length / 500)));
   const chunk = Math.ceil(cases.length / jobs);
   const [ecmd, eargs] = emuCommand(emu.kind, bin, hargs);
   const native = runCases(bin, hargs, cases, { timeoutMs, maxRestarts: 1000 });
-  const emuRuns = [...Array(jobs).keys()].map((j) => runCases(ecmd, eargs, cases.slice(j * chunk, (j + 1) * chunk), { timeoutMs, maxRestarts: 200 }));
+  const emuRuns = [...Array(jobs).keys()].map((j) => runCases(ecmd, eargs, cases.slice(j * chunk, (j + 1) * chunk), { timeoutMs, maxRestarts: 200, env }));
   const [nat, ...ems] = await Promise.all([native, ...emuRuns]);
   const emuLines = ems.flatMap((r) => r.lines);
   for (const r of ems) for (const n of r.notes) log(`note: emulator: ${n}`);
@@ -121,6 +140,9 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   }
 
   let passed = 0, failed = encodingErrors;
+  const formsCompared = new Map<string, number>();
+  const formsPassed = new Map<string, number>();
+  const count = (m: Map<string, number>, c: Case) => { for (const f of c.forms) m.set(f, (m.get(f) ?? 0) + 1); };
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i];
     const nl = nat.lines[i] ?? 'MISSING';
@@ -128,14 +150,19 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
     let diffs: string[];
     if (nl.startsWith('CRASH') || nl === 'MISSING' || nl === 'NOTRUN') diffs = [`native run did not complete the case: ${nl}`];
     else if (el.startsWith('CRASH') || el === 'MISSING' || el === 'NOTRUN') diffs = [`emulator: ${el}`];
-    else diffs = compare(c, nl, el);
-    if (!diffs.length) { passed++; continue; }
+    else {
+      diffs = compare(c, nl, el);
+      // A snippet stopped by a signal ran only up to the faulting instruction: its forms count as
+      // executed only when it is a single instruction.
+      if (!nl.startsWith('SIG') || c.mode === 'single') count(formsCompared, c);
+    }
+    if (!diffs.length) { passed++; count(formsPassed, c); continue; }
     failed++;
     if (failures.length < (o.maxPrint ?? 20)) {
       const k = caseIdx[i];
       const init = GPR_NAMES.map((n, r) => (r === 4 ? '' : `${n}=${(c.relmask >> r) & 1 ? 'mem+' : ''}${c.gpr[r].toString(16)}`)).filter(Boolean).join(' ');
       failures.push([
-        `FAIL seed=${o.seed} case=${k} (${c.mode}; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''}${o.mxcsrRandom ? ' --mxcsr-random' : ''}${o.strictMxcsr ? ' --strict-mxcsr' : ''}${o.strictX87 ? ' --strict-x87' : ''})`,
+        `FAIL seed=${o.seed} case=${k} (${c.mode}, ${flavour} flavour; reproduce: node dist/test/diff/run.js --seed ${o.seed} --case ${k} --flavour ${flavour}${o.only ? ' --only ' + o.only.join(',') : ''}${o.exclude ? " --exclude '" + o.exclude.join(',') + "'" : ''}${o.all ? ' --all' : ''}${o.signals ? ' --signals' : ''}${o.strictX87 ? ' --strict-x87' : ''})`,
         `  bytes: ${hexBytes(c.code)}`,
         ...disassemble(c.code, layout.code + c.codeOff, decode),
         `  forms: ${c.forms.join('; ')}`,
@@ -147,7 +174,7 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
       ].join('\n'));
     }
   }
-  return { passed, failed, encodingErrors, failures, formsUsed, emu: emu.kind, seconds: (Date.now() - t0) / 1000 };
+  return { passed, failed, encodingErrors, failures, formsUsed, formsCompared, formsPassed, emu: emu.kind, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** A case from --bytes: random initial state (from the seed), every field compared. */
@@ -201,12 +228,18 @@ function parseArgs(argv: string[]): DiffOptions {
       case '--emu': o.emu = val() as EmuKind | 'auto'; break;
       case '--jobs': o.jobs = Number(val()); break;
       case '--signals': o.signals = true; break;
-      case '--strict-mxcsr': o.strictMxcsr = true; break;
+      case '--flavour': {
+        const v = val();
+        if (v !== 'fast' && v !== 'precise') throw new Error('--flavour fast|precise');
+        o.flavour = v;
+        break;
+      }
+      case '--strict-mxcsr': o.flavour = 'fast'; break; // (the old names)
+      case '--mxcsr-random': o.flavour = 'precise'; break;
       case '--strict-x87': o.strictX87 = true; break;
-      case '--mxcsr-random': o.mxcsrRandom = true; break;
       case '--max-print': o.maxPrint = Number(val()); break;
       case '-h': case '--help':
-        process.stdout.write('usage: run.js [--cases N] [--seed S] [--case K] [--only family|id-substring,...] [--exclude family|id-substring,...] [--all] [--seq FRACTION] [--emu auto|cli|mini|native] [--jobs J] [--signals] [--strict-mxcsr] [--strict-x87] [--mxcsr-random] [--max-print N] [--bytes HEX [--code-off N] [--reg rax=0x..|rbx=mem+0x10|xmm1=0x..|rflags=0x..]...]\n');
+        process.stdout.write('usage: run.js [--cases N] [--seed S] [--case K] [--only family|id-substring,...] [--exclude family|id-substring,...] [--all] [--seq FRACTION] [--emu cli|mini|native|auto] [--jobs J] [--signals] [--flavour fast|precise] [--strict-x87] [--max-print N] [--bytes HEX [--code-off N] [--reg rax=0x..|rbx=mem+0x10|xmm1=0x..|rflags=0x..|mxcsr=0x..]...]\n');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);
@@ -221,7 +254,7 @@ async function main(): Promise<void> {
   const r = await runDiff(o);
   for (const f of r.failures) console.log(f + '\n');
   if (r.failed > r.failures.length) console.log(`(${r.failed - r.failures.length} more failures not shown; --max-print N)`);
-  console.log(`emulator driver: ${r.emu}; ${r.formsUsed.size} distinct forms exercised; ${r.seconds.toFixed(1)} s`);
+  console.log(`emulator driver: ${r.emu}; ${o.flavour ?? 'fast'} flavour; ${r.formsCompared.size} distinct forms executed and compared; ${r.seconds.toFixed(1)} s`);
   if (r.encodingErrors) console.log(`${r.encodingErrors} encoding self-check errors`);
   console.log(`${r.passed} passed, ${r.failed} failed`);
   process.exitCode = r.failed ? 1 : 0;

@@ -37,6 +37,14 @@ export const GUEST_DIR = join(ROOT, 'test', 'guest');
 export const CACHE_DIR = join(ROOT, '.cache');
 export const BUSYBOX = '/bin/busybox';
 
+/** Throws (the test fails, loudly) if busybox-static is missing: CI installs it (.ci/run). */
+export function requireBusybox(): string {
+  if (!existsSync(BUSYBOX)) {
+    throw new Error(`${BUSYBOX} is missing: install Debian's busybox-static (apt-get install -y busybox-static), as .ci/run does`);
+  }
+  return BUSYBOX;
+}
+
 /** The fixed environment given to both the native and the emulated run. */
 export const GUEST_ENV: Readonly<Record<string, string>> = Object.freeze({
   PATH: '/usr/bin:/bin',

@@ -7,7 +7,7 @@
 #include "usmtest.h"
 
 int main(void) {
-  printf("linux mode: cpl=%d\n", usm_cpl());
+  CHECK(usm_cpl() == 3, "Linux mode: CPL3 before usm_enter");
   fflush(stdout);
   usmtest_enter(0);
   CHECK(usm_cpl() == 0, "running at CPL0 after usm_enter");
@@ -53,7 +53,9 @@ int main(void) {
   p[8191] = 7;
   CHECK(p[8191] == 7, "usm_mmap'd memory usable");
   fflush(stdout);
-  usm_printf("usm_printf: %d %s\n", 42, "works");
+  /* (the line itself is checked against enter.out: printf's formatting) */
+  int n = usm_printf("ok: usm_printf: %d %s\n", 42, "works");
+  CHECK(n == 25, "usm_printf returned the 25 bytes of its line");
   fflush(stdout);
   return usmtest_done();
 }

@@ -23,7 +23,7 @@ static volatile uint64_t probe_addr;
 
 static void child(void *arg) {
   (void)arg;
-  printf("ring-3 child: pid %s, cpl %d\n", getpid() > 0 ? "ok" : "bad", usm_cpl());
+  CHECK(getpid() > 0 && usm_cpl() == 3, "ring-3 child: at CPL3, glibc's getpid works");
   char *big = malloc(1 << 20); /* mmap */
   char *small = malloc(200000); /* brk */
   long sum = 0;
@@ -33,7 +33,7 @@ static void child(void *arg) {
     for (int i = 0; i < (1 << 20); i += 4096) sum += big[i];
     sum += small[199999];
   }
-  printf("ring-3 child: malloc'd memory usable: %s\n", sum == 256 + 2 ? "yes" : "no");
+  CHECK(sum == 256 + 2, "ring-3 child: malloc'd memory (mmap and brk) usable");
   fflush(stdout);
   free(big);
   long r;

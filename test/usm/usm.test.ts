@@ -1,8 +1,10 @@
 /**
  * USM mode end to end: libusm (make -C libusm) and the guest tests of test/usm/*.c, each built
- * with `gcc -O2 -static -Iinclude <test>.c libusm/libusm.a` and run under usmjit. Each test prints
- * one line per check and exits 0 when all pass; its stdout must equal test/usm/<name>.out
- * byte for byte (the outputs are deterministic: no addresses, timings or pool sizes).
+ * with `gcc -O2 -static -Iinclude <test>.c libusm/libusm.a` and run under usmjit. Each test checks
+ * its own results against the SDM's rules and docs/usm-abi.md (CHECK: one "ok: what" line per
+ * check) and exits 0 when all pass; its stdout must equal test/usm/<name>.out byte for byte (the
+ * outputs are deterministic: no addresses, timings or pool sizes), and an .out file holds nothing
+ * but those verdicts, so it cannot lock in whatever usmjit happened to print.
  *
  * Directives in a test (test/helpers/guest.ts): `// EXIT:` (expected status, default 0) and
  * `// XFAIL: reason` for a test of an emulator feature that is not there yet: it must fail until
@@ -94,9 +96,18 @@ describe('USM mode: libusm guest tests', () => {
     for (const s of specs) expect(existsSync(join(TEST_DIR, `${s.name}.out`)), `${s.name}.out`).toBe(true);
   });
 
+  it('expects only self-checked lines (ok: ... from CHECK, then PASSED)', () => {
+    for (const spec of specs) {
+      const lines = readFileSync(join(TEST_DIR, `${spec.name}.out`), 'utf8').split('\n');
+      expect(lines.pop(), `${spec.name}.out ends with a newline`).toBe('');
+      const plain = lines.filter((l, k) => !(l.startsWith('ok: ') || (l === 'PASSED' && k === lines.length - 1)));
+      expect(plain, `${spec.name}.out: lines that are not a check's verdict`).toEqual([]);
+    }
+  });
+
   it('natively (no /dev/usm) usm_init fails with ENOENT', () => {
     const r = runNative(compileUsm(join(TEST_DIR, 'enter.c')));
-    expect(r.stdout).toBe('linux mode: cpl=3\ncannot enter USM mode: No such file or directory\n');
+    expect(r.stdout).toBe('ok: Linux mode: CPL3 before usm_enter\ncannot enter USM mode: No such file or directory\n');
     expect(exitStatus(r)).toBe(2);
   });
 

@@ -3,7 +3,7 @@ import type { Emitter } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family } from './types.js';
 import { COND_READS, perCondition } from './types.js';
-import { pop, push } from './move.js';
+import { pop, push, readRflags } from './move.js';
 import { Exit, Vector } from '../../core/exits.js';
 import { F } from '../../core/rflags.js';
 import { FLAGS_NONE } from './table.js';
@@ -91,7 +91,15 @@ export const control: Family = {
   loopne: rcxBranch('loopne'),
   jrcxz: rcxBranch('jrcxz'),
   jecxz: rcxBranch('jecxz'),
-  syscall: privileged((e, i) => e.exitWith(Exit.Syscall, next(i)), { branch: 'exit' }),
+  // SDM SYSCALL: rcx = the next rip, r11 = rflags (Linux returns with both as the CPU set them).
+  // Reads RFLAGS (the default flag use, FLAGS_ANY, keeps them live).
+  syscall: privileged((e, i) => {
+    const v = e.tmp64();
+    e.f.i64(next(i)).set(v); e.setGpr(1, v);
+    readRflags(e); e.f.set(v); e.setGpr(11, v);
+    e.free64(v);
+    e.exitWith(Exit.Syscall, next(i));
+  }, { branch: 'exit' }),
   ud2: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },
   ud1: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },
   ud0: { branch: 'stop', emit: (e) => e.raise(Vector.UD) },

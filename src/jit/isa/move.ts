@@ -210,7 +210,7 @@ function signToRdx(size: number) {
 }
 
 /** Pushes the full RFLAGS image: arithmetic flags from the lazy state plus the stored bits. */
-function readRflags(e: Emitter): void {
+export function readRflags(e: Emitter): void {
   const f = e.f;
   e.materialize();
   f.i64_extend_i32_u();

@@ -1,12 +1,15 @@
 import type { Family, EmitFn } from './types.js';
 import { packedWith, shuffleInto } from './sse.js';
-import { SIMD } from '../wasm/encoder.js';
+import { SIMD, T } from '../wasm/encoder.js';
+import { flagBody } from './sse-bodies.js';
+import { guardFlags, L32, L64, stageV, vecGuard } from './sse-flags.js';
 
 /**
  * SSE3 (legacy encodings): addsub, horizontal add/subtract, movddup/movshdup/movsldup. lddqu is in
  * sse.ts (an unaligned move) and fisttp in x87.ts. Float arithmetic is Wasm SIMD, which V8 lowers
  * to the same SSE instructions, so NaN propagation (the first operand's NaN wins) matches the CPU
- * as long as every x86 `a op b` is emitted with a first.
+ * as long as every x86 `a op b` is emitted with a first. Each ends with the flags guard of
+ * sse-flags.ts.
  */
 
 const F32 = { add: SIMD.f32x4_add, sub: SIMD.f32x4_sub } as const;
@@ -24,6 +27,8 @@ function addsub(dbl: boolean): EmitFn {
     f.get(a).get(b).simd(op.sub);
     f.get(a).get(b).simd(op.add);
     f.shuffle(dbl ? qw(0, 3) : dw(0, 5, 2, 7));
+  }, (e, i, env, a, b, r, commit) => {
+    guardFlags(e, env, vecGuard(e, { k: 'add', neg: 0b0101 }, { F: dbl ? L64 : L32, sel: 0xf, a, b, r }, stageV(e, a, b), flagBody(i), commit));
   });
 }
 
@@ -33,13 +38,21 @@ function addsub(dbl: boolean): EmitFn {
  */
 function horizontal(dbl: boolean, sub: boolean): EmitFn {
   const op = (dbl ? F64 : F32)[sub ? 'sub' : 'add'];
+  const even = dbl ? qw(0, 2) : dw(0, 2, 4, 6);
+  const odd = dbl ? qw(1, 3) : dw(1, 3, 5, 7);
   return packedWith((e, a, b) => {
     const f = e.f;
-    const even = dbl ? qw(0, 2) : dw(0, 2, 4, 6);
-    const odd = dbl ? qw(1, 3) : dw(1, 3, 5, 7);
     f.get(a).get(b).shuffle(even);
     f.get(a).get(b).shuffle(odd);
     f.simd(op);
+  }, (e, i, env, a, b, r, commit) => {
+    // The guard sees the result lane by lane: even lanes op odd lanes.
+    const f = e.f;
+    const x = f.temp(T.v128), y = f.temp(T.v128);
+    f.get(a).get(b).shuffle(even).set(x);
+    f.get(a).get(b).shuffle(odd).set(y);
+    guardFlags(e, env, vecGuard(e, { k: 'add', neg: sub ? 0xf : 0 }, { F: dbl ? L64 : L32, sel: 0xf, a: x, b: y, r }, stageV(e, a, b), flagBody(i), commit));
+    f.free(T.v128, x); f.free(T.v128, y);
   });
 }
 

@@ -4,6 +4,8 @@ import type { Family, EmitFn } from './types.js';
 import { SIMD, T } from '../wasm/encoder.js';
 import { getLane, loadVL, move, packed, packedWith, setLane, storeV, xn, type LANE } from './sse.js';
 import { killsFlags } from './table.js';
+import { flagBody } from './sse-bodies.js';
+import { guardFlags, IE, DE, OE, UE, PE, L32, L64, Masks, stageV, vecGuard } from './sse-flags.js';
 
 /**
  * SSE4.1 (legacy 66 0f 38 / 66 0f 3a encodings), all inline Wasm SIMD. Memory operands: a full
@@ -144,8 +146,8 @@ const insertps: EmitFn = (e, i, env) => {
 /**
  * roundps/roundpd/roundss/roundsd: imm[1:0] = nearest-even, down, up, toward zero; imm[2] set =
  * use MXCSR.RC instead (same encoding, read from the CPU block at run time); imm[3] only
- * suppresses the precision exception (flags are raised by the precise translation,
- * sse-precise.ts, once the guest has written MXCSR). Scalar forms keep dst's upper lanes.
+ * suppresses the precision exception (the guard of sse-flags.ts keeps IE and PE exact). Scalar
+ * forms keep dst's upper lanes.
  */
 function round(dbl: boolean, scalar: boolean): EmitFn {
   // nearest, floor, ceil, trunc
@@ -174,6 +176,9 @@ function round(dbl: boolean, scalar: boolean): EmitFn {
         f.get(b).simd(ops[m & 3]);
       }
       if (scalar) f.get(a).shuffle(Array.from({ length: 16 }, (_, k) => (k < w ? k : 16 + k)));
+    }, (e2, i2, env2, a, b, r, commit) => {
+      guardFlags(e2, env2, vecGuard(e2, { k: 'round', noPE: (m & 8) !== 0 },
+        { F: dbl ? L64 : L32, sel: scalar ? 1 : 0xf, a: null, b, r }, stageV(e2, a, b), flagBody(i2), commit));
     })(e, i, env);
   };
 }
@@ -185,22 +190,41 @@ function round(dbl: boolean, scalar: boolean): EmitFn {
  */
 function dp(dbl: boolean): EmitFn {
   const w = dbl ? 8 : 4;
+  const F = dbl ? L64 : L32;
   const [mul, add] = dbl ? [SIMD.f64x2_mul, SIMD.f64x2_add] : [SIMD.f32x4_mul, SIMD.f32x4_add];
   return (e, i, env) => {
     const m = imm8(i.ops[2]);
-    packedWith((e2, a, b) => {
-      const f = e2.f;
-      const p = f.temp(T.v128);
-      f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(SIMD.v128_and).set(p);
-      if (dbl) {
-        f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add);
-      } else {
-        f.get(p).get(p).get(p).shuffle(elems(4, [1, 0, 3, 2])).simd(add).set(p);
-        f.get(p).get(p).get(p).shuffle(elems(4, [2, 3, 0, 1])).simd(add);
-      }
-      f.v128_const(ZERO).shuffle(elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 0 : 16 / w))));
-      f.free(T.v128, p);
-    })(e, i, env);
+    const [d, s] = i.ops;
+    const f = e.f;
+    const b = loadVL(e, s);
+    const a = loadVL(e, d);
+    const p = f.temp(T.v128);
+    const t = f.temp(T.v128);
+    const r = f.temp(T.v128);
+    f.get(a).get(b).simd(mul).v128_const(laneMask(w, (k) => !!((m >> (4 + k)) & 1))).simd(SIMD.v128_and).set(p);
+    if (dbl) {
+      f.get(p).get(p).get(p).shuffle(elems(8, [1, 0])).simd(add).set(t);
+    } else {
+      f.get(p).get(p).get(p).shuffle(elems(4, [1, 0, 3, 2])).simd(add).set(t);
+      f.get(t).get(t).get(t).shuffle(elems(4, [2, 3, 0, 1])).simd(add).set(t);
+    }
+    f.get(t).v128_const(ZERO).shuffle(elems(w, Array.from({ length: 16 / w }, (_, k) => ((m >> k) & 1 ? 0 : 16 / w)))).set(r);
+    // Flags: hot when the selected products are products of ordinary operands, strictly normal
+    // or exact zeros, and the sum is finite; no exactness test (the softfloat decides PE).
+    guardFlags(e, env, {
+      mask: IE | DE | OE | UE | PE,
+      hot: () => {
+        const ms = new Masks(e, F);
+        ms.ordinary(a).ordinary(b).and().within(p, F.min, F.max).zero(p).zero(a).zero(b).or().and().or().and().all(m >> 4);
+        ms.finite(t).all(1);
+        f.i32_and();
+        ms.free();
+      },
+      stage: stageV(e, a, b),
+      commit: () => storeV(e, d, r),
+      body: flagBody(i),
+    });
+    f.free(T.v128, p); f.free(T.v128, t); f.free(T.v128, r); f.free(T.v128, a); f.free(T.v128, b);
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Emitter, JsEnv } from '../emitter.js';
+import { isFastMxcsr, refreshPE } from './sse-flags.js';
 import type { Insn, MemOperand } from '../../decoder/ir.js';
 import type { CpuState } from '../../core/cpu-state.js';
 import type { EmitFn, Family } from './types.js';
@@ -513,7 +514,7 @@ function toBcd(a: F80, ctx: Ctx): Uint8Array {
 
 // ---- the interpreter ----------------------------------------------------------------------
 
-/** Set when an fxrstor changed MXCSR (see emitOp: the switch to precise SSE floating point). */
+/** Set when an fxrstor left MXCSR's fast control (see emitOp: the switch to precise SSE floating point). */
 let mxcsrWritten = false;
 
 /** Runs x87 instruction `i` (operation `op`) on CPU `base`. Returns -1, or an Exit code (#MF, #GP). */
@@ -530,7 +531,7 @@ function runOp(env: JsEnv, i: Insn, op: X87Op, x: X87Insn, base: number): number
     throw e;
   }
   fpu.commit(op, x, i, addr);
-  if (cpu.u32(CPU.mxcsr) !== mxcsr) mxcsrWritten = true;
+  if (cpu.u32(CPU.mxcsr) !== mxcsr && !isFastMxcsr(cpu.u32(CPU.mxcsr))) mxcsrWritten = true;
   return -1;
 }
 
@@ -968,6 +969,7 @@ function emitOp(op: X87Op): EmitFn {
   return (e: Emitter, i: Insn, env: JsEnv) => {
     const x = x87Insn(i);
     e.callJs((base) => runOp(env, i, op, x, base), !op.rflags, op.ax ? 1 : 0, !!op.xmm);
+    if (op.xmm) refreshPE(e); // fxrstor may have changed MXCSR.PE (sse-flags.ts)
     // An fxrstor that changed MXCSR switches SSE floating point to its precise translations
     // (sse-precise.ts; the region is left). A second op, so that the XMM registers fxrstor loaded
     // are already back in the region's locals when it leaves.
