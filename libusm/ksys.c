@@ -203,9 +203,9 @@ static int map_err;
 static void map_entry(const struct usm_procmap_entry *e, void *arg) {
   (void)arg;
   if (e->begin >= 0x800000000000ull || e->end > 0x800000000000ull) return;
-  if (streq(e->name, "[vsyscall]") || streq(e->name, "[vvar]") || streq(e->name, "[vvar_vclock]") ||
-      streq(e->name, "[vdso]"))
-    return;
+  /* The vDSO and its data pages are mapped like the rest: glibc calls into the vDSO (clock_gettime)
+     at CPL0 too. (The legacy vsyscall page is in the kernel half, excluded above.) */
+  if (streq(e->name, "[vsyscall]")) return;
   if (!e->r && !e->w && !e->x) return;
   int perm = (e->r ? USM_PERM_R : 0) | (e->w ? USM_PERM_W | USM_PERM_R : 0) | (e->x ? USM_PERM_X | USM_PERM_R : 0);
   if (usm__init_flags & USM_INIT_MAP_USER) perm |= USM_PERM_U;
