@@ -256,11 +256,17 @@ const palignr: EmitFn = (e, i, env) => {
 
 // ---- moves -----------------------------------------------------------------------------------
 
-/** movd/movq: to an MMX register (zero-extended) or from one (to a GPR or memory). */
-function mov(size: 4 | 8): EmitFn {
+/**
+ * movd/movq: to an MMX register (zero-extended) or from one (to a GPR or memory). The width is
+ * the GPR or memory operand's: Capstone names the REX.W forms (0F 6E/7E) "movd" with 8-byte
+ * operands, so the mnemonic alone does not tell 4 from 8.
+ */
+function mov(dflt: 4 | 8): EmitFn {
   return (e, i) => {
     const [d, s] = i.ops;
     const f = e.f;
+    const other = isMm(d) ? s : d;
+    const size = other.kind === 'mem' || (other.kind === 'reg' && other.file === 'gpr') ? other.size : dflt;
     mfCheck(e);
     const v = e.tmp64();
     loadQ(e, s, size); f.set(v);
