@@ -2,14 +2,14 @@
 import { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
-import { ElfError } from './loader/elf.js';
-import { loadProgram } from './loader/load.js';
-import { LinuxKernel } from './linux-abi/kernel.js';
-import { underSysroot } from './linux-abi/paths.js';
-import { mappedFiles } from './linux-abi/mapped-files.js';
-import { Machine, SLICE_ENDED } from './vmx/machine.js';
+import { spawnSync } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { HWCAP } from './vmx/cpuid.js';
+import { E, errnoMessage, SysError } from './linux-abi/errno.js';
+import { mappedFiles } from './linux-abi/mapped-files.js';
+import type { Proc } from './linux-abi/proc.js';
+import { ElfError, loadImage } from './process/image.js';
+import { GuestSystem } from './process/scheduler.js';
+import { Machine } from './vmx/machine.js';
 
 /**
  * usmjit [options] <program> [args...]: runs an x86-64 Linux program, like qemu-x86_64.
@@ -18,16 +18,6 @@ import { HWCAP } from './vmx/cpuid.js';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const collect = (v: string, all: string[]) => [...all, v];
-
-/**
- * Block transitions between dispatcher checks while a guest timer is armed (the usual budget is
- * 2^20). Translated code tests the budget every 4096 transitions, so this is 4 such tests: a timer
- * signal reaches a spinning guest within ~16K blocks of its deadline.
- */
-const TIMER_BUDGET = 1 << 14;
-
-/** Milliseconds the machine runs between host event-loop turns while in USM mode. */
-const SLICE_MS = 20;
 
 function findProgram(name: string): string {
   if (name.includes('/')) return resolve(name);
@@ -89,59 +79,38 @@ async function main(argv: string[]): Promise<number> {
   const argv0 = opts[0] ?? progArg;
   let loaded;
   try {
-    loaded = loadProgram(m.as, bytes, {
-      path, argv: [argv0, ...args], envp: guestEnv(opts.E, opts.U), execfn: progArg, hwcap: HWCAP, platform: 'x86_64',
-      interpPath: sysroot !== undefined ? (p) => (p.startsWith('/') ? underSysroot(sysroot, p) : p) : undefined,
-    });
+    loaded = loadImage(m, { path, argv: [argv0, ...args], envp: guestEnv(opts.E, opts.U), execfn: progArg, sysroot });
   } catch (e) {
     if (e instanceof ElfError) {
       process.stderr.write(`usmjit: ${progArg}: ${e.message}\n`);
       return 126;
     }
+    if (e instanceof SysError) {
+      process.stderr.write(`usmjit: ${progArg}: ${errnoMessage(e.errno)}\n`);
+      return e.errno === E.ENOENT ? 127 : 126;
+    }
     throw e;
   }
-  m.cpu.rip = BigInt(loaded.entry);
-  m.cpu.set(4, BigInt(loaded.sp));
-  m.syscalls = new LinuxKernel({
-    as: m.as,
-    exePath: path,
-    strace: !!opts.strace,
-    log: (line) => process.stderr.write(line.endsWith('\n') ? line : line + '\n'),
-    onUnmapCode: (start, end) => m.invalidateRange(start, end),
-    image: loaded,
-    usm: { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout() },
-    sysroot,
-  });
-  // Signals reach guest handlers (linux-abi/signal-delivery.ts); --strace shows each delivery.
-  m.attachSignals((m.syscalls as LinuxKernel).proc, opts.strace ? (line) => process.stderr.write(line + '\n') : undefined);
-  // While a timer is armed, translated code returns to the dispatcher (which polls the timers,
-  // linux-abi/timers.ts) after TIMER_BUDGET block transitions instead of the usual budget.
-  const budget = m.budgetPerEntry;
-  (m.syscalls as LinuxKernel).proc.timers.onArmed = (armed) => {
-    m.budgetPerEntry = armed ? Math.min(budget, TIMER_BUDGET) : budget;
-  };
+  const log = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
   // In USM mode host signals (Ctrl-C, kill from outside) reach the guest as interrupt vectors
   // 200 + signo: Node runs signal listeners only from its event loop, so the machine runs in
-  // slices of SLICE_MS while USM is active and yields in between.
-  const proc = (m.syscalls as LinuxKernel).proc;
+  // slices while USM is active and yields in between (process/scheduler.ts).
   const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
-  const forward = (name: NodeJS.Signals) => {
-    proc.signals.send({ signo: osConstants.signals[name], code: 0 /* SI_USER */, pid: 0, uid: 0 });
+  const onMachine = (mm: Machine, proc: Proc) => {
+    const forward = (name: NodeJS.Signals) => {
+      proc.signals.send({ signo: osConstants.signals[name], code: 0 /* SI_USER */, pid: 0, uid: 0 });
+    };
+    mm.onUsmActive = (active) => {
+      for (const s of forwarded) {
+        if (active) process.on(s, forward);
+        else process.off(s, forward);
+      }
+    };
   };
-  m.onUsmActive = (active) => {
-    for (const s of forwarded) {
-      if (active) process.on(s, forward);
-      else process.off(s, forward);
-    }
-    m.sliceEnd = active ? performance.now() + SLICE_MS : 0;
-  };
-  let status = m.run();
-  while (status === SLICE_ENDED) {
-    await new Promise((r) => setImmediate(r));
-    if (m.sliceEnd) m.sliceEnd = performance.now() + SLICE_MS;
-    status = m.run();
-  }
-  // The process is gone: what its MAP_SHARED mappings wrote reaches the files.
+  const system = new GuestSystem({ strace: !!opts.strace, log, sysroot, onMachine });
+  system.start(m, loaded);
+  await system.run();
+  // The processes are gone: what their MAP_SHARED mappings wrote reaches the files.
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
@@ -150,7 +119,26 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode}\n`);
     }
   }
-  return status;
+  const o = system.outcome ?? { exit: 0 };
+  if ('exit' in o) return o.exit;
+  dieBy(o.signal);
+  return 128 + o.signal;
+}
+
+/**
+ * The guest died of signal `sig`: usmjit dies of the same signal, so its parent's waitpid sees
+ * WIFSIGNALED (as with qemu-user). The core-dump size limit goes to 0 first (as qemu does): a
+ * dump of the emulator would say nothing about the guest. V8 handles SIGSEGV and SIGBUS itself
+ * (Wasm traps) and uninstalls its handler on a fault that is not its own: the signal is sent
+ * again. If the process is still alive after that, its status is 128 + sig.
+ */
+function dieBy(sig: number): void {
+  try { spawnSync('prlimit', [`--pid=${process.pid}`, '--core=0'], { stdio: 'ignore' }); } catch { /* no prlimit */ }
+  process.removeAllListeners();
+  for (let k = 0; k < 3; k++) {
+    try { process.kill(process.pid, sig); } catch { return; }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 main(process.argv).then(

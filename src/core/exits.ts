@@ -26,9 +26,27 @@ export class GuestExit extends Error {
   }
 }
 
-/** The guest was killed by a signal (default action): unwinds the dispatcher. */
+/**
+ * The guest was killed by a signal (default action): unwinds the dispatcher. `report`: usmjit
+ * prints a one-line report (a fault, or a kill of its own such as out of memory); a signal sent by
+ * kill, SIGPIPE or a timer ends the process silently, as natively.
+ */
 export class GuestKilled extends Error {
-  constructor(readonly signo: number, readonly rip: bigint, readonly faultAddr?: number, readonly detail = '') {
+  constructor(readonly signo: number, readonly rip: bigint, readonly faultAddr?: number, readonly detail = '', readonly report = true) {
     super(`guest killed by signal ${signo}`);
   }
+}
+
+/**
+ * A system call must wait for another guest task (linux-abi/block.ts): unwinds the dispatcher,
+ * whose run() then returns BLOCKED; the call is kept by the kernel until the scheduler retries it.
+ */
+export class TaskBlocked {}
+
+/**
+ * execve replaced the process image: unwinds the old image's dispatcher (run() returns EXECED);
+ * the process continues on the machine that holds the new image.
+ */
+export class ExecDone {
+  constructor(readonly machine: unknown) {}
 }

@@ -71,6 +71,16 @@ export class FdTable {
     for (let i = 0; i < this.slots.length; i++) if (this.slots[i]) yield i;
   }
 
+  /** fork: the same descriptions under the same numbers (each gains a reference). */
+  copyFrom(other: FdTable): void {
+    other.slots.forEach((e, fd) => { if (e) this.set(fd, e.file, e.cloexec); });
+  }
+
+  /** execve: close-on-exec descriptors are closed. */
+  closeOnExec(): void {
+    for (const fd of [...this.fds()]) if (this.slots[fd]!.cloexec) this.close(fd);
+  }
+
   closeAll(): void {
     for (const fd of [...this.fds()]) this.close(fd);
   }

@@ -7,16 +7,22 @@
  *    -> its Linux errno; running out of guest memory -> -ENOMEM;
  *  - strace lines (strace.ts), exit_group's printed before the process ends;
  *  - signals: a signal made pending by the call (kill of itself, SIGPIPE) whose action is to end
- *    the process does so when the call returns, like Linux on its way back to user mode.
+ *    the process does so when the call returns, like Linux on its way back to user mode;
+ *  - blocking (block.ts): a handler that must wait throws Block; the call is kept (BlockedCall)
+ *    and TaskBlocked unwinds the machine; the scheduler later retries it (retry) or a signal
+ *    interrupts it (interrupt: EINTR, or a restart for SA_RESTART handlers);
+ *  - execve (ExecDone) unwinds the old image's machine like exit does.
  */
 import type { AddressSpace } from '../paging/address-space.js';
 import { GuestFault } from '../paging/address-space.js';
 import { OutOfFrames } from '../paging/frames.js';
 import type { CpuState } from '../core/cpu-state.js';
-import { GuestExit, GuestKilled } from '../core/exits.js';
+import { ExecDone, GuestExit, GuestKilled, TaskBlocked } from '../core/exits.js';
+import { Block } from './block.js';
+import { monotonicNs } from './clock.js';
 import { E, errnoFromNode, SysError } from './errno.js';
 import { Proc } from './proc.js';
-import { defaultAction, SIG_DFL, SIGKILL, signalName } from './signals.js';
+import { defaultAction, SA_RESTART, SIG_DFL, SIG_IGN, SIGKILL, signalName } from './signals.js';
 import { SECCOMP_MODE_DISABLED, type Verdict } from './seccomp.js';
 import { formatCall } from './strace.js';
 import { SYSCALLS } from './syscalls/index.js';
@@ -40,16 +46,40 @@ export interface KernelOptions {
   usm?: import('./usm-device.js').UsmDeviceHost;
   /** `-L PREFIX`: absolute guest paths are looked up under PREFIX first (see Proc.sysroot). */
   sysroot?: string;
+  /** A process the process model creates: its ids, and the parent it copies (fork). */
+  ids?: import('./proc.js').ProcOptions['ids'];
+  forkOf?: Proc;
 }
 
 /** Register numbers of the six argument registers, in order. */
 const ARG_REGS = [7, 6, 2, 10, 8, 9] as const;
+
+/** A call that blocked (block.ts), kept until it completes or a signal interrupts it. */
+export interface BlockedCall {
+  nr: number;
+  raw: bigint;
+  def: SyscallDef;
+  args: bigint[];
+  /** When it was first attempted (Proc.callStartNs on every retry). */
+  startNs: bigint;
+  why: string;
+  deadlineNs?: bigint;
+}
+
+/**
+ * Calls Linux restarts after a handler with SA_RESTART (ERESTARTSYS); the others (sleeps, poll,
+ * pause, sigsuspend) return EINTR whatever the flags (see signal(7), "Interruption of system calls").
+ */
+const RESTARTABLE = new Set(['read', 'readv', 'write', 'writev', 'pread64', 'pwrite64', 'wait4', 'waitid',
+  'futex', 'ioctl', 'open', 'openat', 'flock', 'fcntl', 'accept', 'accept4', 'recvfrom', 'sendto', 'recvmsg', 'sendmsg']);
 
 export class LinuxKernel {
   /** The process state (fds, cwd, signals, limits...). */
   readonly proc: Proc;
   private readonly strace: boolean;
   private readonly log: (line: string) => void;
+  /** The call this task is blocked in, if any. */
+  blockedCall?: BlockedCall;
 
   constructor(opts: KernelOptions) {
     this.proc = new Proc(opts);
@@ -79,10 +109,31 @@ export class LinuxKernel {
       }
     }
 
-    let result: bigint;
+    p.callStartNs = monotonicNs();
+    const r = this.invoke(nr, def, args);
+    if (r instanceof Block) {
+      if (p.blockable && def) {
+        this.blockedCall = { nr, raw, def, args, startNs: p.callStartNs, why: r.why, deadlineNs: r.deadlineNs };
+        throw new TaskBlocked();
+      }
+      // No scheduler (or USM's vmcall path): nobody else can run while this call would wait.
+      p.warnOnce(`block-${r.why}`, `${def?.name ?? nr}: ${r.why} would wait for another task, and none can run here; returning EINTR`);
+      return this.complete(nr, def, args, -BigInt(E.EINTR));
+    }
+    return this.complete(nr, def, args, r);
+  }
+
+  /** Runs a handler: its result, or the Block it threw. Exits, kills and execs unwind from here. */
+  private invoke(nr: number, def: SyscallDef | undefined, args: bigint[]): bigint | Block {
+    const p = this.proc;
     try {
-      result = def ? BigInt(def.handler(p, args)) : -BigInt(E.ENOSYS);
+      return def ? BigInt(def.handler(p, args)) : -BigInt(E.ENOSYS);
     } catch (e) {
+      if (e instanceof Block) return e;
+      if (e instanceof ExecDone) {
+        if (this.strace) this.trace(nr, def, args, 0n);
+        throw e;
+      }
       if (e instanceof GuestExit) {
         if (this.strace) {
           this.trace(nr, def, args, undefined);
@@ -97,12 +148,56 @@ export class LinuxKernel {
         }
         throw e;
       }
-      result = -BigInt(this.errnoOf(e, def?.name ?? `syscall ${nr}`));
+      return -BigInt(this.errnoOf(e, def?.name ?? `syscall ${nr}`));
     }
-    result = BigInt.asIntN(64, result);
+  }
+
+  /** A finished call: traced, pending fatal signals acted on; the value for rax. */
+  private complete(nr: number, def: SyscallDef | undefined, args: bigint[], r: bigint): bigint {
+    const result = BigInt.asIntN(64, r);
     if (this.strace) this.trace(nr, def, args, result);
     this.actOnSignals();
     return result;
+  }
+
+  /**
+   * Runs the blocked call again (something it may wait for changed, or its deadline passed): the
+   * value for rax, or undefined if it must still wait.
+   */
+  retry(cpu: CpuState): bigint | undefined {
+    const call = this.blockedCall;
+    if (!call) throw new Error('retry without a blocked call');
+    const p = this.proc;
+    p.cpu = cpu;
+    p.callStartNs = call.startNs;
+    const r = this.invoke(call.nr, call.def, call.args);
+    if (r instanceof Block) {
+      call.why = r.why;
+      call.deadlineNs = r.deadlineNs;
+      return undefined;
+    }
+    this.blockedCall = undefined;
+    return this.complete(call.nr, call.def, call.args, r);
+  }
+
+  /**
+   * A signal arrived for a task blocked in a call: { restart: rax } if the call is to run again after the
+   * handler (SA_RESTART and a restartable call: the machine rewinds to the syscall instruction),
+   * otherwise the value for rax (-EINTR).
+   */
+  interrupt(): { restart: bigint } | bigint {
+    const call = this.blockedCall;
+    if (!call) throw new Error('interrupt without a blocked call');
+    this.blockedCall = undefined;
+    const st = this.proc.signals;
+    const sig = st.next();
+    const act = sig ? st.action(sig) : undefined;
+    if (act && act.handler !== SIG_DFL && act.handler !== SIG_IGN && (act.flags & BigInt(SA_RESTART)) !== 0n && RESTARTABLE.has(call.def.name)) {
+      if (this.strace) this.log(`${call.def.name}(...) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)`);
+      return { restart: call.raw };
+    }
+    if (this.strace) this.trace(call.nr, call.def, call.args, -BigInt(E.EINTR));
+    return -BigInt(E.EINTR);
   }
 
   private seccompEnter(cpu: CpuState, raw: bigint, args: bigint[], def: SyscallDef | undefined): Verdict {
@@ -167,7 +262,7 @@ export class LinuxKernel {
           this.log(`--- ${signalName(sig)} {si_signo=${signalName(sig)}, si_code=${code}${from}} ---`);
           this.log(`+++ killed by ${signalName(sig)} +++`);
         }
-        throw new GuestKilled(sig, this.proc.cpu.rip);
+        throw new GuestKilled(sig, this.proc.cpu.rip, undefined, '', false);
       }
       // stop / cont: a stopped process would need job control from the host shell.
       this.proc.warnOnce(`stop-${sig}`, `${signalName(sig)}: stopping and continuing the process are not emulated`);

@@ -65,6 +65,11 @@ export class Limits {
     if (stack.cur === I || stack.cur < 8n << 20n) this.table[RLIMIT_STACK] = { cur: 8n << 20n, max: stack.max < 8n << 20n ? 8n << 20n : stack.max };
   }
 
+  /** fork: the parent's limits. */
+  copyFrom(other: Limits): void {
+    other.table.forEach((l, i) => { this.table[i] = { ...l }; });
+  }
+
   get(resource: number): RLimit {
     return { ...this.table[resource] };
   }

@@ -41,12 +41,22 @@ interface Entry { obj: FileObject; io: HostIo }
 
 const key = (dev: bigint, ino: bigint) => `${dev}:${ino}`;
 
+/**
+ * Every guest process has its own memory, so each has its own page cache of a file: entries are
+ * per FrameAllocator. (Shared mappings of one file in two processes therefore meet only through
+ * the file: each writes back what it wrote. Noted in the README.)
+ */
 export class MappedFiles {
-  private byKey = new Map<string, Entry>();
+  /** dev:ino -> the file's object in each process memory. */
+  private byKey = new Map<string, Map<FrameAllocator, Entry>>();
+
+  private *entries(): IterableIterator<Entry> {
+    for (const m of this.byKey.values()) yield* m.values();
+  }
 
   /** Whether any mapped file has pages shared mappings hold (the read/write hooks have work). */
   get active(): boolean {
-    for (const e of this.byKey.values()) if (e.obj.cached) return true;
+    for (const e of this.entries()) if (e.obj.cached) return true;
     return false;
   }
 
@@ -57,7 +67,9 @@ export class MappedFiles {
   objectFor(hostPath: string, write: boolean, frames: FrameAllocator): FileObject {
     const st = statSync(hostPath, { bigint: true });
     const k = key(st.dev, st.ino);
-    let e = this.byKey.get(k);
+    let m = this.byKey.get(k);
+    if (!m) this.byKey.set(k, (m = new Map()));
+    let e = m.get(frames);
     if (e && write && !e.io.writable) {
       const fd = openSync(hostPath, constants.O_RDWR);
       closeSync(e.io.fd);
@@ -67,42 +79,48 @@ export class MappedFiles {
     if (!e) {
       const io = new HostIo(openSync(hostPath, write ? constants.O_RDWR : constants.O_RDONLY), write);
       e = { obj: new FileObject(io, frames, st.dev, st.ino), io };
-      this.byKey.set(k, e);
+      m.set(frames, e);
     }
     return e.obj;
   }
 
   /** Before the guest reads the file (dev, ino): pages its shared mappings wrote reach it first. */
   beforeRead(dev: bigint, ino: bigint): void {
-    this.byKey.get(key(dev, ino))?.obj.writeBack();
+    for (const e of this.byKey.get(key(dev, ino))?.values() ?? []) e.obj.writeBack();
   }
 
   /** Around a guest write of the file: dirty pages first, then the cached pages read again. */
   beforeWrite(dev: bigint, ino: bigint): void {
-    this.byKey.get(key(dev, ino))?.obj.writeBack();
+    for (const e of this.byKey.get(key(dev, ino))?.values() ?? []) e.obj.writeBack();
   }
 
   afterWrite(dev: bigint, ino: bigint): void {
-    this.byKey.get(key(dev, ino))?.obj.reload();
+    for (const e of this.byKey.get(key(dev, ino))?.values() ?? []) e.obj.reload();
   }
 
   /** Writes back every dirty shared page (msync of everything; the process ends). */
   syncAll(): void {
-    for (const e of this.byKey.values()) e.obj.writeBack();
+    for (const e of this.entries()) e.obj.writeBack();
   }
 
-  /** Closes the files no region of `as` maps any more (after munmap and friends). */
-  prune(as: AddressSpace): void {
+  /**
+   * Closes the files no region of `as` maps any more (after munmap and friends; `gone`: the
+   * process ended or replaced its image, so nothing of `as` maps anything).
+   */
+  prune(as: AddressSpace, gone = false): void {
     if (!this.byKey.size) return;
     const used = new Set<FileObject>();
-    for (const r of as.regions) if (r.file) used.add(r.file.obj);
-    for (const [k, e] of this.byKey) {
-      if (used.has(e.obj) || e.obj.cached) continue;
+    if (!gone) for (const r of as.regions) if (r.file) used.add(r.file.obj);
+    for (const [k, m] of this.byKey) {
+      const e = m.get(as.frames);
+      if (!e || used.has(e.obj) || (!gone && e.obj.cached)) continue;
+      if (gone) e.obj.writeBack();
       try { closeSync(e.io.fd); } catch { /* already gone */ }
-      this.byKey.delete(k);
+      m.delete(as.frames);
+      if (!m.size) this.byKey.delete(k);
     }
   }
 }
 
-/** The process's mapped files (one guest process per usmjit: the page cache it sees). */
+/** The guest processes' mapped files (the page cache they see). */
 export const mappedFiles = new MappedFiles();

@@ -1,11 +1,14 @@
 /**
- * In-process pipes (Node cannot create a host pipe synchronously). One Pipe has a byte queue and
- * counts of open read and write descriptions; PipeEnd is the description of one end.
+ * In-kernel pipes: guest processes share one usmjit kernel (process-host.ts), so a pipe between
+ * them is a byte queue here, with counts of open read and write descriptions; PipeEnd is the
+ * description of one end.
  *
- * There is one guest thread, so nothing can fill or drain a pipe while a call waits: a read of an
- * empty pipe whose write end is still open, which Linux would block on forever, returns end of
- * file with a warning; a blocking write past the 64 KiB capacity is accepted whole.
+ * A read of an empty pipe whose write end is open blocks (block.ts) until a writer writes or the
+ * last writer closes. A blocking write blocks while the pipe is full (64 KiB); a write that finds
+ * room is accepted whole (the queue may then hold up to one write more than the capacity), so a
+ * write is never split across two attempts.
  */
+import { block } from './block.js';
 import { E, fail } from './errno.js';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from './flags.js';
 import { type FileStat, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, S_IFIFO } from './open-file.js';
@@ -74,8 +77,7 @@ export class PipeEnd extends OpenFile {
     if (p.size > 0) return p.take(len);
     if (p.writers === 0) return new Uint8Array(0);
     if (this.nonblocking) fail(E.EAGAIN);
-    p.onDeadlock('read from an empty pipe whose write end is open would block forever (one thread); returning end of file');
-    return new Uint8Array(0);
+    return block(`read on pipe:[${p.ino}]`);
   }
 
   override write(data: Uint8Array, _pos: number | null): number {
@@ -92,9 +94,7 @@ export class PipeEnd extends OpenFile {
       p.put(data.subarray(0, n));
       return n;
     }
-    if (p.size + data.length > p.capacity) {
-      p.onDeadlock('write to a full pipe would block until read (one thread); buffering it');
-    }
+    if (p.size >= p.capacity) return block(`write on pipe:[${p.ino}]`);
     p.put(data);
     return data.length;
   }

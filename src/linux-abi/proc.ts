@@ -1,6 +1,7 @@
 /**
- * The state of the one guest process the kernel runs: memory, fds, working directory, signal
- * state, limits, identity. System call handlers receive it as their first argument.
+ * The state of one guest process: memory, fds, working directory, signal state, limits, identity,
+ * and its place among the other guest processes (parent, children, exit status: the process
+ * model of process-host.ts). System call handlers receive it as their first argument.
  */
 import { fstatSync, readFileSync, realpathSync } from 'node:fs';
 import type { AddressSpace } from '../paging/address-space.js';
@@ -13,6 +14,7 @@ import { SignalState } from './signals.js';
 import { Seccomp } from './seccomp.js';
 import { Timers } from './timers.js';
 import { TtyState } from './tty.js';
+import type { ProcessHost } from './process-host.js';
 
 /** What the loader put on the initial stack (for /proc/self/cmdline, environ, auxv). */
 export interface ProcessImage {
@@ -36,6 +38,10 @@ export interface ProcOptions {
    * prefix first (paths.ts lookup).
    */
   sysroot?: string;
+  /** Identity for a process the process model creates (default: the host process's). */
+  ids?: { pid: number; ppid: number; pgid: number; sid: number };
+  /** The parent's state to copy (fork): fds, cwd, signal actions and mask, limits, seccomp... */
+  forkOf?: Proc;
 }
 
 /** Process group and session of the host process (fields 5 and 6 of /proc/self/stat). */
@@ -50,7 +56,7 @@ function hostPgrpSession(): [number, number] {
 }
 
 export class Proc {
-  readonly as: AddressSpace;
+  as: AddressSpace;
   /** The CPU making the current system call (set by the kernel before each call). */
   cpu!: CpuState;
   readonly limits = new Limits();
@@ -62,21 +68,36 @@ export class Proc {
   readonly seccomp = new Seccomp(this.signals);
   /** prctl(PR_SET_NO_NEW_PRIVS): set once, never cleared. */
   noNewPrivs = false;
-  readonly tty = new TtyState();
-  readonly exePath: string;
-  readonly image?: ProcessImage;
-  readonly usm?: import('./usm-device.js').UsmDeviceHost;
+  /** The controlling terminal's state: one object shared by every guest process. */
+  readonly tty: TtyState;
+  /** exePath, image, usm, as, onUnmapCode: rebound by execve (rebind). */
+  exePath: string;
+  image?: ProcessImage;
+  usm?: import('./usm-device.js').UsmDeviceHost;
   /** `-L PREFIX`, without a trailing slash (see ProcOptions.sysroot). */
   readonly sysroot?: string;
   readonly log: (line: string) => void;
-  readonly onUnmapCode?: (start: number, end: number) => void;
+  onUnmapCode?: (start: number, end: number) => void;
   /** The working directory, canonical (realpath), as getcwd reports it. */
   cwd: string;
-  readonly pid = process.pid;
-  readonly tid = process.pid;
-  readonly ppid = process.ppid;
+  /** The first guest process has the host process's ids; its descendants get the process table's. */
+  readonly pid: number;
+  readonly tid: number;
+  ppid: number;
   pgid: number;
   sid: number;
+  /** fork, execve, other guest processes (process-host.ts); absent for a machine run on its own. */
+  host?: ProcessHost;
+  parent?: Proc;
+  readonly children = new Set<Proc>();
+  /** The wait status (wait4's) once the process has ended: a zombie until its parent reaps it. */
+  exitStatus?: number;
+  /** CPU time of reaped children (ns), for getrusage(RUSAGE_CHILDREN) and times(). */
+  childCpuNs = 0n;
+  /** Whether a call may Block (block.ts): a scheduler runs the other tasks meanwhile. */
+  blockable = false;
+  /** When the current call was first attempted: a blocked call keeps it across retries. */
+  callStartNs = 0n;
   /** set_tid_address / set_robust_list / prctl(PR_SET_NAME) records. */
   clearChildTid = 0n;
   robustList = 0n;
@@ -93,10 +114,52 @@ export class Proc {
     this.sysroot = opts.sysroot ? opts.sysroot.replace(/\/+$/, '') || undefined : undefined;
     this.log = opts.log;
     this.onUnmapCode = opts.onUnmapCode;
-    try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }
-    [this.pgid, this.sid] = hostPgrpSession();
     this.threadName = (opts.exePath.split('/').pop() ?? 'guest').slice(0, 15);
+    const parent = opts.forkOf;
+    if (opts.ids) {
+      ({ pid: this.pid, ppid: this.ppid, pgid: this.pgid, sid: this.sid } = opts.ids);
+    } else {
+      this.pid = process.pid;
+      this.ppid = process.ppid;
+      [this.pgid, this.sid] = hostPgrpSession();
+    }
+    this.tid = this.pid;
+    if (parent) {
+      this.cwd = parent.cwd;
+      this.tty = parent.tty;
+      this.host = parent.host;
+      this.blockable = parent.blockable;
+      this.threadName = parent.threadName;
+      this.nice = parent.nice;
+      this.noNewPrivs = parent.noNewPrivs;
+      this.fds.copyFrom(parent.fds);
+      this.signals.copyFrom(parent.signals);
+      this.limits.copyFrom(parent.limits);
+      this.seccomp.copyFrom(parent.seccomp);
+      this.warned = parent.warned;
+      return;
+    }
+    try { this.cwd = realpathSync(process.cwd()); } catch { this.cwd = process.cwd(); }
+    this.tty = new TtyState();
     this.inheritStdio();
+  }
+
+  /**
+   * execve: the process keeps its identity, fds (minus close-on-exec ones), cwd, signal mask and
+   * pending signals, limits and seccomp filters; it gets a new address space and image, caught
+   * signals return to their default action and the alternate stack is gone.
+   */
+  rebind(to: { as: AddressSpace; exePath: string; image?: ProcessImage; usm?: import('./usm-device.js').UsmDeviceHost; onUnmapCode?: (start: number, end: number) => void }): void {
+    this.as = to.as;
+    this.exePath = to.exePath;
+    this.image = to.image;
+    this.usm = to.usm;
+    this.onUnmapCode = to.onUnmapCode;
+    this.fds.closeOnExec();
+    this.signals.resetForExec();
+    this.threadName = (to.exePath.split('/').pop() ?? 'guest').slice(0, 15);
+    this.clearChildTid = 0n;
+    this.robustList = 0n;
   }
 
   /** Guest fds 0, 1 and 2 are the host's, with the host's status flags (minus O_NONBLOCK, which

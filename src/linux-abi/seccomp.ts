@@ -178,6 +178,13 @@ export class Seccomp {
 
   constructor(private readonly signals: SignalState) {}
 
+  /** fork: the child is filtered like its parent (filters are never changed once installed). */
+  copyFrom(other: Seccomp): void {
+    this.mode = other.mode;
+    this.filters.push(...other.filters);
+    this.insns = other.insns;
+  }
+
   /** Enters strict mode (EINVAL once filters are installed). */
   setStrict(): void {
     if (this.mode === SECCOMP_MODE_FILTER) fail(E.EINVAL);

@@ -125,6 +125,11 @@ export function encodeSiginfo(info: SigInfo): Uint8Array {
     dv.setInt32(16, info.timer?.id ?? 0, true);
     dv.setInt32(20, info.timer?.overrun ?? 0, true);
     dv.setBigUint64(24, BigInt.asUintN(64, info.value ?? 0n), true);
+  } else if (info.status !== undefined) {
+    // SIGCHLD: { pid_t si_pid; uid_t si_uid; int si_status; clock_t si_utime, si_stime; }
+    dv.setInt32(16, info.pid, true);
+    dv.setUint32(20, info.uid >>> 0, true);
+    dv.setInt32(24, info.status, true);
   } else if (info.code === SI_USER || info.code === SI_TKILL || info.code === SI_QUEUE) {
     dv.setInt32(16, info.pid, true);
     dv.setUint32(20, info.uid >>> 0, true);

@@ -261,7 +261,9 @@ export class SignalDelivery {
           this.trace(`--- ${signalName(sig)} ${formatSiginfo(info)} ---`);
           this.trace(`+++ killed by ${signalName(sig)} +++`);
         }
-        throw new GuestKilled(sig, this.cpu.rip, info.addr !== undefined ? Number(info.addr) : undefined);
+        // A fault re-raised after its handler returned is reported; a sent signal is silent.
+        const fault = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].includes(sig) && info.code > 0;
+        throw new GuestKilled(sig, this.cpu.rip, info.addr !== undefined ? Number(info.addr) : undefined, '', fault);
       }
       // A handler. SA_RESETHAND: the action is back to SIG_DFL as soon as it is taken.
       const ka: SigAction = { ...act };

@@ -116,6 +116,8 @@ export interface SigInfo {
   value?: bigint;
   /** A POSIX timer's signal (SI_TIMER): si_timerid and si_overrun (updated while it is pending). */
   timer?: { id: number; overrun: number };
+  /** SIGCHLD: the child's si_status (exit code, or the signal that ended it). */
+  status?: number;
   /** A seccomp SIGSYS (SYS_SECCOMP; addr is si_call_addr): si_syscall, si_arch, si_errno. */
   sys?: { nr: number; arch: number; errno: number };
 }
@@ -181,6 +183,22 @@ export class SignalState {
   }
 
   static bit = bit;
+
+  /** fork: the parent's actions, mask and alternate stack; no pending signals. */
+  copyFrom(other: SignalState): void {
+    other.actions.forEach((a, i) => { this.actions[i] = { ...a }; });
+    this.blocked = other.blocked;
+    this.altstack = { ...other.altstack };
+  }
+
+  /** execve: caught signals return to SIG_DFL (ignored ones stay ignored); no alternate stack. */
+  resetForExec(): void {
+    this.actions.forEach((a, i) => {
+      if (a.handler !== SIG_DFL && a.handler !== SIG_IGN) this.actions[i] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+    });
+    this.altstack = { sp: 0n, flags: 0, size: 0n };
+    this.savedMask = undefined;
+  }
 
   action(sig: number): SigAction {
     return this.actions[sig];

@@ -24,6 +24,7 @@ import { clockKind, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_AL
   CLOCK_MONOTONIC_COARSE, monotonicNs, realtimeNs } from './clock.js';
 import { E, fail } from './errno.js';
 import { NSIG, SI_KERNEL, SI_TIMER, type SigInfo, SIGALRM, SIGPROF, SIGVTALRM, type SignalState } from './signals.js';
+import { block } from './block.js';
 import { sleepNs } from './sleep.js';
 
 export const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
@@ -256,8 +257,11 @@ export class Timers {
  * Sleeps until `endNs` on the monotonic clock (undefined: no end), firing timers as they come
  * due, until `wake()` says the sleep is over. Returns true if woken, false at the end time.
  * `forever` is called when nothing can wake the sleeper (no end, no timer armed).
+ * With a scheduler (`task.blockable`) the call blocks instead (block.ts): other tasks run, and
+ * the call is retried when a signal may have come or at its next timer or end time.
  */
-export function sleepUntil(timers: Timers, endNs: bigint | undefined, wake: () => boolean, forever: () => never): boolean {
+export function sleepUntil(timers: Timers, endNs: bigint | undefined, wake: () => boolean, forever: () => never,
+  task?: { blockable: boolean }): boolean {
   for (;;) {
     timers.poll();
     if (wake()) return true;
@@ -266,6 +270,7 @@ export function sleepUntil(timers: Timers, endNs: bigint | undefined, wake: () =
     const next = timers.untilNext();
     let nap = endNs === undefined ? undefined : endNs - now;
     if (next !== undefined && (nap === undefined || next < nap)) nap = next;
+    if (task?.blockable) block('sleep', nap === undefined ? undefined : now + nap);
     if (nap === undefined) forever();
     sleepNs(nap > 0n ? nap : 0n);
   }

@@ -103,6 +103,24 @@ export class AddressSpace implements PageUser {
     this.frames = frames ?? new FrameAllocator();
   }
 
+  /**
+   * fork: the same regions and page map (the child's frames are copies at the same offsets,
+   * FrameAllocator.copyFrom). A MAP_SHARED file page becomes the child's private copy: each guest
+   * process has its own memory, so the two can no longer share the frame (README: limitations).
+   * Returns whether such pages were copied.
+   */
+  copyFrom(other: AddressSpace): boolean {
+    this.regions = other.regions.map((r) => ({ ...r, file: r.file ? { ...r.file } : undefined }));
+    this.pages = new Map(other.pages);
+    this.brkStart = other.brkStart;
+    this.brkEnd = other.brkEnd;
+    this.mmapTop = other.mmapTop;
+    if (other.borrowed.size === 0) return false;
+    // The file's frame was copied with the rest of memory: at that offset the child has its own copy.
+    for (const r of this.regions) if (r.shared && r.file) r.shared = false;
+    return true;
+  }
+
   // ---- regions -------------------------------------------------------------------------
 
   /** Index of the region containing addr, or -1. */

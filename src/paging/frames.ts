@@ -72,6 +72,19 @@ export class FrameAllocator {
     return f;
   }
 
+  /** fork: the same frames in use, holding the same bytes, at the same offsets. */
+  copyFrom(other: FrameAllocator): void {
+    const have = this.memory.buffer.byteLength, need = other.memory.buffer.byteLength;
+    if (need > have) {
+      this.memory.grow((need - have) / WASM_PAGE);
+      this.grew();
+    }
+    this.bytes.set(other.bytes.subarray(FRAMES_BASE, other.next), FRAMES_BASE);
+    this.next = other.next;
+    this.free = [...other.free];
+    this.inUse = other.inUse;
+  }
+
   release(frame: number): void {
     this.free.push(frame);
     this.inUse--;

@@ -2,7 +2,7 @@ import { Decoder } from '../decoder/capstone.js';
 import type { Insn } from '../decoder/ir.js';
 import type { CpuState } from '../core/cpu-state.js';
 import { MemoryFault, Pending, recordFault, takeException } from '../core/exception.js';
-import { Exit, GuestExit, GuestKilled } from '../core/exits.js';
+import { ExecDone, Exit, GuestExit, GuestKilled, TaskBlocked } from '../core/exits.js';
 import { CPU, PAGE_SIZE } from '../core/layout.js';
 import { CodeCache } from '../jit/code-cache.js';
 import { codeKey, tagFor } from '../jit/entry.js';
@@ -29,12 +29,26 @@ const BUDGET = 1 << 20;
 
 /** run() returns this when a time slice ended (runSliced): call it again to continue. */
 export const SLICE_ENDED = -1;
+/** run() returns this when a system call blocked (linux-abi/block.ts): resume() it later. */
+export const BLOCKED = -2;
+/** run() returns this when execve replaced the image: the process goes on in `execed`. */
+export const EXECED = -3;
 class SliceEnd {}
 
 /** Handles `syscall` exits (the Linux layer). */
 export interface SyscallHandler {
   syscall(cpu: CpuState): bigint;
+  /** Retries a call that blocked: its result, or undefined while it must still wait. */
+  retry?(cpu: CpuState): bigint | undefined;
+  /** A signal interrupts the blocked call: its result (-EINTR), or 'restart'. */
+  interrupt?(): { restart: bigint } | bigint;
 }
+
+/** How the guest ended (after run() returned a status >= 0). */
+export type Outcome = { exit: number } | { signal: number; core: boolean };
+
+/** Signals whose default action dumps core (signal(7)). */
+const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
 
 /**
  * One guest process: its memory, its virtual CPU (vmx/vcpu.ts), the code cache, and the
@@ -82,9 +96,36 @@ export class Machine {
   /** Set while the guest is in USM mode: called with true on entry and false when it ends. */
   onUsmActive?: (active: boolean) => void;
   private tscStart = process.hrtime.bigint();
+  /** How the guest ended, once run() returned a status. */
+  outcome?: Outcome;
+  /** After run() returned EXECED: what execve prepared (process/scheduler.ts: the new machine and image). */
+  execed?: unknown;
 
-  static async create(): Promise<Machine> {
-    return new Machine(await Decoder.create());
+  static async create(decoder?: Decoder): Promise<Machine> {
+    return new Machine(decoder ?? await Decoder.create());
+  }
+
+  /** A machine sharing this one's decoder (execve's new image, fork's child). */
+  sibling(): Machine {
+    return new Machine(this.decoder);
+  }
+
+  /**
+   * fork: a machine whose memory and CPU state are a copy of this one's (frames at the same
+   * offsets, so page maps and the CPU block carry over), with its own code cache and TLBs.
+   */
+  fork(): Machine {
+    if (this.usm.active) throw new Error('fork in USM mode');
+    const child = new Machine(this.decoder);
+    child.frames.copyFrom(this.frames);
+    child.as.copyFrom(this.as);
+    const u8 = child.frames.u8;
+    u8.set(this.frames.u8.subarray(this.vcpu.base, this.vcpu.base + CPU.tlb), child.vcpu.base);
+    for (const t of child.tlbs) t.flushAll(true);
+    child.fp.precise = this.fp.precise;
+    child.budgetPerEntry = this.budgetPerEntry;
+    child.tscStart = this.tscStart;
+    return child;
   }
 
   private constructor(readonly decoder: Decoder) {
@@ -225,15 +266,26 @@ export class Machine {
 
   // ---- the dispatcher ---------------------------------------------------------------------
 
-  /** Runs the guest until it exits; returns the exit status (128+N for a fatal signal N). */
+  /**
+   * Runs the guest until it exits: the exit status (128+N for a fatal signal N; `outcome` tells
+   * which), or SLICE_ENDED, BLOCKED (resume() the call later) or EXECED (go on in `execed`).
+   */
   run(): number {
     for (;;) {
       try {
         this.loop();
       } catch (e) {
         if (e instanceof SliceEnd) return SLICE_ENDED;
+        if (e instanceof TaskBlocked) return BLOCKED;
+        if (e instanceof ExecDone) {
+          this.execed = e.machine;
+          return EXECED;
+        }
         if (e instanceof UsmLeave) { this.usm.leave(e); continue; }
-        if (e instanceof GuestExit) return e.status;
+        if (e instanceof GuestExit) {
+          this.outcome = { exit: e.status };
+          return e.status;
+        }
         if (e instanceof GuestKilled) return this.killed(e);
         // The 4 GiB Wasm memory is full: what Linux's OOM killer would do.
         if (e instanceof OutOfFrames) return this.killed(new GuestKilled(9, this.cpu.rip, undefined, 'out of memory'));
@@ -242,13 +294,45 @@ export class Machine {
     }
   }
 
-  /** Reports a fatal signal on stderr like a shell would show it, and gives 128+N. */
+  /**
+   * The guest dies of a signal: a fault (or a kill of usmjit's own) is reported on stderr in one
+   * line with rip and the faulting address; a signal sent by kill, SIGPIPE or a timer is silent,
+   * as natively. Gives 128+N.
+   */
   killed(k: GuestKilled): number {
-    let line = `usmjit: guest killed by ${describeSignal(k.signo)} at rip=0x${k.rip.toString(16)}`;
-    if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
-    if (k.detail) line += ` (${k.detail})`;
-    process.stderr.write(line + '\n');
+    if (k.report) {
+      let line = `usmjit: guest killed by ${describeSignal(k.signo)} at rip=0x${k.rip.toString(16)}`;
+      if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
+      if (k.detail) line += ` (${k.detail})`;
+      process.stderr.write(line + '\n');
+    }
+    this.outcome = { signal: k.signo, core: CORE_SIGNALS.has(k.signo) };
     return 128 + k.signo;
+  }
+
+  /**
+   * After run() returned BLOCKED: retries the blocked call. True if it completed (rax holds its
+   * result and run() goes on after it), false if it must still wait.
+   */
+  resume(): boolean {
+    const r = this.syscalls.retry!(this.cpu);
+    if (r === undefined) return false;
+    this.cpu.set(0, r);
+    return true;
+  }
+
+  /**
+   * A signal came for a task blocked in a call: the call returns -EINTR, or (SA_RESTART) the
+   * CPU goes back to the `syscall` instruction with rax = the call number, to run it again once
+   * the handler returns. Either way run() then delivers the signal.
+   */
+  interrupt(): void {
+    const r = this.syscalls.interrupt!();
+    if (typeof r === 'bigint') this.cpu.set(0, r);
+    else {
+      this.cpu.rip -= 2n; // syscall is 0F 05
+      this.cpu.set(0, r.restart);
+    }
   }
 
   /**

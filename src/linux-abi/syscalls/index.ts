@@ -18,10 +18,12 @@ import { seccompSyscalls } from './seccomp.js';
 import { signalSyscalls } from './signal.js';
 import { timeSyscalls } from './time.js';
 import { timerSyscalls } from './timer.js';
+import { waitSyscalls } from './wait.js';
 
 const parts: SyscallTable[] = [
   ioSyscalls, openSyscalls, fsstatSyscalls, dirSyscalls, attrSyscalls, fdSyscalls, pollSyscalls, mmSyscalls,
   timeSyscalls, timerSyscalls, processSyscalls, resourceSyscalls, signalSyscalls, futexSyscalls, seccompSyscalls,
+  waitSyscalls,
 ];
 
 function merge(tables: SyscallTable[]): SyscallTable {

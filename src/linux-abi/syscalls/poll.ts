@@ -2,20 +2,29 @@
  * Readiness: poll, ppoll, select, pselect6.
  *
  * Files and host streams are reported ready (as Linux does for regular files; for a host tty or
- * pipe the following read simply blocks until data comes). In-process pipes report their real
- * state. With one guest thread nothing can change while the call waits, so a call with nothing
- * ready sleeps out its timeout and returns 0; one with no timeout warns and returns 0.
+ * pipe the following read simply blocks until data comes). In-kernel pipes report their real
+ * state. A call with nothing ready blocks (block.ts) until its timeout, retried whenever other
+ * tasks ran; without a scheduler (nothing else can change the state) it sleeps out its timeout
+ * and returns 0, and one with no timeout warns and returns 0.
  */
 import { int, ptr, uint } from '../args.js';
 import { E, fail } from '../errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../open-file.js';
 import type { Proc } from '../proc.js';
+import { block } from '../block.js';
+import { monotonicNs } from '../clock.js';
 import { sleepNs } from '../sleep.js';
 import { defineSyscalls } from '../table.js';
 import { readTimespecNs, readTimevalNs, StructIn, StructOut, writeTimespec, writeTimeval } from '../uaccess.js';
 
 /** Waits out a timeout with nothing ready (null: forever, which one thread cannot survive). */
 function idle(p: Proc, what: string, timeoutNs: bigint | null): void {
+  if (p.blockable) {
+    if (timeoutNs === null) return block(what);
+    const deadline = (p.callStartNs || monotonicNs()) + timeoutNs;
+    if (monotonicNs() < deadline) block(what, deadline);
+    return;
+  }
   if (timeoutNs === null) {
     p.warnOnce(`${what}-forever`, `${what} with no timeout and nothing ready would block forever (one thread); returning 0`);
     return;

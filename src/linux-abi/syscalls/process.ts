@@ -42,6 +42,12 @@ function otherStat(pid: number): [number, number] {
   }
 }
 
+/** Another live guest process (process-host.ts), if `pid` is one. */
+const guest = (p: Proc, pid: number): Proc | undefined => {
+  const q = p.host?.process(pid);
+  return q && q.exitStatus === undefined ? q : undefined;
+};
+
 /** struct utsname: six 65-byte strings. */
 function utsname(): Uint8Array {
   const s = new StructOut(6 * 65);
@@ -174,20 +180,23 @@ export const processSyscalls = defineSyscalls([
   { name: 'getpgrp', args: [], handler: (p) => p.pgid },
   {
     name: 'getpgid', args: ['d'],
-    handler: (p, [pid]) => (int(pid) === 0 || int(pid) === p.pid ? p.pgid : otherStat(int(pid))[0]),
+    handler: (p, [pid]) => (int(pid) === 0 || int(pid) === p.pid ? p.pgid : guest(p, int(pid))?.pgid ?? otherStat(int(pid))[0]),
   },
   {
     name: 'getsid', args: ['d'],
-    handler: (p, [pid]) => (int(pid) === 0 || int(pid) === p.pid ? p.sid : otherStat(int(pid))[1]),
+    handler: (p, [pid]) => (int(pid) === 0 || int(pid) === p.pid ? p.sid : guest(p, int(pid))?.sid ?? otherStat(int(pid))[1]),
   },
   {
     name: 'setpgid', args: ['d', 'd'],
     handler: (p, [pid, pgid]) => {
       const who = int(pid), to = int(pgid);
       if (to < 0) fail(E.EINVAL);
-      if (who !== 0 && who !== p.pid) fail(E.ESRCH);
-      if (p.sid === p.pid) fail(E.EPERM); // a session leader cannot move
-      p.pgid = to === 0 ? p.pid : to;
+      // Ourselves or one of our children (a shell putting a job in its own group).
+      const t = who === 0 || who === p.pid ? p : [...p.children].find((c) => c.pid === who);
+      if (!t || t.exitStatus !== undefined) return fail(E.ESRCH);
+      if (t !== p && t.sid !== p.sid) fail(E.EPERM);
+      if (t.sid === t.pid) fail(E.EPERM); // a session leader cannot move
+      t.pgid = to === 0 ? t.pid : to;
       return 0;
     },
   },

@@ -89,14 +89,29 @@ function signalSelf(p: Proc, sig: number, code: number): number {
   return 0;
 }
 
+/**
+ * kill: guest processes (process-host.ts) by pid, by process group (0: ours, -pgid) or all but
+ * ourselves (-1, which reaches only guest processes: usmjit does not signal the user's other
+ * processes). A pid that is not a guest's is the host's (process.kill).
+ */
 function kill(p: Proc, pid: number, sig: number): number {
   if (sig < 0 || sig > NSIG) fail(E.EINVAL);
-  // Ourselves: our pid, our process group (0 or -pgid; the guest is the only member we know).
-  if (pid === p.pid || pid === 0 || pid === -p.pgid) return signalSelf(p, sig, SI_USER);
-  if (pid === -1) {
-    p.warn(`kill(-1, ${signalName(sig)}) would signal every process of the user; refused`);
-    return fail(E.EPERM);
+  if (pid === -0x8000_0000) fail(E.ESRCH);
+  const live = p.host ? [...p.host.processes()].filter((q) => q.exitStatus === undefined) : [p];
+  let targets: Proc[];
+  if (pid > 0) {
+    const t = pid === p.pid ? p : p.host?.process(pid);
+    if (t && t.exitStatus !== undefined) return 0; // a zombie: nothing happens
+    targets = t ? [t] : [];
+  } else if (pid === 0) targets = live.filter((q) => q.pgid === p.pgid);
+  else if (pid === -1) targets = live.filter((q) => q !== p);
+  else targets = live.filter((q) => q.pgid === -pid);
+  if (targets.length > 0) {
+    if (sig === 0) return 0;
+    for (const t of targets) t.signals.send({ signo: sig, code: SI_USER, pid: p.pid, uid: uid() });
+    return 0;
   }
+  if (pid <= 0) return fail(E.ESRCH);
   try {
     process.kill(pid, sig);
   } catch (e) {
@@ -108,8 +123,11 @@ function kill(p: Proc, pid: number, sig: number): number {
 
 function tgkill(p: Proc, tgid: number, tid: number, sig: number): number {
   if (sig < 0 || sig > NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) fail(E.EINVAL);
-  if (tid !== p.tid || (tgid !== -1 && tgid !== p.pid)) fail(E.ESRCH);
-  return signalSelf(p, sig, SI_TKILL);
+  const t = tid === p.tid ? p : p.host?.process(tid);
+  if (!t || t.exitStatus !== undefined || (tgid !== -1 && tgid !== t.pid)) fail(E.ESRCH);
+  if (sig === 0) return 0;
+  t.signals.send({ signo: sig, code: SI_TKILL, pid: p.pid, uid: uid() });
+  return 0;
 }
 
 /** rt_sigqueueinfo / rt_tgsigqueueinfo to ourselves: the caller's siginfo, as given. */
@@ -183,10 +201,13 @@ function rtSigsuspend(p: Proc, maskAddr: number, setsize: number): number {
   if (setsize !== SIGSET_SIZE) fail(E.EINVAL);
   const st = p.signals;
   const mask = p.as.readU64(maskAddr);
-  st.savedMask = st.blocked;
-  st.setBlocked(mask);
+  // (A retry of the blocked call finds the temporary mask in place already.)
+  if (st.savedMask === undefined) {
+    st.savedMask = st.blocked;
+    st.setBlocked(mask);
+  }
   // Until a signal that is not blocked is pending (a timer's, when one is armed).
-  sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'rt_sigsuspend'));
+  sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'rt_sigsuspend'), p);
   return fail(E.EINTR);
 }
 
@@ -211,8 +232,8 @@ function rtSigtimedwait(p: Proc, setAddr: number, infoAddr: number, tsAddr: numb
     // Only timers can send while we sleep: one of these signals arrives, another signal that is
     // not blocked interrupts, the timeout runs out; without a timeout or a timer it is forever.
     if (interrupted(p)) fail(E.EINTR);
-    const end = timeout === undefined ? undefined : monotonicNs() + timeout;
-    sleepUntil(p.timers, end, () => (sig = take()) !== 0 || interrupted(p), () => sleepForever(p, 'rt_sigtimedwait'));
+    const end = timeout === undefined ? undefined : (p.callStartNs || monotonicNs()) + timeout;
+    sleepUntil(p.timers, end, () => (sig = take()) !== 0 || interrupted(p), () => sleepForever(p, 'rt_sigtimedwait'), p);
     if (!sig) fail(interrupted(p) ? E.EINTR : E.EAGAIN);
   }
   const info: SigInfo = st.dequeue(sig);
@@ -265,7 +286,7 @@ export const signalSyscalls = defineSyscalls([
   {
     name: 'pause', args: [],
     handler: (p) => {
-      sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'pause'));
+      sleepUntil(p.timers, undefined, () => interrupted(p), () => sleepForever(p, 'pause'), p);
       return fail(E.EINTR);
     },
   },

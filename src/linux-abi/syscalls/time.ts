@@ -26,10 +26,10 @@ function kind(p: Proc, clk: number) {
  * Sleeps `ns` nanoseconds unless a signal that is not blocked arrives first (only a timer can send
  * one meanwhile): then EINTR, with the time left written to `rem` (if given).
  */
-function sleepFor(p: Proc, ns: bigint, rem: number): number {
-  const end = monotonicNs() + ns;
+function sleepFor(p: Proc, ns: bigint, rem: number, absoluteEnd?: bigint): number {
+  const end = absoluteEnd ?? (p.callStartNs || monotonicNs()) + ns;
   const interrupted = () => (p.signals.pending & ~p.signals.blocked) !== 0n;
-  if (!sleepUntil(p.timers, end, interrupted, () => { throw new Error('unreachable'); })) return 0;
+  if (!sleepUntil(p.timers, end, interrupted, () => { throw new Error('unreachable'); }, p)) return 0;
   if (rem) writeTimespec(p.as, rem, end > monotonicNs() ? end - monotonicNs() : 0n);
   return fail(E.EINTR);
 }
@@ -39,8 +39,9 @@ function clockNanosleep(p: Proc, clk: number, flags: number, req: number, rem: n
   if (!allowed.includes(clk)) fail(clk === 3 ? E.EINVAL : clockKind(clk, p.pid) ? E.ENOTSUP : E.EINVAL);
   const t = readTimespecNs(p.as, req);
   if (flags & TIMER_ABSTIME) {
-    const left = t - clockNow(kind(p, clk));
-    return sleepFor(p, left > 0n ? left : 0n, 0);
+    // The end on the monotonic clock (the same on every retry of a blocked call).
+    const now = monotonicNs();
+    return sleepFor(p, 0n, 0, now + (t - clockNow(kind(p, clk))));
   }
   return sleepFor(p, t, rem);
 }
