@@ -340,7 +340,7 @@ export class AddressSpace implements PageUser {
     } else {
       f = this.frames.alloc();
       try {
-        file.obj.copyInto(index, f);
+        file.obj.copyInto(index, f, this.frames);
       } catch (e) {
         this.frames.release(f);
         throw e;

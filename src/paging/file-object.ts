@@ -46,12 +46,15 @@ export class FileObject {
     return index * PAGE_SIZE < this.io.size();
   }
 
-  /** Copies page `index` of the file (the cached page if there is one) into the frame `frame`. */
-  copyInto(index: number, frame: number): void {
+  /**
+   * Copies page `index` of the file (the cached page if there is one) into the frame `frame` of
+   * `into` (default: this object's memory; a forked process's private mapping names its own).
+   */
+  copyInto(index: number, frame: number, into: FrameAllocator = this.frames): void {
     const c = this.cache.get(index);
-    const u8 = this.frames.u8;
+    const u8 = into.u8;
     if (c) {
-      u8.copyWithin(frame, c.frame, c.frame + PAGE_SIZE);
+      u8.set(this.frames.u8.subarray(c.frame, c.frame + PAGE_SIZE), frame);
       return;
     }
     const n = this.io.read(u8.subarray(frame, frame + PAGE_SIZE), index * PAGE_SIZE);
