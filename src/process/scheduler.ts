@@ -22,7 +22,9 @@ import { exitedStatus, processEnded, signaledStatus } from '../linux-abi/process
 import type { CloneArgs, ProcessHost } from '../linux-abi/process-host.js';
 import type { Proc } from '../linux-abi/proc.js';
 import { sleepNs } from '../linux-abi/sleep.js';
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS } from '../linux-abi/syscalls/wait.js';
+import {
+  CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK,
+} from '../linux-abi/syscalls/wait.js';
 import { BLOCKED, EXECED, type Machine, type Outcome, SLICE_ENDED } from '../vmx/machine.js';
 import { ElfError, loadImage, type LoadedImage } from './image.js';
 
@@ -45,6 +47,11 @@ interface Task {
   kernel: LinuxKernel;
   machine: Machine;
   blocked: boolean;
+  /**
+   * vfork (CLONE_VFORK): the child until it execs or ends; the parent is not run meanwhile (its
+   * memory is copied rather than shared, so the child cannot disturb it either way).
+   */
+  vforkChild?: Task;
 }
 
 /** What execve hands to the scheduler (ExecDone's payload). */
@@ -146,6 +153,7 @@ export class GuestSystem implements ProcessHost {
       onUnmapCode: (s, e) => m.invalidateRange(s, e), usm: usmHost(m),
       ids: { pid, ppid: p.pid, pgid: p.pgid, sid: p.sid }, forkOf: p,
     });
+    m.reportFaults = this.opts.strace;
     const c = kernel.proc;
     c.parent = p;
     p.children.add(c);
@@ -156,7 +164,8 @@ export class GuestSystem implements ProcessHost {
     if (args.flags & CLONE_CHILD_SETTID) m.as.writeU32(args.childTid, pid);
     if (args.flags & CLONE_PARENT_SETTID) p.as.writeU32(args.parentTid, pid);
     if (args.flags & CLONE_CHILD_CLEARTID) c.clearChildTid = BigInt(args.childTid);
-    this.add(kernel, m);
+    const child = this.add(kernel, m);
+    if (args.flags & CLONE_VFORK) parent.vforkChild = child;
     return pid;
   }
 
@@ -186,9 +195,11 @@ export class GuestSystem implements ProcessHost {
     const { machine: m, image } = old.execed as NewImage;
     old.execed = undefined;
     t.proc.rebind({ as: m.as, exePath: image.exePath, image, usm: usmHost(m), onUnmapCode: (s, e) => m.invalidateRange(s, e) });
+    m.reportFaults = old.reportFaults;
     t.machine = m;
     this.attach(m, t);
     mappedFiles.prune(old.as, true);
+    this.vforkDone(t);
   }
 
   // ---- the scheduler -----------------------------------------------------------------------
@@ -209,7 +220,7 @@ export class GuestSystem implements ProcessHost {
         continue;
       }
       const m = t.machine;
-      const others = this.tasks.some((o) => o !== t && !o.blocked);
+      const others = this.tasks.some((o) => o !== t && !o.blocked && !o.vforkChild);
       const deadline = this.earliestDeadline();
       let slice = others || m.usm.active ? SLICE_MS : 0;
       if (deadline !== undefined) {
@@ -250,12 +261,17 @@ export class GuestSystem implements ProcessHost {
     }
   }
 
+  /** A vfork child execed or ended: its parent runs again. */
+  private vforkDone(child: Task): void {
+    for (const t of this.tasks) if (t.vforkChild === child) t.vforkChild = undefined;
+  }
+
   /** The next runnable task after the last one picked. */
   private pick(): Task | undefined {
     const n = this.tasks.length;
     for (let k = 1; k <= n; k++) {
       const t = this.tasks[(this.turn + k) % n];
-      if (!t.blocked) {
+      if (!t.blocked && !t.vforkChild) {
         this.turn = (this.turn + k) % n;
         return t;
       }
@@ -283,6 +299,7 @@ export class GuestSystem implements ProcessHost {
     this.tasks = this.tasks.filter((x) => x !== t);
     this.taskOf.delete(t.proc);
     if (t === this.first) this.outcome = o;
+    this.vforkDone(t);
     processEnded(t.proc, status);
     mappedFiles.prune(t.machine.as, true);
   }

@@ -96,6 +96,11 @@ export class Machine {
   /** Set while the guest is in USM mode: called with true on entry and false when it ends. */
   onUsmActive?: (active: boolean) => void;
   private tscStart = process.hrtime.bigint();
+  /**
+   * Whether a fatal fault is reported on stderr (killed()). The process model turns it off for
+   * the processes the guest itself starts: natively their parent (a shell) tells, not they.
+   */
+  reportFaults = true;
   /** How the guest ended, once run() returned a status. */
   outcome?: Outcome;
   /** After run() returned EXECED: what execve prepared (process/scheduler.ts: the new machine and image). */
@@ -300,7 +305,7 @@ export class Machine {
    * as natively. Gives 128+N.
    */
   killed(k: GuestKilled): number {
-    if (k.report) {
+    if (k.report && this.reportFaults) {
       let line = `usmjit: guest killed by ${describeSignal(k.signo)} at rip=0x${k.rip.toString(16)}`;
       if (k.faultAddr !== undefined) line += ` addr=0x${k.faultAddr.toString(16)}`;
       if (k.detail) line += ` (${k.detail})`;
