@@ -132,6 +132,23 @@ describe('processes: shells and tools', () => {
     both('perl', need('/usr/bin/perl'), ['-e', 'my $x = `echo back`; chomp $x; print "[$x]\\n"; system("sh", "-c", "exit 3"); print $? >> 8, "\\n";']);
   }, SLOW);
 
+  it('sash -c runs an external command', () => {
+    both('sash -c', need('/bin/sash'), ['-c', '/bin/echo from sash']);
+  }, SLOW);
+
+  it('gcc -O2 hello.c -o hello && ./hello (gcc forks cc1, as, collect2 and ld)', () => {
+    const dir = join(tmp, 'gcc');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void) { puts("hello, world"); return 7; }\n');
+    const script = 'gcc -O2 hello.c -o hello && ./hello';
+    const native = runNative('/bin/sh', { args: ['-c', script], env: ENV, cwd: dir, timeoutMs: SLOW });
+    rmSync(join(dir, 'hello'), { force: true });
+    const emu = runUsmjit('/bin/sh', { args: ['-c', script], env: ENV, cwd: dir, timeoutMs: SLOW });
+    same('gcc hello.c', native, emu);
+    expect(emu.stdout).toBe('hello, world\n');
+    expect(exitStatus(emu)).toBe(7);
+  }, SLOW);
+
   it('sqlite3 :memory: with a recursive CTE', () => {
     both('sqlite3', need('/usr/bin/sqlite3'), [':memory:', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10) SELECT sum(x), group_concat(x) FROM c;']);
   }, SLOW);
