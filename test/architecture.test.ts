@@ -22,6 +22,7 @@ describe('architecture', () => {
       jit: ['core', 'paging', 'decoder'],
       'linux-abi': ['core', 'paging', 'decoder', 'jit'],
       vmx: ['core', 'paging', 'decoder', 'jit', 'linux-abi'],
+      process: ['core', 'paging', 'decoder', 'loader', 'jit', 'linux-abi', 'vmx'],
     };
     for (const line of r.stdout.split('\n')) {
       const m = /^(\S+) -> (.*)$/.exec(line);
