@@ -26,6 +26,9 @@ export class GuestExit extends Error {
   }
 }
 
+/** exit(2): the calling thread ends (the process too if it was the last one). */
+export class ThreadExit extends GuestExit {}
+
 /**
  * The guest was killed by a signal (default action): unwinds the dispatcher. `report`: usmjit
  * prints a one-line report (a fault, or a kill of its own such as out of memory); a signal sent by

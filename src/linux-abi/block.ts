@@ -14,10 +14,10 @@ export class Block {
    * @param deadlineNs monotonic time (clock.ts monotonicNs) at which the call must be retried
    *   even if nothing else happened (its timeout)
    */
-  constructor(readonly why: string, readonly deadlineNs?: bigint) {}
+  constructor(readonly why: string, readonly deadlineNs?: bigint, readonly cleanup?: () => void) {}
 }
 
-/** Throws Block. */
-export function block(why: string, deadlineNs?: bigint): never {
-  throw new Block(why, deadlineNs);
+/** Throws Block (`cleanup`: what to undo if a signal interrupts the wait). */
+export function block(why: string, deadlineNs?: bigint, cleanup?: () => void): never {
+  throw new Block(why, deadlineNs, cleanup);
 }

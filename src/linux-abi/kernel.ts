@@ -64,6 +64,8 @@ export interface BlockedCall {
   startNs: bigint;
   why: string;
   deadlineNs?: bigint;
+  /** Undoes what the call registered while waiting (a futex waiter), when a signal interrupts it. */
+  cleanup?: () => void;
 }
 
 /**
@@ -78,8 +80,9 @@ export class LinuxKernel {
   readonly proc: Proc;
   private readonly strace: boolean;
   private readonly log: (line: string) => void;
-  /** The call this task is blocked in, if any. */
-  blockedCall?: BlockedCall;
+  /** The call the current thread is blocked in, if any (thread.ts). */
+  get blockedCall(): BlockedCall | undefined { return this.proc.thread.blockedCall; }
+  set blockedCall(c: BlockedCall | undefined) { this.proc.thread.blockedCall = c; }
 
   constructor(opts: KernelOptions) {
     this.proc = new Proc(opts);
@@ -113,7 +116,7 @@ export class LinuxKernel {
     const r = this.invoke(nr, def, args);
     if (r instanceof Block) {
       if (p.blockable && def) {
-        this.blockedCall = { nr, raw, def, args, startNs: p.callStartNs, why: r.why, deadlineNs: r.deadlineNs };
+        this.blockedCall = { nr, raw, def, args, startNs: p.callStartNs, why: r.why, deadlineNs: r.deadlineNs, cleanup: r.cleanup };
         throw new TaskBlocked();
       }
       // No scheduler (or USM's vmcall path): nobody else can run while this call would wait.
@@ -174,6 +177,7 @@ export class LinuxKernel {
     if (r instanceof Block) {
       call.why = r.why;
       call.deadlineNs = r.deadlineNs;
+      call.cleanup = r.cleanup;
       return undefined;
     }
     this.blockedCall = undefined;
@@ -189,6 +193,7 @@ export class LinuxKernel {
     const call = this.blockedCall;
     if (!call) throw new Error('interrupt without a blocked call');
     this.blockedCall = undefined;
+    call.cleanup?.();
     const st = this.proc.signals;
     const sig = st.next();
     const act = sig ? st.action(sig) : undefined;

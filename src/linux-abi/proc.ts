@@ -15,6 +15,7 @@ import { Seccomp } from './seccomp.js';
 import { Timers } from './timers.js';
 import { TtyState } from './tty.js';
 import type { ProcessHost } from './process-host.js';
+import { type FutexWait, ThreadState } from './thread.js';
 
 /** What the loader put on the initial stack (for /proc/self/cmdline, environ, auxv). */
 export interface ProcessImage {
@@ -82,7 +83,12 @@ export class Proc {
   cwd: string;
   /** The first guest process has the host process's ids; its descendants get the process table's. */
   readonly pid: number;
-  readonly tid: number;
+  /** The thread making the current call (the scheduler switches it); the first has tid = pid. */
+  thread: ThreadState;
+  /** Live threads of the process (the first included). */
+  threadCount = 1;
+  /** FUTEX_WAIT waiters, in arrival order (syscalls/futex.ts). */
+  readonly futexWaiters: (FutexWait & { thread: ThreadState })[] = [];
   ppid: number;
   pgid: number;
   sid: number;
@@ -96,12 +102,17 @@ export class Proc {
   childCpuNs = 0n;
   /** Whether a call may Block (block.ts): a scheduler runs the other tasks meanwhile. */
   blockable = false;
+  get tid(): number { return this.thread.tid; }
   /** When the current call was first attempted: a blocked call keeps it across retries. */
-  callStartNs = 0n;
-  /** set_tid_address / set_robust_list / prctl(PR_SET_NAME) records. */
-  clearChildTid = 0n;
-  robustList = 0n;
-  threadName: string;
+  get callStartNs(): bigint { return this.thread.callStartNs; }
+  set callStartNs(v: bigint) { this.thread.callStartNs = v; }
+  /** set_tid_address / set_robust_list / prctl(PR_SET_NAME) records (the current thread's). */
+  get clearChildTid(): bigint { return this.thread.clearChildTid; }
+  set clearChildTid(v: bigint) { this.thread.clearChildTid = v; }
+  get robustList(): bigint { return this.thread.robustList; }
+  set robustList(v: bigint) { this.thread.robustList = v; }
+  get threadName(): string { return this.thread.name; }
+  set threadName(v: string) { this.thread.name = v; }
   /** Nice value (getpriority/setpriority). */
   nice = 0;
   private warned = new Set<string>();
@@ -114,7 +125,6 @@ export class Proc {
     this.sysroot = opts.sysroot ? opts.sysroot.replace(/\/+$/, '') || undefined : undefined;
     this.log = opts.log;
     this.onUnmapCode = opts.onUnmapCode;
-    this.threadName = (opts.exePath.split('/').pop() ?? 'guest').slice(0, 15);
     const parent = opts.forkOf;
     if (opts.ids) {
       ({ pid: this.pid, ppid: this.ppid, pgid: this.pgid, sid: this.sid } = opts.ids);
@@ -123,7 +133,7 @@ export class Proc {
       this.ppid = process.ppid;
       [this.pgid, this.sid] = hostPgrpSession();
     }
-    this.tid = this.pid;
+    this.thread = new ThreadState(this.pid, (opts.exePath.split('/').pop() ?? 'guest').slice(0, 15));
     if (parent) {
       this.cwd = parent.cwd;
       this.tty = parent.tty;

@@ -27,6 +27,11 @@ export interface ProcessHost {
    */
   fork(p: Proc, args: CloneArgs): number;
   /**
+   * A new thread of `p` (clone with CLONE_VM|CLONE_THREAD): its tid. It starts after the call with
+   * rax 0, on args.stack, with the caller's other registers and signal mask.
+   */
+  thread(p: Proc, args: CloneArgs): number;
+  /**
    * execve: loads `path` as p's new image. Throws ExecDone (core/exits.ts) once the new image is
    * in place, or SysError (ENOENT, EACCES, ENOEXEC...) leaving the old image untouched.
    */

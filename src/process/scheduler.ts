@@ -1,8 +1,10 @@
 /**
  * The guest processes: one usmjit process runs them all (docs/architecture.md, "Processes").
- * Each guest process is a Task: its own Machine (memory, code cache, CPU) and LinuxKernel (Proc).
- * This is the process model of linux-abi/process-host.ts: fork copies a machine, execve loads a
- * new one, and the scheduler runs the runnable tasks in turn on the one JS thread.
+ * Each guest process has its own Machine (memory, code cache, CPU block) and LinuxKernel (Proc);
+ * each of its threads is a Task. This is the process model of linux-abi/process-host.ts: fork
+ * copies a machine, execve loads a new one, a thread shares its process's machine (the scheduler
+ * swaps the CPU block and the per-thread kernel state, linux-abi/thread.ts, when it switches
+ * threads), and the runnable tasks run in turn on the one JS thread.
  *
  * The scheduler's loop: retry the blocked calls (linux-abi/block.ts) whose condition may have
  * changed, and interrupt those a signal came for; pick the next runnable task (round robin); run
@@ -21,6 +23,9 @@ import { AT_FDCWD, hostPathOf } from '../linux-abi/paths.js';
 import { exitedStatus, processEnded, signaledStatus } from '../linux-abi/process-exit.js';
 import type { CloneArgs, ProcessHost } from '../linux-abi/process-host.js';
 import type { Proc } from '../linux-abi/proc.js';
+import { wake as futexWake } from '../linux-abi/syscalls/futex.js';
+import { ThreadState } from '../linux-abi/thread.js';
+import { CPU } from '../core/layout.js';
 import { sleepNs } from '../linux-abi/sleep.js';
 import {
   CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK,
@@ -42,10 +47,19 @@ export interface SystemOptions {
   onMachine?: (m: Machine, p: Proc) => void;
 }
 
-interface Task {
+/** A guest process: its kernel state and the machine that runs its threads. */
+interface ProcRec {
   proc: Proc;
   kernel: LinuxKernel;
   machine: Machine;
+  /** The thread whose CPU block and signal mask are loaded (undefined: none, it ended). */
+  loaded?: ThreadState;
+}
+
+/** A guest thread. */
+interface Task {
+  rec: ProcRec;
+  thread: ThreadState;
   blocked: boolean;
   /**
    * vfork (CLONE_VFORK): the child until it execs or ends; the parent is not run meanwhile (its
@@ -62,12 +76,12 @@ interface NewImage {
 
 export class GuestSystem implements ProcessHost {
   private tasks: Task[] = [];
-  private readonly taskOf = new Map<Proc, Task>();
+  private readonly recOf = new Map<Proc, ProcRec>();
   /** Live and zombie processes by pid. */
   private readonly byPid = new Map<number, Proc>();
   private nextPid = process.pid + 1;
   private turn = 0;
-  private first?: Task;
+  private first?: ProcRec;
   /** How the first process ended (usmjit's own exit follows it). */
   outcome?: Outcome;
   private readonly defaultBudget = new WeakMap<Machine, number>();
@@ -81,39 +95,67 @@ export class GuestSystem implements ProcessHost {
       onUnmapCode: (s, e) => m.invalidateRange(s, e), usm: usmHost(m),
     });
     const t = this.add(kernel, m);
-    this.first = t;
-    return t.proc;
+    this.first = t.rec;
+    return t.rec.proc;
   }
 
+  /** A new process with its first thread. */
   private add(kernel: LinuxKernel, m: Machine): Task {
     const p = kernel.proc;
     p.host = this;
     p.blockable = true;
-    const t: Task = { proc: p, kernel, machine: m, blocked: false };
+    const rec: ProcRec = { proc: p, kernel, machine: m, loaded: p.thread };
+    const t: Task = { rec, thread: p.thread, blocked: false };
     this.tasks.push(t);
-    this.taskOf.set(p, t);
+    this.recOf.set(p, rec);
     this.byPid.set(p.pid, p);
-    this.attach(m, t);
+    this.attach(m, rec);
     return t;
   }
 
   /** Wires a machine to its process's kernel. */
-  private attach(m: Machine, t: Task): void {
-    m.syscalls = t.kernel;
-    m.attachSignals(t.proc, this.opts.strace ? (line) => this.opts.log(this.prefix(t.proc) + line) : undefined);
+  private attach(m: Machine, rec: ProcRec): void {
+    m.syscalls = rec.kernel;
+    m.attachSignals(rec.proc, this.opts.strace ? (line) => this.opts.log(this.prefix(rec.proc) + line) : undefined);
     if (!this.defaultBudget.has(m)) this.defaultBudget.set(m, m.budgetPerEntry);
     const budget = this.defaultBudget.get(m)!;
     // While a timer is armed, translated code returns to the dispatcher (which polls the timers)
     // after TIMER_BUDGET block transitions instead of the usual budget.
-    t.proc.timers.onArmed = (armed) => {
+    rec.proc.timers.onArmed = (armed) => {
       m.budgetPerEntry = armed ? Math.min(budget, TIMER_BUDGET) : budget;
     };
-    this.opts.onMachine?.(m, t.proc);
+    this.opts.onMachine?.(m, rec.proc);
+  }
+
+  /**
+   * Makes `t` its process's running thread: the CPU block and the per-thread kernel state of the
+   * thread that ran last are saved, t's are loaded.
+   */
+  private switchTo(t: Task): void {
+    const r = t.rec;
+    if (r.loaded === t.thread) return;
+    const st = r.proc.signals;
+    const m = r.machine;
+    const old = r.loaded;
+    if (old) {
+      old.cpu = m.saveCpu();
+      old.blocked = st.blocked;
+      old.altstack = st.altstack;
+      old.savedMask = st.savedMask;
+    }
+    m.loadCpu(t.thread.cpu!);
+    t.thread.cpu = undefined;
+    st.blocked = t.thread.blocked;
+    st.altstack = t.thread.altstack;
+    st.savedMask = t.thread.savedMask;
+    r.proc.thread = t.thread;
+    r.loaded = t.thread;
   }
 
   /** strace lines of processes other than the first are prefixed with their pid (strace -f's way). */
   private prefix(p: Proc): string {
-    return this.first && p !== this.first.proc ? `[pid ${p.pid}] ` : '';
+    if (this.first && p === this.first.proc && p.threadCount === 1 && p.thread.tid === p.pid) return '';
+    return `[pid ${p.thread.tid}] `;
   }
 
   // ---- ProcessHost -------------------------------------------------------------------------
@@ -123,7 +165,7 @@ export class GuestSystem implements ProcessHost {
   }
 
   processes(): Iterable<Proc> {
-    return this.byPid.values();
+    return new Set(this.byPid.values());
   }
 
   release(p: Proc): void {
@@ -136,11 +178,10 @@ export class GuestSystem implements ProcessHost {
   }
 
   fork(p: Proc, args: CloneArgs): number {
-    const parent = this.taskOf.get(p);
-    if (!parent) throw new SysError(E.ESRCH);
+    const parent = this.taskOfThread(p);
     let m: Machine;
     try {
-      m = parent.machine.fork();
+      m = parent.rec.machine.fork();
     } catch (e) {
       if (e instanceof OutOfFrames) throw new SysError(E.ENOMEM);
       throw e;
@@ -169,11 +210,39 @@ export class GuestSystem implements ProcessHost {
     return pid;
   }
 
-  exec(p: Proc, path: string, argv: Uint8Array[], envp: Uint8Array[]): never {
-    const t = this.taskOf.get(p);
+  /** The task of p's running thread. */
+  private taskOfThread(p: Proc): Task {
+    const t = this.tasks.find((x) => x.rec.proc === p && x.thread === p.thread);
     if (!t) throw new SysError(E.ESRCH);
+    return t;
+  }
+
+  thread(p: Proc, args: CloneArgs): number {
+    const parent = this.taskOfThread(p);
+    const m = parent.rec.machine;
+    const tid = this.allocPid();
+    const th = new ThreadState(tid, p.threadName);
+    // The new thread's registers: the caller's at the call, rax 0, its own stack and TLS.
+    const cpu = m.saveCpu();
+    const dv = new DataView(cpu.buffer, cpu.byteOffset, cpu.byteLength);
+    dv.setBigUint64(CPU.gpr, 0n, true);
+    if (args.stack) dv.setBigUint64(CPU.gpr + 8 * 4, args.stack, true);
+    if (args.flags & CLONE_SETTLS) dv.setBigUint64(CPU.fsBase, args.tls, true);
+    th.cpu = cpu;
+    th.blocked = p.signals.blocked;
+    if (args.flags & CLONE_CHILD_SETTID) p.as.writeU32(args.childTid, tid);
+    if (args.flags & CLONE_PARENT_SETTID) p.as.writeU32(args.parentTid, tid);
+    if (args.flags & CLONE_CHILD_CLEARTID) th.clearChildTid = BigInt(args.childTid);
+    p.threadCount++;
+    this.byPid.set(tid, p);
+    this.tasks.push({ rec: parent.rec, thread: th, blocked: false });
+    return tid;
+  }
+
+  exec(p: Proc, path: string, argv: Uint8Array[], envp: Uint8Array[]): never {
+    const t = this.taskOfThread(p);
     const host = hostPathOf(p, AT_FDCWD, path);
-    const m = t.machine.sibling();
+    const m = t.rec.machine.sibling();
     let image: LoadedImage;
     try {
       image = loadImage(m, {
@@ -191,13 +260,17 @@ export class GuestSystem implements ProcessHost {
 
   /** The old image's machine returned EXECED: the process goes on in the new one. */
   private execed(t: Task): void {
-    const old = t.machine;
+    const r = t.rec;
+    const old = r.machine;
     const { machine: m, image } = old.execed as NewImage;
     old.execed = undefined;
-    t.proc.rebind({ as: m.as, exePath: image.exePath, image, usm: usmHost(m), onUnmapCode: (s, e) => m.invalidateRange(s, e) });
+    // The other threads end (Linux's de_thread); the caller's thread goes on in the new image.
+    for (const o of this.tasks.filter((x) => x.rec === r && x !== t)) this.threadGone(o);
+    r.proc.rebind({ as: m.as, exePath: image.exePath, image, usm: usmHost(m), onUnmapCode: (s, e) => m.invalidateRange(s, e) });
     m.reportFaults = old.reportFaults;
-    t.machine = m;
-    this.attach(m, t);
+    r.machine = m;
+    r.loaded = t.thread;
+    this.attach(m, r);
     mappedFiles.prune(old.as, true);
     this.vforkDone(t);
   }
@@ -219,7 +292,8 @@ export class GuestSystem implements ProcessHost {
         sleepNs(deadline - monotonicNs());
         continue;
       }
-      const m = t.machine;
+      this.switchTo(t);
+      const m = t.rec.machine;
       const others = this.tasks.some((o) => o !== t && !o.blocked && !o.vforkChild);
       const deadline = this.earliestDeadline();
       let slice = others || m.usm.active ? SLICE_MS : 0;
@@ -251,11 +325,16 @@ export class GuestSystem implements ProcessHost {
   private wake(): void {
     for (const t of this.tasks) {
       if (!t.blocked) continue;
-      const st = t.proc.signals;
+      const st = t.rec.proc.signals;
       st.pollTimers();
-      if (t.machine.resume()) t.blocked = false;
-      else if ((st.pending & ~st.blocked) !== 0n) {
-        t.machine.interrupt();
+      const mask = t.rec.loaded === t.thread ? st.blocked : t.thread.blocked;
+      const signalled = (st.pending & ~mask) !== 0n;
+      // A retry is cheap unless it means switching threads: then only on a deadline or a signal
+      // or when the call's condition may have changed (every round: tasks ran meanwhile).
+      this.switchTo(t);
+      if (t.rec.machine.resume()) t.blocked = false;
+      else if (signalled) {
+        t.rec.machine.interrupt();
         t.blocked = false;
       }
     }
@@ -285,32 +364,62 @@ export class GuestSystem implements ProcessHost {
     const now = monotonicNs();
     for (const t of this.tasks) {
       if (!t.blocked) continue;
-      const d = t.kernel.blockedCall?.deadlineNs;
+      const d = t.thread.blockedCall?.deadlineNs;
       if (d !== undefined && (best === undefined || d < best)) best = d;
-      const timer = t.proc.timers.untilNext();
+      const timer = t.rec.proc.timers.untilNext();
       if (timer !== undefined && (best === undefined || now + timer < best)) best = now + timer;
     }
     return best;
   }
 
+  /** t's machine stopped for good: the thread ended (exit with others left) or the process did. */
   private ended(t: Task): void {
-    const o = t.machine.outcome!;
+    const r = t.rec;
+    const o = r.machine.outcome!;
+    if ('exit' in o && o.thread && r.proc.threadCount > 1) {
+      this.threadGone(t);
+      r.machine.outcome = undefined;
+      return;
+    }
     const status = 'exit' in o ? exitedStatus(o.exit) : signaledStatus(o.signal, o.core);
+    for (const x of this.tasks.filter((y) => y.rec === r)) this.vforkDone(x);
+    this.tasks = this.tasks.filter((x) => x.rec !== r);
+    this.recOf.delete(r.proc);
+    if (r === this.first) this.outcome = o;
+    processEnded(r.proc, status);
+    mappedFiles.prune(r.machine.as, true);
+  }
+
+  /**
+   * One thread of a process that goes on ends: its clear_child_tid word is zeroed and woken
+   * (what pthread_join waits for), its futex wait dropped.
+   */
+  private threadGone(t: Task): void {
+    const r = t.rec, p = r.proc, th = t.thread;
     this.tasks = this.tasks.filter((x) => x !== t);
-    this.taskOf.delete(t.proc);
-    if (t === this.first) this.outcome = o;
     this.vforkDone(t);
-    processEnded(t.proc, status);
-    mappedFiles.prune(t.machine.as, true);
+    p.threadCount--;
+    if (r.loaded === th) r.loaded = undefined;
+    const i = p.futexWaiters.findIndex((e) => e.thread === th);
+    if (i >= 0) p.futexWaiters.splice(i, 1);
+    if (th.clearChildTid) {
+      const addr = Number(th.clearChildTid);
+      try {
+        p.as.writeU32(addr, 0);
+        futexWake(p, addr, 1);
+      } catch { /* an unmapped word: Linux ignores the fault too */ }
+    }
+    if (th.tid !== p.pid) this.byPid.delete(th.tid);
   }
 
   /** Every process waits for another, forever: Linux would hang; usmjit says so and stops. */
   private deadlock(): void {
-    const who = this.tasks.map((t) => `pid ${t.proc.pid} in ${t.kernel.blockedCall?.why ?? '?'}`).join(', ');
+    const who = this.tasks.map((t) => `tid ${t.thread.tid} in ${t.thread.blockedCall?.why ?? '?'}`).join(', ');
     this.opts.log(`usmjit: deadlock: every guest process waits for another forever (${who}); stopping`);
     if (!this.outcome) this.outcome = { signal: 9, core: false };
     for (const t of [...this.tasks]) {
-      t.machine.outcome = { signal: 9, core: false };
+      if (!this.tasks.includes(t)) continue;
+      t.rec.machine.outcome = { signal: 9, core: false };
       this.ended(t);
     }
   }

@@ -2,7 +2,7 @@ import { Decoder } from '../decoder/capstone.js';
 import type { Insn } from '../decoder/ir.js';
 import type { CpuState } from '../core/cpu-state.js';
 import { MemoryFault, Pending, recordFault, takeException } from '../core/exception.js';
-import { ExecDone, Exit, GuestExit, GuestKilled, TaskBlocked } from '../core/exits.js';
+import { ExecDone, Exit, GuestExit, GuestKilled, TaskBlocked, ThreadExit } from '../core/exits.js';
 import { CPU, PAGE_SIZE } from '../core/layout.js';
 import { CodeCache } from '../jit/code-cache.js';
 import { codeKey, tagFor } from '../jit/entry.js';
@@ -45,7 +45,7 @@ export interface SyscallHandler {
 }
 
 /** How the guest ended (after run() returned a status >= 0). */
-export type Outcome = { exit: number } | { signal: number; core: boolean };
+export type Outcome = { exit: number; thread?: boolean } | { signal: number; core: boolean };
 
 /** Signals whose default action dumps core (signal(7)). */
 const CORE_SIGNALS = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
@@ -108,6 +108,15 @@ export class Machine {
 
   static async create(decoder?: Decoder): Promise<Machine> {
     return new Machine(decoder ?? await Decoder.create());
+  }
+
+  /** The CPU block up to the TLBs: a thread's registers (process/scheduler.ts switches threads). */
+  saveCpu(): Uint8Array {
+    return this.frames.u8.slice(this.vcpu.base, this.vcpu.base + CPU.tlb);
+  }
+
+  loadCpu(bytes: Uint8Array): void {
+    this.frames.u8.set(bytes, this.vcpu.base);
   }
 
   /** A machine sharing this one's decoder (execve's new image, fork's child). */
@@ -288,7 +297,7 @@ export class Machine {
         }
         if (e instanceof UsmLeave) { this.usm.leave(e); continue; }
         if (e instanceof GuestExit) {
-          this.outcome = { exit: e.status };
+          this.outcome = { exit: e.status, thread: e instanceof ThreadExit };
           return e.status;
         }
         if (e instanceof GuestKilled) return this.killed(e);

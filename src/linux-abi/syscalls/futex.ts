@@ -1,8 +1,8 @@
 /**
- * futex(2) for a process with one thread: nobody else can wake a waiter or change the word.
- *   FUTEX_WAKE*: 0 woken.  FUTEX_WAIT*: -EAGAIN if the word differs; else the wait can only end
- *   by its timeout (slept out, then -ETIMEDOUT) or never (-EINVAL and a warning, rather than
- *   hanging). FUTEX_WAKE_OP does its operation on the second word. Requeues wake nobody.
+ * futex(2): WAIT/WAIT_BITSET block the calling thread on the process's wait queue; WAKE,
+ * WAKE_BITSET, REQUEUE, CMP_REQUEUE and WAKE_OP wake and move waiters (threads of one process run
+ * in turn on one JS thread, process/scheduler.ts, so the word checks are atomic). PI futexes:
+ * ENOSYS.
  */
 import { Access } from '../../paging/address-space.js';
 import { int, ptr, uint } from '../args.js';
@@ -10,6 +10,8 @@ import { clockNow } from '../clock.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
 import { sleepNs } from '../sleep.js';
+import { block } from '../block.js';
+import { monotonicNs } from '../clock.js';
 import { defineSyscalls } from '../table.js';
 import { checkAccess, readTimespecNs } from '../uaccess.js';
 
@@ -29,29 +31,93 @@ function word(p: Proc, addr: number): number {
   return p.as.readU32(addr);
 }
 
-/** WAIT and WAIT_BITSET. The timeout is relative for WAIT, absolute for WAIT_BITSET. */
+/**
+ * WAIT and WAIT_BITSET: the thread joins the process's wait queue and blocks (block.ts) until a
+ * WAKE takes it out (0), its timeout passes (-ETIMEDOUT) or a signal interrupts it. The timeout
+ * is relative for WAIT, absolute for WAIT_BITSET. The queue is the process's: guest processes do
+ * not share memory, so a futex word belongs to one process (shared futexes are private ones).
+ * Without a scheduler (one thread, nobody to wake it) a wait without a timeout warns and returns
+ * EINVAL rather than hanging; one with a timeout sleeps it out.
+ */
 function wait(p: Proc, addr: number, val: number, timeoutAddr: number, op: number, bitset: number): number {
   const cmd = op & FUTEX_CMD_MASK;
   if (cmd === FUTEX_WAIT_BITSET && bitset === 0) fail(E.EINVAL);
+  const t = p.thread;
+  const w = t.futex;
+  if (w) {
+    // A retry of the blocked call.
+    if (w.woken) {
+      t.futex = undefined;
+      return 0;
+    }
+    if (w.deadlineNs !== undefined && monotonicNs() >= w.deadlineNs) {
+      dequeue(p, t);
+      return fail(E.ETIMEDOUT);
+    }
+    return block(`futex wait on 0x${w.addr.toString(16)}`, w.deadlineNs, () => dequeue(p, t));
+  }
   const timeout = timeoutAddr ? readTimespecNs(p.as, timeoutAddr) : null;
   if (word(p, addr) !== val) fail(E.EAGAIN);
-  if (timeout === null) {
-    p.warn('futex wait with no timeout in a single-threaded process would block forever; returning EINVAL');
-    return fail(E.EINVAL);
-  }
   // FUTEX_WAIT's timeout is relative (also with FUTEX_CLOCK_REALTIME); WAIT_BITSET's is absolute.
-  const absolute = cmd === FUTEX_WAIT_BITSET;
-  if (absolute) {
-    const clock = op & FUTEX_CLOCK_REALTIME ? clockNow('real') : clockNow('mono');
-    sleepNs(timeout - clock);
-  } else {
-    sleepNs(timeout);
+  let deadline: bigint | undefined;
+  if (timeout !== null) {
+    const now = monotonicNs();
+    if (cmd === FUTEX_WAIT_BITSET) deadline = now + (timeout - (op & FUTEX_CLOCK_REALTIME ? clockNow('real') : clockNow('mono')));
+    else deadline = (p.callStartNs || now) + timeout;
   }
-  return fail(E.ETIMEDOUT);
+  if (!p.blockable) {
+    if (deadline === undefined) {
+      p.warn('futex wait with no timeout in a single-threaded process would block forever; returning EINVAL');
+      return fail(E.EINVAL);
+    }
+    sleepNs(deadline - monotonicNs());
+    return fail(E.ETIMEDOUT);
+  }
+  if (deadline !== undefined && monotonicNs() >= deadline) fail(E.ETIMEDOUT);
+  const entry = { addr, bitset, woken: false, deadlineNs: deadline, thread: t };
+  t.futex = entry;
+  p.futexWaiters.push(entry);
+  return block(`futex wait on 0x${addr.toString(16)}`, deadline, () => dequeue(p, t));
 }
 
-/** FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); the comparison only decides whom to wake: nobody. */
-function wakeOp(p: Proc, addr2: number, encoded: number): number {
+/** Takes the thread's wait out of the queue (timeout, signal). */
+function dequeue(p: Proc, t: Proc['thread']): void {
+  const i = p.futexWaiters.findIndex((e) => e.thread === t);
+  if (i >= 0) p.futexWaiters.splice(i, 1);
+  t.futex = undefined;
+}
+
+/** Wakes up to `n` waiters on `addr` whose bitset meets `bitset`; returns how many. */
+export function wake(p: Proc, addr: number, n: number, bitset = 0xffff_ffff): number {
+  let woken = 0;
+  for (let i = 0; i < p.futexWaiters.length && woken < n;) {
+    const e = p.futexWaiters[i];
+    if (e.addr === addr && (e.bitset & bitset) !== 0) {
+      e.woken = true;
+      p.futexWaiters.splice(i, 1);
+      woken++;
+    } else i++;
+  }
+  return woken;
+}
+
+/** REQUEUE / CMP_REQUEUE: wakes `n` waiters on addr, moves up to `m` of the rest to addr2. */
+function requeue(p: Proc, addr: number, n: number, m: number, addr2: number): number {
+  aligned(addr2);
+  const woken = wake(p, addr, n);
+  let moved = 0;
+  for (const e of p.futexWaiters) {
+    if (moved >= m) break;
+    if (e.addr === addr) {
+      e.addr = addr2;
+      moved++;
+    }
+  }
+  return woken + moved;
+}
+
+/** FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wakes n1 on uaddr, and n2 on uaddr2 if cmp(old, cmparg). */
+function wakeOp(p: Proc, addr: number, n1: number, n2: number, addr2: number, encoded: number): number {
   aligned(addr2);
   checkAccess(p.as, addr2, 4, Access.Write);
   const op = (encoded >>> 28) & 0xf;
@@ -74,7 +140,10 @@ function wakeOp(p: Proc, addr2: number, encoded: number): number {
   }
   if (cmp > 5) fail(E.ENOSYS);
   p.as.writeU32(addr2, next >>> 0);
-  return 0;
+  const cmparg = encoded & 0xfff;
+  const o = old >>> 0;
+  const hit = [o === cmparg, o !== cmparg, o < cmparg, o <= cmparg, o > cmparg, o >= cmparg][cmp];
+  return wake(p, addr, n1) + (hit ? wake(p, addr2, n2) : 0);
 }
 
 function futex(p: Proc, a: readonly bigint[]): number {
@@ -90,14 +159,17 @@ function futex(p: Proc, a: readonly bigint[]): number {
     case FUTEX_WAKE_BITSET:
       aligned(addr);
       if (cmd === FUTEX_WAKE_BITSET && uint(a[5]) === 0) fail(E.EINVAL);
-      return 0;
-    case FUTEX_REQUEUE: aligned(addr); return 0;
+      return wake(p, addr, val, cmd === FUTEX_WAKE_BITSET ? uint(a[5]) : 0xffff_ffff);
+    // The timeout argument carries the requeue count (val2) for these.
+    case FUTEX_REQUEUE:
+      aligned(addr);
+      return requeue(p, addr, val, uint(a[3]), ptr(a[4]));
     case FUTEX_CMP_REQUEUE:
       if (word(p, addr) !== uint(a[5])) fail(E.EAGAIN);
-      return 0;
+      return requeue(p, addr, val, uint(a[3]), ptr(a[4]));
     case FUTEX_WAKE_OP:
       aligned(addr);
-      return wakeOp(p, ptr(a[4]), uint(a[5]));
+      return wakeOp(p, addr, val, uint(a[3]), ptr(a[4]), uint(a[5]));
     default:
       return fail(E.ENOSYS);
   }

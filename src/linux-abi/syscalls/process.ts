@@ -7,7 +7,7 @@ import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, release, version } from 'node:os';
 import { Access, USER_TOP } from '../../paging/address-space.js';
-import { GuestExit } from '../../core/exits.js';
+import { GuestExit, ThreadExit } from '../../core/exits.js';
 import { int, ptr, size, uint, ulong } from '../args.js';
 import { E, fail } from '../errno.js';
 import type { Proc } from '../proc.js';
@@ -138,7 +138,7 @@ function keepIds(p: Proc, what: string, ids: bigint[], current: number[]): numbe
 }
 
 export const processSyscalls = defineSyscalls([
-  { name: 'exit', args: ['d'], handler: (_p, [status]) => { throw new GuestExit(int(status) & 0xff); } },
+  { name: 'exit', args: ['d'], handler: (_p, [status]) => { throw new ThreadExit(int(status) & 0xff); } },
   { name: 'exit_group', args: ['d'], handler: (_p, [status]) => { throw new GuestExit(int(status) & 0xff); } },
   { name: 'getpid', args: [], handler: (p) => p.pid },
   { name: 'gettid', args: [], handler: (p) => p.tid },

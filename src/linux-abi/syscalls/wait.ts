@@ -87,9 +87,17 @@ function waitid(p: Proc, idtype: number, id: number, infoAddr: number, options: 
 function cloneProcess(p: Proc, args: CloneArgs): number {
   const f = args.flags;
   if (f & CLONE_NAMESPACES) fail(E.EPERM);
-  if (f & CLONE_THREAD || f & CLONE_SIGHAND) {
-    if (!(f & CLONE_VM)) fail(E.EINVAL);
-    p.warnOnce('threads', 'clone of a thread (CLONE_VM|CLONE_THREAD): threads are not implemented yet');
+  if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(E.EINVAL);
+  if (f & CLONE_THREAD) {
+    if (!(f & CLONE_SIGHAND)) fail(E.EINVAL);
+    if (!p.host) {
+      p.warnOnce('threads', 'clone of a thread: this machine runs without the process model');
+      return fail(E.ENOSYS);
+    }
+    return p.host.thread(p, args);
+  }
+  if (f & CLONE_SIGHAND) {
+    p.warnOnce('clone-sighand', 'clone with CLONE_SIGHAND but not CLONE_THREAD is not implemented');
     return fail(E.ENOSYS);
   }
   if (f & CLONE_VM && !(f & CLONE_VFORK)) {
