@@ -5,6 +5,10 @@
  *  - test/process/fork.c, static and dynamic: a pipe from an exec'd child, distinct exit codes,
  *    a child killed by SIGTERM and one by its own fault, copy-on-write, waitid, SIGCHLD, vfork,
  *    process groups;
+ *  - test/process/threads.c, static and dynamic: 4 pthreads with a mutex counter, a
+ *    condition-variable barrier, thread-local storage (__thread and pthread keys), join and
+ *    pthread_exit; test/process/thread_signals.c: signals to threads (pthread_kill, per-thread
+ *    masks, EINTR in a blocked thread, sigwait);
  *  - real programs nobody here wrote: busybox sh and bash (dynamic) with pipelines, command
  *    substitution, subshells, $(( )) and PIPESTATUS; busybox tar -czf - | tar -tzf -; make on a
  *    small Makefile (it runs its recipes through /bin/sh); perl's system and backticks; sqlite3
@@ -75,6 +79,26 @@ describe('processes: C programs', () => {
   it('fork, exec, wait, pipes, signals, copy-on-write (dynamic)', () => {
     need('/lib64/ld-linux-x86-64.so.2');
     both('fork.c (dynamic)', compileC(join(SRC, 'fork.c'), { cacheSubdir: 'process', cflags: [], link: 'dynamic' }), []);
+  }, SLOW);
+});
+
+describe('threads: C programs', () => {
+  for (const link of ['static', 'dynamic'] as const) {
+    it(`4 pthreads: a mutex counter, a condition-variable barrier, TLS, join, pthread_exit (${link})`, () => {
+      const bin = compileC(join(SRC, 'threads.c'), { cacheSubdir: 'process', cflags: ['-pthread'], link });
+      const r = both(`threads.c (${link})`, bin, []);
+      expect(r.stdout).toContain('counter 80000 (expected 80000)');
+      expect(r.stdout).toContain('distinct tids 4');
+    }, SLOW);
+  }
+});
+
+describe('threads and signals', () => {
+  it('pthread_kill reaches the named thread, kill the one not blocking it, EINTR in a thread, sigwait', () => {
+    const bin = compileC(join(SRC, 'thread_signals.c'), { cacheSubdir: 'process', cflags: ['-pthread'], link: 'dynamic' });
+    const r = both('thread_signals.c', bin, []);
+    expect(r.stdout).toContain('handled by the named thread: 1');
+    expect(r.stdout).toContain('EINTR 1');
   }, SLOW);
 });
 

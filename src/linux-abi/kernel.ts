@@ -259,7 +259,7 @@ export class LinuxKernel {
       }
       const what = sig === SIGKILL ? 'term' : defaultAction(sig);
       if (what === 'term' || what === 'core') {
-        const info = st.info.get(sig);
+        const info = st.infoOf(sig);
         st.discard(sig);
         if (this.strace) {
           const code = info ? ({ 0: 'SI_USER', [-6]: 'SI_TKILL', 0x80: 'SI_KERNEL' } as Record<number, string>)[info.code] ?? String(info.code) : 'SI_USER';

@@ -10,7 +10,7 @@ import { FdTable } from './fdtable.js';
 import { O_RDONLY, O_RDWR, O_WRONLY, O_LARGEFILE, O_NONBLOCK } from './flags.js';
 import { HostFile, hostFlags } from './host-file.js';
 import { Limits } from './limits.js';
-import { SignalState } from './signals.js';
+import { type SigInfo, SignalState } from './signals.js';
 import { Seccomp } from './seccomp.js';
 import { Timers } from './timers.js';
 import { TtyState } from './tty.js';
@@ -85,8 +85,9 @@ export class Proc {
   readonly pid: number;
   /** The thread making the current call (the scheduler switches it); the first has tid = pid. */
   thread: ThreadState;
-  /** Live threads of the process (the first included). */
-  threadCount = 1;
+  /** Live threads of the process by tid (the first included). */
+  readonly threads = new Map<number, ThreadState>();
+  get threadCount(): number { return this.threads.size; }
   /** FUTEX_WAIT waiters, in arrival order (syscalls/futex.ts). */
   readonly futexWaiters: (FutexWait & { thread: ThreadState })[] = [];
   ppid: number;
@@ -134,6 +135,7 @@ export class Proc {
       [this.pgid, this.sid] = hostPgrpSession();
     }
     this.thread = new ThreadState(this.pid, (opts.exePath.split('/').pop() ?? 'guest').slice(0, 15));
+    this.threads.set(this.pid, this.thread);
     if (parent) {
       this.cwd = parent.cwd;
       this.tty = parent.tty;
@@ -183,6 +185,19 @@ export class Proc {
       if ((flags & 3) === 3) flags = (flags & ~3) | O_RDWR;
       this.fds.install(fd, new HostFile(fd, flags, { inherited: true, path: `/dev/fd/${fd}` }));
     }
+  }
+
+  /** tgkill: a signal for one thread (pending for it alone, SignalState.own). */
+  signalThread(th: ThreadState, info: SigInfo): void {
+    const st = this.signals;
+    if (th === this.thread) {
+      st.send(info, true);
+      return;
+    }
+    const b = SignalState.bit(info.signo);
+    if ((th.blocked & b) === 0n && st.isIgnored(info.signo) && info.signo !== 9) return;
+    th.own |= b;
+    if (!th.ownInfo.has(info.signo)) th.ownInfo.set(info.signo, info);
   }
 
   warn(msg: string): void {

@@ -159,9 +159,25 @@ export class SignalState {
   readonly actions: SigAction[] = [];
   /** Blocked mask: bit (sig-1). */
   blocked = 0n;
-  /** Pending signals: bit (sig-1), with their siginfo. */
-  pending = 0n;
+  /** Signals pending for the process (kill): bit (sig-1), with their siginfo. */
+  shared = 0n;
   readonly info = new Map<number, SigInfo>();
+  /**
+   * Signals pending for the running thread only (tgkill, its own faults), with their siginfo;
+   * process/scheduler.ts swaps them with the thread (linux-abi/thread.ts).
+   */
+  own = 0n;
+  ownInfo = new Map<number, SigInfo>();
+
+  /** What the running thread may take: the process's pending signals and its own. */
+  get pending(): bigint {
+    return this.shared | this.own;
+  }
+
+  /** The siginfo of pending `sig` (the thread's own first). */
+  infoOf(sig: number): SigInfo | undefined {
+    return this.ownInfo.get(sig) ?? this.info.get(sig);
+  }
   /** No alternate stack yet: size 0 (sigaltstack then reports SS_DISABLE). */
   altstack: AltStack = { sp: 0n, flags: 0, size: 0n };
   /**
@@ -228,20 +244,27 @@ export class SignalState {
    * Sends a signal to the process: an ignored, unblocked signal is dropped at once (as Linux
    * does); anything else becomes pending and the kernel acts on it when the call returns.
    */
-  send(info: SigInfo): void {
+  send(info: SigInfo, toThread = false): void {
     if (!this.isBlocked(info.signo) && this.isIgnored(info.signo) && info.signo !== SIGKILL) return;
-    this.raise(info);
+    this.raise(info, toThread);
   }
 
   /** Marks `sig` pending (standard signals do not queue: a second one merges). */
-  raise(info: SigInfo): void {
-    this.pending |= bit(info.signo);
+  raise(info: SigInfo, toThread = false): void {
+    if (toThread) {
+      this.own |= bit(info.signo);
+      if (!this.ownInfo.has(info.signo)) this.ownInfo.set(info.signo, info);
+      return;
+    }
+    this.shared |= bit(info.signo);
     if (!this.info.has(info.signo)) this.info.set(info.signo, info);
   }
 
   discard(sig: number): void {
-    this.pending &= ~bit(sig);
+    this.shared &= ~bit(sig);
     this.info.delete(sig);
+    this.own &= ~bit(sig);
+    this.ownInfo.delete(sig);
   }
 
   /**
@@ -257,7 +280,7 @@ export class SignalState {
       this.actions[sig] = { ...act, handler: SIG_DFL };
       if (blocked) this.blocked &= ~bit(sig);
     }
-    this.raise(info);
+    this.raise(info, true);
     return this.actions[sig].handler !== SIG_DFL;
   }
 
@@ -284,8 +307,15 @@ export class SignalState {
 
   /** Takes `sig` off the pending set and returns its siginfo. */
   dequeue(sig: number): SigInfo {
+    if (this.own & bit(sig)) {
+      const info = this.ownInfo.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
+      this.own &= ~bit(sig);
+      this.ownInfo.delete(sig);
+      return info;
+    }
     const info = this.info.get(sig) ?? { signo: sig, code: SI_KERNEL, pid: 0, uid: 0 };
-    this.discard(sig);
+    this.shared &= ~bit(sig);
+    this.info.delete(sig);
     return info;
   }
 

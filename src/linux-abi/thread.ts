@@ -5,7 +5,7 @@
  * block (the machine holds the running thread's). process/scheduler.ts swaps them.
  */
 import type { BlockedCall } from './kernel.js';
-import type { AltStack } from './signals.js';
+import type { AltStack, SigInfo } from './signals.js';
 
 /** A thread waiting in FUTEX_WAIT: on which word, for which bits, and whether it was woken. */
 export interface FutexWait {
@@ -24,8 +24,10 @@ export class ThreadState {
   /** When the thread's current call was first attempted. */
   callStartNs = 0n;
   futex?: FutexWait;
-  /** Saved while another thread runs. */
+  /** Saved while another thread runs: the mask, the thread's own pending signals, the altstack. */
   blocked = 0n;
+  own = 0n;
+  ownInfo = new Map<number, SigInfo>();
   altstack: AltStack = { sp: 0n, flags: 0, size: 0n };
   savedMask: bigint | undefined;
   /** The CPU block (up to the TLBs) while another thread of the machine runs. */

@@ -204,7 +204,7 @@ export class Timers {
   /** Whether the timer's last signal is still pending (not yet delivered). */
   private stillQueued(pt: PosixTimer): boolean {
     const q = pt.queued;
-    return q !== undefined && this.st.info.get(q.signo) === q && (this.st.pending & (1n << BigInt(q.signo - 1))) !== 0n;
+    return q !== undefined && this.st.infoOf(q.signo) === q && (this.st.pending & (1n << BigInt(q.signo - 1))) !== 0n;
   }
 
   /** timer_getoverrun: the overrun count of the last signal delivered. */

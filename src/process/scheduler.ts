@@ -142,12 +142,18 @@ export class GuestSystem implements ProcessHost {
       old.blocked = st.blocked;
       old.altstack = st.altstack;
       old.savedMask = st.savedMask;
+      old.own = st.own;
+      old.ownInfo = st.ownInfo;
     }
     m.loadCpu(t.thread.cpu!);
     t.thread.cpu = undefined;
     st.blocked = t.thread.blocked;
     st.altstack = t.thread.altstack;
     st.savedMask = t.thread.savedMask;
+    st.own = t.thread.own;
+    st.ownInfo = t.thread.ownInfo;
+    t.thread.own = 0n;
+    t.thread.ownInfo = new Map();
     r.proc.thread = t.thread;
     r.loaded = t.thread;
   }
@@ -207,7 +213,13 @@ export class GuestSystem implements ProcessHost {
     if (args.flags & CLONE_CHILD_CLEARTID) c.clearChildTid = BigInt(args.childTid);
     const child = this.add(kernel, m);
     if (args.flags & CLONE_VFORK) parent.vforkChild = child;
+    this.shareTime(parent.rec.machine);
     return pid;
+  }
+
+  /** A new task exists: the running machine's slice gets an end, if it had none. */
+  private shareTime(m: Machine): void {
+    if (m.sliceEnd === 0) m.sliceEnd = performance.now() + SLICE_MS;
   }
 
   /** The task of p's running thread. */
@@ -233,8 +245,9 @@ export class GuestSystem implements ProcessHost {
     if (args.flags & CLONE_CHILD_SETTID) p.as.writeU32(args.childTid, tid);
     if (args.flags & CLONE_PARENT_SETTID) p.as.writeU32(args.parentTid, tid);
     if (args.flags & CLONE_CHILD_CLEARTID) th.clearChildTid = BigInt(args.childTid);
-    p.threadCount++;
+    p.threads.set(tid, th);
     this.byPid.set(tid, p);
+    this.shareTime(m);
     this.tasks.push({ rec: parent.rec, thread: th, blocked: false });
     return tid;
   }
@@ -294,7 +307,9 @@ export class GuestSystem implements ProcessHost {
       }
       this.switchTo(t);
       const m = t.rec.machine;
-      const others = this.tasks.some((o) => o !== t && !o.blocked && !o.vforkChild);
+      // Any other task bounds the slice: a runnable one must get its turn, and a blocked one may
+      // have been woken by this one (a futex wake, a pipe write) and must be retried.
+      const others = this.tasks.length > 1;
       const deadline = this.earliestDeadline();
       let slice = others || m.usm.active ? SLICE_MS : 0;
       if (deadline !== undefined) {
@@ -327,8 +342,9 @@ export class GuestSystem implements ProcessHost {
       if (!t.blocked) continue;
       const st = t.rec.proc.signals;
       st.pollTimers();
-      const mask = t.rec.loaded === t.thread ? st.blocked : t.thread.blocked;
-      const signalled = (st.pending & ~mask) !== 0n;
+      const loaded = t.rec.loaded === t.thread;
+      const mask = loaded ? st.blocked : t.thread.blocked;
+      const signalled = ((st.shared | (loaded ? st.own : t.thread.own)) & ~mask) !== 0n;
       // A retry is cheap unless it means switching threads: then only on a deadline or a signal
       // or when the call's condition may have changed (every round: tasks ran meanwhile).
       this.switchTo(t);
@@ -398,7 +414,7 @@ export class GuestSystem implements ProcessHost {
     const r = t.rec, p = r.proc, th = t.thread;
     this.tasks = this.tasks.filter((x) => x !== t);
     this.vforkDone(t);
-    p.threadCount--;
+    p.threads.delete(th.tid);
     if (r.loaded === th) r.loaded = undefined;
     const i = p.futexWaiters.findIndex((e) => e.thread === th);
     if (i >= 0) p.futexWaiters.splice(i, 1);

@@ -124,9 +124,10 @@ function kill(p: Proc, pid: number, sig: number): number {
 function tgkill(p: Proc, tgid: number, tid: number, sig: number): number {
   if (sig < 0 || sig > NSIG || tid <= 0 || (tgid !== -1 && tgid <= 0)) fail(E.EINVAL);
   const t = tid === p.tid ? p : p.host?.process(tid);
-  if (!t || t.exitStatus !== undefined || (tgid !== -1 && tgid !== t.pid)) fail(E.ESRCH);
+  const th = t?.threads.get(tid);
+  if (!t || !th || t.exitStatus !== undefined || (tgid !== -1 && tgid !== t.pid)) fail(E.ESRCH);
   if (sig === 0) return 0;
-  t.signals.send({ signo: sig, code: SI_TKILL, pid: p.pid, uid: uid() });
+  t.signalThread(th, { signo: sig, code: SI_TKILL, pid: p.pid, uid: uid() });
   return 0;
 }
 
