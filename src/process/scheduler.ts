@@ -23,7 +23,7 @@ import { AT_FDCWD, hostPathOf } from '../linux-abi/paths.js';
 import { exitedStatus, processEnded, signaledStatus } from '../linux-abi/process-exit.js';
 import type { CloneArgs, ProcessHost } from '../linux-abi/process-host.js';
 import type { Proc } from '../linux-abi/proc.js';
-import { wake as futexWake } from '../linux-abi/syscalls/futex.js';
+import { exitRobustList, wake as futexWake } from '../linux-abi/syscalls/futex.js';
 import { ThreadState } from '../linux-abi/thread.js';
 import { CPU } from '../core/layout.js';
 import { sleepNs } from '../linux-abi/sleep.js';
@@ -418,6 +418,7 @@ export class GuestSystem implements ProcessHost {
     if (r.loaded === th) r.loaded = undefined;
     const i = p.futexWaiters.findIndex((e) => e.thread === th);
     if (i >= 0) p.futexWaiters.splice(i, 1);
+    exitRobustList(p, th);
     if (th.clearChildTid) {
       const addr = Number(th.clearChildTid);
       try {

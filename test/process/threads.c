@@ -1,7 +1,8 @@
 /* Threads as a pthread program sees them: 4 threads increment a counter under a mutex, meet at a
  * condition-variable barrier, keep thread-local storage (static __thread and a pthread key), and
- * are joined; then one thread is created detached and another exits with pthread_exit. The
+ * are joined; then one thread exits with pthread_exit and one ends holding a robust mutex. The
  * argument scales the work (the benchmark runs it with a large count). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ static void *work(void *arg) {
 
 static void *quitter(void *arg) { (void)arg; pthread_exit((void *)42); return 0; }
 
+static pthread_mutex_t robust;
+static void *holder(void *arg) { (void)arg; pthread_mutex_lock(&robust); return 0; }
+
 int main(int argc, char **argv) {
   if (argc > 1) iters = atol(argv[1]);
   pthread_key_create(&key, 0);
@@ -61,5 +65,14 @@ int main(int argc, char **argv) {
   pthread_create(&q, 0, quitter, 0);
   pthread_join(q, &r);
   printf("pthread_exit value %ld\n", (long)r);
+  /* A robust mutex whose owner ended holding it (the kernel walks the robust list). */
+  pthread_mutexattr_t at;
+  pthread_mutexattr_init(&at);
+  pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(&robust, &at);
+  pthread_create(&q, 0, holder, 0);
+  pthread_join(q, 0);
+  int e = pthread_mutex_lock(&robust);
+  printf("robust mutex after its owner ended: %s\n", e == EOWNERDEAD ? "EOWNERDEAD" : "something else");
   return 0;
 }

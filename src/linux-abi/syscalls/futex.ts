@@ -178,3 +178,36 @@ function futex(p: Proc, a: readonly bigint[]): number {
 export const futexSyscalls = defineSyscalls([
   { name: 'futex', args: ['p', 'futex', 'u', 'p', 'p', 'x'], handler: (p, a) => futex(p, a) },
 ]);
+
+const FUTEX_WAITERS = 0x8000_0000, FUTEX_OWNER_DIED = 0x4000_0000, FUTEX_TID_MASK = 0x3fff_ffff;
+/** Entries walked at most (Linux's ROBUST_LIST_LIMIT). */
+const ROBUST_LIST_LIMIT = 2048;
+
+/**
+ * A thread ends: every robust futex it still holds (set_robust_list's list, and the pending
+ * operation) gets FUTEX_OWNER_DIED and one waiter is woken, as Linux's exit_robust_list does, so
+ * the next pthread_mutex_lock of a robust mutex returns EOWNERDEAD instead of hanging.
+ */
+export function exitRobustList(p: Proc, th: Proc['thread']): void {
+  const head = Number(th.robustList);
+  if (!head) return;
+  try {
+    const offset = Number(BigInt.asIntN(64, p.as.readU64(head + 8)));
+    const pending = Number(p.as.readU64(head + 16));
+    const release = (entry: number) => {
+      const addr = entry + offset;
+      if (addr % 4 !== 0) return;
+      const w = p.as.readU32(addr) >>> 0;
+      if ((w & FUTEX_TID_MASK) !== th.tid) return;
+      p.as.writeU32(addr, ((w & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
+      if (w & FUTEX_WAITERS) wake(p, addr, 1);
+    };
+    let entry = Number(p.as.readU64(head));
+    for (let n = 0; entry !== head && entry !== 0 && n < ROBUST_LIST_LIMIT; n++) {
+      const next = Number(p.as.readU64(entry));
+      if (entry !== pending) release(entry);
+      entry = next;
+    }
+    if (pending) release(pending);
+  } catch { /* a bad list: Linux stops walking it too */ }
+}
