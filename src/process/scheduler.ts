@@ -125,6 +125,19 @@ export class GuestSystem implements ProcessHost {
       m.budgetPerEntry = armed ? Math.min(budget, TIMER_BUDGET) : budget;
     };
     this.opts.onMachine?.(m, rec.proc);
+    // USM mode's vmcall path cannot be suspended: its calls do not block (linux-abi/block.ts).
+    const inner = m.onUsmActive;
+    m.onUsmActive = (active) => {
+      rec.proc.blockable = !active;
+      inner?.(active);
+    };
+  }
+
+  /** fork, clone and execve are Linux-mode calls: a USM guest gets ENOSYS (and a warning). */
+  private notInUsm(t: Task, what: string): void {
+    if (!t.rec.machine.usm.active) return;
+    t.rec.proc.warnOnce(`usm-${what}`, `${what} in USM mode is not supported`);
+    throw new SysError(E.ENOSYS);
   }
 
   /**
@@ -185,6 +198,7 @@ export class GuestSystem implements ProcessHost {
 
   fork(p: Proc, args: CloneArgs): number {
     const parent = this.taskOfThread(p);
+    this.notInUsm(parent, 'fork');
     let m: Machine;
     try {
       m = parent.rec.machine.fork();
@@ -231,6 +245,7 @@ export class GuestSystem implements ProcessHost {
 
   thread(p: Proc, args: CloneArgs): number {
     const parent = this.taskOfThread(p);
+    this.notInUsm(parent, 'clone');
     const m = parent.rec.machine;
     const tid = this.allocPid();
     const th = new ThreadState(tid, p.threadName);
@@ -254,6 +269,7 @@ export class GuestSystem implements ProcessHost {
 
   exec(p: Proc, path: string, argv: Uint8Array[], envp: Uint8Array[]): never {
     const t = this.taskOfThread(p);
+    this.notInUsm(t, 'execve');
     const host = hostPathOf(p, AT_FDCWD, path);
     const m = t.rec.machine.sibling();
     let image: LoadedImage;
