@@ -9,7 +9,8 @@ import { E, fail } from './errno.js';
 import type { OpenFile } from './open-file.js';
 import type { Proc } from './proc.js';
 import { mapsText } from './procfs.js';
-import { accessSync, constants } from 'node:fs';
+import { FdDir } from './proc-fd-dir.js';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { USM_DEVICE_PATH, UsmDevice } from './usm-device.js';
 
@@ -85,13 +86,42 @@ export function hostPathOf(p: Proc, dirfd: number, path: string, opts: LookupOpt
   return fail(E.EACCES); // made-up /proc files cannot be changed
 }
 
+/**
+ * /proc/self/status: the host's (memory and capability lines are usmjit's, close enough), with
+ * the guest process's name, ids, thread count and signal sets.
+ */
+function statusText(p: Proc): string {
+  let host = '';
+  try { host = readFileSync('/proc/self/status', 'utf8'); } catch { /* none */ }
+  const hex = (v: bigint) => BigInt.asUintN(64, v).toString(16).padStart(16, '0');
+  const st = p.signals;
+  let ign = 0n, cgt = 0n;
+  for (let s = 1; s <= 64; s++) {
+    const h = st.action(s).handler;
+    if (h === 1n) ign |= 1n << BigInt(s - 1);
+    else if (h !== 0n) cgt |= 1n << BigInt(s - 1);
+  }
+  const set: Record<string, string> = {
+    Name: p.threadName, State: 'R (running)', Tgid: String(p.pid), Pid: String(p.tid), PPid: String(p.ppid),
+    Threads: String(p.threadCount), SigPnd: hex(st.own), ShdPnd: hex(st.shared), SigBlk: hex(st.blocked),
+    SigIgn: hex(ign), SigCgt: hex(cgt),
+  };
+  return host.split('\n').map((line) => {
+    const k = line.slice(0, line.indexOf(':'));
+    return k in set ? `${k}:\t${set[k]}` : line;
+  }).join('\n');
+}
+
 const PROC_SELF = /^\/proc\/(self|thread-self|(\d+)(?:\/task\/(\d+))?)(\/.*)?$/;
 
-function procSelf(p: Proc, path: string, follow: boolean): Target | undefined {
+function procSelf(self: Proc, path: string, follow: boolean): Target | undefined {
   const m = PROC_SELF.exec(path);
   if (!m) return undefined;
-  if (m[2] !== undefined && Number(m[2]) !== p.pid) return undefined;
-  if (m[3] !== undefined && Number(m[3]) !== p.tid) return undefined;
+  // /proc/PID of any guest process is the guest's (the first one has the host's pid); another
+  // pid is the host's.
+  const p = m[2] === undefined || Number(m[2]) === self.pid ? self : self.host?.process(Number(m[2]));
+  if (!p || p.exitStatus !== undefined) return undefined;
+  if (m[3] !== undefined && !p.threads.has(Number(m[3]))) return undefined;
   const rest = (m[4] ?? '').replace(/\/+$/, '');
   if (rest === '/exe') {
     // lstat sees the host's magic link (a symlink, as it should be); everything else the program.
@@ -124,6 +154,8 @@ function procSelf(p: Proc, path: string, follow: boolean): Target | undefined {
     if (!cwd[1] && !follow) return { kind: 'host', path: '/proc/self/cwd', link: p.cwd };
     return { kind: 'host', path: p.cwd + (cwd[1] ?? ''), link: p.cwd };
   }
+  if (rest === '/fd') return { kind: 'file', file: new FdDir(p), link: `/proc/${p.pid}/fd` };
+  if (rest === '/status') return { kind: 'synth', path: '/proc/self/status', content: () => Buffer.from(statusText(p)) };
   const fd = /^\/fd\/(\d+)(\/.*)?$/.exec(rest);
   if (fd) {
     const n = Number(fd[1]);

@@ -14,6 +14,7 @@ import type { OpenFile } from '../open-file.js';
 import { AT_FDCWD, lookup } from '../paths.js';
 import { PipeEnd } from '../pipe.js';
 import { UsmDevice } from '../usm-device.js';
+import { FdDir } from '../proc-fd-dir.js';
 import type { Proc } from '../proc.js';
 import { defineSyscalls } from '../table.js';
 import { readPath, StructIn } from '../uaccess.js';
@@ -32,8 +33,11 @@ export function openAt(p: Proc, dirfd: number, path: string, flags: number, mode
   } else if (t.kind === 'file') {
     // /proc/self/fd/N of a pipe or a made-up file: a new description of the same thing.
     const f = t.file;
-    if (flags & O_DIRECTORY) fail(E.ENOTDIR);
-    if (f instanceof PipeEnd) file = new PipeEnd(f.pipe, acc === O_WRONLY ? 'w' : 'r', (flags & O_NONBLOCK) !== 0);
+    if (f instanceof FdDir) {
+      if (acc !== O_RDONLY) fail(E.EISDIR);
+      file = new FdDir(f.proc);
+    } else if (flags & O_DIRECTORY) fail(E.ENOTDIR);
+    else if (f instanceof PipeEnd) file = new PipeEnd(f.pipe, acc === O_WRONLY ? 'w' : 'r', (flags & O_NONBLOCK) !== 0);
     else if (f instanceof MemFile) file = new MemFile(f.path, f.content);
     else if (f instanceof UsmDevice) file = new UsmDevice(f.usm, descriptionFlags(flags));
     else return fail(E.ENXIO);
