@@ -31,8 +31,8 @@ export class ThreadExit extends GuestExit {}
 
 /**
  * The guest was killed by a signal (default action): unwinds the dispatcher. `report`: usmjit
- * prints a one-line report (a fault, or a kill of its own such as out of memory); a signal sent by
- * kill, SIGPIPE or a timer ends the process silently, as natively.
+ * prints a one-line report (a fault, a signal whose default action dumps core, or a kill of its
+ * own such as out of memory), as qemu-user does; SIGTERM, SIGPIPE, SIGKILL end it silently.
  */
 export class GuestKilled extends Error {
   constructor(readonly signo: number, readonly rip: bigint, readonly faultAddr?: number, readonly detail = '', readonly report = true) {

@@ -267,7 +267,7 @@ export class LinuxKernel {
           this.log(`--- ${signalName(sig)} {si_signo=${signalName(sig)}, si_code=${code}${from}} ---`);
           this.log(`+++ killed by ${signalName(sig)} +++`);
         }
-        throw new GuestKilled(sig, this.proc.cpu.rip, undefined, '', false);
+        throw new GuestKilled(sig, this.proc.cpu.rip, undefined, '', what === 'core');
       }
       // stop / cont: a stopped process would need job control from the host shell.
       this.proc.warnOnce(`stop-${sig}`, `${signalName(sig)}: stopping and continuing the process are not emulated`);

@@ -261,9 +261,11 @@ export class SignalDelivery {
           this.trace(`--- ${signalName(sig)} ${formatSiginfo(info)} ---`);
           this.trace(`+++ killed by ${signalName(sig)} +++`);
         }
-        // A fault re-raised after its handler returned is reported; a sent signal is silent.
+        // Reported like qemu-user does: a fault, or any signal whose default action dumps core
+        // (abort's SIGABRT); SIGTERM, SIGPIPE, SIGKILL... end the process silently, as natively.
         const fault = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].includes(sig) && info.code > 0;
-        throw new GuestKilled(sig, this.cpu.rip, info.addr !== undefined ? Number(info.addr) : undefined, '', fault);
+        const report = fault || (sig !== SIGKILL && defaultAction(sig) === 'core');
+        throw new GuestKilled(sig, this.cpu.rip, info.addr !== undefined ? Number(info.addr) : undefined, '', report);
       }
       // A handler. SA_RESETHAND: the action is back to SIG_DFL as soon as it is taken.
       const ka: SigAction = { ...act };

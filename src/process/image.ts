@@ -22,6 +22,11 @@ export interface ImageRequest {
   sysroot?: string;
   /** Resolves an interpreter path of a `#!` line to a host path (the guest's cwd and -L). */
   resolve?: (path: string) => string;
+  /**
+   * Follow `#!` lines (execve). The program usmjit itself is given must be an ELF file, as with
+   * qemu-user: a script is an ElfError there.
+   */
+  scripts?: boolean;
 }
 
 export interface LoadedImage extends LoadedProgram {
@@ -58,7 +63,7 @@ function checkRunnable(path: string): Uint8Array {
 export function loadImage(m: Machine, req: ImageRequest): LoadedImage {
   let { path, argv } = req;
   let bytes = checkRunnable(path);
-  for (let depth = 0; bytes[0] === 0x23 && bytes[1] === 0x21; depth++) { // "#!"
+  for (let depth = 0; req.scripts && bytes[0] === 0x23 && bytes[1] === 0x21; depth++) { // "#!"
     if (depth >= 4) throw new SysError(E.ELOOP);
     const end = bytes.indexOf(0x0a);
     const line = Buffer.from(bytes.subarray(2, end < 0 ? Math.min(bytes.length, 256) : Math.min(end, 256))).toString('latin1').trim();
@@ -70,7 +75,7 @@ export function loadImage(m: Machine, req: ImageRequest): LoadedImage {
     path = req.resolve ? req.resolve(interp) : interp;
     bytes = checkRunnable(path);
   }
-  if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+  if (req.scripts && (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)) {
     throw new SysError(E.ENOEXEC);
   }
   const sysroot = req.sysroot;

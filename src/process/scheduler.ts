@@ -129,6 +129,8 @@ export class GuestSystem implements ProcessHost {
     const inner = m.onUsmActive;
     m.onUsmActive = (active) => {
       rec.proc.blockable = !active;
+      // Host signals reach a USM guest from the event loop: the run yields every slice.
+      if (active && m.sliceEnd === 0) m.sliceEnd = performance.now() + SLICE_MS;
       inner?.(active);
     };
   }
@@ -275,7 +277,7 @@ export class GuestSystem implements ProcessHost {
     let image: LoadedImage;
     try {
       image = loadImage(m, {
-        path: host, argv: argv.map(utf8), envp: envp.map(utf8), execfn: path, sysroot: p.sysroot,
+        path: host, argv: argv.map(utf8), envp: envp.map(utf8), execfn: path, sysroot: p.sysroot, scripts: true,
         resolve: (interp) => hostPathOf(p, AT_FDCWD, interp),
       });
     } catch (e) {
