@@ -40,6 +40,8 @@ export interface ProcessHost {
   process(pid: number): Proc | undefined;
   /** Every guest process, for kill of a process group or of -1. */
   processes(): Iterable<Proc>;
+  /** sched_yield: the calling thread gives the others their turn now. */
+  yield(p: Proc): void;
   /** A process was reaped: its pid is free. */
   release(p: Proc): void;
 }

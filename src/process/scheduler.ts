@@ -189,6 +189,12 @@ export class GuestSystem implements ProcessHost {
     return new Set(this.byPid.values());
   }
 
+  yield(p: Proc): void {
+    const r = this.recOf.get(p);
+    // The slice ends at the dispatcher's next clock check (process/scheduler.ts run loop).
+    if (r && this.tasks.length > 1) r.machine.sliceEnd = 1;
+  }
+
   release(p: Proc): void {
     if (this.byPid.get(p.pid) === p) this.byPid.delete(p.pid);
   }

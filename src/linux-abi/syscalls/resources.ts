@@ -118,7 +118,7 @@ export const resourceSyscalls = defineSyscalls([
       return 0;
     },
   },
-  { name: 'sched_yield', args: [], handler: () => 0 },
+  { name: 'sched_yield', args: [], handler: (p) => { p.host?.yield(p); return 0; } },
   {
     name: 'getcpu', args: ['p', 'p', 'p'],
     handler: (p, [cpu, node]) => {
