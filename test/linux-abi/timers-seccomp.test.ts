@@ -38,14 +38,14 @@ describe('timers', () => {
     expect(st.timerDue).not.toBe(Infinity);
     pt.timer.deadline -= 1000n; // pretend 1000 periods went by
     timers.poll();
-    const info = st.info.get(SIGALRM);
+    const info = st.infoOf(SIGALRM);
     expect(info?.code).toBe(SI_TIMER);
     expect(info?.value).toBe(0x55n);
     expect(info?.timer?.overrun).toBeGreaterThanOrEqual(1000);
     const before = info!.timer!.overrun;
     pt.timer.deadline -= 10n;
     timers.poll(); // still pending: more overruns, the same siginfo
-    expect(st.info.get(SIGALRM)).toBe(info);
+    expect(st.infoOf(SIGALRM)).toBe(info);
     expect(info!.timer!.overrun).toBeGreaterThan(before);
     timers.delete(id);
     expect(armed).toEqual([true, false]);
@@ -96,7 +96,7 @@ describe('seccomp', () => {
     expect(sc.enter(40, 0x401000n, args, log)).toEqual({ run: true });
     sc.addFilter(parseFilter(prog(LD_NR, jeq(39, 0, 1), ret(SECCOMP_RET_TRAP | 9), ret(SECCOMP_RET_ALLOW))));
     expect(sc.enter(39, 0x401000n, args, log)).toEqual({ run: false, rax: 39n }); // TRAP beats ERRNO
-    const info = st.info.get(SIGSYS);
+    const info = st.infoOf(SIGSYS);
     expect(info?.sys).toEqual({ nr: 39, arch: 0xc000003e, errno: 9 });
     expect(info?.addr).toBe(0x401000n);
     sc.addFilter(parseFilter(prog(ret(SECCOMP_RET_KILL_PROCESS))));

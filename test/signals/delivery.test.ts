@@ -209,7 +209,7 @@ describe('delivering a signal to a handler', () => {
     cpu.set(4, 0x10n);
     expect(h.sys('rt_sigreturn')).toBe(0n);
     expect(st.pending).toBe(bit(SIGSEGV));
-    expect(st.info.get(SIGSEGV)?.code).toBe(0x80);
+    expect(st.infoOf(SIGSEGV)?.code).toBe(0x80);
   });
 });
 
