@@ -37,8 +37,8 @@ function need(path: string): string {
   return path;
 }
 
-/** bash names a job it reports by pid: guest pids are usmjit's, not the host's. */
-const jobPids = (s: string): string => s.replace(/line (\d+): \d+ /g, 'line $1: PID ');
+/** bash names a job it reports by pid (%5d): guest pids are usmjit's, not the host's. */
+const jobPids = (s: string): string => s.replace(/line (\d+): +\d+ /g, 'line $1: PID ');
 
 function same(what: string, native: RunResult, emu: RunResult, norm = (s: string) => s): void {
   expect(native.timedOut, `native ${what}: ${describeRun(native)}`).toBe(false);
