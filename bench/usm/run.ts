@@ -24,7 +24,7 @@ import { finishRun, HISTORY_USAGE, newEntry, takeHistoryFlags } from '../record.
 export const USM_DIR = join(ROOT, 'bench', 'usm');
 /** The tests of issue 4, in table order. */
 export const TESTS = [
-  'syscall', 'kernel_fault', 'user_fault', 'appel1', 'appel2', 'trap', 'interpose', 'dirty_scan', 'watchpoint', 'timer',
+  'syscall', 'libc_syscall', 'kernel_fault', 'user_fault', 'appel1', 'appel2', 'trap', 'interpose', 'dirty_scan', 'watchpoint', 'timer',
 ] as const;
 
 /** One test's result line: a timing, or why the test could not run. */
