@@ -3,8 +3,8 @@
 # call with vmcall at CPL0, syscall otherwise) and prints the absolute path of the patched
 # libc.so.6 as the last line of standard output. Progress and errors go to standard error.
 #
-# The result is cached outside the git tree, keyed by the hash of the patch, this script and the
-# glibc source version: a second call prints the path at once. Environment:
+# The result is cached outside the git tree, keyed by the installed libc6 version and the hash of
+# the patch with the configure options: a second call prints the path at once. Environment:
 #   USMJIT_GLIBC_CACHE  cache directory (default: ${XDG_CACHE_HOME:-$HOME/.cache}/usmjit/glibc)
 #   USMJIT_GLIBC_JOBS   make -j (default: the number of CPUs)
 #   USMJIT_GLIBC_KEEP=1 keep the source and build trees (default: only libc.so.6 and the log)
@@ -32,7 +32,16 @@ command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || die "needs 
 libc6_version=$(dpkg-query -W -f='${Version}' libc6 2>/dev/null) || die "libc6 is not installed?"
 case "$libc6_version" in 2.36-*) ;; *) die "the patch is for glibc 2.36; the installed libc6 is $libc6_version" ;; esac
 
-key=$(cat "$patch_file" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+# Debian's options where they matter for the library (multi-arch string functions, stack
+# protector); no SELinux (nscd only), no crypt (libcrypt comes from libxcrypt), no -Werror (a
+# newer compiler's warnings must not stop us).
+configure_opts=(--prefix=/usr --enable-multi-arch --enable-stack-protector=strong
+  --enable-stackguard-randomization --without-selinux --disable-crypt --disable-werror
+  --disable-nscd "--with-pkgversion=Debian GLIBC $libc6_version + usmjit vmcall" "CFLAGS=-O2 -pipe")
+make_target=lib
+
+# The cache key: the patch, and what else decides the result (the options and the make target).
+key=$( { cat "$patch_file"; printf '%s\n' "${configure_opts[@]}" "$make_target"; } | sha256sum | cut -c1-16)
 out=$cache_root/$libc6_version-$key
 if [ -f "$out/done" ] && [ -f "$out/libc.so.6" ]; then
   echo "$out/libc.so.6"
@@ -54,7 +63,7 @@ if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq >&2 || die "apt-get update failed"
-  as_root apt-get install -y -qq "${need[@]}" >&2 || die "apt-get install ${need[*]} failed"
+  as_root apt-get install -y -qq "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed"
 fi
 
 # ---- a deb-src entry (Debian's images ship only `Types: deb`) ----
@@ -95,17 +104,12 @@ patch -d "$srcdir" -p1 --forward --batch <"$patch_file" >>"$log" 2>&1 || { tail 
 mkdir -p "$work/build"
 cd "$work/build"
 say "configuring"
-# Debian's options where they matter for the library (multi-arch string functions, stack
-# protector); no SELinux (nscd only), no crypt (libcrypt comes from libxcrypt), no -Werror (a
-# newer compiler's warnings must not stop us).
-"$srcdir/configure" --prefix=/usr --enable-multi-arch --enable-stack-protector=strong \
-  --enable-stackguard-randomization --without-selinux --disable-crypt --disable-werror \
-  --disable-nscd --with-pkgversion="Debian GLIBC $libc6_version + usmjit vmcall" \
-  CFLAGS="-O2 -pipe" >>"$log" 2>&1 || { tail -30 "$log" >&2; die "configure failed (log: $log)"; }
-say "building with make -j$jobs lib (a few minutes)"
+"$srcdir/configure" "${configure_opts[@]}" >>"$log" 2>&1 || { tail -30 "$log" >&2; die "configure failed (log: $log)"; }
+say "building with make -j$jobs $make_target (5-10 minutes on 2 idle cores)"
 start=$(date +%s)
-make -j"$jobs" lib >>"$log" 2>&1 || { grep -n 'Error\|error:' "$log" | tail -20 >&2; die "make failed (log: $log)"; }
+make -j"$jobs" "$make_target" >>"$log" 2>&1 || { grep -n 'Error\|error:' "$log" | tail -20 >&2; die "make failed (log: $log)"; }
 say "built in $(( $(date +%s) - start )) s"
+echo "make $make_target: $(( $(date +%s) - start )) s on $(nproc) CPUs" >>"$log"
 [ -f "$work/build/libc.so" ] || die "make succeeded but there is no libc.so in $work/build"
 
 # ---- the result ----
