@@ -15,51 +15,26 @@
  *    syscall()) prints the same with Debian's libc natively, the patched libc natively and the
  *    patched libc under usmjit.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, beforeAll, describe, expect, it } from 'vitest';
-import { parseOutput, supported } from '../../bench/usm/run.js';
+import { parseOutput, supported, USM_DIR } from '../../bench/usm/run.js';
 import {
-  CACHE_DIR, CLI_PATH, compileC, describeRun, exitStatus, firstDifference, GUEST_ENV, ROOT, runNative, runUsmjit, type RunResult,
+  CLI_PATH, compileC, describeRun, exitStatus, firstDifference, GUEST_ENV, ROOT, runNative, runUsmjit, type RunResult,
 } from '../helpers/guest.js';
-import { bareSyscalls, buildPatchedLibc } from './patched-libc.js';
+import { bareSyscalls, buildPatchedLibc, compileWithLibusm } from './patched-libc.js';
 
 const DIR = join(ROOT, 'test', 'glibc');
-const INCLUDE = join(ROOT, 'include');
-const LIBUSM_DIR = join(ROOT, 'libusm');
-const LIBUSM = join(LIBUSM_DIR, 'libusm.a');
 const DEBIAN_LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 const ENV = { ...GUEST_ENV, USMJIT_LIBC_TEST: 'from the test' };
 const SLOW = 20 * 60_000;
 
 let libc = '';
 
-/** usm_libc.c: dynamic, non-PIE (libusm is built without -fpie), with libusm.a; keyed by its inputs. */
-function compileUsmLibc(): string {
-  const make = spawnSync('make', ['-C', LIBUSM_DIR], { encoding: 'utf8' });
-  if (make.error || make.status !== 0) throw new Error(`make -C libusm failed:\n${make.stdout}${make.stderr}`);
-  const src = join(DIR, 'usm_libc.c');
-  const h = createHash('sha256');
-  h.update(spawnSync('gcc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]);
-  for (const f of [src, join(DIR, 'libc_work.h'), join(INCLUDE, 'usm', 'usm.h'), join(INCLUDE, 'usm', 'usm_abi.h'), LIBUSM]) {
-    h.update('\0' + f + '\0').update(readFileSync(f));
-  }
-  const dir = join(CACHE_DIR, 'glibc');
-  const out = join(dir, `usm_libc-${h.digest('hex').slice(0, 16)}`);
-  if (existsSync(out)) return out;
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${out}.tmp-${process.pid}`;
-  const args = ['-O2', '-no-pie', '-Wall', '-I', INCLUDE, '-o', tmp, src, LIBUSM, '-lm'];
-  const r = spawnSync('gcc', args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    rmSync(tmp, { force: true });
-    throw new Error(`gcc ${args.join(' ')} failed:\n${r.stderr}`);
-  }
-  renameSync(tmp, out);
-  return out;
-}
+/** usm_libc.c and usmbench-dyn: dynamic programs with libusm (built from a private copy). */
+const compileUsmLibc = (): string => compileWithLibusm('usm_libc', [join(DIR, 'usm_libc.c')], [join(DIR, 'libc_work.h')]);
+const compileUsmbenchDyn = (): string =>
+  compileWithLibusm('usmbench-dyn', [join(USM_DIR, 'usmbench.c')], [join(USM_DIR, 'benchtime.h')]);
 
 function ok(what: string, r: RunResult): void {
   expect(r.timedOut, `${what}: ${describeRun(r)}`).toBe(false);
@@ -108,9 +83,7 @@ describe('glibc-patch: the patched libc.so.6', () => {
   });
 
   it("usmbench-dyn: libc_syscall takes vmcall with the patched libc and the trampoline with Debian's", () => {
-    const make = spawnSync('make', ['-C', join(ROOT, 'bench', 'usm'), 'usmbench-dyn'], { encoding: 'utf8' });
-    expect(make.status, `${make.stdout}${make.stderr}`).toBe(0);
-    const bin = join(ROOT, 'bench', 'usm', 'usmbench-dyn');
+    const bin = compileUsmbenchDyn();
     const args = ['-t', 'syscall,libc_syscall', '0.01'];
     const patched = runUsmjit(bin, { args, env: ENV, cliArgs: ['-E', `LD_PRELOAD=${libc}`], timeoutMs: SLOW });
     const debian = runUsmjit(bin, { args, env: ENV, timeoutMs: SLOW });

@@ -4,8 +4,10 @@
  * `syscall` instructions that do not sit behind the patch's CPL test.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/guest.js';
+import { CACHE_DIR, ROOT } from '../helpers/guest.js';
 
 export const BUILD_SH = join(ROOT, 'glibc-patch', 'build.sh');
 
@@ -54,5 +56,57 @@ export function bareSyscalls(lib: string): BareSyscall[] {
     recent.push({ addr, text });
     if (recent.length > 8) recent.shift();
   }
+  return out;
+}
+
+const gccVersion = (): string => spawnSync('gcc', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+
+/**
+ * libusm built from a copy of libusm/ and include/ under .cache/glibc (keyed by their contents):
+ * the USM tests run `make -C libusm` in the tree at the same time (vitest runs files in parallel),
+ * and a build racing another's `rm libusm.a` would fail at random. Returns the copy's root
+ * (`<root>/libusm/libusm.a`, `<root>/include`).
+ */
+export function privateLibusm(): string {
+  const h = createHash('sha256').update(gccVersion());
+  const files: string[] = [];
+  for (const d of ['libusm', 'include/usm']) {
+    for (const f of readdirSync(join(ROOT, d)).sort()) {
+      if (/\.(c|S|h)$|^Makefile$/.test(f)) files.push(join(d, f));
+    }
+  }
+  for (const f of files) h.update('\0' + f + '\0').update(readFileSync(join(ROOT, f)));
+  const root = join(CACHE_DIR, 'glibc', `libusm-${h.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(root, 'libusm', 'libusm.a'))) return root;
+  const tmp = `${root}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const f of files) {
+    mkdirSync(join(tmp, f, '..'), { recursive: true });
+    cpSync(join(ROOT, f), join(tmp, f));
+  }
+  const r = spawnSync('make', ['-C', join(tmp, 'libusm')], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`make libusm (a copy in ${tmp}) failed:\n${r.stdout}${r.stderr}`);
+  rmSync(root, { recursive: true, force: true });
+  renameSync(tmp, root);
+  return root;
+}
+
+/** gcc -O2 -no-pie (libusm is not PIC) -I<copy>/include src... <copy>/libusm.a -lm, cached by its inputs. */
+export function compileWithLibusm(name: string, srcs: string[], extraDeps: string[] = []): string {
+  const lib = privateLibusm();
+  const h = createHash('sha256').update(gccVersion()).update(lib);
+  for (const f of [...srcs, ...extraDeps]) h.update('\0' + f + '\0').update(readFileSync(f));
+  const dir = join(CACHE_DIR, 'glibc');
+  const out = join(dir, `${name}-${h.digest('hex').slice(0, 16)}`);
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${out}.tmp-${process.pid}`;
+  const args = ['-O2', '-no-pie', '-Wall', '-I', join(lib, 'include'), '-o', tmp, ...srcs, join(lib, 'libusm', 'libusm.a'), '-lm'];
+  const r = spawnSync('gcc', args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    rmSync(tmp, { force: true });
+    throw new Error(`gcc ${args.join(' ')} failed:\n${r.stderr}`);
+  }
+  renameSync(tmp, out);
   return out;
 }
