@@ -140,6 +140,9 @@ int usm_init(int flags) {
   if (!usm_layout.tsc_hz) usm_layout.tsc_hz = 1000000000ull;
   usm_fd = (int)fd;
   usm__init_flags = flags;
+  /* memory-map changes made by vmcalls libusm does not see (a libc from glibc-patch/) */
+  r = usm__raw_syscall6(SYS_ioctl, fd, (long)USM_SET_MM_LOG, (long)&usm__mm_log, 0, 0, 0);
+  if (r < 0) return (int)r;
   usm__brk_cur = (uint64_t)usm__raw_syscall6(SYS_brk, 0, 0, 0, 0, 0, 0);
   int e = usm__page_init(POOL_BYTES);
   if (e) return e;
@@ -166,6 +169,7 @@ int usm_enter(void) {
   /* CPL0, paging on usm_root, no descriptor tables yet: nothing may fault or syscall here. */
   usm__active = 1;
   usm__cur_root = usm_root;
+  usm__lstar_kcalls = 0;
   load_tables();
   usm_sti();
   return 0;
@@ -280,6 +284,8 @@ void usm__dispatch(struct usm_tf *tf) {
   }
   if (v == USM_VEC_PF) {
     uint64_t addr = usm_read_cr2();
+    /* memory a vmcall mapped (libc's malloc, mmap, brk) gets its mapping now: retry */
+    if (usm__mm_sync()) return;
     usm__fault_addr = addr;
     if (pgflt_handler) {
       pgflt_handler(addr, tf->err, tf);

@@ -42,6 +42,9 @@ void usm__dispatch(struct usm_tf *tf);
 void usm__after_usm(struct usm_config *cfg) __attribute__((noreturn));
 void usm__tramp_fatal(void) __attribute__((noreturn));
 int usm__map_procmaps(void);
+extern struct usm_mm_log usm__mm_log;
+extern unsigned long usm__lstar_kcalls;
+int usm__mm_sync(void);
 
 /* page.c */
 int usm__page_init(size_t initial_bytes);

@@ -56,8 +56,43 @@ static void unmap_both(uint64_t begin, uint64_t len) {
   if (usm__cur_root && usm__cur_root != usm_root) usm_vm_unmap(usm__cur_root, (void *)begin, len);
 }
 
+/* ---- the mm log (usm_abi.h): memory-map changes made by vmcalls libusm did not make ---------- */
+
+struct usm_mm_log usm__mm_log __attribute__((aligned(64)));
+unsigned long usm__lstar_kcalls;
+static int mm_syncing;
+
+/* Applies the events usmjit appended since the last call: a range with Linux protection gets the
+ * 1:1 mapping with those rights (supervisor-only unless USM_INIT_MAP_USER), an unmapped or
+ * PROT_NONE range loses its mapping. Overflow: rescan /proc/self/maps (maps what is missing). */
+int usm__mm_sync(void) {
+  volatile struct usm_mm_log *log = &usm__mm_log;
+  if (!usm__active || mm_syncing || (log->head == log->tail && !log->overflow)) return 0;
+  mm_syncing = 1;
+  uint32_t head = log->head;
+  for (uint32_t t = log->tail; t != head; t++) {
+    volatile struct usm_mm_event *e = &log->ev[t % USM_MM_LOG_LEN];
+    identity(e->begin, e->end, prot_to_perm((long)e->prot, 0));
+  }
+  log->tail = head;
+  if (log->overflow) {
+    log->overflow = 0;
+    usm__map_procmaps();
+  }
+  mm_syncing = 0;
+  return 1;
+}
+
+int usm_mm_sync(void) { return usm__mm_sync(); }
+unsigned long usm_lstar_kcalls(void) { return usm__lstar_kcalls; }
+
 long usm__syscall_mm(long nr, long a1, long a2, long a3, long a4, long a5, long a6, int user) {
+  int mm = nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_brk;
+  /* earlier vmcalls first; then this call's own events are dropped: the bookkeeping below does
+     the same with the right user bit */
+  if (mm) usm__mm_sync();
   long ret = usm__raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+  if (mm) usm__mm_log.tail = usm__mm_log.head;
   if (!usm__active || USM__IS_ERR(ret)) return ret;
   switch (nr) {
     case SYS_mmap:
@@ -90,6 +125,7 @@ long usm__syscall_mm(long nr, long a1, long a2, long a3, long a4, long a5, long 
 }
 
 long usm__ksyscall(struct usm__ksys *r) {
+  usm__lstar_kcalls++;
   return usm__syscall_mm((long)r->rax, (long)r->rdi, (long)r->rsi, (long)r->rdx, (long)r->r10, (long)r->r8, (long)r->r9, 0);
 }
 

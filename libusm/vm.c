@@ -118,6 +118,7 @@ static usm_pte_t *walk_to(usm_pte_t *root, uint64_t va, int target, int create, 
 }
 
 int usm_vm_lookup(usm_pte_t *root, const void *va, int create, usm_pte_t **out) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   int level = 0, err = 0;
   usm_pte_t *e = walk_to(root, (uint64_t)va, 0, create, &level, &err);
   if (out) *out = e;
@@ -141,6 +142,7 @@ static void drop_entry(usm_pte_t *e, int level) {
 }
 
 int usm_vm_map_phys(usm_pte_t *root, void *va_, size_t len, uint64_t pa, int perm) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   uint64_t va = (uint64_t)va_;
   int level = (perm & USM_PERM_HUGE) ? 2 : (perm & USM_PERM_BIG) ? 1 : 0;
   uint64_t step = LEVEL_SIZE(level);
@@ -171,6 +173,7 @@ int usm_vm_map_phys(usm_pte_t *root, void *va_, size_t len, uint64_t pa, int per
 }
 
 int usm_vm_map_pages(usm_pte_t *root, void *va_, size_t len, int perm) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   uint64_t va = USM__PAGE_DOWN(va_);
   uint64_t end = USM__PAGE_UP((uint64_t)va_ + len);
   usm_pte_t flags = usm_perm_to_pte(perm & ~(USM_PERM_BIG | USM_PERM_HUGE)) | USM_PTE_POOL;
@@ -191,6 +194,7 @@ int usm_vm_map_pages(usm_pte_t *root, void *va_, size_t len, int perm) {
 /* Applies (e & ~clear) | set to every mapped leaf of [va, va+len), splitting large pages that are
  * only partly covered. */
 static int change_range(usm_pte_t *root, uint64_t va, uint64_t len, usm_pte_t set, usm_pte_t clear, int unmap) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   uint64_t end = USM__PAGE_UP(va + len);
   va = USM__PAGE_DOWN(va);
   while (va < end) {
@@ -298,6 +302,7 @@ static int walk_level(struct walk_ctx *w, usm_pte_t *tab, int level, uint64_t ba
 }
 
 int usm_vm_walk_flags(usm_pte_t *root, const void *start, const void *end, int flags, usm_walk_fn fn, void *arg) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   if ((uint64_t)end <= (uint64_t)start && (uint64_t)end != 0) return 0;
   struct walk_ctx w = {fn, arg, flags, (uint64_t)start, (uint64_t)end - 1};
   /* a range crossing the non-canonical hole is walked as its two halves */
@@ -337,6 +342,7 @@ static int clone_table(usm_pte_t *dst, const usm_pte_t *src, int level) {
 }
 
 usm_pte_t *usm_vm_clone(usm_pte_t *root) {
+  usm__mm_sync(); /* what vmcalls mapped first (ksys.c) */
   uint64_t t = usm_page_alloc();
   if (!t) return 0;
   if (clone_table((usm_pte_t *)t, root, 3)) {

@@ -20,6 +20,9 @@
  * The tests (an "operation" is what one line's numbers are per):
  *   syscall       syscall(SYS_gettid): one system call round trip.
  *                 (usmbench: vmcall getpid.)
+ *   libc_syscall  getppid() through libc's wrapper (PLT, errno check): what a program pays per
+ *                 system call. (usmbench: the same call at CPL0, where Debian's libc reaches Linux
+ *                 through libusm's LSTAR trampoline and glibc-patch/'s libc with vmcall.)
  *   kernel_fault  a write to a page of freshly mmap'd anonymous memory: the kernel's demand-zero
  *                 fault. Memory is mapped and unmapped in batches outside the timed part.
  *   user_fault    a user-level page fault resolved by a user handler, one page: mprotect(page,
@@ -217,6 +220,21 @@ static void t_syscall(void) {
   acc_add(&a, s0, s1);
   report("syscall", a, n);
   printf("# syscall: gettid == getpid: %s\n", tid == getpid() ? "yes" : "no");
+}
+
+/* ---- libc_syscall -------------------------------------------------------------------------- */
+
+static void t_libc_syscall(void) {
+  long n = iters(300000);
+  long ppid = 0;
+  for (long i = 0; i < warmup(n); i++) ppid = getppid();
+  stamp_t s0 = stamp();
+  for (long i = 0; i < n; i++) ppid = getppid();
+  stamp_t s1 = stamp();
+  acc_t a = {0, 0};
+  acc_add(&a, s0, s1);
+  report("libc_syscall", a, n);
+  printf("# libc_syscall: getppid() agrees with the raw system call: %s\n", ppid == syscall(SYS_getppid) ? "yes" : "no");
 }
 
 /* ---- kernel_fault -------------------------------------------------------------------------- */
@@ -665,9 +683,9 @@ static void t_interpose(void) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 static const struct bench_test TESTS[] = {
-    {"syscall", t_syscall},       {"kernel_fault", t_kernel_fault}, {"user_fault", t_user_fault},
-    {"appel1", t_appel1},         {"appel2", t_appel2},             {"trap", t_trap},
-    {"dirty_scan", t_dirty_scan}, {"watchpoint", t_watchpoint},     {"timer", t_timer},
+    {"syscall", t_syscall},       {"libc_syscall", t_libc_syscall}, {"kernel_fault", t_kernel_fault},
+    {"user_fault", t_user_fault}, {"appel1", t_appel1},             {"appel2", t_appel2},
+    {"trap", t_trap},             {"dirty_scan", t_dirty_scan}, {"watchpoint", t_watchpoint},     {"timer", t_timer},
     {"interpose", t_interpose}, /* last: the seccomp filter stays */
 };
 #define NTESTS (sizeof TESTS / sizeof TESTS[0])

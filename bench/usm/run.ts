@@ -5,7 +5,13 @@
  * the ratios. Both programs print `name: cycles=<n> ns=<x>` or `name: unsupported (<reason>)` per
  * test, and correctness lines starting with `# ` (see bench/usm/linbench.c).
  *
- *   node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] [--record] [--check]
+ *   node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] [--patched-libc PATH]
+ *                              [--record] [--check]
+ *
+ * --patched-libc PATH (the libc.so.6 glibc-patch/build.sh prints): also runs the dynamically linked
+ * usmbench-dyn's syscall and libc_syscall tests twice, with Debian's libc and with PATH preloaded,
+ * as the rows `libc_syscall_dyn_debian` (glibc's `syscall` at CPL0 through libusm's LSTAR
+ * trampoline) and `libc_syscall_dyn_patched` (vmcall inline).
  *
  * --record and --check as for `npm run bench` (bench/record.ts): the ratio tracked is usmbench
  * under usmjit / linbench natively.
@@ -24,7 +30,7 @@ import { finishRun, HISTORY_USAGE, newEntry, takeHistoryFlags } from '../record.
 export const USM_DIR = join(ROOT, 'bench', 'usm');
 /** The tests of issue 4, in table order. */
 export const TESTS = [
-  'syscall', 'kernel_fault', 'user_fault', 'appel1', 'appel2', 'trap', 'interpose', 'dirty_scan', 'watchpoint', 'timer',
+  'syscall', 'libc_syscall', 'kernel_fault', 'user_fault', 'appel1', 'appel2', 'trap', 'interpose', 'dirty_scan', 'watchpoint', 'timer',
 ] as const;
 
 /** One test's result line: a timing, or why the test could not run. */
@@ -78,11 +84,12 @@ interface Options {
   scale: number;
   only?: string[];
   timeoutMs: number;
+  patchedLibc?: string;
 }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench:usm: ${msg}\n`);
-  process.stderr.write(`usage: node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] ${HISTORY_USAGE}\n`);
+  process.stderr.write(`usage: node dist/bench/usm/run.js [--scale S] [--only name,name] [--timeout SECONDS] [--patched-libc PATH] ${HISTORY_USAGE}\n`);
   process.exit(msg ? 2 : 0);
 }
 
@@ -98,6 +105,10 @@ function parseOptions(argv: string[]): Options {
     if (a === '--scale') o.scale = positive(a, argv[++i]);
     else if (a === '--only') o.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a === '--timeout') o.timeoutMs = positive(a, argv[++i]) * 1000;
+    else if (a === '--patched-libc') {
+      o.patchedLibc = argv[++i];
+      if (!o.patchedLibc || !existsSync(o.patchedLibc)) usage(`--patched-libc needs an existing libc.so.6 (glibc-patch/build.sh prints it)`);
+    }
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument '${a}'`);
   }
@@ -161,6 +172,28 @@ function historyRows(names: string[], usm: Column, linUsm: Column, linNat: Colum
   });
 }
 
+/**
+ * usmbench-dyn's libc_syscall with Debian's libc and with the patched one preloaded, as rows
+ * `libc_syscall_dyn_debian` / `libc_syscall_dyn_patched` of the usmbench column (its parsed
+ * results gain them). Returns notes: which path each run's calls took (`# libc_path:`).
+ */
+function libcRows(o: Options, usm: Column, names: string[]): string[] {
+  const bin = join(USM_DIR, 'usmbench-dyn');
+  const notes: string[] = [];
+  const runs: [string, string[]][] = [['debian', []], ['patched', ['-E', `LD_PRELOAD=${o.patchedLibc}`]]];
+  for (const [which, cliArgs] of runs) {
+    const row = `libc_syscall_dyn_${which}`;
+    const c = runColumn(`usmbench-dyn, ${which} libc (usmjit)`, () =>
+      runUsmjit(bin, { args: ['-t', 'syscall,libc_syscall', String(o.scale)], cliArgs, env: { ...GUEST_ENV }, timeoutMs: o.timeoutMs }));
+    const r = c.parsed?.results.get('libc_syscall');
+    if (r !== undefined && usm.parsed) usm.parsed.results.set(row, r);
+    if (!names.includes(row)) names.push(row);
+    const path = c.parsed?.checks.get('libc_path')?.[0]?.replace(/^#\s*libc_path:\s*/, '');
+    notes.push(`${row}: ${c.note ? `FAIL (${c.note})` : path ?? 'no # libc_path line'}`);
+  }
+  return notes;
+}
+
 function main(): number {
   const { flags, rest } = takeHistoryFlags(process.argv.slice(2));
   const o = parseOptions(rest);
@@ -188,6 +221,7 @@ function main(): number {
   for (const c of [usm, linUsm, linNat]) {
     for (const n of c.parsed?.results.keys() ?? []) if (!names.includes(n)) names.push(n);
   }
+  const libcNotes = o.patchedLibc ? libcRows(o, usm, names) : [];
   const notes: string[] = [];
   const out: string[] = [];
   out.push(`| test | ${usm.title} ns | ${linUsm.title} ns | ${linNat.title} ns | usm/native ratio | linbench usmjit/native |`);
@@ -199,6 +233,7 @@ function main(): number {
   out.push('');
   out.push(`ns per operation (scale ${o.scale}); usm/native = usmbench under usmjit / linbench natively. What one operation is: bench/usm/linbench.c.`);
   for (const c of [usm, linUsm, linNat]) if (c.note) out.push(`- ${c.title}: ${c.note}`);
+  for (const n of libcNotes) out.push(`- ${n}`);
   for (const n of notes) out.push(`- ${n}`);
 
   let status = 0;

@@ -14,6 +14,12 @@
  *
  * The tests (an "operation" is what one line's numbers are per):
  *   syscall       vmcall getpid: one Linux system call from CPL0.
+ *   libc_syscall  getppid() through libc at CPL0. Debian's libc executes `syscall`, which enters
+ *                 libusm's LSTAR trampoline (ksys.c: forwarded with vmcall, return by popfq +
+ *                 jmp); a libc built from glibc-patch/ executes vmcall itself. `# libc_path:` says
+ *                 which path the calls took (libusm counts the trampoline's entries). Run the
+ *                 dynamically linked build with the patched libc preloaded to see the second:
+ *                 usmjit -E LD_PRELOAD=$(glibc-patch/build.sh) bench/usm/usmbench-dyn
  *   kernel_fault  first touch of fresh anonymous memory, the supervisor being the kernel: a write
  *                 to an unmapped page of a fresh virtual range raises #PF; the handler takes a
  *                 zeroed page from libusm's pool (usm_page_alloc), maps it (usm_vm_lookup with
@@ -174,6 +180,27 @@ static void t_syscall(void) {
   acc_add(&a, s0, s1);
   report("syscall", a, n);
   printf("# syscall: gettid == getpid: %s\n", usm_vmcall0(SYS_gettid) == pid ? "yes" : "no");
+}
+
+/* ---- libc_syscall ------------------------------------------------------------------------ */
+
+static void t_libc_syscall(void) {
+  long n = iters(300000);
+  long ppid = 0;
+  for (long i = 0; i < warmup(n); i++) ppid = getppid();
+  unsigned long k0 = usm_lstar_kcalls();
+  stamp_t s0 = stamp();
+  for (long i = 0; i < n; i++) ppid = getppid();
+  stamp_t s1 = stamp();
+  unsigned long k1 = usm_lstar_kcalls();
+  acc_t a = {0, 0};
+  acc_add(&a, s0, s1);
+  report("libc_syscall", a, n);
+  printf("# libc_syscall: getppid() agrees with the raw system call: %s\n", ppid == usm_vmcall0(SYS_getppid) ? "yes" : "no");
+  if (k1 - k0 == 0)
+    printf("# libc_path: vmcall inline (no LSTAR trampoline entries in %ld calls)\n", n);
+  else
+    printf("# libc_path: LSTAR trampoline (%lu entries in %ld calls)\n", k1 - k0, n);
 }
 
 /* ---- kernel_fault ------------------------------------------------------------------------ */
@@ -631,10 +658,10 @@ static void t_timer(void) {
 /* ---- main -------------------------------------------------------------------------------- */
 
 static const struct bench_test TESTS[] = {
-    {"syscall", t_syscall},       {"kernel_fault", t_kernel_fault}, {"user_fault", t_user_fault},
-    {"appel1", t_appel1},         {"appel2", t_appel2},             {"trap", t_trap},
-    {"interpose", t_interpose},   {"dirty_scan", t_dirty_scan},     {"watchpoint", t_watchpoint},
-    {"timer", t_timer},
+    {"syscall", t_syscall},       {"libc_syscall", t_libc_syscall}, {"kernel_fault", t_kernel_fault},
+    {"user_fault", t_user_fault}, {"appel1", t_appel1},             {"appel2", t_appel2},
+    {"trap", t_trap},             {"interpose", t_interpose},       {"dirty_scan", t_dirty_scan},
+    {"watchpoint", t_watchpoint}, {"timer", t_timer},
 };
 #define NTESTS (sizeof TESTS / sizeof TESTS[0])
 

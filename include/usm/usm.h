@@ -328,6 +328,15 @@ uint64_t usm_last_fault_addr(void);
  * maps (mmap, brk, mprotect) is mapped 1:1 with the user bit. */
 void usm_passthrough_syscall(struct usm_tf *tf);
 
+/* System calls glibc made with the `syscall` instruction at CPL0 since usm_enter, each forwarded
+ * through the LSTAR entry (a fault-like round trip). A libc built from glibc-patch/ makes them
+ * with vmcall itself and leaves this at 0. */
+unsigned long usm_lstar_kcalls(void);
+/* Brings the page tables in step with what vmcalls did to the memory map (usmjit's mm log,
+ * usm_abi.h). libusm does it at each page fault, at each of its usm_vm_* calls and before the
+ * syscalls it forwards; returns 1 if the tables changed. */
+int usm_mm_sync(void);
+
 /* ---------------------------------------------------------------------------------------------
  * Debug registers */
 #define USM_WATCH_EXEC  0 /* instruction breakpoint (len must be 1) */

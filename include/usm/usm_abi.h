@@ -49,9 +49,33 @@ struct usm_layout {
   uint32_t version;       /* USM_ABI_VERSION */
 } __attribute__((packed));
 
+/* The mm log: how the process's memory changed by system calls made with vmcall. A libc that
+ * makes its own vmcalls at CPL0 (glibc-patch/) maps, unmaps and reprotects memory behind the
+ * supervisor's back; usmjit appends one event per changed range so the supervisor can bring its
+ * page tables in step (libusm applies the log at its next page fault and before it reads or
+ * changes its page tables). usmjit writes the event, then advances head; the supervisor consumes
+ * from tail. When the log is full usmjit drops the event and sets overflow (the supervisor then
+ * rescans /proc/self/maps). */
+#define USM_MM_LOG_LEN 64 /* events; a power of two */
+struct usm_mm_event {
+  uint64_t begin;     /* page-aligned */
+  uint64_t end;       /* page-aligned, exclusive */
+  uint64_t prot;      /* PROT_* the range now has in Linux mode; 0: unmapped or PROT_NONE */
+} __attribute__((packed));
+struct usm_mm_log {
+  uint32_t head;      /* written by usmjit: events ever appended */
+  uint32_t tail;      /* written by the supervisor: events consumed */
+  uint32_t overflow;  /* set by usmjit when an event did not fit; cleared by the supervisor */
+  uint32_t reserved;
+  struct usm_mm_event ev[USM_MM_LOG_LEN]; /* event n is ev[n % USM_MM_LOG_LEN] */
+} __attribute__((packed));
+
 #define USM_IOC_MAGIC 0xE9
 #define USM_ENTER      _IOWR(USM_IOC_MAGIC, 1, struct usm_config)
 #define USM_GET_LAYOUT _IOR(USM_IOC_MAGIC, 2, struct usm_layout)
+/* arg: the address of a struct usm_mm_log (8-byte aligned, writable), or 0 to stop logging.
+ * Only system calls made with vmcall are logged. */
+#define USM_SET_MM_LOG _IO(USM_IOC_MAGIC, 3)
 
 /* Segment selectors at entry and in the descriptor tables libusm builds (Linux's GDT layout). */
 #define USM_KERNEL_CS 0x10

@@ -1,7 +1,7 @@
 /**
  * /dev/usm: the character device through which a process enters USM mode (docs/usm-abi.md).
  * It exists only when the machine offers USM (always under usmjit); reads and writes fail like
- * on a device without them, ioctl carries USM_ENTER and USM_GET_LAYOUT.
+ * on a device without them, ioctl carries USM_ENTER, USM_GET_LAYOUT and USM_SET_MM_LOG.
  */
 import { E, fail } from './errno.js';
 import { O_RDWR } from './flags.js';
@@ -12,6 +12,7 @@ import type { AddressSpace } from '../paging/address-space.js';
 export interface UsmDeviceHost {
   enter(cfgAddr: number): void;
   layout(): Uint8Array;
+  setMmLog(addr: number): void;
 }
 
 export const USM_DEVICE_PATH = '/dev/usm';
@@ -20,6 +21,9 @@ export const USM_DEVICE_PATH = '/dev/usm';
 const ioc = (dir: number, nr: number, size: number) => ((dir << 30) | (size << 16) | (0xe9 << 8) | nr) >>> 0;
 export const USM_ENTER = ioc(3, 1, 184);
 export const USM_GET_LAYOUT = ioc(2, 2, 32);
+export const USM_SET_MM_LOG = ioc(0, 3, 0);
+/** sizeof(struct usm_mm_log): 16 bytes of indices, 64 events of 24 bytes. */
+const MM_LOG_SIZE = 16 + 64 * 24;
 
 const made = BigInt(Date.now()) * 1_000_000n;
 
@@ -45,6 +49,10 @@ export class UsmDevice extends OpenFile {
         return 0;
       case USM_GET_LAYOUT:
         as.write(arg, this.usm.layout());
+        return 0;
+      case USM_SET_MM_LOG:
+        if (arg !== 0 && (arg % 8 !== 0 || !as.covered(arg, arg + MM_LOG_SIZE))) return fail(E.EFAULT);
+        this.usm.setMmLog(arg);
         return 0;
       default:
         return fail(E.ENOTTY);

@@ -80,7 +80,8 @@ export function vdsoImage(): Uint8Array {
   const verdefOff = place(2 * 28, 4);
   const DYN = 10;
   const dynOff = place(16 * DYN, 8);
-  const textOff = place(16 * FUNCS.length, 16);
+  const STUB = 32;
+  const textOff = place(STUB * FUNCS.length, 16);
   const names = ['.hash', '.dynsym', '.dynstr', '.gnu.version', '.gnu.version_d', '.dynamic', '.text', '.shstrtab'].map(shName);
   const shstrOff = place(shstr.length, 1);
   const shOff = place(64 * SHNUM, 8);
@@ -106,10 +107,21 @@ export function vdsoImage(): Uint8Array {
   ph(1, 2, 4, dynOff, 16 * DYN, 8);
 
   // ---- .text: one stub per function ----
+  // The stub makes the system call with vmcall at CPL0 (a USM supervisor calling clock_gettime
+  // through its libc), syscall otherwise: the test glibc-patch/ makes at each of its sites.
   FUNCS.forEach(([, nr], k) => {
-    const o = textOff + 16 * k;
-    img.set([0xb8, nr & 0xff, nr >> 8, 0, 0, 0x0f, 0x05, 0xc3], o); // mov $nr, %eax; syscall; ret
-    img.fill(0xcc, o + 8, o + 16);
+    const o = textOff + STUB * k;
+    img.set([
+      0xb8, nr & 0xff, nr >> 8, 0, 0, // mov $nr, %eax
+      0x41, 0x8c, 0xcb, //               mov %cs, %r11d
+      0x41, 0xf6, 0xc3, 0x03, //         test $3, %r11b
+      0x75, 0x04, //                     jnz 1f
+      0x0f, 0x01, 0xc1, //               vmcall
+      0xc3, //                           ret
+      0x0f, 0x05, //                     1: syscall
+      0xc3, //                           ret
+    ], o);
+    img.fill(0xcc, o + 21, o + STUB);
   });
 
   // ---- .dynsym, .gnu.version, .hash ----
@@ -120,8 +132,8 @@ export function vdsoImage(): Uint8Array {
     img[o + 4] = ((s.weak ? 2 : 1) << 4) | 2; // STB_WEAK/STB_GLOBAL, STT_FUNC
     img[o + 5] = 0;
     u16(o + 6, TEXT_SHNDX);
-    u64(o + 8, textOff + 16 * s.func);
-    u64(o + 16, 8);
+    u64(o + 8, textOff + STUB * s.func);
+    u64(o + 16, 21);
     u16(versymOff + 2 * (i + 1), 2); // LINUX_2.6
   });
   u32(hashOff, nbucket); u32(hashOff + 4, nsyms);
@@ -164,7 +176,7 @@ export function vdsoImage(): Uint8Array {
   sh(4, names[3], 0x6fffffff, A, versymOff, 2 * nsyms, 2, 0, 2, 2); // SHT_GNU_versym
   sh(5, names[4], 0x6ffffffd, A, verdefOff, 56, 3, 2, 4, 0); // SHT_GNU_verdef
   sh(6, names[5], 6, A, dynOff, 16 * DYN, 3, 0, 8, 16); // SHT_DYNAMIC
-  sh(7, names[6], 1, A | X, textOff, 16 * FUNCS.length, 0, 0, 16, 0); // SHT_PROGBITS
+  sh(7, names[6], 1, A | X, textOff, STUB * FUNCS.length, 0, 0, 16, 0); // SHT_PROGBITS
   sh(8, names[7], 3, 0, shstrOff, shstr.length, 0, 0, 1, 0); // .shstrtab
   cached = img;
   return img;

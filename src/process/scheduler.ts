@@ -470,5 +470,5 @@ const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 /** /dev/usm's view of a machine's USM session. */
 function usmHost(m: Machine): import('../linux-abi/usm-device.js').UsmDeviceHost {
-  return { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout() };
+  return { enter: (cfg) => m.usm.enter(cfg), layout: () => m.usm.layout(), setMmLog: (a) => m.usm.setMmLog(a) };
 }

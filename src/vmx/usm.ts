@@ -23,6 +23,7 @@ const DEFAULT_IGNORED = new Set([17, 18, 23, 28]);
 import { ApicTimer } from './apic-timer.js';
 import { deliver } from './idt.js';
 import { decodeDr7 } from './debug-regs.js';
+import { MmLog } from './mm-log.js';
 
 /** usm_config.ret (include/usm/usm_abi.h). */
 export const USM_RET = { EXIT: 1, TRIPLE: 2, PHYS: 3, UNHANDLED: 4 } as const;
@@ -94,9 +95,12 @@ export class Usm {
   dbg = decodeDr7(this.st.dr);
   /** DR6 bits of a #DB trap to deliver at the next instruction boundary (watchpoint, single step). */
   pendingDb = 0n;
+  /** Memory-map changes made by vmcall, for the supervisor (ioctl USM_SET_MM_LOG, vmx/mm-log.ts). */
+  readonly mmLog: MmLog;
 
   constructor(readonly host: UsmHost) {
     this.mmu = new Mmu(host.as, this.st, host.tlbs);
+    this.mmLog = new MmLog(host.as);
     this.timer = new ApicTimer(() => host.rdtsc());
     this.mmu.onWatch = (bits) => {
       this.pendingDb |= bits;
@@ -293,6 +297,11 @@ export class Usm {
     }
   }
 
+  /** ioctl(USM_SET_MM_LOG): where to record memory-map changes made by vmcall (0: nowhere). */
+  setMmLog(addr: number): void {
+    this.mmLog.addr = addr;
+  }
+
   /** ioctl(USM_GET_LAYOUT). */
   layout(): Uint8Array {
     const b = new DataView(new ArrayBuffer(LAYOUT.size));
@@ -306,7 +315,16 @@ export class Usm {
 
   /** vmcall at CPL0: a Linux system call with guest-physical pointers; exit ends the session. */
   vmcall(): void {
+    const cpu = this.cpu, nr = Number(cpu.get(0));
     try {
+      if (this.mmLog.wants(nr)) {
+        const before = this.mmLog.before(nr);
+        const ret = this.host.linuxSyscall();
+        cpu.set(0, ret);
+        // rdi rsi rdx: the arguments every logged call's event is made from
+        this.mmLog.after(before, [cpu.get(7), cpu.get(6), cpu.get(2)], ret);
+        return;
+      }
       this.cpu.set(0, this.host.linuxSyscall());
     } catch (e) {
       if (e instanceof GuestExit) throw new UsmLeave(USM_RET.EXIT, e.status);
