@@ -105,7 +105,7 @@ mkdir -p "$work/build"
 cd "$work/build"
 say "configuring"
 "$srcdir/configure" "${configure_opts[@]}" >>"$log" 2>&1 || { tail -30 "$log" >&2; die "configure failed (log: $log)"; }
-say "building with make -j$jobs $make_target (5-10 minutes on 2 idle cores)"
+say "building with make -j$jobs $make_target (about 7 minutes on 2 idle cores)"
 start=$(date +%s)
 make -j"$jobs" "$make_target" >>"$log" 2>&1 || { grep -n 'Error\|error:' "$log" | tail -20 >&2; die "make failed (log: $log)"; }
 say "built in $(( $(date +%s) - start )) s"
