@@ -39,8 +39,8 @@ export function takeHistoryFlags(argv: string[]): { flags: HistoryFlags; rest: s
 }
 
 /** A history entry for a run made now from this checkout. */
-export function newEntry(suite: string, rows: HistoryRow[], options: Record<string, unknown>): HistoryEntry {
-  const c = describeCommit(ROOT);
+export function newEntry(suite: string, rows: HistoryRow[], options: Record<string, unknown>, seed?: { commit: string }): HistoryEntry {
+  const c = describeCommit(ROOT, seed?.commit);
   return {
     schema: SCHEMA,
     suite,
@@ -48,7 +48,8 @@ export function newEntry(suite: string, rows: HistoryRow[], options: Record<stri
     commit: c.commit,
     commitDate: c.commitDate,
     subject: c.subject,
-    ...(c.dirty ? { dirty: true } : {}),
+    ...(c.dirty && !seed ? { dirty: true } : {}),
+    ...(seed ? { seeded: true } : {}),
     machine: describeMachine(),
     options,
     rows,

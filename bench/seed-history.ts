@@ -17,8 +17,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../test/helpers/guest.js';
-import { appendEntry, SCHEMA, type HistoryEntry, type HistoryRow } from './history.js';
-import { describeCommit, describeMachine } from './provenance.js';
+import { appendEntry } from './history.js';
+import { newEntry } from './record.js';
 import { parseBenchOutput, parseUsmOutput } from './tables.js';
 
 interface Options {
@@ -107,22 +107,6 @@ function npmRun(dir: string, script: string, args: string[], timeoutMs: number):
   return { stdout: r.stdout };
 }
 
-function entry(suite: string, commit: string, rows: HistoryRow[], options: Record<string, unknown>): HistoryEntry {
-  const c = describeCommit(ROOT, commit);
-  return {
-    schema: SCHEMA,
-    suite,
-    date: new Date().toISOString(),
-    commit: c.commit,
-    commitDate: c.commitDate,
-    subject: c.subject,
-    seeded: true,
-    machine: describeMachine(),
-    options,
-    rows,
-  };
-}
-
 interface Outcome {
   commit: string;
   seconds: number;
@@ -151,7 +135,7 @@ function seedOne(commit: string, o: Options, tmp: string): Outcome {
     const rows = bench.stdout ? parseBenchOutput(bench.stdout) : [];
     if (bench.error || !rows.length) out.skipped.push(`bench (${bench.error ?? 'no table in its output'})`);
     else {
-      appendEntry(o.historyDir, entry('bench', commit, rows, { runs: 1, startupRuns: 3, timeoutS: o.timeoutS }));
+      appendEntry(o.historyDir, newEntry('bench', rows, { runs: 1, startupRuns: 3, timeoutS: o.timeoutS }, { commit }));
       out.recorded.push(`bench (${rows.length} rows)`);
     }
     if ('bench:usm' in scripts && existsSync(join(dir, 'bench', 'usm', 'usmbench.c'))) {
@@ -161,7 +145,7 @@ function seedOne(commit: string, o: Options, tmp: string): Outcome {
       const urows = usm.stdout ? parseUsmOutput(usm.stdout) : [];
       if (usm.error || !urows.length) out.skipped.push(`bench:usm (${usm.error ?? 'no table in its output'})`);
       else {
-        appendEntry(o.historyDir, entry('bench:usm', commit, urows, { scale: 1, ...(o.usmOnly ? { only: o.usmOnly } : {}), timeoutS: o.timeoutS }));
+        appendEntry(o.historyDir, newEntry('bench:usm', urows, { scale: 1, ...(o.usmOnly ? { only: o.usmOnly } : {}), timeoutS: o.timeoutS }, { commit }));
         out.recorded.push(`bench:usm (${urows.length} rows)`);
       }
     }
