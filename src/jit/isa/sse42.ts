@@ -64,6 +64,8 @@ interface StrCmpResult {
  *   - equal ordered: an invalid needle element (a) matches anything, a valid one never matches an
  *     invalid text element.
  */
+const ELEMS_A = new Int32Array(16), ELEMS_B = new Int32Array(16);
+
 function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
   const words = (imm & 1) !== 0;
   const signed = (imm & 2) !== 0;
@@ -73,8 +75,9 @@ function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: numb
     const w = v[2 * k] | (v[2 * k + 1] << 8);
     return signed ? (w << 16) >> 16 : w;
   };
-  const A: number[] = [], B: number[] = [];
-  for (let k = 0; k < n; k++) { A.push(el(a, k)); B.push(el(b, k)); }
+  // Module-level scratch: shells call this for every strlen/strchr (busy code, no allocation).
+  const A = ELEMS_A, B = ELEMS_B;
+  for (let k = 0; k < n; k++) { A[k] = el(a, k); B[k] = el(b, k); }
 
   let res1 = 0;
   switch ((imm >> 2) & 3) {
@@ -153,12 +156,9 @@ function explicitLen(v: bigint, n: number): number {
   return abs >= BigInt(n) ? n : Number(abs);
 }
 
+/** The 16 bytes at `off` in the CPU block: a view of Wasm memory, valid for this call only. */
 function readBytes(env: JsEnv, base: number, off: number): Uint8Array {
-  const cpu = env.cpu(base);
-  const out = new Uint8Array(16);
-  const dv = new DataView(out.buffer);
-  for (let k = 0; k < 4; k++) dv.setUint32(k * 4, cpu.u32(off + k * 4), true);
-  return out;
+  return env.bytes().subarray(base + off, base + off + 16);
 }
 
 /** pcmpistri / pcmpestri / pcmpistrm / pcmpestrm. */
@@ -199,10 +199,7 @@ function pcmpStr(explicit: boolean, index: boolean): EmitFn {
       const cpu = env.cpu(base);
       cpu.setU32(S_FLAGS, r.flags);
       if (index) cpu.setU32(S_INDEX, strIndex(r, imm));
-      else {
-        const m = new DataView(strMask(r, imm).buffer);
-        for (let k = 0; k < 4; k++) cpu.setU32(S_A + k * 4, m.getUint32(k * 4, true));
-      }
+      else env.bytes().set(strMask(r, imm), base + S_A);
       return -1;
     }, true, 0);
     if (index) {
