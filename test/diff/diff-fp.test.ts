@@ -6,22 +6,13 @@
  * src/jit/isa/sse-flags.ts) and once in the precise one (a random rounding mode, DAZ, FTZ and
  * flags; usmjit pinned to src/jit/isa/sse-precise.ts), MXCSR compared bit for bit in both.
  */
-import { describe, expect, it } from 'vitest';
-import { runDiff } from './run.js';
+import { describe, it } from 'vitest';
+import { expectStreamPasses } from './expect-stream.js';
 import { stream } from './streams.js';
 
 describe('differential floating-point test, both SSE flavours (native CPU vs usmjit)', () => {
   for (const name of ['fp-fast', 'fp-precise']) {
     const s = stream(name);
-    it(`${s.options.cases} floating-point cases, ${s.flavour} flavour, seed ${s.options.seed}`, async () => {
-      const lines: string[] = [];
-      const r = await runDiff({ ...s.options, log: (l) => lines.push(l) });
-      const report = [...lines, ...r.failures, `${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(1)} s, driver ${r.emu})`].join('\n\n');
-      if (r.failed) console.log(report);
-      expect(r.emu, 'the real CLI must have run the harness').toBe('cli');
-      expect(r.encodingErrors, 'encoding self-check errors (see the log)').toBe(0);
-      expect(r.failed, 'mismatches between the native CPU and usmjit (see the log)').toBe(0);
-      expect(r.passed).toBe(s.options.cases);
-    }, 900_000);
+    it(`${s.options.cases} floating-point cases, ${s.flavour} flavour, seed ${s.options.seed}`, () => expectStreamPasses(s), 900_000);
   }
 });

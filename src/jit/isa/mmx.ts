@@ -7,6 +7,7 @@ import type { CpuState } from '../../core/cpu-state.js';
 import { T, type Fn } from '../wasm/encoder.js';
 import * as S from '../softfloat/ieee.js';
 import type { EmitFn, Family } from './types.js';
+import { commitFlags, raiseXM } from './sse-precise.js';
 
 /**
  * MMX (and the MMX forms of SSE, SSE2 and SSSE3), on the x87 register file as on the hardware:
@@ -366,20 +367,6 @@ const emms: EmitFn = (e) => {
 // ---- float conversions (exact, in TypeScript) ------------------------------------------------
 
 const M32 = 0xffff_ffffn;
-
-/** Sticky flags into MXCSR; false (and the destination left alone) if one is unmasked: #XM. */
-function commitFlags(cpu: CpuState, env: S.Env): boolean {
-  const mx = cpu.u32(CPU.mxcsr);
-  cpu.setU32(CPU.mxcsr, mx | env.flags);
-  return (env.flags & ~(mx >> 7) & 0x3f) === 0;
-}
-
-function raiseXM(cpu: CpuState, i: Insn): number {
-  cpu.rip = BigInt(i.addr);
-  cpu.setU64(CPU.exitInsn, BigInt(i.addr));
-  cpu.setU64(CPU.exitArg, BigInt(Vector.XM));
-  return 2; // Exit.Exception
-}
 
 /**
  * Stages a conversion's source where TypeScript reads it: an MMX or XMM register stays in the CPU

@@ -42,14 +42,15 @@ function wr128(cpu: CpuState, off: number, v: bigint): void {
 const xn = (o: Operand) => (o as { n: number }).n;
 const isXmm = (o: Operand): o is XmmOperand => o.kind === 'reg' && o.file === 'xmm';
 
-/** Leaves with #XM at the instruction if a raised flag is unmasked; else ORs the flags in. */
-function commitFlags(cpu: CpuState, env: Env): boolean {
+/** ORs the raised flags into MXCSR; false if one is unmasked (the caller leaves with #XM). */
+export function commitFlags(cpu: CpuState, env: Env): boolean {
   const mx = cpu.u32(CPU.mxcsr);
   cpu.setU32(CPU.mxcsr, mx | env.flags);
   return (env.flags & ~(mx >> 7) & 0x3f) === 0;
 }
 
-function raiseXM(cpu: CpuState, i: Insn): number {
+/** #XM at the instruction: the exception record, and the exit code that delivers it. */
+export function raiseXM(cpu: CpuState, i: Insn): number {
   cpu.rip = BigInt(i.addr);
   cpu.setU64(CPU.exitInsn, BigInt(i.addr));
   cpu.setU64(CPU.exitArg, BigInt(Vector.XM));
