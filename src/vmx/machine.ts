@@ -134,8 +134,8 @@ export class Machine {
     child.frames.copyFrom(this.frames);
     child.as.copyFrom(this.as);
     const u8 = child.frames.u8;
+    // (Up to the TLBs: the child's banks stay as its constructor left them, empty.)
     u8.set(this.frames.u8.subarray(this.vcpu.base, this.vcpu.base + CPU.tlb), child.vcpu.base);
-    for (const t of child.tlbs) t.flushAll(true);
     child.fp.precise = this.fp.precise;
     child.budgetPerEntry = this.budgetPerEntry;
     child.tscStart = this.tscStart;
