@@ -28,8 +28,6 @@ export class Pipe {
   capacity = PIPE_CAPACITY;
   readonly ino = nextIno++;
   readonly createdNs = BigInt(Date.now()) * 1_000_000n;
-  /** Called when something would block forever (a warning for the log). */
-  onDeadlock: (what: string) => void = () => {};
 
   take(max: number): Uint8Array {
     const n = Math.min(max, this.size);
@@ -64,9 +62,8 @@ export class PipeEnd extends OpenFile {
   }
 
   /** A new pipe: [read end, write end]. */
-  static create(nonblock = false, warn?: (what: string) => void): [PipeEnd, PipeEnd] {
+  static create(nonblock = false): [PipeEnd, PipeEnd] {
     const p = new Pipe();
-    if (warn) p.onDeadlock = warn;
     return [new PipeEnd(p, 'r', nonblock), new PipeEnd(p, 'w', nonblock)];
   }
 

@@ -99,8 +99,6 @@ export class Proc {
   readonly children = new Set<Proc>();
   /** The wait status (wait4's) once the process has ended: a zombie until its parent reaps it. */
   exitStatus?: number;
-  /** CPU time of reaped children (ns), for getrusage(RUSAGE_CHILDREN) and times(). */
-  childCpuNs = 0n;
   /** Whether a call may Block (block.ts): a scheduler runs the other tasks meanwhile. */
   blockable = false;
   get tid(): number { return this.thread.tid; }

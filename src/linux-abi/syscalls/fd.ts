@@ -147,7 +147,7 @@ function ioctl(p: Proc, fd: number, req: number, arg: number): number {
 function pipe2(p: Proc, addr: number, flags: number): number {
   if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) fail(E.EINVAL);
   checkAccess(p.as, addr, 8, Access.Write);
-  const [r, w] = PipeEnd.create((flags & O_NONBLOCK) !== 0, (what) => p.warnOnce(`pipe:${what}`, what));
+  const [r, w] = PipeEnd.create((flags & O_NONBLOCK) !== 0);
   const cloexec = (flags & O_CLOEXEC) !== 0;
   let rfd = -1, wfd = -1;
   try {
