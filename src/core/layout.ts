@@ -85,6 +85,32 @@ export const CPU = {
   fpDp: 0x498, // i64 last x87 data pointer
   fpOp: 0x4a0, // i32 last x87 opcode
   /**
+   * USM mode: the supervisor state that the Wasm fast paths (vmx/usm-fast/) read and write
+   * (vmx/usm-state.ts is the TypeScript view of the same fields). Outside USM mode usmFast is 0.
+   */
+  usmFast: 0x500, // i32: non-zero while the Wasm fast paths may run (USM mode, no watchpoints)
+  cpl: 0x504, // i32
+  fpPrecise: 0x508, // i32: the process translates SSE FP exactly (the TAG_PRECISE bit, jit/entry.ts)
+  pcidSaved: 0x50c, // i32: TLB entries are set aside for other PCIDs (paging/tlb.ts switchPcid)
+  cr0: 0x510,
+  cr2: 0x518,
+  cr3: 0x520,
+  cr4: 0x528,
+  efer: 0x530,
+  idtrBase: 0x538,
+  idtrLimit: 0x540, // i32
+  tssBase: 0x548,
+  kernelGsBase: 0x550,
+  star: 0x558,
+  lstar: 0x560,
+  sfmask: 0x568,
+  /**
+   * Per TLB bank, the slots the Wasm page walk filled since TypeScript last looked (paging/tlb.ts
+   * keeps the set of live slots): an i32 count, then up to TLB_LOG_CAP i32 entries
+   * (slot | TLB_LOG_GLOBAL when the entry is global).
+   */
+  tlbLog: 0x600,
+  /**
    * The TLBs follow the state: bank 0 serves Linux mode and USM CPL0 code, bank 1 (at
    * tlb + TLB_BANK_SIZE) USM CPL3 code, so a ring transition never flushes (see paging/tlb.ts).
    */
@@ -113,6 +139,10 @@ export const TLB_INVALID = -1n; // never equal to a page-aligned address
 export const TLB = { readTag: 0, writeTag: 8, addend: 16 } as const;
 
 export const TLB_BANK_SIZE = TLB_ENTRIES * TLB_ENTRY_SIZE;
+/** CPU.tlbLog: bytes per bank, entries per bank, the global bit. */
+export const TLB_LOG_SIZE = 0x400;
+export const TLB_LOG_CAP = TLB_LOG_SIZE / 4 - 1;
+export const TLB_LOG_GLOBAL = 1 << 30;
 export const TLB_BANKS = 2;
 
 /**
@@ -132,6 +162,28 @@ export const tlbBank = (mode: Mode): number => (isUserMode(mode) ? 1 : 0);
 export const CPU_BLOCK_SIZE = CPU.tlb + TLB_BANKS * TLB_BANK_SIZE;
 export const MAX_CPUS = 8;
 export const FRAMES_BASE = 0x0300_0000;
+
+/**
+ * USM mode: a direct-mapped cache of guest-physical page -> host frame for the Wasm page walk
+ * (vmx/usm-fast/), filled by paging/mmu.ts (paging/phys-cache.ts writes it). PHYS_CACHE_ENTRIES
+ * entries of { page: i64 guest-physical page address, frame: i32 host address,
+ * stamp: i32 = (epoch << 1) | no-write }, valid while stamp >> 1 equals the i32 at PHYS_EPOCH
+ * (the address space's epoch + 1, so a zeroed entry never matches). no-write: the page holds
+ * translated code, so writes must go through TypeScript.
+ */
+export const PHYS_CACHE_BASE = 0x0008_0000;
+export const PHYS_CACHE_BITS = 12;
+export const PHYS_CACHE_ENTRIES = 1 << PHYS_CACHE_BITS;
+export const PHYS_CACHE_ENTRY_SIZE = 16;
+/** i32: the address space's epoch (paging/address-space.ts), which cache entries must match. */
+export const PHYS_EPOCH = 0x0009_0000;
+/**
+ * USM mode: a filter of virtual pages that may hold translated code, one bit per (vpn mod 2^20),
+ * set by jit/code-pages.ts and never cleared while a session lasts: invlpg in Wasm defers to
+ * TypeScript for a page whose bit is set.
+ */
+export const CODE_FILTER_BASE = 0x000a_0000;
+export const CODE_FILTER_BITS = 20;
 
 /** Wasm pages (64 KiB) for the initial memory and the hard maximum (4 GiB for memory32). */
 export const WASM_PAGE = 65536;

@@ -15,6 +15,8 @@ export class CodePages implements CodeWatch {
     private readonly invalidate: (vpn: number) => void,
     /** The running block may be stale: make translated code return to the dispatcher. */
     private readonly stopSoon: () => void,
+    /** A new (page, vpn) pair: caches that let writes or invlpg bypass TypeScript must forget it. */
+    private readonly added: (page: number, vpn: number) => void = () => {},
   ) {}
 
   has(page: number): boolean {
@@ -25,7 +27,9 @@ export class CodePages implements CodeWatch {
   add(page: number, vpn: number): void {
     let set = this.pages.get(page);
     if (!set) this.pages.set(page, (set = new Set()));
+    if (set.has(vpn)) return;
     set.add(vpn);
+    this.added(page, vpn);
   }
 
   /** A write reaches page address `pageAddr` (or its code went away): drop its translations. */

@@ -30,6 +30,13 @@ export interface RuntimeImports {
   mulhs: RtCall;
   /** chain(cpu, index): tail-calls a block of another module through the shared table. */
   chain: RtCall;
+  /** USM (vmx/usm-fast): raise(cpu) delivers the recorded exception through the IDT and continues, else returns Exit.Exception. */
+  usmRaise: RtCall;
+  /** iret(cpu) / syscall(cpu, next) -> 0 when done in Wasm (continue with resume), else run the TypeScript handler. */
+  usmIret: RtCall;
+  usmSyscall: RtCall;
+  /** resume(cpu): continues at cpu.rip in the current CPL's translation (jump cache, then chain). */
+  usmResume: RtCall;
 }
 
 /** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */
@@ -590,6 +597,7 @@ export class Emitter {
   static readonly X_JUMP = 1; // xTarget computed, chain through the jump cache
   static readonly X_CODE = 2; // return xCode (rip and exit fields already stored)
   static readonly X_REENTER = 3; // tail-call the region itself at pc xSlot (see exitTo)
+  static readonly X_RESUME = 4; // USM: continue at cpu.rip in the current CPL's translation (usmResume)
 
   /** Nesting depth of the region's $exit block and $top loop (set by translateRegion). */
   exitDepth = 1;
@@ -688,10 +696,21 @@ export class Emitter {
   emitExitTail(): void {
     const f = this.f;
     this.spillAll();
-    // X_CODE: the exit fields are stored; return the code.
+    // X_CODE: the exit fields are stored; return the code. In USM modes an exception is
+    // delivered through the guest's IDT in Wasm when it can be (vmx/usm-fast).
     f.get(this.xKind).i32(Emitter.X_CODE).i32_eq().if_();
+    if (this.usmFast) {
+      f.get(this.xCode).i32(Exit.Exception).i32_eq().if_();
+      f.get(this.cpu).return_call_rt(this.rt.usmRaise);
+      f.end();
+    }
     f.get(this.xCode).return_();
     f.end();
+    if (this.usmFast) {
+      f.get(this.xKind).i32(Emitter.X_RESUME).i32_eq().if_();
+      f.get(this.cpu).return_call_rt(this.rt.usmResume);
+      f.end();
+    }
     f.get(this.xKind).i32(Emitter.X_REENTER).i32_eq().if_();
     f.get(this.cpu).get(this.xSlot).return_call(this.host.regionFunc);
     f.end();
@@ -722,6 +741,34 @@ export class Emitter {
     this.free32(t);
     this.st64(CPU.rip, this.xTarget);
     f.i32(Exit.Lookup).return_();
+  }
+
+  /** USM translations that are not single-step ones: the Wasm fast paths apply (vmx/usm-fast). */
+  get usmFast(): boolean {
+    const m = this.host.mode;
+    return m === Mode.Cpl0 || m === Mode.Cpl3;
+  }
+
+  /**
+   * A control transfer done by a Wasm runtime function (`call` pushes its arguments after cpu; it
+   * returns 0 when done): registers and flags go to memory first, and on success the region
+   * leaves for cpu.rip in the current CPL's translation. Otherwise the code emitted next runs.
+   */
+  usmTransfer(call: RtCall, args: () => void = () => {}): void {
+    const f = this.f;
+    this.spillFlags();
+    this.spillRegs();
+    this.st64c(CPU.rip, this.insn.addr);
+    f.get(this.cpu);
+    args();
+    f.call_rt(call).i32_eqz().if_();
+    this.reloadRegs(0xffff);
+    this.ld64(CPU.ccA); f.set(this.lA);
+    this.ld64(CPU.ccB); f.set(this.lB);
+    this.ld64(CPU.ccRes); f.set(this.lR);
+    f.get(this.cpu).i32_load(CPU.ccOp).set(this.lOp);
+    this.branchToExit(Emitter.X_RESUME);
+    f.end();
   }
 
   /**

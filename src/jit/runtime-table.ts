@@ -17,8 +17,9 @@ import { Fn, ModuleBuilder, T } from './wasm/encoder.js';
  * region declares the types (so slot and type index agree in every region module).
  */
 export const RUNTIME_FUNCS = [
-  { name: 'rd', field: 'rd', params: [T.i32, T.i64, T.i32, T.i64], results: [T.i64], js: true },
-  { name: 'wr', field: 'wr', params: [T.i32, T.i64, T.i32, T.i64, T.i64], results: [], js: true },
+  // rd/wr: Wasm functions of the machine (vmx/usm-fast: the USM page walk, else TypeScript).
+  { name: 'rd', field: 'rd', params: [T.i32, T.i64, T.i32, T.i64], results: [T.i64], js: false },
+  { name: 'wr', field: 'wr', params: [T.i32, T.i64, T.i32, T.i64, T.i64], results: [], js: false },
   { name: 'rd128', field: 'rd128', params: [T.i32, T.i64, T.i64], results: [T.i32], js: true },
   { name: 'wr128', field: 'wr128', params: [T.i32, T.i64, T.i64], results: [], js: true },
   { name: 'flags_of', field: 'getFlags', params: [T.i32, T.i64, T.i64, T.i64], results: [T.i32], js: false },
@@ -26,6 +27,11 @@ export const RUNTIME_FUNCS = [
   { name: 'mulhu', field: 'mulhu', params: [T.i64, T.i64], results: [T.i64], js: false },
   { name: 'mulhs', field: 'mulhs', params: [T.i64, T.i64], results: [T.i64], js: false },
   { name: 'chain', field: 'chain', params: [T.i32, T.i32], results: [T.i32], js: false },
+  // USM events without leaving Wasm (vmx/usm-fast/module.ts).
+  { name: 'usm_raise', field: 'usmRaise', params: [T.i32], results: [T.i32], js: false },
+  { name: 'usm_iret', field: 'usmIret', params: [T.i32], results: [T.i32], js: false },
+  { name: 'usm_syscall', field: 'usmSyscall', params: [T.i32, T.i64], results: [T.i32], js: false },
+  { name: 'usm_resume', field: 'usmResume', params: [T.i32], results: [T.i32], js: false },
 ] as const satisfies readonly { name: string; field: keyof RuntimeImports; params: readonly T[]; results: readonly T[]; js: boolean }[];
 
 export type RuntimeFuncName = (typeof RUNTIME_FUNCS)[number]['name'];

@@ -1,3 +1,4 @@
+import { setPhysEpoch } from './phys-cache.js';
 import { MemoryFault, PFERR } from '../core/exception.js';
 import { type CodeWatch, NO_CODE } from './code-watch.js';
 import { Vector } from '../core/exits.js';
@@ -93,14 +94,24 @@ export class AddressSpace implements PageUser {
    * flushes them whole.
    */
   tlbsVirtual = false;
-  /** Bumped whenever a page loses its frame or a region disappears (caches of frames check it). */
-  epoch = 0;
+  /**
+   * Bumped whenever a page loses its frame or a region disappears (caches of frames check it,
+   * the Wasm-side one through the word phys-cache.ts publishes).
+   */
+  private _epoch = 0;
+  get epoch(): number {
+    return this._epoch;
+  }
+  private bumpEpoch(): void {
+    setPhysEpoch(this.frames.dv, ++this._epoch);
+  }
   brkStart = 0;
   brkEnd = 0;
   mmapTop = MMAP_TOP;
 
   constructor(frames?: FrameAllocator) {
     this.frames = frames ?? new FrameAllocator();
+    setPhysEpoch(this.frames.dv, this._epoch);
   }
 
   /**
@@ -176,7 +187,7 @@ export class AddressSpace implements PageUser {
 
   /** Removes [start, start+len): splits regions at the edges, frees frames. */
   unmap(start: number, len: number): void {
-    this.epoch++;
+    this.bumpEpoch();
     const end = pageUp(start + len);
     this.splitAt(start);
     this.splitAt(end);
@@ -250,7 +261,7 @@ export class AddressSpace implements PageUser {
     const vpn = a / PAGE_SIZE;
     const f = this.pages.get(vpn);
     if (f !== undefined) {
-      this.epoch++;
+      this.bumpEpoch();
       if (this.code.has(vpn)) this.code.written(a);
       this.pages.delete(vpn);
       this.flushTlbPage(a);
@@ -269,7 +280,7 @@ export class AddressSpace implements PageUser {
    * private pages read back as zeros, file pages are filled from the file again.
    */
   discard(start: number, end: number): void {
-    this.epoch++;
+    this.bumpEpoch();
     this.dropPages(pageOf(start), pageUp(end));
   }
 
@@ -286,6 +297,11 @@ export class AddressSpace implements PageUser {
     if (!this.borrowed.size) return false;
     const b = this.borrowed.get(pageAddr / PAGE_SIZE);
     return b !== undefined && !b.obj.isDirty(b.index);
+  }
+
+  /** Whether the page's frame belongs to a file's shared pages (MAP_SHARED). */
+  isBorrowed(pageAddr: number): boolean {
+    return this.borrowed.size !== 0 && this.borrowed.has(pageAddr / PAGE_SIZE);
   }
 
   /**

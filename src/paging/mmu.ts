@@ -6,6 +6,7 @@
  */
 import { PAGE_SIZE } from '../core/layout.js';
 import { AddressSpace } from './address-space.js';
+import { physCacheFill } from './phys-cache.js';
 import type { GuestMemory } from './guest-memory.js';
 import { MemoryFault } from '../core/exception.js';
 import { Vector } from '../core/exits.js';
@@ -69,6 +70,8 @@ export class Mmu implements GuestMemory, PhysicalMemory {
       if (this.frameCache.size > 4096) this.frameCache.clear();
       this.frameCache.set(page, f);
     }
+    // The Wasm page walk's cache (a MAP_SHARED file page stays out: its writes must be seen here).
+    if (!this.as.isBorrowed(page)) physCacheFill(this.as.frames.dv, page, f, this.as.code.has(page / PAGE_SIZE));
     return f + (pa - page);
   }
 
@@ -98,6 +101,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
   translate(vaddr: bigint, write: boolean, fetch = false, user = this.ctl.cpl === 3): Translation {
     if (!canonical(vaddr)) throw new NonCanonical(vaddr);
     this.walks++;
+    for (const t of this.tlbs) t.drain();
     return walk(this, this.ctl, vaddr, { write, user, fetch });
   }
 
@@ -142,6 +146,7 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     if (hit >= 0) return hit;
     if (!canonical(vaddr)) return TRY_GP;
     this.walks++;
+    for (const t of this.tlbs) t.drain();
     const t = walkOrFault(this, this.ctl, vaddr, { write, user: bank === 1, fetch: false });
     if (typeof t === 'number') return ~t;
     const off = Number(BigInt.asUintN(12, vaddr));

@@ -1,4 +1,4 @@
-import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID } from '../core/layout.js';
+import { CPU, PAGE_MASK, PAGE_SHIFT, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, TLB_INVALID, TLB_LOG_GLOBAL, TLB_LOG_SIZE } from '../core/layout.js';
 import type { FrameAllocator } from './frames.js';
 
 /** An entry kept aside while its PCID is not current (see switchPcid). */
@@ -21,10 +21,39 @@ export class Tlb {
   private live = new Map<number, boolean>();
   private readonly base: number;
   private saved = new Map<number, SavedEntry[]>();
+  /** CPU.tlbLog of this bank: slots the Wasm page walk filled (drained into `live`). */
+  private readonly log: number;
 
   constructor(private readonly frames: FrameAllocator, readonly cpuBase: number, readonly bank = 0) {
     this.base = cpuBase + CPU.tlb + bank * TLB_BANK_SIZE;
+    this.log = cpuBase + CPU.tlbLog + bank * TLB_LOG_SIZE;
     this.flushAll(true);
+  }
+
+  /**
+   * Takes the slots the Wasm page walk filled into `live` (before anything reads or changes it;
+   * paging/mmu.ts also at every walk, so that a full log never stops the Wasm walk for long).
+   */
+  drain(): void {
+    const dv = this.view();
+    const n = dv.getInt32(this.log, true);
+    if (n === 0) return;
+    for (let k = 0; k < n; k++) {
+      const v = dv.getInt32(this.log + 4 + k * 4, true);
+      this.live.set(v & (TLB_ENTRIES - 1), (v & TLB_LOG_GLOBAL) !== 0);
+    }
+    dv.setInt32(this.log, 0, true);
+  }
+
+  /**
+   * Publishes whether entries are set aside for other PCIDs (CPU.pcidSaved, a bit per bank): the
+   * Wasm invlpg leaves that case to flushPage, which also drops the page from the saved lists.
+   */
+  private syncSaved(): void {
+    const dv = this.view();
+    const at = this.cpuBase + CPU.pcidSaved;
+    const bit = 1 << this.bank;
+    dv.setInt32(at, this.saved.size !== 0 ? dv.getInt32(at, true) | bit : dv.getInt32(at, true) & ~bit, true);
   }
 
   private view(): DataView {
@@ -68,6 +97,7 @@ export class Tlb {
 
   /** Caches a page (a canonical 64-bit page address) -> host page. */
   fillPage(vpage: bigint, hostPage: number, readable: boolean, writable: boolean, global: boolean): void {
+    this.drain();
     const idx = this.slot(vpage);
     const e = this.entry(idx);
     const v = this.view();
@@ -88,6 +118,7 @@ export class Tlb {
 
   /** Drops the entry for the page of `vaddr`, if that is what its slot caches. */
   flushPage(vaddr: number | bigint): void {
+    this.drain();
     const tag = BigInt.asIntN(64, BigInt(vaddr) & PAGE_TAG);
     const idx = this.slot(BigInt(vaddr));
     const e = this.entry(idx);
@@ -114,6 +145,7 @@ export class Tlb {
    * page they map now holds translated code (USM mode cannot tell which virtual pages alias it).
    */
   dropAllWrites(): void {
+    this.drain();
     const v = this.view();
     for (const idx of this.live.keys()) v.setBigInt64(this.entry(idx) + TLB.writeTag, TLB_INVALID, true);
     for (const list of this.saved.values()) for (const s of list) s.write = TLB_INVALID;
@@ -121,6 +153,7 @@ export class Tlb {
 
   /** Drops every entry (and, with `everything`, rewrites the whole bank). */
   flushAll(everything = false): void {
+    this.drain();
     if (everything) {
       // TLB_INVALID is all ones: fill the whole bank (addends too, which are then unused).
       new Uint8Array(this.frames.memory.buffer, this.base, TLB_BANK_SIZE).fill(0xff);
@@ -129,10 +162,12 @@ export class Tlb {
       for (const i of [...this.live.keys()]) this.clear(i);
     }
     this.saved.clear();
+    this.syncSaved();
   }
 
   /** Drops the non-global entries of the current PCID (a CR3 write without the no-flush bit). */
   flushNonGlobal(): void {
+    this.drain();
     for (const [i, global] of [...this.live]) if (!global) this.clear(i);
   }
 
@@ -140,11 +175,13 @@ export class Tlb {
   flushAllPcids(): void {
     this.flushNonGlobal();
     this.saved.clear();
+    this.syncSaved();
   }
 
   /** Drops the non-global entries set aside for `pcid` (invpcid type 1 for another PCID). */
   forgetPcid(pcid: number): void {
     this.saved.delete(pcid);
+    this.syncSaved();
   }
 
   /**
@@ -152,6 +189,7 @@ export class Tlb {
    * under `from`; `to`'s entries come back if `keep` (bit 63 of the written value), else go.
    */
   switchPcid(from: number, to: number, keep: boolean): void {
+    this.drain();
     if (from === to) {
       if (!keep) this.flushNonGlobal();
       return;
@@ -167,6 +205,7 @@ export class Tlb {
     this.saved.set(from, out);
     const back = this.saved.get(to);
     this.saved.delete(to);
+    this.syncSaved();
     if (!keep || !back) return;
     for (const s of back) {
       if (this.live.has(s.idx)) continue; // a global entry took the slot meanwhile
@@ -180,6 +219,7 @@ export class Tlb {
 
   /** Entries currently filled (tests, statistics). */
   get size(): number {
+    this.drain();
     return this.live.size;
   }
 }

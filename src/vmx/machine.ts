@@ -23,6 +23,8 @@ import { PRIVILEGED } from './privileged.js';
 import { Usm, USM_RET, UsmLeave } from './usm.js';
 import { UsmMode } from './usm-mode.js';
 import { VCpu } from './vcpu.js';
+import { codeAdded } from './usm-fast/code-filter.js';
+import { buildUsmFast } from './usm-fast/module.js';
 
 /** Blocks a CPU runs before the dispatcher looks at pending events. */
 const BUDGET = 1 << 20;
@@ -149,12 +151,31 @@ export class Machine {
     this.tlbs = this.vcpu.tlbs;
     this.as.tlbs.push(...this.tlbs);
     this.runtime = buildRuntime(this.frames.memory, this.table);
-    this.fp = { precise: process.env.USMJIT_PRECISE_FP === '1', enable: (_b, next) => this.enablePreciseFp(next) };
-    this.codePages = new CodePages((vpn) => this.cache.invalidatePage(vpn), () => this.cpu.setU32(CPU.budget, 0));
+    const cpu = this.cpu;
+    let precise = process.env.USMJIT_PRECISE_FP === '1';
+    // (Mirrored in the CPU block: the USM fast paths pick translations by it.)
+    this.fp = {
+      get precise() { return precise; },
+      set precise(v: boolean) { precise = v; cpu.setU32(CPU.fpPrecise, v ? 1 : 0); },
+      enable: (_b, next) => this.enablePreciseFp(next),
+    };
+    this.fp.precise = precise;
+    this.codePages = new CodePages((vpn) => this.cache.invalidatePage(vpn), () => this.cpu.setU32(CPU.budget, 0),
+      (page, vpn) => codeAdded(this.frames.dv, page, vpn));
     this.as.code = this.codePages;
-    this.cache = new CodeCache(this.frames.memory, this.table, {
+    const fast = buildUsmFast(this.frames.memory, {
       rd: (_c: number, a: bigint, size: number, rip: bigint) => this.mode.read(a, size, rip),
       wr: (_c: number, a: bigint, size: number, v: bigint, rip: bigint) => this.mode.write(a, size, v, rip),
+      getFlags: this.runtime.get_flags,
+      chain: this.runtime.chain,
+    });
+    this.cache = new CodeCache(this.frames.memory, this.table, {
+      rd: fast.rd,
+      wr: fast.wr,
+      usm_raise: fast.raise,
+      usm_iret: fast.iret,
+      usm_syscall: fast.syscall,
+      usm_resume: fast.resume,
       rd128: (c: number, a: bigint, rip: bigint) => this.mode.read128(c, a, rip),
       wr128: (c: number, a: bigint, rip: bigint) => this.mode.write128(c, a, rip),
       flags_of: this.runtime.flags_of,
@@ -178,6 +199,7 @@ export class Machine {
       pollSoon: () => this.cpu.setU32(CPU.budget, 0),
       onActive: (a) => {
         this.mode = a ? this.usmMode : this.linux;
+        this.fp.precise = this.fp.precise; // (the CPU block's copy: the Linux-mode block may be older)
         this.onUsmActive?.(a);
       },
     });
@@ -447,3 +469,4 @@ export class Machine {
     }
   }
 }
+

@@ -221,3 +221,4 @@ export class UsmMode implements ExecMode {
     deliver(this.usm, x);
   }
 }
+

@@ -7,6 +7,8 @@
  */
 import { CR0_WP, CR4_PCIDE, CR4_PGE, EFER_NXE } from '../paging/pagewalk.js';
 import type { MmuControl } from '../paging/mmu.js';
+import { CPU } from '../core/layout.js';
+import type { CpuState } from '../core/cpu-state.js';
 
 export const CR0 = { PE: 1n, MP: 2n, EM: 4n, TS: 8n, ET: 0x10n, NE: 0x20n, WP: CR0_WP, AM: 1n << 18n, NW: 1n << 29n, CD: 1n << 30n, PG: 1n << 31n } as const;
 export const CR4 = { TSD: 1n << 2n, DE: 1n << 3n, PAE: 1n << 5n, PGE: CR4_PGE, OSFXSR: 1n << 9n, OSXMMEXCPT: 1n << 10n, FSGSBASE: 1n << 16n, PCIDE: CR4_PCIDE } as const;
@@ -40,30 +42,63 @@ export const MSR = {
 
 export interface TableReg { base: bigint; limit: number }
 
+/**
+ * The supervisor state. What the Wasm fast paths (vmx/usm-fast/) read or write lives in the CPU
+ * block (core/layout.ts CPU.cpl ... CPU.sfmask) and these are accessors of it; the rest is here.
+ */
 export class UsmState implements MmuControl {
-  cpl = 0;
-  cr0 = CR0_AT_ENTRY;
-  cr2 = 0n;
-  cr3 = 0n;
-  cr4 = CR4_AT_ENTRY;
   cr8 = 0n;
-  efer = EFER_AT_ENTRY;
-  star = 0n;
-  lstar = 0n;
   cstar = 0n;
-  sfmask = 0n;
-  kernelGsBase = 0n;
   tscAux = 0n;
   gdtr: TableReg = { base: 0n, limit: 0 };
-  idtr: TableReg = { base: 0n, limit: 0 };
   tr = 0;
-  /** Base of the TSS that `ltr` loaded (RSP0 at +4, IST1..7 at +0x24). */
-  tssBase = 0n;
   dr: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff_0ff0n, 0x400n];
 
+  constructor(private readonly cpu: CpuState) {}
+
+  get cpl(): number { return this.cpu.u32(CPU.cpl); }
+  set cpl(v: number) { this.cpu.setU32(CPU.cpl, v); }
+  get cr0(): bigint { return this.cpu.u64(CPU.cr0); }
+  set cr0(v: bigint) { this.cpu.setU64(CPU.cr0, v); }
+  get cr2(): bigint { return this.cpu.u64(CPU.cr2); }
+  set cr2(v: bigint) { this.cpu.setU64(CPU.cr2, v); }
+  get cr3(): bigint { return this.cpu.u64(CPU.cr3); }
+  set cr3(v: bigint) { this.cpu.setU64(CPU.cr3, v); }
+  get cr4(): bigint { return this.cpu.u64(CPU.cr4); }
+  set cr4(v: bigint) { this.cpu.setU64(CPU.cr4, v); }
+  get efer(): bigint { return this.cpu.u64(CPU.efer); }
+  set efer(v: bigint) { this.cpu.setU64(CPU.efer, v); }
+  get star(): bigint { return this.cpu.u64(CPU.star); }
+  set star(v: bigint) { this.cpu.setU64(CPU.star, v); }
+  get lstar(): bigint { return this.cpu.u64(CPU.lstar); }
+  set lstar(v: bigint) { this.cpu.setU64(CPU.lstar, v); }
+  get sfmask(): bigint { return this.cpu.u64(CPU.sfmask); }
+  set sfmask(v: bigint) { this.cpu.setU64(CPU.sfmask, v); }
+  get kernelGsBase(): bigint { return this.cpu.u64(CPU.kernelGsBase); }
+  set kernelGsBase(v: bigint) { this.cpu.setU64(CPU.kernelGsBase, v); }
+  /** Base of the TSS that `ltr` loaded (RSP0 at +4, IST1..7 at +0x24). */
+  get tssBase(): bigint { return this.cpu.u64(CPU.tssBase); }
+  set tssBase(v: bigint) { this.cpu.setU64(CPU.tssBase, v); }
+  get idtr(): TableReg { return { base: this.cpu.u64(CPU.idtrBase), limit: this.cpu.u32(CPU.idtrLimit) }; }
+  set idtr(t: TableReg) {
+    this.cpu.setU64(CPU.idtrBase, t.base);
+    this.cpu.setU32(CPU.idtrLimit, t.limit);
+  }
+
+  /** The state at USM_ENTER. */
   reset(cr3: bigint): void {
-    Object.assign(this, new UsmState());
+    this.cr8 = this.cstar = this.tscAux = 0n;
+    this.gdtr = { base: 0n, limit: 0 };
+    this.tr = 0;
+    this.dr = [0n, 0n, 0n, 0n, 0n, 0n, 0xffff_0ff0n, 0x400n];
+    this.cpl = 0;
+    this.cr0 = CR0_AT_ENTRY;
+    this.cr2 = 0n;
     this.cr3 = cr3;
+    this.cr4 = CR4_AT_ENTRY;
+    this.efer = EFER_AT_ENTRY;
+    this.star = this.lstar = this.sfmask = this.kernelGsBase = this.tssBase = 0n;
+    this.idtr = { base: 0n, limit: 0 };
   }
 
   /** The PCID of the current CR3 (0 unless CR4.PCIDE). */

@@ -25,6 +25,9 @@ import { deliver } from './idt.js';
 import { decodeDr7 } from './debug-regs.js';
 import { MmLog } from './mm-log.js';
 
+/** USMJIT_USM_FAST=0: every USM event in TypeScript, as before the Wasm fast paths (A/B measurements). */
+const FAST_OFF = process.env.USMJIT_USM_FAST === '0';
+
 /** usm_config.ret (include/usm/usm_abi.h). */
 export const USM_RET = { EXIT: 1, TRIPLE: 2, PHYS: 3, UNHANDLED: 4 } as const;
 
@@ -78,7 +81,7 @@ export class UsmLeave extends Error {
 
 export class Usm {
   active = false;
-  readonly st = new UsmState();
+  readonly st: UsmState;
   readonly mmu: Mmu;
   /** The Linux-mode CPU block (state only) at USM_ENTER, restored when the session ends. */
   private saved: Uint8Array | null = null;
@@ -92,13 +95,15 @@ export class Usm {
   /** rip right after an sti: no interrupt is taken before the instruction there has run. */
   shadow: bigint | null = null;
   /** DR7 decoded (vmx/debug-regs.ts). */
-  dbg = decodeDr7(this.st.dr);
+  dbg: ReturnType<typeof decodeDr7>;
   /** DR6 bits of a #DB trap to deliver at the next instruction boundary (watchpoint, single step). */
   pendingDb = 0n;
   /** Memory-map changes made by vmcall, for the supervisor (ioctl USM_SET_MM_LOG, vmx/mm-log.ts). */
   readonly mmLog: MmLog;
 
   constructor(readonly host: UsmHost) {
+    this.st = new UsmState(host.cpu);
+    this.dbg = decodeDr7(this.st.dr);
     this.mmu = new Mmu(host.as, this.st, host.tlbs);
     this.mmLog = new MmLog(host.as);
     this.timer = new ApicTimer(() => host.rdtsc());
@@ -186,11 +191,20 @@ export class Usm {
     return step ? Mode.Cpl0Step : Mode.Cpl0;
   }
 
+  /**
+   * Whether the Wasm fast paths (vmx/usm-fast) may run: in a session without data watchpoints
+   * (watched pages must take the TypeScript path on every access).
+   */
+  private syncFast(): void {
+    this.cpu.setU32(CPU.usmFast, this.active && this.dbg.watches.length === 0 && !FAST_OFF ? 1 : 0);
+  }
+
   /** DR0-DR3 or DR7 changed: breakpoints are compiled into translations, watched pages uncached. */
   debugChanged(): void {
     const before = this.dbg.exec;
     this.dbg = decodeDr7(this.st.dr);
     this.mmu.watches = this.dbg.watches;
+    this.syncFast();
     this.flushTlbs();
     // Breakpoint checks are compiled into translations: retranslate the pages of the old and new
     // breakpoints. (Watchpoints are part of the translation key: no flush for them.)
@@ -272,6 +286,7 @@ export class Usm {
     as.tlbsVirtual = true;
     this.flushTlbs();
     this.setCpl(0);
+    this.syncFast();
   }
 
   /** Ends the session: Linux mode resumes after the ioctl, which returns 0, with cfg's out fields set. */

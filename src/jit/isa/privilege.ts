@@ -41,6 +41,7 @@ export function emitInsn(def: InsnDef, e: Emitter, i: Insn, env: JsEnv): void {
  */
 export function emitPrivileged(facts: PrivilegeFacts, e: Emitter, i: Insn, env: JsEnv): void {
   if (facts.cpl0 && isUserMode(e.host.mode)) { e.raise(facts.cpl3Fault ?? Vector.GP); return; }
+  if (e.usmFast && emitFast(e, i)) return;
   const m = i.ops.find((o) => o.kind === 'mem');
   if (m && m.kind === 'mem') {
     const a = e.ea(m);
@@ -52,4 +53,45 @@ export function emitPrivileged(facts: PrivilegeFacts, e: Emitter, i: Insn, env: 
   // A block-ending instruction whose handler returned -1 (vmcall) continues at the next
   // instruction like any block end.
   if (facts.ends) e.exitTo(i.addr + i.len);
+}
+
+/** Control registers whose value sits in the CPU block (core/layout.ts), by CR number. */
+const CR_FIELD: Record<number, number> = { 0: CPU.cr0, 2: CPU.cr2, 3: CPU.cr3, 4: CPU.cr4 };
+
+/**
+ * The privileged instructions a supervisor runs on every trap, in Wasm (vmx/usm-fast): reads of
+ * CR0/CR2/CR3/CR4 and swapgs inline; iretq and syscall through the fast transfer, with the
+ * TypeScript handler after it for what the fast path leaves alone. True if fully emitted.
+ */
+function emitFast(e: Emitter, i: Insn): boolean {
+  const f = e.f;
+  switch (i.op) {
+    case 'mov': {
+      const [d, s] = i.ops;
+      if (d.kind !== 'reg' || d.file !== 'gpr' || s.kind !== 'reg' || s.file !== 'cr' || CR_FIELD[s.n] === undefined) return false;
+      const t = e.tmp64();
+      e.ld64(CR_FIELD[s.n]);
+      f.set(t);
+      e.setReg({ ...d, size: 8 }, t);
+      e.free64(t);
+      return true;
+    }
+    case 'swapgs': {
+      const t = e.tmp64();
+      e.ld64(CPU.gsBase);
+      f.set(t);
+      f.get(e.cpu).get(e.cpu).i64_load(CPU.kernelGsBase).i64_store(CPU.gsBase);
+      e.st64(CPU.kernelGsBase, t);
+      e.free64(t);
+      return true;
+    }
+    case 'iretq':
+      e.usmTransfer(e.rt.usmIret);
+      return false;
+    case 'syscall':
+      e.usmTransfer(e.rt.usmSyscall, () => { f.i64(i.addr + i.len); });
+      return false;
+    default:
+      return false;
+  }
 }
