@@ -6,6 +6,8 @@
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
  *   0x0006_0000  128 KiB  region entry counters (how hot a region is), one i32 per table slot
+ *   0x0008_0000  64 KiB   USM: guest-physical frame cache for the Wasm page walk (+ its epoch word)
+ *   0x000a_0000  128 KiB  USM: filter of virtual pages that may hold translated code
  *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
  *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (48 MiB: after 8 CPU blocks)
  *

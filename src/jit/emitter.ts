@@ -37,6 +37,8 @@ export interface RuntimeImports {
   usmSyscall: RtCall;
   /** resume(cpu): continues at cpu.rip in the current CPL's translation (jump cache, then chain). */
   usmResume: RtCall;
+  /** invlpg(cpu, addr) -> 0 when done in Wasm (no translated code involved), else run the TypeScript handler. */
+  usmInvlpg: RtCall;
 }
 
 /** What the emitter needs from the code cache: chain slots and JS-implemented instructions. */

@@ -32,6 +32,7 @@ export const RUNTIME_FUNCS = [
   { name: 'usm_iret', field: 'usmIret', params: [T.i32], results: [T.i32], js: false },
   { name: 'usm_syscall', field: 'usmSyscall', params: [T.i32, T.i64], results: [T.i32], js: false },
   { name: 'usm_resume', field: 'usmResume', params: [T.i32], results: [T.i32], js: false },
+  { name: 'usm_invlpg', field: 'usmInvlpg', params: [T.i32, T.i64], results: [T.i32], js: false },
 ] as const satisfies readonly { name: string; field: keyof RuntimeImports; params: readonly T[]; results: readonly T[]; js: boolean }[];
 
 export type RuntimeFuncName = (typeof RUNTIME_FUNCS)[number]['name'];

@@ -14,6 +14,9 @@ import { canonical, PageFault, PhysFault, walk, walkOrFault, type PagingControl,
 import type { Tlb } from './tlb.js';
 import { pageWatched, watchHits, type Watch } from './watch.js';
 
+/** Pages backed ahead of a first touch (see backAhead). */
+const BACK_AHEAD = 15;
+
 /** A non-canonical address: #GP(0) (or #SS for stack accesses, which usmjit reports as #GP). */
 export class NonCanonical extends MemoryFault {
   constructor(readonly addr: bigint) {
@@ -65,14 +68,32 @@ export class Mmu implements GuestMemory, PhysicalMemory {
     }
     let f = this.frameCache.get(page);
     if (f === undefined) {
-      if (!this.as.regionAt(page)) throw new PhysFault(BigInt(pa));
+      const r = this.as.regionAt(page);
+      if (!r) throw new PhysFault(BigInt(pa));
+      const fresh = !r.file && !r.shared && !this.as.isPopulated(page);
       f = this.as.frameOf(page);
       if (this.frameCache.size > 4096) this.frameCache.clear();
       this.frameCache.set(page, f);
+      if (fresh) this.backAhead(page, r.end);
     }
     // The Wasm page walk's cache (a MAP_SHARED file page stays out: its writes must be seen here).
     if (!this.as.isBorrowed(page)) physCacheFill(this.as.frames.dv, page, f, this.as.code.has(page / PAGE_SIZE));
     return f + (pa - page);
+  }
+
+  /**
+   * The first touch of an anonymous page backs the next few untouched pages of its region too
+   * and puts them in the Wasm walk's frame cache: a supervisor handing out fresh pages in order
+   * (libusm's pool, demand paging) then finds them backed without a call into TypeScript per
+   * fault. Untouched anonymous memory reads as zeros either way.
+   */
+  private backAhead(page: number, end: number): void {
+    for (let p = page + PAGE_SIZE, n = 0; p < end && n < BACK_AHEAD; p += PAGE_SIZE, n++) {
+      if (this.as.isPopulated(p)) continue;
+      const f = this.as.frameOf(p);
+      this.frameCache.set(p, f);
+      physCacheFill(this.as.frames.dv, p, f, false); // (after frameOf: growing the memory detaches views)
+    }
   }
 
   private view(): DataView {

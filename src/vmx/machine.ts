@@ -176,6 +176,7 @@ export class Machine {
       usm_iret: fast.iret,
       usm_syscall: fast.syscall,
       usm_resume: fast.resume,
+      usm_invlpg: fast.invlpg,
       rd128: (c: number, a: bigint, rip: bigint) => this.mode.read128(c, a, rip),
       wr128: (c: number, a: bigint, rip: bigint) => this.mode.write128(c, a, rip),
       flags_of: this.runtime.flags_of,

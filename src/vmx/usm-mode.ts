@@ -221,4 +221,3 @@ export class UsmMode implements ExecMode {
     deliver(this.usm, x);
   }
 }
-

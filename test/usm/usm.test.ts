@@ -74,9 +74,9 @@ function compileUsm(file: string): string {
   return out;
 }
 
-function check(spec: GuestSpec): void {
+function check(spec: GuestSpec, env: Record<string, string> = {}): void {
   const bin = compileUsm(spec.file);
-  const r = runUsmjit(bin, { env: { ...GUEST_ENV }, timeoutMs: TIMEOUT_MS });
+  const r = runUsmjit(bin, { env: { ...GUEST_ENV, ...env }, timeoutMs: TIMEOUT_MS });
   const what = `${spec.name} under usmjit: ${describeRun(r)}`;
   expect(r.timedOut, what).toBe(false);
   const expected = readFileSync(join(TEST_DIR, `${spec.name}.out`), 'latin1');
@@ -116,6 +116,19 @@ describe('USM mode: libusm guest tests', () => {
     if (spec.xfail) it.fails(title, () => check(spec));
     else it(title, () => check(spec));
   }
+});
+
+/**
+ * The same guests with the Wasm fast paths off (vmx/usm-fast): every page walk, exception
+ * delivery, iretq, syscall and invlpg in TypeScript, which stays for the unusual cases and is the
+ * reference the fast paths were written from. Both must give what native execution checks.
+ */
+describe('USM mode: TypeScript paths only (USMJIT_USM_FAST=0)', () => {
+  const chosen = ['ring3_pf', 'stale_tlb', 'pcid', 'ad_bits', 'bigpage', 'global_page', 'demand_paging', 'trap_state', 'ring3_syscalls'];
+  it('covers guests that exist', () => {
+    for (const n of chosen) expect(specs.some((s) => s.name === n), n).toBe(true);
+  });
+  for (const spec of specs.filter((s) => chosen.includes(s.name) && !s.xfail)) it(spec.name, () => check(spec, { USMJIT_USM_FAST: '0' }));
 });
 
 describe('usmbench', () => {

@@ -1,5 +1,5 @@
 import type { Emitter, JsEnv } from '../emitter.js';
-import type { Insn } from '../../decoder/ir.js';
+import type { Insn, Operand } from '../../decoder/ir.js';
 import { Vector } from '../../core/exits.js';
 import { CPU, isUserMode, Mode } from '../../core/layout.js';
 import type { InsnDef, InsnSpec } from './table.js';
@@ -43,6 +43,19 @@ export function emitPrivileged(facts: PrivilegeFacts, e: Emitter, i: Insn, env: 
   if (facts.cpl0 && isUserMode(e.host.mode)) { e.raise(facts.cpl3Fault ?? Vector.GP); return; }
   if (e.usmFast && emitFast(e, i)) return;
   const m = i.ops.find((o) => o.kind === 'mem');
+  if (i.op === 'invlpg' && e.usmFast && m && m.kind === 'mem') {
+    // Done in Wasm unless translated code may come from the page (vmx/usm-fast): then TypeScript.
+    const a = e.ea(m);
+    e.f.get(e.cpu).get(a).call_rt(e.rt.usmInvlpg).if_();
+    e.free64(a);
+    emitJsPrivileged(facts, e, i, env, m);
+    e.f.end();
+    return;
+  }
+  emitJsPrivileged(facts, e, i, env, m);
+}
+
+function emitJsPrivileged(facts: PrivilegeFacts, e: Emitter, i: Insn, env: JsEnv, m: Operand | undefined): void {
   if (m && m.kind === 'mem') {
     const a = e.ea(m);
     e.st64(CPU.scratch, a);

@@ -7,6 +7,7 @@
  *   raise          a region leaving with an exception: delivery through the IDT (gate, RSP0/IST
  *                  stack switch, frame, CR2), then on into the handler
  *   iret, syscall  iretq at CPL0, syscall at CPL3 (the transfer to LSTAR)
+ *   invlpg         drops the page's TLB entries (TypeScript when code may come from it)
  *   resume         continues at cpu.rip with the translation key of the current CPL: the jump
  *                  cache, then the region by a tail call
  * Each gives up to the TypeScript implementation (vmx/idt.ts, vmx/privileged.ts, paging/mmu.ts)
@@ -16,7 +17,7 @@
  */
 import { Pending } from '../../core/exception.js';
 import { Exit, Vector } from '../../core/exits.js';
-import { CPU, JC_BASE, MODE_STRIDE, Mode, PAGE_SIZE } from '../../core/layout.js';
+import { CODE_FILTER_BASE, CODE_FILTER_BITS, CPU, JC_BASE, MODE_STRIDE, Mode, PAGE_SIZE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT } from '../../core/layout.js';
 import { ARITH_FLAGS, F, RFLAGS_VALID } from '../../core/rflags.js';
 import { emitJumpCacheOffset, tagFor } from '../../jit/entry.js';
 import { Fn, ModuleBuilder, T } from '../../jit/wasm/encoder.js';
@@ -39,6 +40,7 @@ export interface UsmFastExports {
   iret: (c: number) => number;
   syscall: (c: number, next: bigint) => number;
   resume: (c: number) => number;
+  invlpg: (c: number, a: bigint) => number;
 }
 
 /** Vectors that push an error code (8, 10-14, 17, 21, 29, 30), as a bit mask. */
@@ -304,6 +306,31 @@ export function buildUsmFast(memory: WebAssembly.Memory, imp: UsmFastImports): U
     f.get(cpu).get(cpu).i64_load(CPU.lstar).i64_store(CPU.rip);
     f.i32(0);
     m.export('syscall', m.add(f));
+  }
+  // ---- invlpg(cpu, addr) -> i32: 0 when done, else TypeScript runs it -----------------------------
+  {
+    const f = new Fn([T.i32, T.i64], [T.i32]);
+    const cpu = 0, va = 1, page = f.local(T.i64), e = f.local(T.i32), vpn = f.local(T.i32);
+    f.get(cpu).i32_load(CPU.usmFast).i32_eqz();
+    // Entries set aside for other PCIDs must lose the page too (paging/tlb.ts flushPage).
+    f.get(cpu).i32_load(CPU.pcidSaved).i32_or();
+    // A page translated code may come from (jit/code-pages.ts): its translations may have to go.
+    f.get(va).i64(47).i64_shr_u().i64_eqz();
+    f.get(va).i64(12).i64_shr_u().i32_wrap_i64().i32((1 << CODE_FILTER_BITS) - 1).i32_and().tee(vpn)
+      .i32(3).i32_shr_u().i32_load8_u(CODE_FILTER_BASE).get(vpn).i32(7).i32_and().i32_shr_u().i32(1).i32_and().i32_and();
+    f.i32_or().if_().i32(BAIL).return_().end();
+    f.get(va).i64(~0xfffn).i64_and().set(page);
+    for (let bank = 0; bank < 2; bank++) {
+      f.get(cpu).i32(CPU.tlb + bank * TLB_BANK_SIZE).i32_add();
+      f.get(va).i64(12).i64_shr_u().i32_wrap_i64().i32(TLB_ENTRIES - 1).i32_and().i32(TLB_ENTRY_SHIFT).i32_shl().i32_add().set(e);
+      // Only if the slot caches this page (another page may share it).
+      f.get(e).i64_load(TLB.readTag).get(page).i64_eq().get(e).i64_load(TLB.writeTag).get(page).i64_eq().i32_or().if_();
+      f.get(e).i64(-1).i64_store(TLB.readTag);
+      f.get(e).i64(-1).i64_store(TLB.writeTag);
+      f.end();
+    }
+    f.i32(0);
+    m.export('invlpg', m.add(f));
   }
   return finish(m, memory, imp);
 }
