@@ -103,6 +103,12 @@ export class Machine {
    * the processes the guest itself starts: natively their parent (a shell) tells, not they.
    */
   reportFaults = true;
+  /**
+   * Wasm <-> JavaScript crossings (--stats): dispatcher runs (each a return from Wasm and a call
+   * back in) and calls from translated code into TypeScript (slow-path accesses, JS-implemented
+   * instructions).
+   */
+  readonly crossings = { runs: 0, jsCalls: 0 };
   /** How the guest ended, once run() returned a status. */
   outcome?: Outcome;
   /** After run() returned EXECED: what execve prepared (process/scheduler.ts: the new machine and image). */
@@ -164,8 +170,8 @@ export class Machine {
       (page, vpn) => codeAdded(this.frames.dv, page, vpn));
     this.as.code = this.codePages;
     const fast = buildUsmFast(this.frames.memory, {
-      rd: (_c: number, a: bigint, size: number, rip: bigint) => this.mode.read(a, size, rip),
-      wr: (_c: number, a: bigint, size: number, v: bigint, rip: bigint) => this.mode.write(a, size, v, rip),
+      rd: (_c: number, a: bigint, size: number, rip: bigint) => { this.crossings.jsCalls++; return this.mode.read(a, size, rip); },
+      wr: (_c: number, a: bigint, size: number, v: bigint, rip: bigint) => { this.crossings.jsCalls++; this.mode.write(a, size, v, rip); },
       getFlags: this.runtime.get_flags,
       chain: this.runtime.chain,
     });
@@ -276,6 +282,7 @@ export class Machine {
    * exception record: the instruction is at cpu.rip (the emitter stores it before the call).
    */
   private runOp(c: number, id: number): number {
+    this.crossings.jsCalls++;
     try {
       return this.cache.op(c, id);
     } catch (e) {
@@ -417,6 +424,7 @@ export class Machine {
       if (idx < 0) continue;
       // 4. Run it.
       cpu.setU32(CPU.budget, budget);
+      this.crossings.runs++;
       const code = this.runtime.run(base, idx);
       this.mode.afterRun(code);
       switch (code) {
