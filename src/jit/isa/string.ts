@@ -33,6 +33,13 @@ function readN(env: JsEnv, addr: number, size: number): bigint {
 function writeN(env: JsEnv, addr: number, size: number, v: bigint): void {
   const b = new Uint8Array(size);
   for (let k = 0; k < size; k++) b[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+  // An element split across pages is checked whole first: x86 writes none of it when the second
+  // page faults (GuestMemory.write would have stored the first part).
+  const head = CHUNK - (addr % CHUNK);
+  if (head < size) {
+    env.hostAddr(addr, true, head);
+    env.hostAddr(addr + head, true, size - head);
+  }
   env.mem.write(addr, b);
 }
 
@@ -87,7 +94,7 @@ function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): numbe
         if (gap > 0 && gap < n * size) n = Math.max(1, Math.floor(gap / size));
         if (n === 0) {
           n = 1;
-          env.mem.write(d, env.mem.read(s, size));
+          writeN(env, d, size, readN(env, s, size));
         } else {
           const hs = env.hostAddr(s, false, n * size);
           const hd = env.hostAddr(d, true, n * size);
@@ -147,7 +154,9 @@ function run(env: JsEnv, i: Insn, kind: Kind, size: number, base: number): numbe
 /** The TypeScript form: the fallback of the inline forms, and rep cmps/scas. */
 function viaJs(e: Emitter, i: Insn, env: JsEnv, kind: Kind, size: number): void {
   // Writes rax (lods), rcx (rep), rsi, rdi.
-  e.callJs((base) => run(env, i, kind, size, base), kind !== 'cmps' && kind !== 'scas', 0b1100_0011);
+  // A fault part-way leaves through the exit tail with the registers `run` advanced (the elements
+  // done): changesStateOnExit reloads them, or the tail would store the locals' older values.
+  e.callJs((base) => run(env, i, kind, size, base), kind !== 'cmps' && kind !== 'scas', 0b1100_0011, false, true);
 }
 
 const SHIFT = [0, 0, 1, 0, 2, 0, 0, 0, 3];
