@@ -3,7 +3,7 @@
 // fault are checksummed. Every width, forward and backward (DF=1), the destination or the source
 // running into a PROT_NONE page, elements that straddle into it, with the first page warmed
 // (usmjit's inline Wasm path then does the first part and hands over) or not. Then overlapping
-// forward copies, whose pattern repeats (x86 copies element by element).
+// forward copies, whose pattern repeats (x86 copies element by element), and plain split stores.
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -107,6 +107,13 @@ int main(void) {
       printf("overlap movs%d gap=%d: rcx=%lu rsi=%ld rdi=%ld A=%08x\n", w, gap, (unsigned long)f_rcx, rel(f_rsi), rel(f_rdi), sum(A, 4096));
       cases++;
     }
+  // Plain stores split across into B: none of their bytes land (the store faults as a whole).
+  for (int k = 1; k < 8; k++) {
+    fill();
+    if (!sigsetjmp(jb, 1)) *(volatile uint64_t *)(B - k) = 0x0102030405060708ull;
+    printf("split mov store, %d bytes before B: fault=%ld A=%08x\n", k, rel(f_addr), sum(A, 4096));
+    cases++;
+  }
   printf("%d cases\n", cases);
   return 0;
 }

@@ -33,13 +33,6 @@ function readN(env: JsEnv, addr: number, size: number): bigint {
 function writeN(env: JsEnv, addr: number, size: number, v: bigint): void {
   const b = new Uint8Array(size);
   for (let k = 0; k < size; k++) b[k] = Number((v >> BigInt(8 * k)) & 0xffn);
-  // An element split across pages is checked whole first: x86 writes none of it when the second
-  // page faults (GuestMemory.write would have stored the first part).
-  const head = CHUNK - (addr % CHUNK);
-  if (head < size) {
-    env.hostAddr(addr, true, head);
-    env.hostAddr(addr + head, true, size - head);
-  }
   env.mem.write(addr, b);
 }
 
