@@ -282,7 +282,7 @@ function repChunks(e: Emitter, kind: 'movs' | 'stos', size: number, slowDepth: (
     f.get(hd).get(v).i32_wrap_i64().get(len).i32_wrap_i64().memory_fill();
   } else {
     // memory.fill when every byte of the element is the same (zeroing, mostly), else a store loop.
-    f.get(v).get(v).i64(0xff).i64_and().i64(sizeMask(size) / 0xffn).i64_mul().i64_eq().if_();
+    f.get(v).get(v).i64(0xff).i64_and().i64(((1n << BigInt(8 * size)) - 1n) / 0xffn).i64_mul().i64_eq().if_();
     f.get(hd).get(v).i32_wrap_i64().get(len).i32_wrap_i64().memory_fill();
     f.else_();
     f.get(hd).get(len).i32_wrap_i64().i32_add().set(hs); // the end
@@ -320,6 +320,7 @@ function str(kind: Kind, size: number) {
     f.end();
   };
 }
+
 const SIZES: [string, number][] = [['b', 1], ['w', 2], ['d', 4], ['q', 8]];
 export const string: Family = {};
 for (const kind of ['movs', 'stos', 'lods', 'cmps', 'scas'] as Kind[]) {
