@@ -1,10 +1,16 @@
 /**
- * `npm run bench`: compiles each compute workload in bench/workloads with `gcc -O2 -static`, runs it
- * natively and under usmjit, checks that the outputs agree, and prints a markdown table of wall
- * times and ratios with usmjit's translation statistics (from USMJIT_STATS=1), then the median
- * ratio. Also measures start-up: a static hello world and `busybox true` (median of 5 runs each).
+ * `npm run bench`: compiles each compute workload in bench/workloads with `gcc -O2 -static`, and
+ * takes the real programs of bench/programs.ts (bash-static and busybox); runs each natively, under
+ * usmjit and under qemu-x86_64 when it is on PATH, checks that the outputs agree, and prints one
+ * markdown table of wall times (and usmjit's CPU time) with ratios and usmjit's translation
+ * statistics (from USMJIT_STATS=1), then the geometric mean ratio per group. Also measures
+ * start-up: a static hello world and `busybox true` (median of 5 runs each).
  *
- *   node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N] [--record] [--check]
+ *   node dist/bench/run.js [--only name,name] [--runs N] [--scale F] [--timeout SECONDS] [--startup-runs N] [--record] [--check]
+ *
+ * --scale F multiplies the real programs' sizes (iterations, the text file's 20 MB) by F for a
+ * quick run; the default, 1, is the issue's sizes. A real program whose binary is missing is
+ * reported as MISSING with the package to install, and makes the run fail only when --only named it.
  *
  * --record appends the run to the history (bench/history), --check compares it with the last
  * recorded runs and exits 1 naming a benchmark whose ratio is more than 10% worse (bench/record.ts).
@@ -12,7 +18,7 @@
  * A workload that fails or times out under usmjit is reported as FAIL; one whose output differs
  * from the native run as MISMATCH. Neither stops the run.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BUSYBOX,
@@ -28,24 +34,48 @@ import {
 import { clean, type HistoryRow } from './history.js';
 import { finishRun, HISTORY_USAGE, newEntry, takeHistoryFlags } from './record.js';
 
+import { programs } from './programs.js';
+
 const WORKLOADS_DIR = join(ROOT, 'bench', 'workloads');
+const QEMU = findOnPath('qemu-x86_64');
+
+function findOnPath(name: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':')) if (d && existsSync(join(d, name))) return join(d, name);
+  return undefined;
+}
+
+/**
+ * CPU seconds (user + sys) of the reaped children so far, from /proc/self/stat (cutime, cstime):
+ * spawnSync reaps its child, so the difference around it is that child's CPU time, compiler
+ * threads included. 100 Hz ticks; the machine is shared, so this is steadier than wall time.
+ */
+function childCpuS(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100; // fields 16 and 17, counted from the state (3)
+  } catch {
+    return Number.NaN;
+  }
+}
 const STARTUP_PROGRAM = 'hello';
 
 interface Options {
   only?: Set<string>;
   runs: number;
+  scale: number;
   timeoutMs: number;
   startupRuns: number;
 }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
-  process.stderr.write(`usage: node dist/bench/run.js [--only name,name] [--runs N] [--timeout SECONDS] [--startup-runs N] ${HISTORY_USAGE}\n`);
+  process.stderr.write(`usage: node dist/bench/run.js [--only name,name] [--runs N] [--scale F] [--timeout SECONDS] [--startup-runs N] ${HISTORY_USAGE}\n`);
   process.exit(msg ? 2 : 0);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 1, timeoutMs: 600_000, startupRuns: 5 };
+  const o: Options = { runs: 1, scale: 1, timeoutMs: 600_000, startupRuns: 5 };
   const positive = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -55,6 +85,7 @@ function parseOptions(argv: string[]): Options {
     const a = argv[i];
     if (a === '--only') o.only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
     else if (a === '--runs') o.runs = Math.floor(positive(a, argv[++i]));
+    else if (a === '--scale') o.scale = positive(a, argv[++i]);
     else if (a === '--timeout') o.timeoutMs = positive(a, argv[++i]) * 1000;
     else if (a === '--startup-runs') o.startupRuns = Math.floor(positive(a, argv[++i]));
     else if (a === '-h' || a === '--help') usage();
@@ -97,11 +128,17 @@ function failure(r: RunResult): string {
 
 interface Row {
   name: string;
+  group: 'compute' | 'programs';
   nativeS?: number;
   usmjitS?: number;
+  /** usmjit's CPU time (user + sys, its compiler threads included), median. */
+  usmjitCpuS?: number;
   ratio?: number;
+  qemuS?: number;
+  /** Why qemu has no time: not installed, or its run failed or disagreed. */
+  qemuNote?: string;
   stats?: Stats;
-  verdict: 'ok' | 'FAIL' | 'MISMATCH' | 'NATIVE FAIL' | 'BUILD FAIL';
+  verdict: 'ok' | 'FAIL' | 'MISMATCH' | 'NATIVE FAIL' | 'BUILD FAIL' | 'MISSING';
   note?: string;
 }
 
@@ -109,27 +146,39 @@ function progress(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-function benchWorkload(name: string, o: Options): Row {
-  let bin: string;
-  try {
-    bin = compileC(join(WORKLOADS_DIR, `${name}.c`), { cacheSubdir: 'bench' });
-  } catch (e) {
-    return { name, verdict: 'BUILD FAIL', note: (e as Error).message.split('\n')[0] };
-  }
+/** One benchmark: a binary with its arguments, run on each side and compared. */
+interface Job {
+  name: string;
+  group: Row['group'];
+  bin: string;
+  args: string[];
+}
+
+/** A run on one side, timed by wall clock and CPU. */
+function timed(run: () => RunResult): { r: RunResult; cpuS: number } {
+  const c0 = childCpuS();
+  const r = run();
+  return { r, cpuS: childCpuS() - c0 };
+}
+
+function benchJob(job: Job, o: Options): Row {
+  const { name, group, bin, args } = job;
   const env = { ...GUEST_ENV, USMJIT_STATS: '1' };
+  const opts = { args, env, timeoutMs: o.timeoutMs };
   const nativeRuns: RunResult[] = [];
   for (let i = 0; i < o.runs; i++) {
     progress(`  ${name}: native run ${i + 1}/${o.runs}`);
-    const r = runNative(bin, { env, timeoutMs: o.timeoutMs });
+    const r = runNative(bin, opts);
     nativeRuns.push(r);
-    if (exitStatus(r) !== 0 || r.error) return { name, verdict: 'NATIVE FAIL', note: failure(r) };
+    if (exitStatus(r) !== 0 || r.error) return { name, group, verdict: 'NATIVE FAIL', note: failure(r) };
   }
   const native = nativeRuns[0];
-  const row: Row = { name, verdict: 'ok', nativeS: median(nativeRuns.map((r) => r.ms)) / 1000 };
+  const row: Row = { name, group, verdict: 'ok', nativeS: median(nativeRuns.map((r) => r.ms)) / 1000 };
   const emuTimes: number[] = [];
+  const emuCpu: number[] = [];
   for (let i = 0; i < o.runs; i++) {
     progress(`  ${name}: usmjit run ${i + 1}/${o.runs}`);
-    const r = runUsmjit(bin, { env, timeoutMs: o.timeoutMs });
+    const { r, cpuS } = timed(() => runUsmjit(bin, opts));
     row.stats = parseStats(r.stderr) ?? row.stats;
     if (r.error || exitStatus(r) !== exitStatus(native)) {
       return { ...row, verdict: 'FAIL', note: failure(r) };
@@ -139,37 +188,79 @@ function benchWorkload(name: string, o: Options): Row {
       row.note = 'stdout differs from the native run';
     }
     emuTimes.push(r.ms);
+    emuCpu.push(cpuS);
   }
   row.usmjitS = median(emuTimes) / 1000;
+  row.usmjitCpuS = median(emuCpu);
   row.ratio = row.usmjitS / (row.nativeS as number);
+  if (!QEMU) {
+    row.qemuNote = 'not installed';
+    return row;
+  }
+  const qemuTimes: number[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    progress(`  ${name}: qemu run ${i + 1}/${o.runs}`);
+    const r = runNative(QEMU, { ...opts, args: [bin, ...args] });
+    if (r.error || exitStatus(r) !== exitStatus(native)) {
+      row.qemuNote = `FAIL (${failure(r)})`;
+      return row;
+    }
+    if (r.stdout !== native.stdout) {
+      row.qemuNote = 'MISMATCH';
+      return row;
+    }
+    qemuTimes.push(r.ms);
+  }
+  row.qemuS = median(qemuTimes) / 1000;
   return row;
 }
 
-const fmtS = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(3));
+function benchWorkload(name: string, o: Options): Row {
+  let bin: string;
+  try {
+    bin = compileC(join(WORKLOADS_DIR, `${name}.c`), { cacheSubdir: 'bench' });
+  } catch (e) {
+    return { name, group: 'compute', verdict: 'BUILD FAIL', note: (e as Error).message.split('\n')[0] };
+  }
+  return benchJob({ name, group: 'compute', bin, args: [] }, o);
+}
+
+const fmtS = (s: number | undefined) => (s === undefined || Number.isNaN(s) ? '-' : s.toFixed(3));
 const fmtN = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : String(n));
+const fmtX = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(1)}x`);
+
+function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
 
 function printTable(rows: Row[]): void {
   const out: string[] = [];
-  out.push('| workload | native s | usmjit s | ratio | guest insns translated | blocks | compile ms |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|');
+  out.push('| workload | group | native s | usmjit s | usmjit cpu s | qemu s | ratio | qemu ratio | guest insns translated | blocks | compile ms |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     let usm = fmtS(r.usmjitS);
-    let ratio = r.ratio === undefined ? '-' : `${r.ratio.toFixed(1)}x`;
+    let ratio = fmtX(r.ratio);
     if (r.verdict === 'FAIL') usm = `FAIL (${r.note})`;
     else if (r.verdict === 'MISMATCH') ratio += ' MISMATCH';
     else if (r.verdict !== 'ok') usm = `${r.verdict} (${r.note})`;
+    const qemu = r.qemuS !== undefined ? fmtS(r.qemuS) : r.qemuNote ?? '-';
+    const qratio = r.qemuS !== undefined && r.nativeS ? fmtX(r.qemuS / r.nativeS) : '-';
     const s = r.stats;
     out.push(
-      `| ${r.name} | ${fmtS(r.nativeS)} | ${usm} | ${ratio} | ${fmtN(s?.insns)} | ${fmtN(s?.blocks)} | ${s ? s.compileMs.toFixed(1) : '-'} |`,
+      `| ${r.name} | ${r.group} | ${fmtS(r.nativeS)} | ${usm} | ${fmtS(r.usmjitCpuS)} | ${qemu} | ${ratio} | ${qratio} | ${fmtN(s?.insns)} | ${fmtN(s?.blocks)} | ${s ? s.compileMs.toFixed(1) : '-'} |`,
     );
   }
-  const ok = rows.filter((r) => r.verdict === 'ok' && r.ratio !== undefined).map((r) => r.ratio as number);
   out.push('');
-  out.push(
-    ok.length
-      ? `Median ratio (usmjit / native) over ${ok.length} of ${rows.length} workloads: **${median(ok).toFixed(2)}x**`
-      : `Median ratio: n/a (no workload ran correctly under usmjit)`,
-  );
+  for (const group of ['compute', 'programs'] as const) {
+    const g = rows.filter((r) => r.group === group);
+    if (!g.length) continue;
+    const ok = g.filter((r) => r.verdict === 'ok' && r.ratio !== undefined);
+    const usm = ok.length ? `usmjit **${geomean(ok.map((r) => r.ratio as number)).toFixed(2)}x** over ${ok.length} of ${g.length}` : 'usmjit n/a (none ran correctly)';
+    const q = g.filter((r) => r.qemuS !== undefined && r.nativeS);
+    const qemu = q.length ? `qemu-user **${geomean(q.map((r) => (r.qemuS as number) / (r.nativeS as number))).toFixed(2)}x** over ${q.length}` : 'qemu-user n/a';
+    out.push(`Geomean ratio to native, ${group}: ${usm}; ${qemu}`);
+  }
+  if (!QEMU) out.push('', 'qemu-user is not installed: `apt-get install qemu-user` gives the qemu column.');
   process.stdout.write(out.join('\n') + '\n');
 }
 
@@ -177,6 +268,7 @@ interface Startup {
   what: string;
   nativeMs?: number;
   usmjitMs?: number;
+  qemuMs?: number;
   note?: string;
 }
 
@@ -184,6 +276,7 @@ function startup(what: string, bin: string, args: string[], runs: number): Start
   const env = { ...GUEST_ENV };
   const nat: number[] = [];
   const emu: number[] = [];
+  const qemu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const r = runNative(bin, { args, env });
     if (exitStatus(r) !== 0) return { what, note: `native: ${failure(r)}` };
@@ -195,15 +288,21 @@ function startup(what: string, bin: string, args: string[], runs: number): Start
     if (r.error || exitStatus(r) !== 0) return { what, nativeMs: median(nat), note: `FAIL (${failure(r)})` };
     emu.push(r.ms);
   }
-  return { what, nativeMs: median(nat), usmjitMs: median(emu) };
+  for (let i = 0; QEMU && i < runs; i++) {
+    const r = runNative(QEMU, { args: [bin, ...args], env });
+    if (r.error || exitStatus(r) !== 0) break;
+    qemu.push(r.ms);
+  }
+  return { what, nativeMs: median(nat), usmjitMs: median(emu), ...(qemu.length === runs ? { qemuMs: median(qemu) } : {}) };
 }
 
 function printStartup(rows: Startup[], runs: number): void {
-  const out = ['', `Start-up (wall time, median of ${runs} runs):`, '', '| program | native ms | usmjit ms |', '|---|---:|---:|'];
+  const out = ['', `Start-up (wall time, median of ${runs} runs):`, '', '| program | native ms | usmjit ms | qemu ms |', '|---|---:|---:|---:|'];
   for (const r of rows) {
     const n = r.nativeMs === undefined ? '-' : r.nativeMs.toFixed(1);
     const u = r.usmjitMs === undefined ? (r.note ?? '-') : r.usmjitMs.toFixed(1);
-    out.push(`| ${r.what} | ${n} | ${u} |`);
+    const q = r.qemuMs === undefined ? (QEMU ? '-' : 'not installed') : r.qemuMs.toFixed(1);
+    out.push(`| ${r.what} | ${n} | ${u} | ${q} |`);
   }
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -214,19 +313,21 @@ function historyRows(rows: Row[], st: Startup[]): HistoryRow[] {
   const out = rows.map((r) =>
     clean({
       name: r.name,
-      group: 'compute',
+      group: r.group,
       unit: 's',
       native: r.nativeS,
       usmjit: r.usmjitS,
+      qemu: r.qemuS,
       ratio: r.ratio,
       status: r.verdict,
       note: r.note,
       translation: r.stats && finite({ ...r.stats }),
+      extra: r.usmjitCpuS !== undefined && Number.isFinite(r.usmjitCpuS) ? { usmjitCpu: r.usmjitCpuS } : undefined,
     }),
   );
   for (const s of st) {
     const ratio = s.nativeMs && s.usmjitMs !== undefined ? s.usmjitMs / s.nativeMs : undefined;
-    out.push(clean({ name: s.what, group: 'startup', unit: 'ms', native: s.nativeMs, usmjit: s.usmjitMs, ratio, status: ratio === undefined ? 'FAIL' : 'ok', note: s.note }));
+    out.push(clean({ name: s.what, group: 'startup', unit: 'ms', native: s.nativeMs, usmjit: s.usmjitMs, qemu: s.qemuMs, ratio, status: ratio === undefined ? 'FAIL' : 'ok', note: s.note }));
   }
   return out;
 }
@@ -235,17 +336,25 @@ function main(): void {
   const { flags, rest } = takeHistoryFlags(process.argv.slice(2));
   const o = parseOptions(rest);
   if (!existsSync(CLI_PATH)) usage(`${CLI_PATH} is missing: run \`npm run build\` first`);
+  const wanted = (n: string) => !o.only || o.only.has(n);
   const names = readdirSync(WORKLOADS_DIR)
     .filter((f) => f.endsWith('.c'))
     .map((f) => f.slice(0, -2))
-    .filter((n) => n !== STARTUP_PROGRAM && (!o.only || o.only.has(n)))
+    .filter((n) => n !== STARTUP_PROGRAM && wanted(n))
     .sort();
-  if (o.only) for (const n of o.only) if (n !== STARTUP_PROGRAM && !names.includes(n)) usage(`no workload named '${n}'`);
+  const progs = programs(o.scale, (p) => wanted(p));
+  const known = new Set([...names, ...progs.all, STARTUP_PROGRAM]);
+  if (o.only) for (const n of o.only) if (!known.has(n)) usage(`no workload named '${n}'`);
 
   const rows: Row[] = [];
   for (const name of names) {
     progress(`bench: ${name}`);
     rows.push(benchWorkload(name, o));
+  }
+  for (const p of progs.selected) {
+    progress(`bench: ${p.name}`);
+    if (p.missing) rows.push({ name: p.name, group: 'programs', verdict: 'MISSING', note: p.missing });
+    else rows.push(benchJob({ name: p.name, group: 'programs', bin: p.bin, args: p.args }, o));
   }
   if (rows.length) printTable(rows);
 
@@ -262,9 +371,13 @@ function main(): void {
     printStartup(st, o.startupRuns);
   }
   if (flags.record || flags.check) {
-    const options = { runs: o.runs, startupRuns: o.startupRuns, ...(o.only ? { only: [...o.only].join(',') } : {}) };
+    const options = { runs: o.runs, startupRuns: o.startupRuns, ...(o.scale !== 1 ? { scale: o.scale } : {}), ...(o.only ? { only: [...o.only].join(',') } : {}) };
     process.exitCode = finishRun(newEntry('bench', historyRows(rows, st), options), flags);
   }
+  // A missing program the user asked for by name is an error; otherwise its row says what to install.
+  const missing = rows.filter((r) => r.verdict === 'MISSING' && o.only?.has(r.name));
+  for (const r of missing) process.stderr.write(`bench: ${r.name}: ${r.note}\n`);
+  if (missing.length) process.exitCode = 1;
 }
 
 main();

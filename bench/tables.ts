@@ -48,7 +48,8 @@ function ratioOf(usmjit: number | undefined, native: number | undefined): number
 
 /** `npm run bench`'s workload table (`| workload | native s | usmjit s | ratio | ... |`). */
 export function benchRows(t: Table): HistoryRow[] {
-  const iNative = col(t, /^native s$/), iUsm = col(t, /^usmjit s$/), iQemu = col(t, /^qemu/), iRatio = col(t, /^ratio$/);
+  const iNative = col(t, /^native s$/), iUsm = col(t, /^usmjit s$/), iQemu = col(t, /^qemu s$/), iRatio = col(t, /^ratio$/);
+  const iGroup = col(t, /^group$/), iCpu = col(t, /^usmjit cpu s$/);
   const figures: [number, string][] = [
     [col(t, /^guest insns/), 'insns'],
     [col(t, /^blocks$/), 'blocks'],
@@ -56,8 +57,9 @@ export function benchRows(t: Table): HistoryRow[] {
   ];
   return t.rows.map((c) => {
     const native = num(c[iNative]), usmjit = num(c[iUsm]);
-    const row: HistoryRow = { name: c[0], group: 'compute', unit: 's', native, usmjit, status: 'ok' };
+    const row: HistoryRow = { name: c[0], group: (iGroup >= 0 && c[iGroup]) || 'compute', unit: 's', native, usmjit, status: 'ok' };
     if (iQemu >= 0 && num(c[iQemu]) !== undefined) row.qemu = num(c[iQemu]);
+    if (iCpu >= 0 && num(c[iCpu]) !== undefined) row.extra = { usmjitCpu: num(c[iCpu])! };
     row.ratio = ratioOf(usmjit, native);
     if (usmjit === undefined) Object.assign(row, verdict(c[iUsm] ?? ''));
     else if (/MISMATCH/.test(c[iRatio] ?? '')) row.status = 'MISMATCH';
@@ -68,12 +70,13 @@ export function benchRows(t: Table): HistoryRow[] {
   });
 }
 
-/** `npm run bench`'s start-up table (`| program | native ms | usmjit ms |`). */
+/** `npm run bench`'s start-up table (`| program | native ms | usmjit ms | qemu ms |`). */
 export function startupRows(t: Table): HistoryRow[] {
-  const iNative = col(t, /^native ms$/), iUsm = col(t, /^usmjit ms$/);
+  const iNative = col(t, /^native ms$/), iUsm = col(t, /^usmjit ms$/), iQemu = col(t, /^qemu ms$/);
   return t.rows.map((c) => {
     const native = num(c[iNative]), usmjit = num(c[iUsm]);
     const row: HistoryRow = { name: c[0], group: 'startup', unit: 'ms', native, usmjit, ratio: ratioOf(usmjit, native), status: 'ok' };
+    if (iQemu >= 0 && num(c[iQemu]) !== undefined) row.qemu = num(c[iQemu]);
     if (usmjit === undefined) Object.assign(row, verdict(c[iUsm] ?? ''));
     return clean(row);
   });

@@ -336,17 +336,29 @@ export class Emitter {
    * access of `size` bytes at the address in local `ea`, using the read or write tag.
    */
   private probe(ea: number, size: number, write: boolean, e: number): void {
+    this.probeRange(ea, () => {
+      this.f.get(ea);
+      if (size > 1) this.f.i64(size - 1).i64_add();
+    }, write, e);
+  }
+
+  /**
+   * The TLB probe for the bytes from local `ea` to the address `pushLast` pushes (i64, at most a
+   * page on): pushes i32 "hit" when ea's entry is tagged with the last byte's page, so a range
+   * that leaves its page never hits; leaves the entry address in local `e`. Bulk instructions
+   * (isa/string.ts) probe whole ranges with it.
+   */
+  probeRange(ea: number, pushLast: () => void, write: boolean, e: number): void {
     const f = this.f;
     f.get(ea).i32_wrap_i64().i32(12).i32_shr_u().i32(TLB_ENTRIES - 1).i32_and().i32(TLB_ENTRY_SHIFT).i32_shl()
       .get(this.cpu).i32_add().tee(e)
       .i64_load(this.tlbOffset + (write ? TLB.writeTag : TLB.readTag));
-    f.get(ea);
-    if (size > 1) f.i64(size - 1).i64_add();
+    pushLast();
     f.i64(PAGE_TAG_MASK).i64_and().i64_eq();
   }
 
   /** Pushes the host address (i32) for a probed hit. */
-  private hostAddr(ea: number, e: number): void {
+  hostAddr(ea: number, e: number): void {
     this.f.get(ea).get(e).i64_load(this.tlbOffset + TLB.addend).i64_add().i32_wrap_i64();
   }
 

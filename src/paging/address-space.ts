@@ -421,15 +421,20 @@ export class AddressSpace implements PageUser {
   }
 
   write(addr: number, data: Uint8Array, force = false): void {
+    // Translate every page first: a store split across pages whose second page faults writes
+    // nothing (as mmu.ts writeV does).
+    const parts: [number, number, number][] = [];
     let done = 0;
     while (done < data.length) {
       const a = addr + done;
       const n = Math.min(data.length - done, PAGE_SIZE - (a % PAGE_SIZE));
-      const h = this.translate(a, Access.Write, force);
-      const page = pageOf(a);
-      if (this.code.has(page / PAGE_SIZE)) this.code.written(page);
-      this.frames.u8.set(data.subarray(done, done + n), h);
+      parts.push([this.translate(a, Access.Write, force), done, n]);
       done += n;
+    }
+    for (const [h, off, n] of parts) {
+      const page = pageOf(addr + off);
+      if (this.code.has(page / PAGE_SIZE)) this.code.written(page);
+      this.frames.u8.set(data.subarray(off, off + n), h);
     }
   }
 

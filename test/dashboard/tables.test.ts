@@ -28,7 +28,32 @@ const USM = `| test | usmbench (usmjit) ns | linbench (usmjit) ns | linbench (na
 | timer | - | 23459.0 | 26130.9 | - | 0.90x |
 `;
 
+/** Today's table: one for both groups, with usmjit's CPU time and qemu-user's columns. */
+const BENCH_PROGRAMS = `| workload | group | native s | usmjit s | usmjit cpu s | qemu s | ratio | qemu ratio | guest insns translated | blocks | compile ms |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| crc32 | compute | 1.000 | 4.000 | 4.500 | 2.000 | 4.0x | 2.0x | 9121 | 1996 | 1206.6 |
+| bash-loop | programs | - | MISSING (/bin/bash-static missing (apt-get install bash-static)) | - | - | - | - | - | - | - |
+| md5sum | programs | 0.100 | 5.000 | 6.000 | not installed | 50.0x | - | 13562 | 2901 | 485.6 |
+
+| program | native ms | usmjit ms | qemu ms |
+|---|---:|---:|---:|
+| static hello world | 1.0 | 500.0 | 20.0 |
+`;
+
 describe('seeding parser', () => {
+  it('reads the group, CPU time and qemu columns of the combined table', () => {
+    const rows = parseBenchOutput(BENCH_PROGRAMS);
+    expect(rows.map((r) => `${r.name}:${r.group}:${r.status}`)).toEqual([
+      'crc32:compute:ok',
+      'bash-loop:programs:MISSING',
+      'md5sum:programs:ok',
+      'static hello world:startup:ok',
+    ]);
+    expect(rows[0]).toMatchObject({ native: 1, usmjit: 4, qemu: 2, ratio: 4, extra: { usmjitCpu: 4.5 } });
+    expect(rows[2].qemu).toBeUndefined();
+    expect(rows[3]).toMatchObject({ qemu: 20, usmjit: 500 });
+  });
+
   it('reads every table with its header', () => {
     const t = parseTables(BENCH);
     expect(t.map((x) => x.header[0])).toEqual(['workload', 'program']);

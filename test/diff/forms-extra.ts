@@ -51,6 +51,29 @@ for (const boundary of [false, true]) {
   }
 }
 
+/**
+ * rep stos over the immediate of the next instruction: the write lands on a page holding
+ * translated code (no TLB write tag there), so the inline Wasm path must leave it to TypeScript,
+ * which invalidates the translation before the patched instruction runs.
+ */
+for (const w of [1, 4] as const) {
+  add({
+    id: `smc: rep stos${w === 1 ? 'b' : 'd'} over the next instruction's imm32`,
+    family: 'smc', isa: [w === 1 ? 'stosb' : 'stosd', 'mov'], seq: false,
+    gen: (b: Builder, f: Form) => {
+      for (const n of [0, 1, 7]) b.claim(n);
+      const r = b.reg(4, { avoid: [0, 1, 7] });
+      b.rflags &= ~(1n << 10n); // DF clear: the fill runs forward over the immediate
+      const imm = b.here + 2 /* f3 aa | f3 ab */ + (r.n >= 8 ? 1 : 0) + 1;
+      b.setReg(7, BigInt(imm), 8);
+      b.setReg(1, BigInt(4 / w), 8);
+      b.setReg(0, BigInt(b.rng.u32()), 8);
+      b.emit({ prefixes: [0xf3], opcode: [w === 1 ? 0xaa : 0xab] }, { form: f.id, mn: w === 1 ? 'stosb' : 'stosd' });
+      b.emit({ opcode: [0xb8], opreg: r, imms: [[BigInt(b.rng.u32()), 4]] }, { form: 'mov r32, imm32 (b8+r)', mn: 'mov' });
+    },
+  });
+}
+
 // ---- indirect calls, leave ------------------------------------------------------------------------
 
 for (const how of ['r64', 'm64'] as const) {

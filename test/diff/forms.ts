@@ -803,7 +803,28 @@ for (const [name, op, si, di, cmp] of STR) {
   }
 }
 
-function stringCase(b: Builder, f: Form, mn: string, op: number, w: Size, pfx: number, si: boolean, di: boolean, cmp: boolean, a32: boolean): void {
+/**
+ * rep movs/stos in the shapes the inline Wasm path (src/jit/isa/string.ts) treats specially:
+ * 'overlap' puts the destination a few bytes after or before the source (x86 copies element by
+ * element, so the pattern repeats), 'cross' makes both ranges straddle the data area's page
+ * boundary (at offset 128), with elements that may straddle it too.
+ */
+type StrShape = 'random' | 'overlap' | 'cross';
+for (const [name, op, si] of [['movs', 0xa4, true], ['stos', 0xaa, false]] as [string, number, boolean][]) {
+  for (const shape of ['overlap', 'cross'] as StrShape[]) {
+    if (shape === 'overlap' && name === 'stos') continue;
+    for (const w of W) {
+      const sfx = SUFFIX[Math.log2(w)];
+      add({
+        family: 'string', isa: [name + sfx], seq: false, weight: 0.5,
+        id: `rep ${name}${sfx}, ${shape === 'overlap' ? 'overlapping ranges' : 'across a page boundary'} (f3 ${hex(op + (w === 1 ? 0 : 1))})`,
+        gen: (b, f) => stringCase(b, f, name + sfx, op + (w === 1 ? 0 : 1), w, 0xf3, si, true, false, false, shape),
+      });
+    }
+  }
+}
+
+function stringCase(b: Builder, f: Form, mn: string, op: number, w: Size, pfx: number, si: boolean, di: boolean, cmp: boolean, a32: boolean, shape: StrShape = 'random'): void {
   const r = b.rng;
   b.claim(1);
   b.claim(6);
@@ -811,11 +832,24 @@ function stringCase(b: Builder, f: Form, mn: string, op: number, w: Size, pfx: n
   b.claim(0);
   const dfSet = r.chance(0.5);
   b.rflags = dfSet ? b.rflags | BigInt(DF) : b.rflags & ~BigInt(DF);
-  const n = pfx ? r.pick([0, 1, 2, 3, r.range(1, 16), r.range(1, 16)]) : 1;
+  const n = shape !== 'random' ? r.range(2, Math.floor(96 / w)) : pfx ? r.pick([0, 1, 2, 3, r.range(1, 16), r.range(1, 16)]) : 1;
   const bytes = Math.max(n, 1) * w;
   const start = () => (dfSet ? r.range(bytes - w, SCRATCH - w) : r.range(0, SCRATCH - bytes));
   const garbage = () => (a32 ? BigInt(r.u32()) << 32n : 0n);
-  const sOff = start(), dOff = start();
+  let sOff = start(), dOff = start();
+  const PAGE_AT = 128; // where the data area crosses a page (harness.c MEM_PAGE_OFF)
+  if (shape === 'cross') {
+    // The range [lo, lo + bytes) contains the boundary; with DF=1 the pointers start at its top element.
+    const lo = () => r.range(Math.max(0, PAGE_AT - bytes + 1), PAGE_AT - 1);
+    sOff = lo() + (dfSet ? bytes - w : 0);
+    dOff = lo() + (dfSet ? bytes - w : 0);
+  } else if (shape === 'overlap') {
+    // The destination gap bytes after (or before) the source, within one range's length.
+    const gap = r.range(1, bytes - 1) * (r.chance(0.5) ? 1 : -1);
+    const lo = r.range(Math.max(0, -gap), SCRATCH - bytes - Math.max(0, gap));
+    sOff = lo + (dfSet ? bytes - w : 0);
+    dOff = sOff + gap;
+  }
   if (pfx) b.setReg(1, garbage() | BigInt(n), 8);
   if (si) { b.setReg(6, garbage() + BigInt(sOff), 8); b.relmask |= 1 << 6; }
   if (di) { b.setReg(7, garbage() + BigInt(dOff), 8); b.relmask |= 1 << 7; }
