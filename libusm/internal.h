@@ -56,16 +56,12 @@ int usm__vm_set_flags(usm_pte_t *root, uint64_t va, uint64_t len, uint64_t set, 
 
 /* sys.c: raw system call (vmcall at CPL0, syscall otherwise), no page-table bookkeeping */
 long usm__raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
-/* zero a page without SSE and without string instructions (slow under usmjit in USM mode);
- * this runs inside the syscall entry, which must keep XMM intact */
+/* zero a page with rep stosq, as a kernel's clear_page does (no SSE: this runs inside the
+ * syscall entry, which must keep XMM intact); usmjit runs it as one memory.fill */
 static inline void usm__zero_page(void *p) {
-  volatile uint64_t *q = (volatile uint64_t *)p;
-  for (int i = 0; i < 512; i += 4) {
-    q[i] = 0;
-    q[i + 1] = 0;
-    q[i + 2] = 0;
-    q[i + 3] = 0;
-  }
+  void *d = p;
+  unsigned long n = 512;
+  __asm__ volatile("cld; rep stosq" : "+D"(d), "+c"(n) : "a"(0ul) : "memory", "cc");
 }
 
 #define USM__IS_ERR(x) ((unsigned long)(x) >= (unsigned long)-4095)
