@@ -1,7 +1,7 @@
 /**
  * The clocks clock_gettime reads, in nanoseconds. CLOCK_MONOTONIC is the host's (Node's hrtime
- * reads CLOCK_MONOTONIC); CLOCK_REALTIME is the monotonic clock plus an offset to wall time taken
- * once at startup with sub-millisecond precision.
+ * reads CLOCK_MONOTONIC); CLOCK_REALTIME is the monotonic clock plus an offset to wall time, taken
+ * at startup with sub-millisecond precision and retaken when the host's wall clock drifts away.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -12,10 +12,19 @@ export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID =
 /** Resolution Linux reports for the *_COARSE clocks (one tick at HZ=250). */
 export const COARSE_RES_NS = 4_000_000n;
 
-const realtimeOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+let realtimeOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
 
 export const monotonicNs = (): bigint => process.hrtime.bigint();
-export const realtimeNs = (): bigint => process.hrtime.bigint() + realtimeOffset;
+export function realtimeNs(): bigint {
+  const mono = process.hrtime.bigint();
+  const t = mono + realtimeOffset;
+  // The host's wall clock is slewed or stepped against the monotonic one (NTP, a VM's clock):
+  // follow it once the two drift apart by more than Date.now()'s millisecond.
+  const wall = BigInt(Date.now()) * 1_000_000n;
+  if (t >= wall - 1_000_000n && t <= wall + 2_000_000n) return t;
+  realtimeOffset = wall + 500_000n - mono;
+  return wall + 500_000n;
+}
 
 /** CPU time used by the process (user + system). */
 export function cpuTimeNs(): bigint {
