@@ -776,13 +776,22 @@ export class Emitter {
     f.get(this.cpu);
     args();
     f.call_rt(call).i32_eqz().if_();
+    this.reloadForExit();
+    this.branchToExit(Emitter.X_RESUME);
+    f.end();
+  }
+
+  /**
+   * Registers and flags changed in memory on the way out of the region (iretq, syscall): the exit
+   * tail writes the locals back, so they must hold the new values.
+   */
+  private reloadForExit(): void {
+    const f = this.f;
     this.reloadRegs(0xffff);
     this.ld64(CPU.ccA); f.set(this.lA);
     this.ld64(CPU.ccB); f.set(this.lB);
     this.ld64(CPU.ccRes); f.set(this.lR);
     f.get(this.cpu).i32_load(CPU.ccOp).set(this.lOp);
-    this.branchToExit(Emitter.X_RESUME);
-    f.end();
   }
 
   /**
@@ -799,15 +808,7 @@ export class Emitter {
     // rip names the instruction while it runs: a fault it raises is reported there.
     this.st64c(CPU.rip, this.insn.addr);
     f.get(this.cpu).i32(id).call_rt(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
-    if (changesStateOnExit) {
-      // The op leaves with registers and flags it changed (iretq, syscall): the exit tail writes
-      // the locals back, so they must hold the new values.
-      this.reloadRegs(0xffff);
-      this.ld64(CPU.ccA); f.set(this.lA);
-      this.ld64(CPU.ccB); f.set(this.lB);
-      this.ld64(CPU.ccRes); f.set(this.lR);
-      f.get(this.cpu).i32_load(CPU.ccOp).set(this.lOp);
-    }
+    if (changesStateOnExit) this.reloadForExit();
     this.branchToExit(Emitter.X_CODE);
     f.end();
     this.reloadRegs(writesRegs, writesXmm);
