@@ -6,8 +6,9 @@
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
  *   0x0006_0000  128 KiB  region entry counters (how hot a region is), one i32 per table slot
- *   0x0008_0000  64 KiB   USM: guest-physical frame cache for the Wasm page walk (+ its epoch word)
+ *   0x0009_0000  4 bytes  USM: the address space's epoch, for the frame cache
  *   0x000a_0000  128 KiB  USM: filter of virtual pages that may hold translated code
+ *   0x000c_0000  256 KiB  USM: guest-physical frame cache for the Wasm page walk
  *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
  *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (48 MiB: after 8 CPU blocks)
  *
@@ -173,8 +174,8 @@ export const FRAMES_BASE = 0x0300_0000;
  * (the address space's epoch + 1, so a zeroed entry never matches). no-write: the page holds
  * translated code, so writes must go through TypeScript.
  */
-export const PHYS_CACHE_BASE = 0x0008_0000;
-export const PHYS_CACHE_BITS = 12;
+export const PHYS_CACHE_BASE = 0x000c_0000;
+export const PHYS_CACHE_BITS = 14; // 64 MiB of guest-physical memory without a conflict
 export const PHYS_CACHE_ENTRIES = 1 << PHYS_CACHE_BITS;
 export const PHYS_CACHE_ENTRY_SIZE = 16;
 /** i32: the address space's epoch (paging/address-space.ts), which cache entries must match. */
@@ -197,3 +198,4 @@ export function cpuBlockBase(index: number): number {
 }
 
 if (cpuBlockBase(MAX_CPUS) > FRAMES_BASE) throw new Error('layout: CPU blocks overlap the frames');
+if (PHYS_CACHE_BASE + PHYS_CACHE_ENTRIES * PHYS_CACHE_ENTRY_SIZE > CPU_BLOCKS_BASE) throw new Error('layout: the frame cache overlaps the CPU blocks');
