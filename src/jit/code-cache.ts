@@ -55,6 +55,15 @@ const BATCH_BLOCKS = 16;
 /** A region stops growing at this many blocks or growth steps. */
 const MAX_REGION_BLOCKS = 96; // < 1 << ENTRY_PC_BITS
 const MAX_GROWS = 8;
+/**
+ * Recompiling regions as they grow may cost at most this fraction of the Wasm bytes compiled for
+ * fresh batches. Each growth is a new module that V8 compiles again in Liftoff and then in
+ * TurboFan (super-linear in function size), on the machine's few cores: a shell loop that keeps
+ * finding hot exits in hundreds of regions regrew them ~600 times (bash 30,000 iterations: 17 MB of
+ * Wasm, 55 s). A compute kernel grows its few hot regions early, well inside the budget
+ * (nbody, interp keep their gain); measured 0.5 and 0.25 too (bash 16 and 12 s).
+ */
+const GROW_BUDGET_RATIO = 0.1;
 const MAX_INDIRECT = 16;
 /** Entries before a region is worth recompiling with its indirect targets. */
 const HOT_ENTRIES = 500;
@@ -64,7 +73,7 @@ const LOOP_SCAN_MS = 20;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
@@ -82,7 +91,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -126,7 +135,7 @@ export class CodeCache {
    */
   noteIndirect(slot: number, target: number): void {
     const r = this.regions.get(slot);
-    if (!r || r.indirect.has(target) || r.grows >= MAX_GROWS || isStepMode(r.mode)) return;
+    if (!r || r.indirect.has(target) || !this.mayGrow(r)) return;
     if (r.indirect.size + r.pending.size >= MAX_INDIRECT) return;
     r.pending.add(target);
     this.pendingRegions.add(r);
@@ -150,8 +159,15 @@ export class CodeCache {
       if (this.regions.get(r.slot) !== r) { this.pendingRegions.delete(r); continue; }
       if (counters[r.slot] < HOT_ENTRIES) continue;
       this.pendingRegions.delete(r);
+      if (!this.mayGrow(r)) { r.pending.clear(); continue; }
       this.grow(r);
     }
+  }
+
+  /** Whether the region may grow once more (its own limit, then the global budget). */
+  private mayGrow(r: Region): boolean {
+    if (r.grows >= MAX_GROWS || isStepMode(r.mode)) return false;
+    return this.stats.regrowBytes <= GROW_BUDGET_RATIO * (this.stats.bytes - this.stats.regrowBytes);
   }
 
   /** Takes the pending indirect targets and `direct` into the region; false if nothing was new. */
@@ -208,7 +224,7 @@ export class CodeCache {
       const n = counters[r.slot];
       if (n < r.nextLoopCheck || this.regions.get(r.slot) !== r) continue;
       r.nextLoopCheck = n * 2;
-      if (r.grows >= MAX_GROWS || isStepMode(r.mode) || r.blocks.length >= MAX_REGION_BLOCKS) continue;
+      if (!this.mayGrow(r) || r.blocks.length >= MAX_REGION_BLOCKS) continue;
       const hot = [...r.exits].filter((t) => {
         const other = this.blocks.get(codeKey(t, r.tag));
         return !r.index.has(t) && other !== undefined && other.region !== r && counters[other.region.slot] >= LOOP_HOT_ENTRIES;
@@ -368,6 +384,7 @@ export class CodeCache {
     const bytes = m.emit();
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);
     this.stats.bytes += bytes.length;
+    if (r.grows) this.stats.regrowBytes += bytes.length;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       env: { mem: this.memory, table: this.runtimeTable },
     });
