@@ -10,7 +10,7 @@ import { RF } from '../core/rflags.js';
 import { USM_RET, UsmLeave, type Usm } from './usm.js';
 
 /** Vectors that push an error code (8, 10-14, 17, 21, 29, 30), as a bit mask. */
-const HAS_ERROR = (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30);
+export const HAS_ERROR = (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30);
 const hasError = (v: number) => v < 32 && ((HAS_ERROR >>> v) & 1) === 1;
 
 /** Why delivery of one vector failed (becomes #DF, or a triple fault). */

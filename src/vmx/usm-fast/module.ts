@@ -21,6 +21,7 @@ import { CODE_FILTER_BASE, CODE_FILTER_BITS, CPU, JC_BASE, MODE_STRIDE, Mode, PA
 import { ARITH_FLAGS, F, RFLAGS_VALID } from '../../core/rflags.js';
 import { emitJumpCacheOffset, tagFor } from '../../jit/entry.js';
 import { Fn, ModuleBuilder, T } from '../../jit/wasm/encoder.js';
+import { HAS_ERROR } from '../idt.js';
 import { ACC, buildTranslate, PF_BASE } from './walk.js';
 
 /** The TypeScript paths the module falls back to, and the runtime functions it uses. */
@@ -43,10 +44,8 @@ export interface UsmFastExports {
   invlpg: (c: number, a: bigint) => number;
 }
 
-/** Vectors that push an error code (8, 10-14, 17, 21, 29, 30), as a bit mask. */
-const HAS_ERROR = (1 << 8) | (0x1f << 10) | (1 << 17) | (1 << 21) | (1 << 29) | (1 << 30);
 const ARITH = BigInt(ARITH_FLAGS);
-/** A page-crossing access, or one outside USM mode, goes to TypeScript. */
+/** What a fast path that gives up returns: the TypeScript implementation does the work. */
 const BAIL = 1;
 
 export function buildUsmFast(memory: WebAssembly.Memory, imp: UsmFastImports): UsmFastExports {
