@@ -3,7 +3,7 @@ import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
 import { Bytes, Fn, SIMD, T } from './wasm/encoder.js';
-import { emitJumpCacheOffset } from './entry.js';
+import { emitJumpCacheFind } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
 export interface RtCall { slot: number; type: number }
@@ -738,17 +738,18 @@ export class Emitter {
     f.end();
     f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);
     f.else_();
-    // X_JUMP: probe the jump cache.
-    emitJumpCacheOffset(f, this.xTarget);
-    f.tee(t);
-    // A hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
-    // Entries are tagged with the translation mode (a key, see layout.ts Mode).
-    f.i64_load(JC_BASE).get(this.xTarget);
+    // X_JUMP: probe the jump cache. Entries are tagged with the translation key (layout.ts Mode);
+    // a hit needs a non-zero entry too: a cleared entry's rip (-1) is a possible jump target.
+    const key = this.tmp64(), e = this.tmp32();
+    f.get(this.xTarget);
     if (this.host.tag !== 0) f.i64(BigInt(this.host.tag) * BigInt(MODE_STRIDE)).i64_add();
-    f.i64_eq().get(this.budget).i32(0).i32_gt_s().i32_and()
-      .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
-    f.get(this.cpu).get(t).i32_load(JC_BASE + 8).return_call_rt(this.rt.chain);
+    f.set(key);
+    emitJumpCacheFind(f, this.xTarget, key, t);
+    f.tee(e).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    f.get(this.cpu).get(e).return_call_rt(this.rt.chain);
     f.end();
+    this.free64(key);
+    this.free32(e);
     this.st32c(CPU.exitSlot, 0);
     this.st32c(CPU.exitRegion, this.host.regionSlot);
     f.end();

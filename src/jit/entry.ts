@@ -9,8 +9,8 @@
  * - an **entry** names a block inside a region: (table index << ENTRY_PC_BITS) | pc;
  * - the **jump cache** (core/layout.ts JC_*) is indexed by a hash of the target rip.
  */
-import { JC_ENTRIES, JC_ENTRY_SIZE, type Mode, MODE_STRIDE } from '../core/layout.js';
-import type { Fn } from './wasm/encoder.js';
+import { JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, type Mode, MODE_STRIDE } from '../core/layout.js';
+import { type Fn, T } from './wasm/encoder.js';
 
 export interface TranslationKey {
   mode: Mode;
@@ -55,4 +55,28 @@ export function jumpCacheOffset(rip: number): number {
 /** Emits the same for the i64 rip in local `t`: leaves the i32 offset on the stack. */
 export function emitJumpCacheOffset(f: Fn, t: number): void {
   f.get(t).get(t).i64(12).i64_shr_u().i64_xor().i32_wrap_i64().i32(JC_ENTRIES - 1).i32_and().i32(Math.log2(JC_ENTRY_SIZE)).i32_shl();
+}
+
+/**
+ * The jump cache is 2-way set associative: rip's entry offset with bit JC_ENTRY_SIZE cleared names
+ * a set of two entries, most recently filled first. (Direct-mapped, hot targets that hash alike
+ * evicted each other: busybox awk's two return sites of one hot function, 0x566106 and 0x568108,
+ * cost two dispatcher round trips per loop iteration.)
+ */
+export const jumpCacheSet = (rip: number): number => jumpCacheOffset(rip) & ~JC_ENTRY_SIZE;
+
+/**
+ * Emits the lookup of i64 local `key` (hashed by the rip in i64 local `rip`) in the jump cache:
+ * leaves the entry's table index on the stack, 0 for a miss. `t` is an i32 scratch local.
+ */
+export function emitJumpCacheFind(f: Fn, rip: number, key: number, t: number): void {
+  emitJumpCacheOffset(f, rip);
+  f.i32(~JC_ENTRY_SIZE).i32_and().set(t);
+  f.get(t).i64_load(JC_BASE).get(key).i64_eq().if_(T.i32);
+  f.get(t).i32_load(JC_BASE + 8);
+  f.else_();
+  f.get(t).i64_load(JC_BASE + JC_ENTRY_SIZE).get(key).i64_eq().if_(T.i32);
+  f.get(t).i32_load(JC_BASE + JC_ENTRY_SIZE + 8);
+  f.else_().i32(0).end();
+  f.end();
 }

@@ -17,9 +17,9 @@
  */
 import { Pending } from '../../core/exception.js';
 import { Exit, Vector } from '../../core/exits.js';
-import { CODE_FILTER_BASE, CODE_FILTER_BITS, CPU, JC_BASE, MODE_STRIDE, Mode, PAGE_SIZE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT } from '../../core/layout.js';
+import { CODE_FILTER_BASE, CODE_FILTER_BITS, CPU, MODE_STRIDE, Mode, PAGE_SIZE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT } from '../../core/layout.js';
 import { ARITH_FLAGS, F, RFLAGS_VALID } from '../../core/rflags.js';
-import { emitJumpCacheOffset, tagFor } from '../../jit/entry.js';
+import { emitJumpCacheFind, tagFor } from '../../jit/entry.js';
 import { Fn, ModuleBuilder, T } from '../../jit/wasm/encoder.js';
 import { HAS_ERROR } from '../idt.js';
 import { ACC, buildTranslate, PF_BASE } from './walk.js';
@@ -156,10 +156,10 @@ export function buildUsmFast(memory: WebAssembly.Memory, imp: UsmFastImports): U
     f.get(cpu).i64_load(CPU.cr0).i64(8).i64_and().i64(0).i64_ne().if_(T.i64).i64(cr0Ts).else_().i64(0).end().i64_or().set(tag);
     f.get(rip).get(tag).i64(MODE_STRIDE).i64_mul().i64_add().set(key);
     f.get(cpu).get(cpu).i32_load(CPU.budget).i32(1).i32_sub().tee(budget).i32_store(CPU.budget);
-    emitJumpCacheOffset(f, rip);
-    f.tee(t).i64_load(JC_BASE).get(key).i64_eq().get(budget).i32(0).i32_gt_s().i32_and()
-      .get(t).i32_load(JC_BASE + 8).i32(0).i32_ne().i32_and().if_();
-    f.get(cpu).get(t).i32_load(JC_BASE + 8).return_call(chain);
+    const e = f.local(T.i32);
+    emitJumpCacheFind(f, rip, key, t);
+    f.tee(e).i32(0).i32_ne().get(budget).i32(0).i32_gt_s().i32_and().if_();
+    f.get(cpu).get(e).return_call(chain);
     f.end();
     f.end();
     f.get(cpu).i32(0).i32_store(CPU.exitSlot);
