@@ -9,7 +9,7 @@ import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
 import type { CodePages } from './code-pages.js';
-import { codeKey, ENTRY_PC_BITS, entryOf, jumpCacheSet, keyOfTag } from './entry.js';
+import { codeKey, ENTRY_PC_BITS, entryOf, fillJumpCacheEntry, keyOfTag } from './entry.js';
 
 /** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
 export interface ModeFetcher {
@@ -235,18 +235,8 @@ export class CodeCache {
 
   /** Records key -> entry in the jump cache (indirect branches probe it inline). */
   fillJumpCache(key: number, index: number): void {
-    const dv = this.dv();
-    const e = JC_BASE + jumpCacheSet(key % MODE_STRIDE);
-    const lo = key % 0x1_0000_0000, hi = Math.floor(key / 0x1_0000_0000);
-    // The set's first entry moves to the second unless it is this key (jit/entry.ts): the
-    // tag is the key, the emitted probe adds its mode to the target before comparing.
-    if (dv.getUint32(e, true) !== lo || dv.getUint32(e + 4, true) !== hi) {
-      dv.setBigInt64(e + JC_ENTRY_SIZE, dv.getBigInt64(e, true), true);
-      dv.setInt32(e + JC_ENTRY_SIZE + 8, dv.getInt32(e + 8, true), true);
-    }
-    dv.setUint32(e, lo, true);
-    dv.setUint32(e + 4, hi, true);
-    dv.setInt32(e + 8, index, true);
+    // The tag is the key: the emitted probe adds its mode to the target before comparing.
+    fillJumpCacheEntry(this.dv(), key, index);
   }
 
   private dataView: DataView | null = null;

@@ -65,6 +65,19 @@ export function emitJumpCacheOffset(f: Fn, t: number): void {
  */
 export const jumpCacheSet = (rip: number): number => jumpCacheOffset(rip) & ~JC_ENTRY_SIZE;
 
+/** Records `key` -> table entry `index` in its set, as its first entry (the first moves on). */
+export function fillJumpCacheEntry(dv: DataView, key: number, index: number): void {
+  const e = JC_BASE + jumpCacheSet(key % MODE_STRIDE);
+  const lo = key % 0x1_0000_0000, hi = Math.floor(key / 0x1_0000_0000);
+  if (dv.getUint32(e, true) !== lo || dv.getUint32(e + 4, true) !== hi) {
+    dv.setBigInt64(e + JC_ENTRY_SIZE, dv.getBigInt64(e, true), true);
+    dv.setInt32(e + JC_ENTRY_SIZE + 8, dv.getInt32(e + 8, true), true);
+  }
+  dv.setUint32(e, lo, true);
+  dv.setUint32(e + 4, hi, true);
+  dv.setInt32(e + 8, index, true);
+}
+
 /**
  * Emits the lookup of i64 local `key` (hashed by the rip in i64 local `rip`) in the jump cache:
  * leaves the entry's table index on the stack, 0 for a miss. `t` is an i32 scratch local.
