@@ -15,15 +15,21 @@ export const COARSE_RES_NS = 4_000_000n;
 let realtimeOffset = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
 
 export const monotonicNs = (): bigint => process.hrtime.bigint();
+let lastRealtime = 0n;
 export function realtimeNs(): bigint {
   const mono = process.hrtime.bigint();
-  const t = mono + realtimeOffset;
+  let t = mono + realtimeOffset;
   // The host's wall clock is slewed or stepped against the monotonic one (NTP, a VM's clock):
-  // follow it once the two drift apart by more than Date.now()'s millisecond.
+  // follow it once the two drift apart by more than Date.now()'s millisecond, but never back in
+  // time (gettimeofday then time() must not go backwards): the clock stands still instead.
   const wall = BigInt(Date.now()) * 1_000_000n;
-  if (t >= wall - 1_000_000n && t <= wall + 2_000_000n) return t;
-  realtimeOffset = wall + 500_000n - mono;
-  return wall + 500_000n;
+  if (t < wall - 1_000_000n || t > wall + 2_000_000n) {
+    realtimeOffset = wall + 500_000n - mono;
+    t = wall + 500_000n;
+  }
+  if (t <= lastRealtime) t = lastRealtime + 1n;
+  lastRealtime = t;
+  return t;
 }
 
 /** CPU time used by the process (user + system). */
