@@ -31,7 +31,7 @@ export function buildTranslate(): Fn {
   const f = new Fn([T.i32, T.i64, T.i32], [T.i64]);
   const cpu = 0, va = 1, acc = 2;
   const e = f.local(T.i32), tag = f.local(T.i64), table = f.local(T.i64), pte = f.local(T.i64);
-  const level = f.local(T.i32), rw = f.local(T.i32), us = f.local(T.i32), nx = f.local(T.i32);
+  const level = f.local(T.i32), rw = f.local(T.i32), us = f.local(T.i32);
   const errBase = f.local(T.i32), nxe = f.local(T.i32), ptNoWrite = f.local(T.i32);
   const leafPte = f.local(T.i64), size = f.local(T.i64), frame = f.local(T.i64);
   const dataHost = f.local(T.i32), dataNoWrite = f.local(T.i32), writable = f.local(T.i32), log = f.local(T.i32);
@@ -58,7 +58,7 @@ export function buildTranslate(): Fn {
   user().if_(T.i32).i32(PFERR.U).else_().i32(0).end();
   f.i32_or().set(errBase);
   f.get(cpu).i64_load(CPU.cr3).i64(ADDR_MASK).i64_and().set(table);
-  f.i32(1).set(rw).i32(1).set(us).i32(0).set(nx).i32(0).set(ptNoWrite);
+  f.i32(1).set(rw).i32(1).set(us).i32(0).set(ptNoWrite);
   const physHost = (pa: () => void, out: number, noWrite: number) => {
     // The frame cache entry of pa's page: its page must match and its stamp carry the epoch.
     pa(); f.i64(12).i64_shr_u().i32_wrap_i64().i32(PHYS_CACHE_ENTRIES - 1).i32_and().i32(Math.log2(PHYS_CACHE_ENTRY_SIZE)).i32_shl()
@@ -92,14 +92,13 @@ export function buildTranslate(): Fn {
     f.if_(); pf(PFERR.P | PFERR.RSVD); f.end();
     f.get(rw).get(pte).i32_wrap_i64().i32(1).i32_shr_u().i32(1).i32_and().i32_and().set(rw);
     f.get(us).get(pte).i32_wrap_i64().i32(2).i32_shr_u().i32(1).i32_and().i32_and().set(us);
-    f.get(nx).get(pte).i64(0).i64_lt_s().get(nxe).i32_and().i32_or().set(nx);
     f.i32(lv).set(level);
     if (lv === 3) break;
     if (lv >= 1) { ps(); f.br_if(0); } // a large page: the leaf
     f.get(pte).i64(ADDR_MASK).i64_and().set(table);
   }
   f.end();
-  void nx; // (fetches are never walked here: NX does not matter)
+  // (Fetches are never walked here: NX matters only as a reserved bit.)
   // 4. Rights (SDM 4.6): user accesses need U everywhere; writes need RW everywhere unless a
   // supervisor write with CR0.WP clear.
   const wp = () => f.get(cpu).i64_load(CPU.cr0).i64(CR0_WP).i64_and().i64(0).i64_ne();
