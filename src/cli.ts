@@ -10,6 +10,8 @@ import type { Proc } from './linux-abi/proc.js';
 import { ElfError, loadImage } from './process/image.js';
 import { GuestSystem } from './process/scheduler.js';
 import { Machine } from './vmx/machine.js';
+import { Decoder } from './decoder/capstone.js';
+import { defaultCacheDir } from './jit/translation-store.js';
 
 /**
  * usmjit [options] <program> [args...]: runs an x86-64 Linux program, like qemu-x86_64.
@@ -53,13 +55,14 @@ async function main(argv: string[]): Promise<number> {
     .option('-0 <argv0>', 'argv[0] for the guest (default: the program as given)')
     .option('-L <prefix>', 'look up the ELF interpreter and the absolute paths the guest opens under PREFIX first (qemu-user\'s -L)')
     .option('--strace', 'log every guest system call to stderr')
+    .option('--no-cache', 'neither read nor write the persistent translation cache ($XDG_CACHE_HOME/usmjit)')
     .option('--stats', 'print translation statistics and the most-entered regions on exit (also USMJIT_STATS=1)')
     .argument('<program>', 'the program to run')
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
     .showHelpAfterError();
   program.parse(argv);
-  const opts = program.opts<{ E: string[]; U: string[]; 0?: string; L?: string; strace?: boolean; stats?: boolean }>();
+  const opts = program.opts<{ E: string[]; U: string[]; 0?: string; L?: string; strace?: boolean; stats?: boolean; cache: boolean }>();
   const sysroot = opts.L !== undefined ? resolve(opts.L) : undefined;
   if (sysroot !== undefined && !statSync(sysroot, { throwIfNoEntry: false })?.isDirectory()) {
     process.stderr.write(`usmjit: -L ${opts.L}: not a directory\n`);
@@ -75,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`usmjit: ${progArg}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
     return 127;
   }
-  const m = await Machine.create();
+  // Capstone loads when first needed: not at all if every translation comes from the cache.
+  const m = await Machine.create(Decoder.deferred());
   const argv0 = opts[0] ?? progArg;
   let loaded;
   try {
@@ -107,14 +111,14 @@ async function main(argv: string[]): Promise<number> {
       }
     };
   };
-  const system = new GuestSystem({ strace: !!opts.strace, log, sysroot, onMachine });
+  const system = new GuestSystem({ strace: !!opts.strace, log, sysroot, onMachine, translationCache: opts.cache ? defaultCacheDir() : undefined });
   system.start(m, loaded);
   await system.run();
   // The processes are gone: what their MAP_SHARED mappings wrote reaches the files.
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
-    process.stderr.write(`usmjit-stats: insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls}\n`);
+    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls}\n`);
     for (const h of m.cache.hottest(5)) {
       process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode}\n`);
     }

@@ -1,4 +1,4 @@
-import { Capstone, Const, loadCapstone } from 'capstone-wasm';
+import type { Capstone } from 'capstone-wasm';
 import type { Insn, MemOperand, Operand, RegFile, RegOperand } from './ir.js';
 import { X86_INSN_NAMES } from './x86-ids.js';
 
@@ -70,27 +70,63 @@ const SSE_CMP: Record<string, number> = {
   ps: insnId('cmpps'), pd: insnId('cmppd'), ss: insnId('cmpss'), sd: insnId('cmpsd'),
 };
 
+/**
+ * Thrown by decode() while Capstone is still loading (a deferred decoder): the caller's work is
+ * retried once `ready()` resolves (vmx/machine.ts run() returns DECODER_PENDING).
+ */
+export class DecoderPending extends Error {}
+
+type CapstoneModule = typeof import('capstone-wasm');
+
 export class Decoder {
   private cs!: Capstone;
+  private lib!: CapstoneModule['Capstone'];
   private heap!: Heap;
   private regs: (ReturnType<typeof classify> & { name: string })[] = [];
   private ppInsn = 0;
+  private loading?: Promise<void>;
   /** Instructions decoded so far (statistics). */
   decoded = 0;
 
+  /** A decoder with Capstone loaded. */
   static async create(): Promise<Decoder> {
     const d = new Decoder();
-    const heap = {} as Heap;
-    await loadCapstone(heap as unknown as Record<string, unknown>);
-    d.heap = heap;
-    d.cs = new Capstone(Const.CS_ARCH_X86, Const.CS_MODE_64);
-    d.cs.setOption(Const.CS_OPT_DETAIL, Const.CS_OPT_ON);
-    for (let i = 0; i < 512; i++) {
-      const name = (d.cs.getRegName(i) as string | null) ?? '';
-      d.regs.push({ ...classify(name), name });
-    }
-    d.ppInsn = Capstone.call('malloc', 4);
+    await d.ready();
     return d;
+  }
+
+  /**
+   * A decoder that loads Capstone (tens of milliseconds, and V8 optimising its module in the
+   * background) only when first asked to decode: a run whose translations all come from the
+   * persistent translation cache never does.
+   */
+  static deferred(): Decoder {
+    return new Decoder();
+  }
+
+  /** Whether Capstone is loaded. */
+  get loaded(): boolean {
+    return this.cs !== undefined;
+  }
+
+  /** Loads Capstone (once). */
+  ready(): Promise<void> {
+    this.loading ??= (async () => {
+      const lib = await import('capstone-wasm');
+      const heap = {} as Heap;
+      await lib.loadCapstone(heap as unknown as Record<string, unknown>);
+      this.heap = heap;
+      this.lib = lib.Capstone;
+      const cs = new lib.Capstone(lib.Const.CS_ARCH_X86, lib.Const.CS_MODE_64);
+      cs.setOption(lib.Const.CS_OPT_DETAIL, lib.Const.CS_OPT_ON);
+      for (let i = 0; i < 512; i++) {
+        const name = (cs.getRegName(i) as string | null) ?? '';
+        this.regs.push({ ...classify(name), name });
+      }
+      this.ppInsn = lib.Capstone.call('malloc', 4);
+      this.cs = cs;
+    })();
+    return this.loading;
   }
 
   private reg(id: number, size?: number): RegOperand {
@@ -103,14 +139,18 @@ export class Decoder {
    * undecodable instruction; the caller sees fewer instructions than the bytes would hold.
    */
   decode(bytes: Uint8Array, addr: number, max: number): Insn[] {
+    if (!this.cs) {
+      void this.ready().catch(() => { /* the caller's await of ready() reports it */ });
+      throw new DecoderPending('Capstone is loading');
+    }
     const H = this.heap;
     // cs_disasm's code argument is declared 'array': ccall copies the bytes onto Capstone's stack.
-    const count: number = Capstone.call('cs_disasm', this.cs.handle, bytes, bytes.length, BigInt(addr), max, this.ppInsn);
+    const count: number = this.lib.call('cs_disasm', this.cs.handle, bytes, bytes.length, BigInt(addr), max, this.ppInsn);
     const out: Insn[] = [];
     if (count <= 0) return out;
     const base = H.HEAPU32[this.ppInsn >> 2];
     for (let k = 0; k < count; k++) out.push(this.read(base + k * INSN_SIZE));
-    Capstone.call('cs_free', base, count);
+    this.lib.call('cs_free', base, count);
     this.decoded += count;
     return out;
   }

@@ -10,6 +10,8 @@ import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFunc
 import { ModuleBuilder } from './wasm/encoder.js';
 import type { CodePages } from './code-pages.js';
 import { codeKey, ENTRY_PC_BITS, entryOf, fillJumpCacheEntry, keyOfTag } from './entry.js';
+import type { TranslationStore } from './translation-store.js';
+import { imageOf, type LinkedRegions, type RegionImage, type StoredRegion } from './relocation.js';
 
 /** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
 export interface ModeFetcher {
@@ -45,6 +47,17 @@ interface Region {
   /** The translation key's tag (entry.ts): blocks are named by codeKey(b.start, tag) in `blocks`. */
   tag: number;
   mode: Mode;
+  /** Its compiled body with relocatable constants, kept while a translation store is attached. */
+  image?: RegionImage;
+  /** The stored region it was installed from (code-cache.ts installStored). */
+  stored?: StoredRegion;
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
 }
 
 /** A translation's name: the guest address plus its mode (layout.ts MODE_STRIDE). */
@@ -73,7 +86,7 @@ const LOOP_SCAN_MS = 20;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
@@ -91,7 +104,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -119,7 +132,7 @@ export class CodeCache {
   get(key: number): number {
     const e = this.blocks.get(key);
     if (e) return e.entry;
-    this.translateBatch(key % MODE_STRIDE, Math.floor(key / MODE_STRIDE));
+    if (!this.installStored(key)) this.translateBatch(key % MODE_STRIDE, Math.floor(key / MODE_STRIDE));
     return this.blocks.get(key)!.entry;
   }
 
@@ -170,6 +183,27 @@ export class CodeCache {
     return this.stats.regrowBytes <= GROW_BUDGET_RATIO * (this.stats.bytes - this.stats.regrowBytes);
   }
 
+  /**
+   * A region installed from the store keeps only its code bytes (most blocks): decodes them again
+   * before it is recompiled. False if a block no longer decodes to the same extent.
+   */
+  private decodeStored(r: Region): boolean {
+    const fetcher: CodeFetcher = { fetch: (addr, len) => this.code.fetch(addr, len, r.mode) };
+    for (let k = 0; k < r.blocks.length; k++) {
+      const b = r.blocks[k];
+      if (b.insns.length || b.end === b.start) continue;
+      let d: Block;
+      try {
+        d = discoverBlock(this.decoder, fetcher, b.start, endsBlock);
+      } catch {
+        return false;
+      }
+      if (d.end !== b.end || d.fault) return false;
+      r.blocks[k] = d;
+    }
+    return true;
+  }
+
   /** Takes the pending indirect targets and `direct` into the region; false if nothing was new. */
   private grow(r: Region, direct: number[] = []): boolean {
     // A region recompiles with fresh chain slots; leave the room to new translations.
@@ -199,6 +233,7 @@ export class CodeCache {
     r.pending.clear();
     this.stats.decodeMs += performance.now() - t0;
     if (!added.length && r.indirect.size === indirectBefore) return false; // nothing new to compile in
+    if (!this.decodeStored(r)) return false;
     r.grows++;
     this.stats.grows++;
     this.compile(r, added, t0);
@@ -311,6 +346,8 @@ export class CodeCache {
     this.nextSlot = 1;
     this.nextIndex = 1;
     this.ops = [];
+    // The stored regions' numbers were reserved from 1 up: they cannot be installed any more.
+    this.adopted = undefined;
   }
 
   /** Discovers the block at `rip` and breadth-first its static successors, skipping `known`. */
@@ -353,31 +390,41 @@ export class CodeCache {
   }
 
   /** (Re)compiles a region into its table slot; `added` are its blocks new since last time. */
-  private compile(r: Region, added: Block[], t0: number): void {
-    const t1 = performance.now();
-    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length });
-    const imports = declareRuntimeCalls(m);
-    const indirect = [...r.indirect].map((t) => ({ target: t, pc: r.index.get(t)! }));
-    r.exits.clear();
-    const host: EmitHost = {
-      allocSlot: (target) => { r.exits.add(target); return this.nextSlot++; },
+  /** What the emitter asks of the region it translates (compile, and rebuilding a stored one's ops). */
+  private hostFor(r: Region, regionFunc: number, allocSlot: (target: number) => number, registerOp: (impl: JsOp, insnAddr: number) => number): EmitHost {
+    return {
+      allocSlot,
       localBlock: (target) => r.index.get(target) ?? -1,
-      regionFunc: m.imports.length,
+      regionFunc,
       regionSlot: r.slot,
-      indirectTargets: indirect,
-      registerOp: (impl) => { this.ops.push(impl); return this.ops.length - 1; },
+      indirectTargets: [...r.indirect].map((t) => ({ target: t, pc: r.index.get(t)! })),
+      registerOp,
       mode: r.mode,
       tag: r.tag,
       watch: keyOfTag(r.tag).watching,
       preciseFp: keyOfTag(r.tag).preciseFp,
       fpuOff: keyOfTag(r.tag).fpuOff,
     };
-    const region = m.add(translateRegion(r.blocks, imports, host, this.env, this.notes));
+  }
+
+  private compile(r: Region, added: Block[], t0: number): void {
+    const t1 = performance.now();
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length });
+    const imports = declareRuntimeCalls(m);
+    r.exits.clear();
+    const firstSlot = this.nextSlot, firstOp = this.ops.length;
+    const opInsns: number[] = [];
+    const host = this.hostFor(r, m.imports.length,
+      (target) => { r.exits.add(target); return this.nextSlot++; },
+      (impl, addr) => { opInsns.push(addr); this.ops.push(impl); return this.ops.length - 1; });
+    const fn = translateRegion(r.blocks, imports, host, this.env, this.notes);
+    const region = m.add(fn);
     const t2 = performance.now();
     this.stats.emitMs += t2 - t1;
     if (this.table.length <= r.slot) this.table.grow(r.slot - this.table.length + 1024);
     m.export('region', region);
     const bytes = m.emit();
+    if (this.keepImages) r.image = imageOf(fn, firstSlot, this.nextSlot - firstSlot, firstOp, opInsns);
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);
     this.stats.bytes += bytes.length;
     if (r.grows) this.stats.regrowBytes += bytes.length;
@@ -398,5 +445,189 @@ export class CodeCache {
     }
     this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
+  }
+
+  // ---- the persistent translation cache (translation-store.ts) -------------------------------
+
+  /** Keep each region's relocatable image (a translation store is attached: it saves them). */
+  private keepImages = false;
+  private store?: TranslationStore;
+
+  /**
+   * Uses `store` for this program: what it holds is adopted now (the cache must be fresh), and
+   * save() writes back what this run compiled.
+   */
+  attachStore(store: TranslationStore): void {
+    this.store = store;
+    this.keepImages = true;
+    const got = store.load();
+    if (got) this.adopt(got.linked, got.module);
+  }
+
+  /** Writes the regions to the attached store if this run compiled any (at exit or exec). */
+  saveStore(): void {
+    const store = this.store;
+    if (!store || this.compiledHere === 0) return;
+    this.store = undefined; // once
+    try {
+      const regions = this.storedRegions();
+      if (regions.length) store.save(regions, declareRuntimeCalls, RUNTIME_FUNCS.length);
+    } catch (e) {
+      // A cache that cannot be written (read-only home, full disk) costs speed, not the run.
+      process.stderr.write(`usmjit: translation cache ${store.file}: ${(e as Error).message}\n`);
+    }
+  }
+  /** Regions compiled here (batches and growth) since start: whether saving has anything new. */
+  get compiledHere(): number { return this.stats.batches + this.stats.grows; }
+
+  /** Stored regions linked into one instance, installed one by one as their code is reached. */
+  private adopted?: {
+    linked: LinkedRegions;
+    instance: WebAssembly.Instance;
+    /** Per stored region: 0 not yet looked at, 1 installed, 2 rejected (its code differs). */
+    state: Uint8Array;
+    /** codeKey -> stored region holding that block. */
+    index: Map<number, number>;
+  };
+
+  /**
+   * Takes stored regions (linked by relocation.ts link(), compiled as `mod`) before anything is
+   * translated: their table slots, chain slots and op ids are reserved; each is installed when its
+   * first block is asked for and its code bytes are still what they were.
+   */
+  adopt(linked: LinkedRegions, mod: WebAssembly.Module): void {
+    if (this.nextIndex !== 1 || this.nextSlot !== 1 || this.ops.length) throw new Error('adopt: the cache is not fresh');
+    const n = linked.regions.length;
+    if (n + 1 >= MAX_REGIONS / 2 || linked.slots >= SLOTS_COUNT / 2) return; // stored by another configuration
+    const instance = new WebAssembly.Instance(mod, { env: { mem: this.memory, table: this.runtimeTable } });
+    const index = new Map<number, number>();
+    linked.regions.forEach((r, k) => {
+      for (const b of r.blocks) {
+        const key = codeKey(b.start, r.tag);
+        if (!index.has(key)) index.set(key, k);
+      }
+    });
+    this.nextIndex = 1 + n;
+    this.nextSlot = linked.slots;
+    const notInstalled: JsOp = () => { throw new Error('a stored region\'s op ran before the region was installed'); };
+    this.ops = new Array<JsOp>(linked.ops).fill(notInstalled);
+    if (this.table.length <= this.nextIndex) this.table.grow(this.nextIndex - this.table.length + 1024);
+    this.adopted = { linked, instance, state: new Uint8Array(n), index };
+  }
+
+  /** Installs the stored region holding block `key`, if its code is unchanged; false otherwise. */
+  private installStored(key: number): boolean {
+    const a = this.adopted;
+    if (!a) return false;
+    const k = a.index.get(key);
+    if (k === undefined || a.state[k] !== 0) return false;
+    const s = a.linked.regions[k], num = a.linked.numbering[k];
+    const mode = keyOfTag(s.tag).mode;
+    // The code must be byte for byte what was translated (another build of the program, a library
+    // loaded elsewhere, code the program wrote): compare, and learn the pages it comes from.
+    const blocks: Block[] = [];
+    for (const b of s.blocks) {
+      let got: { bytes: Uint8Array; pages: number[] };
+      try {
+        got = this.code.fetch(b.start, b.end - b.start, mode);
+      } catch {
+        got = { bytes: new Uint8Array(0), pages: [] };
+      }
+      let same = got.bytes.length === b.code.length;
+      for (let j = 0; same && j < b.code.length; j++) same = got.bytes[j] === b.code[j];
+      if (!same) {
+        a.state[k] = 2;
+        this.stats.storedRejected++;
+        return false;
+      }
+      blocks.push({ start: b.start, end: b.end, pages: got.pages, insns: [] });
+    }
+    a.state[k] = 1;
+    const r: Region = {
+      id: this.nextId++, slot: num.tableSlot, blocks, index: new Map(blocks.map((b, j) => [b.start, j])),
+      indirect: new Set(s.indirect), pending: new Set(), exits: new Set(s.exits), grows: 0, mode, tag: s.tag,
+      nextLoopCheck: LOOP_HOT_ENTRIES, image: this.keepImages ? s.image : undefined, stored: s,
+    };
+    if (s.image.ops) {
+      // Its JS-implemented ops are rebuilt when one of them first runs (most never do).
+      const rebuild = (j: number): JsOp => (cpu) => {
+        const ops = this.rebuildOps(r, s);
+        if (!ops) throw new Error(`stored region at 0x${s.blocks[0].start.toString(16)}: its ops do not rebuild`);
+        ops.forEach((op, i) => { this.ops[num.opBase + i] = op; });
+        return ops[j](cpu);
+      };
+      for (let j = 0; j < s.image.ops; j++) this.ops[num.opBase + j] = rebuild(j);
+    }
+    for (const n of s.notes) this.notes.set(n.addr, n);
+    this.regions.set(r.slot, r);
+    this.table.set(r.slot, a.instance.exports[String(k)] as () => number);
+    for (const b of blocks) {
+      const bk = codeKey(b.start, r.tag);
+      if (!this.blocks.has(bk)) this.blocks.set(bk, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
+      for (const p of b.pages) {
+        let set = this.pageRegions.get(p);
+        if (!set) this.pageRegions.set(p, (set = new Set()));
+        set.add(r);
+      }
+    }
+    for (const b of s.blocks) this.stats.insns += b.insnCount;
+    this.stats.stored++;
+    return true;
+  }
+
+  /**
+   * The closures of a stored region's JS-implemented ops: each instruction they belong to is
+   * emitted again, alone, and must register the same ops in the same order (else undefined).
+   */
+  private rebuildOps(r: Region, s: StoredRegion): JsOp[] | undefined {
+    const ops: JsOp[] = [], addrs: number[] = [];
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length });
+    const rt = declareRuntimeCalls(m);
+    for (const insn of s.opIr) {
+      const b: Block = { start: insn.addr, end: insn.addr + insn.len, insns: [insn], pages: [] };
+      const one: Region = { ...r, blocks: [b], index: new Map([[insn.addr, 0]]), indirect: new Set() };
+      try {
+        translateRegion([b], rt, this.hostFor(one, 0, () => 0, (impl, addr) => { addrs.push(addr); return ops.push(impl) - 1; }), this.env, new Map());
+      } catch {
+        return undefined;
+      }
+    }
+    const want = s.image.opInsns;
+    if (addrs.length !== want.length || addrs.some((x, j) => x !== want[j])) return undefined;
+    return ops;
+  }
+
+  /**
+   * What to store: the live regions that can be (no step mode, no undecodable or unfetchable
+   * block), then the stored ones this run never reached; nothing if
+   * this run compiled nothing that can be stored.
+   */
+  storedRegions(): StoredRegion[] {
+    const out: StoredRegion[] = [];
+    const noteAt = [...this.notes.keys()];
+    let fresh = 0;
+    for (const r of [...this.regions.values()].sort((x, y) => x.slot - y.slot)) {
+      if (!r.image || isStepMode(r.mode)) continue;
+      if (r.stored && r.stored.image === r.image) {
+        out.push(r.stored); // installed as stored, unchanged
+        continue;
+      }
+      if (r.blocks.some((b) => b.fault)) continue;
+      const opAddrs = new Set(r.image.opInsns);
+      const opIr = r.blocks.flatMap((b) => b.insns.filter((i) => opAddrs.has(i.addr))).map((i) => ({ ...i, bytes: i.bytes.slice() }));
+      const notes = noteAt.filter((a) => r.blocks.some((b) => a >= b.start && a < b.end)).map((a) => this.notes.get(a)!);
+      out.push({
+        tag: r.tag, indirect: [...r.indirect], exits: [...r.exits], image: r.image, notes, opIr,
+        blocks: r.blocks.map((b) => ({
+          start: b.start, end: b.end, insnCount: b.insns.length,
+          code: concatBytes(b.insns.map((i) => i.bytes)),
+        })),
+      });
+      fresh++;
+    }
+    if (!fresh) return []; // nothing new: the stored file stays as it is
+    const a = this.adopted;
+    if (a) a.linked.regions.forEach((s, k) => { if (a.state[k] === 0) out.push(s); });
+    return out;
   }
 }

@@ -2,7 +2,7 @@ import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
-import { Bytes, Fn, SIMD, T } from './wasm/encoder.js';
+import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
@@ -52,7 +52,8 @@ export interface EmitHost {
   regionSlot: number;
   /** Known targets of the region's indirect branches, with their pc in the region. */
   indirectTargets: { target: number; pc: number }[];
-  registerOp(impl: JsOp): number;
+  /** Registers a JS-implemented op for the instruction at `insnAddr`; returns its id. */
+  registerOp(impl: JsOp, insnAddr: number): number;
   /** The translation mode (core/layout.ts Mode): which TLB bank probes use, what privilege allows. */
   mode: Mode;
   /** The translation key's tag (jit/entry.ts): how the jump cache entries this code probes are tagged. */
@@ -635,7 +636,7 @@ export class Emitter {
     }
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
     f.i64(target).set(this.xTarget);
-    f.i32(slot).set(this.xSlot);
+    f.i32_reloc(Reloc.Slot, slot).set(this.xSlot);
     this.branchToExit(Emitter.X_SLOT);
   }
 
@@ -726,7 +727,7 @@ export class Emitter {
       f.end();
     }
     f.get(this.xKind).i32(Emitter.X_REENTER).i32_eq().if_();
-    f.get(this.cpu).get(this.xSlot).return_call(this.host.regionFunc);
+    f.get(this.cpu).get(this.xSlot).return_call_reloc(this.host.regionFunc);
     f.end();
     // Leaving the region counts against the budget; when it runs out the dispatcher gets control
     // (rip = target; a slot still gets patched).
@@ -751,7 +752,7 @@ export class Emitter {
     this.free64(key);
     this.free32(e);
     this.st32c(CPU.exitSlot, 0);
-    this.st32c(CPU.exitRegion, this.host.regionSlot);
+    this.f.get(this.cpu).i32_reloc(Reloc.Region, this.host.regionSlot).i32_store(CPU.exitRegion);
     f.end();
     this.free32(t);
     this.st64(CPU.rip, this.xTarget);
@@ -805,10 +806,10 @@ export class Emitter {
     const f = this.f;
     this.spillFlags();
     this.spillRegs();
-    const id = this.host.registerOp(impl);
+    const id = this.host.registerOp(impl, this.insn.addr);
     // rip names the instruction while it runs: a fault it raises is reported there.
     this.st64c(CPU.rip, this.insn.addr);
-    f.get(this.cpu).i32(id).call_rt(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
+    f.get(this.cpu).i32_reloc(Reloc.Op, id).call_rt(this.rt.op).tee(this.xCode).i32(0).i32_ge_s().if_();
     if (changesStateOnExit) this.reloadForExit();
     this.branchToExit(Emitter.X_CODE);
     f.end();

@@ -5,7 +5,7 @@ import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter
 import { defOf } from './isa/index.js';
 import { emitInsn } from './isa/privilege.js';
 import { flagsLiveAfter } from './liveness.js';
-import type { Fn } from './wasm/encoder.js';
+import { Reloc, type Fn } from './wasm/encoder.js';
 
 /** A note about an instruction the translator could not handle (reported with the #UD). */
 export interface UntranslatedNote { addr: number; text: string; why: string }
@@ -39,7 +39,7 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
   // Count entries: the code cache grows only hot regions (see code-cache.ts).
   const counter = COUNTERS_BASE + e.host.regionSlot * 4;
-  f.i32(0).i32(0).i32_load(counter).i32(1).i32_add().i32_store(counter);
+  f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(0).i32(1).i32_add().i32_store(0);
   f.block(); // $exit: every exit branches here, to the shared tail
   e.exitDepth = f.depth;
   f.try_(); // a slow path that faults throws: the handler writes the state back first

@@ -30,8 +30,10 @@ import { sleepNs } from '../linux-abi/sleep.js';
 import {
   CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_VFORK,
 } from '../linux-abi/syscalls/wait.js';
-import { BLOCKED, EXECED, type Machine, type Outcome, SLICE_ENDED } from '../vmx/machine.js';
+import { BLOCKED, DECODER_PENDING, EXECED, type Machine, type Outcome, SLICE_ENDED } from '../vmx/machine.js';
 import { ElfError, loadImage, type LoadedImage } from './image.js';
+import { TranslationStore } from '../jit/translation-store.js';
+import { readFileSync } from 'node:fs';
 
 /** Milliseconds a task runs while another one is runnable. */
 const SLICE_MS = 10;
@@ -45,6 +47,12 @@ export interface SystemOptions {
   sysroot?: string;
   /** Called for every machine a process runs on (start, fork, execve): the CLI's USM hooks. */
   onMachine?: (m: Machine, p: Proc) => void;
+  /**
+   * The persistent translation cache's directory (jit/translation-store.ts), or undefined for
+   * none: each program image (start, execve) reads its stored translations from it and writes
+   * back what it compiled when its process ends or execs.
+   */
+  translationCache?: string;
 }
 
 /** A guest process: its kernel state and the machine that runs its threads. */
@@ -90,6 +98,7 @@ export class GuestSystem implements ProcessHost {
 
   /** The first process: `m` holds its loaded image. */
   start(m: Machine, image: LoadedImage): Proc {
+    this.attachStore(m, image);
     const kernel = new LinuxKernel({
       as: m.as, exePath: image.exePath, strace: this.opts.strace, log: this.opts.log, image, sysroot: this.opts.sysroot,
       onUnmapCode: (s, e) => m.invalidateRange(s, e), usm: usmHost(m),
@@ -97,6 +106,19 @@ export class GuestSystem implements ProcessHost {
     const t = this.add(kernel, m);
     this.first = t.rec;
     return t.rec.proc;
+  }
+
+  /** The translation store of the program `image` came from, if the cache is on. */
+  private attachStore(m: Machine, image: LoadedImage): void {
+    const dir = this.opts.translationCache;
+    if (dir === undefined) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(image.exePath);
+    } catch {
+      return;
+    }
+    m.cache.attachStore(TranslationStore.forProgram(dir, bytes));
   }
 
   /** A new process with its first thread. */
@@ -301,6 +323,8 @@ export class GuestSystem implements ProcessHost {
     const old = r.machine;
     const { machine: m, image } = old.execed as NewImage;
     old.execed = undefined;
+    old.cache.saveStore();
+    this.attachStore(m, image);
     // The other threads end (Linux's de_thread); the caller's thread goes on in the new image.
     for (const o of this.tasks.filter((x) => x.rec === r && x !== t)) this.threadGone(o);
     r.proc.rebind({ as: m.as, exePath: image.exePath, image, usm: usmHost(m), onUnmapCode: (s, e) => m.invalidateRange(s, e) });
@@ -350,6 +374,9 @@ export class GuestSystem implements ProcessHost {
           break;
         case BLOCKED:
           t.blocked = true;
+          break;
+        case DECODER_PENDING:
+          await m.decoder.ready();
           break;
         case EXECED:
           this.execed(t);
@@ -428,6 +455,7 @@ export class GuestSystem implements ProcessHost {
     if (r === this.first) this.outcome = o;
     processEnded(r.proc, status);
     mappedFiles.prune(r.machine.as, true);
+    r.machine.cache.saveStore();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Decoder } from '../decoder/capstone.js';
+import { Decoder, DecoderPending } from '../decoder/capstone.js';
 import type { Insn } from '../decoder/ir.js';
 import type { CpuState } from '../core/cpu-state.js';
 import { MemoryFault, Pending, recordFault, takeException } from '../core/exception.js';
@@ -35,6 +35,8 @@ export const SLICE_ENDED = -1;
 export const BLOCKED = -2;
 /** run() returns this when execve replaced the image: the process goes on in `execed`. */
 export const EXECED = -3;
+/** run() stopped before translating: Capstone is still loading (await decoder.ready(), run again). */
+export const DECODER_PENDING = -4;
 class SliceEnd {}
 
 /** Handles `syscall` exits (the Linux layer). */
@@ -312,7 +314,8 @@ export class Machine {
 
   /**
    * Runs the guest until it exits: the exit status (128+N for a fatal signal N; `outcome` tells
-   * which), or SLICE_ENDED, BLOCKED (resume() the call later) or EXECED (go on in `execed`).
+   * which), or SLICE_ENDED, BLOCKED (resume() the call later), EXECED (go on in `execed`) or
+   * DECODER_PENDING (await decoder.ready(), then run again).
    */
   run(): number {
     for (;;) {
@@ -320,6 +323,7 @@ export class Machine {
         this.loop();
       } catch (e) {
         if (e instanceof SliceEnd) return SLICE_ENDED;
+        if (e instanceof DecoderPending) return DECODER_PENDING;
         if (e instanceof TaskBlocked) return BLOCKED;
         if (e instanceof ExecDone) {
           this.execed = e.machine;

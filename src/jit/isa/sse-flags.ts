@@ -1,7 +1,7 @@
 import { CPU } from '../../core/layout.js';
 import type { Emitter, JsEnv } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
-import { Bytes, SIMD, T } from '../wasm/encoder.js';
+import { Bytes, Reloc, SIMD, T } from '../wasm/encoder.js';
 import * as S from '../softfloat/ieee.js';
 import { Exit } from '../../core/exits.js';
 
@@ -121,8 +121,8 @@ export function guardFlags(e: Emitter, env: JsEnv, g: Guard): void {
     cpu.setU32(CPU.exitSlot, 0);
     cpu.setU32(CPU.exitRegion, 0);
     return Exit.Lookup;
-  });
-  f.get(e.cpu).i32(id).return_call_rt(e.rt.op);
+  }, e.insn.addr);
+  f.get(e.cpu).i32_reloc(Reloc.Op, id).return_call_rt(e.rt.op);
   f.end();
   e.free32(hot, mx);
   g.commit();

@@ -7,6 +7,33 @@
 export const enum T { i32 = 0x7f, i64 = 0x7e, f32 = 0x7d, f64 = 0x7c, v128 = 0x7b, funcref = 0x70 }
 export const BLOCK_VOID = 0x40;
 
+/** Writes `v` (0 <= v < 2^31) at `at` as a 5-byte LEB128. */
+export function writeLeb5(buf: Uint8Array, at: number, v: number): void {
+  for (let k = 0; k < 4; k++) buf[at + k] = ((v >>> (7 * k)) & 0x7f) | 0x80;
+  buf[at + 4] = (v >>> 28) & 0x7f;
+}
+
+/**
+ * What a relocatable constant in a function body names (relocation.ts): a number that depends on
+ * the process that compiled the code (table slots, chain slots, JS op ids), so that a body can be
+ * stored and loaded into another process (the persistent translation cache).
+ */
+export const enum Reloc {
+  /** i32.const of a chain slot's address (SLOTS_BASE + 4 * slot). */
+  Slot = 0,
+  /** i32.const of the region's table slot. */
+  Region = 1,
+  /** i32.const of the region's entry counter's address (COUNTERS_BASE + 4 * table slot). */
+  Counter = 2,
+  /** return_call's function index: the region itself. */
+  Func = 3,
+  /** i32.const of a JS-implemented op's id. */
+  Op = 4,
+}
+
+/** A relocatable constant in a body: where its 5 bytes are, what it names, its value when emitted. */
+export interface RelocSite { at: number; kind: Reloc; value: number }
+
 export class Bytes {
   buf: Uint8Array<ArrayBuffer>;
   len = 0;
@@ -52,6 +79,15 @@ export class Bytes {
       }
       this.buf[this.len++] = b | 0x80;
     }
+  }
+  /**
+   * A 5-byte LEB128 (unsigned and signed read the same for 0 <= v < 2^31): a value a relocation
+   * rewrites in place later (relocation.ts).
+   */
+  leb5(v: number): void {
+    this.room(5);
+    writeLeb5(this.buf, this.len, v);
+    this.len += 5;
   }
   /** Signed LEB128 of a safe integer without going through BigInt. */
   sNum(v: number): void {
@@ -111,6 +147,10 @@ export class Fn {
    * depend on facts known only after the whole function is emitted (which registers are dirty).
    */
   private late: { pos: number; gen: () => Bytes }[] = [];
+  /** Relocatable constants, by position in `code`. */
+  private relocs: RelocSite[] = [];
+  /** The finished body (body() is asked again when a region is stored). */
+  private finished?: { bytes: Uint8Array; relocs: RelocSite[] };
 
   /** A position to roll back to (code, nesting depth and placeholders). */
   mark(): { len: number; depth: number; late: number } {
@@ -120,6 +160,7 @@ export class Fn {
     this.code.len = m.len;
     this.depth = m.depth;
     this.late.length = m.late;
+    while (this.relocs.length && this.relocs[this.relocs.length - 1].at >= m.len) this.relocs.pop();
   }
 
   placeholder(gen: () => Bytes): this {
@@ -147,6 +188,12 @@ export class Fn {
 
   /** The body with its locals declaration, as the code section wants it. */
   body(): Uint8Array {
+    return this.finish().bytes;
+  }
+
+  /** The body and where its relocatable constants ended up in it. */
+  finish(): { bytes: Uint8Array; relocs: RelocSite[] } {
+    if (this.finished) return this.finished;
     const out = new Bytes(this.code.len + 32);
     const groups: [number, T][] = [];
     for (const t of this.localTypes) {
@@ -160,16 +207,29 @@ export class Fn {
       out.u8(t);
     }
     out.bytes(this.prologue.buf.subarray(0, this.prologue.len));
+    // A constant's body position: where its stretch of `code` starts in `out`, plus its offset in it.
+    const relocs: RelocSite[] = [];
+    let r = 0;
+    const moveRelocs = (upTo: number) => {
+      for (; r < this.relocs.length && this.relocs[r].at < upTo; r++) {
+        const x = this.relocs[r];
+        relocs.push({ at: out.len - at + x.at, kind: x.kind, value: x.value });
+      }
+    };
     let at = 0;
     for (const { pos, gen } of this.late) {
+      moveRelocs(pos);
       out.bytes(this.code.buf.subarray(at, pos));
-      const g = gen();
-      out.bytes(g.buf.subarray(0, g.len));
       at = pos;
+      const g = gen();
+      // The late code goes in at `pos`: constants from `pos` on come after it.
+      out.bytes(g.buf.subarray(0, g.len));
     }
+    moveRelocs(Infinity);
     out.bytes(this.code.buf.subarray(at, this.code.len));
     out.u8(0x0b);
-    return out.done();
+    this.finished = { bytes: out.done(), relocs };
+    return this.finished;
   }
 
   // ---- control -------------------------------------------------------------------------
@@ -200,6 +260,10 @@ export class Fn {
   call_rt(c: { slot: number; type: number }) { return this.i32(c.slot).call_indirect(c.type); }
   return_call_rt(c: { slot: number; type: number }) { return this.i32(c.slot).return_call_indirect(c.type); }
   return_call(fn: number) { this.code.u8(0x12); this.code.u32(fn); return this; }
+  /** return_call to a function whose index is relocated (Reloc.Func). */
+  return_call_reloc(fn: number) { this.code.u8(0x12); this.relocs.push({ at: this.code.len, kind: Reloc.Func, value: fn }); this.code.leb5(fn); return this; }
+  /** i32.const of a relocated value (Reloc): 5 bytes, whatever the value. */
+  i32_reloc(kind: Reloc, v: number) { this.code.u8(0x41); this.relocs.push({ at: this.code.len, kind, value: v }); this.code.leb5(v); return this; }
   return_call_indirect(type: number, table = 0) { this.code.u8(0x13); this.code.u32(type); this.code.u32(table); return this; }
   drop() { return this.op(0x1a); }
   select() { return this.op(0x1b); }
@@ -454,6 +518,9 @@ export const SIMD = {
 
 export interface FuncType { params: T[]; results: T[] }
 
+/** A function to put in a module: built by an Fn, or a finished body (a stored region). */
+export interface FnBody { readonly params: T[]; readonly results: T[]; body(): Uint8Array }
+
 export interface ImportFunc { module: string; name: string; type: number }
 
 /** Assembles a module that imports memory "env.mem", table "env.table" and some functions. */
@@ -461,7 +528,7 @@ export class ModuleBuilder {
   private types: FuncType[] = [];
   private typeKeys = new Map<string, number>();
   readonly imports: ImportFunc[] = [];
-  private funcs: { type: number; fn: Fn }[] = [];
+  private funcs: { type: number; fn: FnBody }[] = [];
   private exports: { name: string; index: number }[] = [];
   /** Active element segment: table offset -> defined function indices. */
   private elems: { offset: number; funcs: number[] }[] = [];
@@ -485,7 +552,7 @@ export class ModuleBuilder {
   }
 
   /** Reserves the index of a function defined later with define(). */
-  add(fn: Fn): number {
+  add(fn: FnBody): number {
     this.funcs.push({ type: this.type(fn.params, fn.results), fn });
     return this.imports.length + this.funcs.length - 1;
   }

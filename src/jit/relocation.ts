@@ -1,0 +1,128 @@
+import { COUNTERS_BASE, SLOTS_BASE } from '../core/layout.js';
+import type { Insn } from '../decoder/ir.js';
+import type { UntranslatedNote } from './translate.js';
+import { ModuleBuilder, Reloc, writeLeb5, type Fn, type T } from './wasm/encoder.js';
+
+/**
+ * A region's compiled body in a form another process can load (the persistent translation cache,
+ * translation-store.ts): the Wasm function body plus its relocatable constants, each named by its
+ * kind and its ordinal within the region (its n-th chain slot, its n-th JS op).
+ */
+export interface RegionImage {
+  body: Uint8Array;
+  /** Triples (body offset, Reloc kind, ordinal). */
+  relocs: Int32Array;
+  /** Chain slots and JS ops the region uses, numbered 0.. in relocs. */
+  slots: number;
+  ops: number;
+  /** The address of the instruction each op belongs to, in op order. */
+  opInsns: number[];
+  /** The function's signature (every region has the same one today). */
+  params: T[];
+  results: T[];
+}
+
+/** Where a region's numbers start in one process (or one stored module). */
+export interface Numbering {
+  tableSlot: number;
+  funcIndex: number;
+  slotBase: number;
+  opBase: number;
+}
+
+/**
+ * The image of a freshly compiled body: its constants, emitted with this process's numbers, become
+ * ordinals relative to the first chain slot and op id the compile allocated.
+ */
+export function imageOf(fn: Fn, firstSlot: number, slots: number, firstOp: number, opInsns: number[]): RegionImage {
+  const ops = opInsns.length;
+  const done = fn.finish();
+  const relocs = new Int32Array(done.relocs.length * 3);
+  done.relocs.forEach((r, k) => {
+    let ord = 0;
+    if (r.kind === Reloc.Slot) ord = (r.value - SLOTS_BASE) / 4 - firstSlot;
+    else if (r.kind === Reloc.Op) ord = r.value - firstOp;
+    relocs[3 * k] = r.at;
+    relocs[3 * k + 1] = r.kind;
+    relocs[3 * k + 2] = ord;
+  });
+  return { body: done.bytes, relocs, slots, ops, opInsns, params: fn.params, results: fn.results };
+}
+
+/** The body with its constants rewritten for numbering `n` (a copy). */
+export function relocate(img: RegionImage, n: Numbering): Uint8Array {
+  const out = img.body.slice();
+  const r = img.relocs;
+  for (let k = 0; k < r.length; k += 3) {
+    const ord = r[k + 2];
+    let v: number;
+    switch (r[k + 1] as Reloc) {
+      case Reloc.Slot: v = SLOTS_BASE + 4 * (n.slotBase + ord); break;
+      case Reloc.Region: v = n.tableSlot; break;
+      case Reloc.Counter: v = COUNTERS_BASE + 4 * n.tableSlot; break;
+      case Reloc.Func: v = n.funcIndex; break;
+      case Reloc.Op: v = n.opBase + ord; break;
+      default: throw new Error(`bad relocation kind ${r[k + 1]}`);
+    }
+    writeLeb5(out, r[k], v);
+  }
+  return out;
+}
+
+/** A region as the persistent translation cache keeps it: enough to validate, install and grow it. */
+export interface StoredRegion {
+  tag: number;
+  blocks: StoredBlock[];
+  /**
+   * The IR of the instructions its JS-implemented ops belong to (image.opInsns), in emission order:
+   * emitting them again rebuilds the ops' closures.
+   */
+  opIr: Insn[];
+  /** Instructions it raises #UD for (translate.ts), for the report if the guest reaches one. */
+  notes: UntranslatedNote[];
+  indirect: number[];
+  exits: number[];
+  image: RegionImage;
+}
+
+/**
+ * A stored block: its code bytes, checked against guest memory before the region is installed.
+ * Its IR is not kept (it is decoded again if its region grows).
+ */
+export interface StoredBlock {
+  start: number;
+  end: number;
+  code: Uint8Array;
+  insnCount: number;
+}
+
+/** Stored regions linked into one module: region k is function k, export `${k}`, numbered `numbering[k]`. */
+export interface LinkedRegions {
+  regions: StoredRegion[];
+  numbering: Numbering[];
+  /** Chain slots and op ids the module's numbering uses (1.., 0..): a process reserves them. */
+  slots: number;
+  ops: number;
+  module: Uint8Array;
+}
+
+/**
+ * Links stored regions into one module, numbered densely from the start of a fresh process's
+ * spaces: table slot 1 + k, chain slots from 1, op ids from 0.
+ */
+export function link(regions: StoredRegion[], declare: (m: ModuleBuilder) => void, tableMin: number): LinkedRegions {
+  const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin });
+  declare(m);
+  const numbering: Numbering[] = [];
+  let slots = 1, ops = 0;
+  regions.forEach((r, k) => {
+    const n: Numbering = { tableSlot: 1 + k, funcIndex: m.imports.length + k, slotBase: slots, opBase: ops };
+    numbering.push(n);
+    slots += r.image.slots;
+    ops += r.image.ops;
+    const body = relocate(r.image, n);
+    const idx = m.add({ params: r.image.params, results: r.image.results, body: () => body });
+    m.export(String(k), idx);
+  });
+  return { regions, numbering, slots, ops, module: m.emit() };
+}
