@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Capstone } from 'capstone-wasm';
 import type { Insn, MemOperand, Operand, RegFile, RegOperand } from './ir.js';
 import { X86_INSN_NAMES } from './x86-ids.js';
@@ -112,7 +113,8 @@ export class Decoder {
   /** Loads Capstone (once). */
   ready(): Promise<void> {
     this.loading ??= (async () => {
-      const lib = await import('capstone-wasm');
+      // require, not import(): the bundled CLI runs as a script (scripts/usmjit-launcher.mjs).
+      const lib = createRequire(import.meta.url)('capstone-wasm') as CapstoneModule;
       const heap = {} as Heap;
       await lib.loadCapstone(heap as unknown as Record<string, unknown>);
       this.heap = heap;

@@ -37,7 +37,7 @@ interface StoredFile {
 let build: string | undefined;
 
 /**
- * The hash of the code that emits translations: the bundle (dist/src/usmjit.mjs) when usmjit runs
+ * The hash of the code that emits translations: the bundle (dist/src/usmjit.cjs) when usmjit runs
  * from it, else every module under dist/src.
  */
 export function buildId(): string {
@@ -45,7 +45,7 @@ export function buildId(): string {
   const here = fileURLToPath(import.meta.url);
   const h = createHash('sha256');
   const files: string[] = [];
-  if (basename(here).endsWith('.mjs')) files.push(here);
+  if (basename(here) === 'usmjit.cjs') files.push(here);
   else {
     const src = dirname(dirname(here));
     const walk = (d: string) => {

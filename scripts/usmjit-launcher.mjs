@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// usmjit's command (dist/src/usmjit.mjs, made by scripts/bundle.mjs): runs the bundled CLI
+// (usmjit.cjs) through a V8 code cache kept beside the translation cache, so that a start does
+// not parse and compile ~1 MB of JavaScript again (Node 20 has no compile cache of its own).
+// --no-cache before the program name turns it off, as it does the translation cache.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+const bundle = join(dirname(fileURLToPath(import.meta.url)), 'usmjit.cjs');
+let source = readFileSync(bundle, 'utf8');
+if (source.startsWith('#!')) source = '//' + source.slice(2);
+
+// usmjit's own options come before the program: is --no-cache among them?
+let noCache = false;
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--no-cache') noCache = true;
+  else if (a === '-E' || a === '-U' || a === '-0' || a === '-L') i++;
+  else if (!a.startsWith('-')) break;
+}
+const env = process.env;
+const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
+const dir = join(base, 'usmjit');
+const file = join(dir, `js-${createHash('sha256').update(source).digest('hex').slice(0, 32)}.v8`);
+let cachedData;
+if (!noCache) {
+  try { cachedData = readFileSync(file); } catch { /* first run */ }
+}
+const script = new Script(`(function (require, module, exports, __filename, __dirname, __usmjit_import_meta_url) {${source}\n})`, { filename: bundle, cachedData });
+if (!noCache && (!cachedData || script.cachedDataRejected)) {
+  // At exit the cache also holds the functions this run compiled lazily.
+  process.once('exit', () => {
+    try {
+      const data = script.createCachedData();
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, data);
+      renameSync(tmp, file);
+    } catch { /* no cache: slower next time, nothing else */ }
+  });
+}
+const module = { exports: {} };
+script.runInThisContext()(createRequire(bundle), module, module.exports, bundle, dirname(bundle), pathToFileURL(bundle).href);
