@@ -32,7 +32,8 @@ function findRoot(): string {
 
 export const ROOT = findRoot();
 /** The emulator's command line, as built by `npm run build`. */
-export const CLI_PATH = join(ROOT, 'dist', 'src', 'cli.js');
+/** The `usmjit` command as users run it: the bundle behind its launcher (scripts/bundle.mjs). */
+export const CLI_PATH = join(ROOT, 'dist', 'src', 'usmjit.mjs');
 export const GUEST_DIR = join(ROOT, 'test', 'guest');
 export const CACHE_DIR = join(ROOT, '.cache');
 export const BUSYBOX = '/bin/busybox';
@@ -263,7 +264,7 @@ export function runNative(bin: string, opts: RunOptions = {}): RunResult {
   return run(bin, opts.args ?? [], opts);
 }
 
-/** Runs a binary under `node dist/src/cli.js [cliArgs] bin args...`. */
+/** Runs a binary under `node dist/src/usmjit.mjs [cliArgs] bin args...`. */
 export function runUsmjit(bin: string, opts: RunOptions & { cliArgs?: string[] } = {}): RunResult {
   return run(process.execPath, [CLI_PATH, ...(opts.cliArgs ?? []), bin, ...(opts.args ?? [])], opts);
 }
