@@ -4,7 +4,13 @@
  * usmjit and under qemu-x86_64 when it is on PATH, checks that the outputs agree, and prints one
  * markdown table of wall times (and usmjit's CPU time) with ratios and usmjit's translation
  * statistics (from USMJIT_STATS=1), then the geometric mean ratio per group. Also measures
- * start-up: a static hello world and `busybox true` (median of 5 runs each).
+ * start-up: a static hello world and `busybox true` (median of 5 runs each), cold (an empty cache
+ * directory each run) and with a warm cache (after one run that fills it).
+ *
+ * usmjit's caches (the persistent translation cache and the V8 code cache, under
+ * $XDG_CACHE_HOME/usmjit) live in a directory of the bench's own: every workload run starts with
+ * an empty one, so the workload figures include translation, as for a program run the first time.
+ * --warm times them with a warm cache instead (after one untimed run), as for a program run again.
  *
  *   node dist/bench/run.js [--only name,name] [--runs N] [--scale F] [--timeout SECONDS] [--startup-runs N] [--record] [--check]
  *
@@ -18,7 +24,8 @@
  * A workload that fails or times out under usmjit is reported as FAIL; one whose output differs
  * from the native run as MISMATCH. Neither stops the run.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BUSYBOX,
@@ -66,16 +73,18 @@ interface Options {
   scale: number;
   timeoutMs: number;
   startupRuns: number;
+  /** Time workloads with a warm translation cache (one untimed run fills it first). */
+  warm: boolean;
 }
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
-  process.stderr.write(`usage: node dist/bench/run.js [--only name,name] [--runs N] [--scale F] [--timeout SECONDS] [--startup-runs N] ${HISTORY_USAGE}\n`);
+  process.stderr.write(`usage: node dist/bench/run.js [--only name,name] [--runs N] [--scale F] [--timeout SECONDS] [--startup-runs N] [--warm] ${HISTORY_USAGE}\n`);
   process.exit(msg ? 2 : 0);
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 1, scale: 1, timeoutMs: 600_000, startupRuns: 5 };
+  const o: Options = { runs: 1, scale: 1, timeoutMs: 600_000, startupRuns: 5, warm: false };
   const positive = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${flag} needs a positive number`);
@@ -88,6 +97,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === '--scale') o.scale = positive(a, argv[++i]);
     else if (a === '--timeout') o.timeoutMs = positive(a, argv[++i]) * 1000;
     else if (a === '--startup-runs') o.startupRuns = Math.floor(positive(a, argv[++i]));
+    else if (a === '--warm') o.warm = true;
     else if (a === '-h' || a === '--help') usage();
     else usage(`unknown argument '${a}'`);
   }
@@ -176,9 +186,14 @@ function benchJob(job: Job, o: Options): Row {
   const row: Row = { name, group, verdict: 'ok', nativeS: median(nativeRuns.map((r) => r.ms)) / 1000 };
   const emuTimes: number[] = [];
   const emuCpu: number[] = [];
+  const warmHome = freshCacheHome();
+  if (o.warm) {
+    progress(`  ${name}: usmjit run to fill the cache`);
+    runUsmjit(bin, { ...opts, env: { ...env, XDG_CACHE_HOME: warmHome } });
+  }
   for (let i = 0; i < o.runs; i++) {
     progress(`  ${name}: usmjit run ${i + 1}/${o.runs}`);
-    const { r, cpuS } = timed(() => runUsmjit(bin, opts));
+    const { r, cpuS } = timed(() => runUsmjit(bin, { ...opts, env: { ...env, XDG_CACHE_HOME: o.warm ? warmHome : freshCacheHome() } }));
     row.stats = parseStats(r.stderr) ?? row.stats;
     if (r.error || exitStatus(r) !== exitStatus(native)) {
       return { ...row, verdict: 'FAIL', note: failure(r) };
@@ -264,6 +279,15 @@ function printTable(rows: Row[]): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** A new empty cache home for usmjit (XDG_CACHE_HOME), removed when the bench ends. */
+const cacheHomes: string[] = [];
+function freshCacheHome(): string {
+  const d = mkdtempSync(join(tmpdir(), 'usmjit-bench-cache-'));
+  cacheHomes.push(d);
+  return d;
+}
+process.on('exit', () => { for (const d of cacheHomes) rmSync(d, { recursive: true, force: true }); });
+
 interface Startup {
   what: string;
   nativeMs?: number;
@@ -272,8 +296,14 @@ interface Startup {
   note?: string;
 }
 
-function startup(what: string, bin: string, args: string[], runs: number): Startup {
+/**
+ * `cache`: 'cold' runs usmjit with an empty cache directory each time; 'warm' fills one with a run
+ * first and times the runs after it.
+ */
+function startup(what: string, bin: string, args: string[], runs: number, cache: 'cold' | 'warm' = 'cold'): Startup {
   const env = { ...GUEST_ENV };
+  const warmHome = freshCacheHome();
+  if (cache === 'warm') runUsmjit(bin, { args, env: { ...env, XDG_CACHE_HOME: warmHome } });
   const nat: number[] = [];
   const emu: number[] = [];
   const qemu: number[] = [];
@@ -284,7 +314,7 @@ function startup(what: string, bin: string, args: string[], runs: number): Start
   }
   for (let i = 0; i < runs; i++) {
     progress(`  start-up ${what}: usmjit run ${i + 1}/${runs}`);
-    const r = runUsmjit(bin, { args, env });
+    const r = runUsmjit(bin, { args, env: { ...env, XDG_CACHE_HOME: cache === 'warm' ? warmHome : freshCacheHome() } });
     if (r.error || exitStatus(r) !== 0) return { what, nativeMs: median(nat), note: `FAIL (${failure(r)})` };
     emu.push(r.ms);
   }
@@ -297,7 +327,7 @@ function startup(what: string, bin: string, args: string[], runs: number): Start
 }
 
 function printStartup(rows: Startup[], runs: number): void {
-  const out = ['', `Start-up (wall time, median of ${runs} runs):`, '', '| program | native ms | usmjit ms | qemu ms |', '|---|---:|---:|---:|'];
+  const out = ['', `Start-up (wall time, median of ${runs} runs; cold: an empty cache each run):`, '', '| program | native ms | usmjit ms | qemu ms |', '|---|---:|---:|---:|'];
   for (const r of rows) {
     const n = r.nativeMs === undefined ? '-' : r.nativeMs.toFixed(1);
     const u = r.usmjitMs === undefined ? (r.note ?? '-') : r.usmjitMs.toFixed(1);
@@ -363,15 +393,19 @@ function main(): void {
     try {
       const hello = compileC(join(WORKLOADS_DIR, `${STARTUP_PROGRAM}.c`), { cacheSubdir: 'bench' });
       st.push(startup('static hello world', hello, [], o.startupRuns));
+      st.push(startup('static hello world, warm cache', hello, [], o.startupRuns, 'warm'));
     } catch (e) {
       st.push({ what: 'static hello world', note: `BUILD FAIL (${(e as Error).message.split('\n')[0]})` });
     }
-    if (existsSync(BUSYBOX)) st.push(startup('busybox true', BUSYBOX, ['true'], o.startupRuns));
+    if (existsSync(BUSYBOX)) {
+      st.push(startup('busybox true', BUSYBOX, ['true'], o.startupRuns));
+      st.push(startup('busybox true, warm cache', BUSYBOX, ['true'], o.startupRuns, 'warm'));
+    }
     else st.push({ what: 'busybox true', note: `${BUSYBOX} missing (apt-get install busybox-static)` });
     printStartup(st, o.startupRuns);
   }
   if (flags.record || flags.check) {
-    const options = { runs: o.runs, startupRuns: o.startupRuns, ...(o.scale !== 1 ? { scale: o.scale } : {}), ...(o.only ? { only: [...o.only].join(',') } : {}) };
+    const options = { runs: o.runs, startupRuns: o.startupRuns, ...(o.scale !== 1 ? { scale: o.scale } : {}), ...(o.only ? { only: [...o.only].join(',') } : {}), ...(o.warm ? { warm: true } : {}) };
     process.exitCode = finishRun(newEntry('bench', historyRows(rows, st), options), flags);
   }
   // A missing program the user asked for by name is an error; otherwise its row says what to install.

@@ -26,7 +26,10 @@ for (let i = 2; i < process.argv.length; i++) {
 const env = process.env;
 const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
 const dir = join(base, 'usmjit');
-const file = join(dir, `js-${createHash('sha256').update(source).digest('hex').slice(0, 32)}.v8`);
+const hash = createHash('sha256').update(source).digest('hex').slice(0, 32);
+const file = join(dir, `js-${hash}.v8`);
+// The bundle names its build by the same hash (jit/translation-store.ts buildId): no second pass.
+globalThis.__usmjitBundleHash = hash;
 let cachedData;
 if (!noCache) {
   try { cachedData = readFileSync(file); } catch { /* first run */ }

@@ -42,6 +42,8 @@ let build: string | undefined;
  */
 export function buildId(): string {
   if (build) return build;
+  const given = (globalThis as { __usmjitBundleHash?: string }).__usmjitBundleHash;
+  if (given) return (build = given); // the launcher hashed the bundle already
   const here = fileURLToPath(import.meta.url);
   const h = createHash('sha256');
   const files: string[] = [];
