@@ -204,10 +204,21 @@ export class CodeCache {
     return true;
   }
 
+  /**
+   * Growth found Capstone not loaded yet (every translation so far came from the persistent
+   * cache): the dispatcher lets it load at its next budget exit (vmx/machine.ts).
+   */
+  decoderWanted = false;
+
   /** Takes the pending indirect targets and `direct` into the region; false if nothing was new. */
   private grow(r: Region, direct: number[] = []): boolean {
     // A region recompiles with fresh chain slots; leave the room to new translations.
     if (this.nextSlot > SLOTS_COUNT - 8192) return false;
+    if (!this.decoder.loaded) {
+      this.decoderWanted = true;
+      r.pending.clear(); // noted again on their next miss
+      return false;
+    }
     const t0 = performance.now();
     const added: Block[] = [];
     const indirectBefore = r.indirect.size;

@@ -437,6 +437,11 @@ export class Machine {
         case Exit.Budget:
           this.cache.growHot();
           this.cache.growLoops();
+          // Hot regions want to grow and Capstone is not loaded: let the scheduler load it.
+          if (this.cache.decoderWanted && !this.decoder.loaded) {
+            this.cache.decoderWanted = false;
+            throw new DecoderPending('growth needs the decoder');
+          }
           break;
         case Exit.Exception: this.pending = true; break;
         default: throw new Error(`bad exit code ${code}`);
