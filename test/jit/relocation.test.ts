@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { Bytes, Fn, ModuleBuilder, Reloc, T } from '../../src/jit/wasm/encoder.js';
+import { imageOf, link, relocate } from '../../src/jit/relocation.js';
+import { COUNTERS_BASE, SLOTS_BASE } from '../../src/core/layout.js';
+
+/**
+ * Relocatable region bodies (jit/relocation.ts, the persistent translation cache): the encoder
+ * records where each relocatable constant lands in the finished body, also when a prologue and
+ * late code (Fn.placeholder) are spliced in before it, and relocate() rewrites exactly those
+ * bytes. Checked by running the code: each function returns the sum of its constants, weighted.
+ */
+
+/**
+ * A body returning slot + op * 1000 + region * 1e6, plus 1 if its counter's address is not region
+ * `region`'s, with a prologue and late code in between.
+ */
+function body(slot: number, op: number, region: number): Fn {
+  const f = new Fn([], [T.i32]);
+  f.prologue.u8(0x01); // nop, run first
+  f.i32_reloc(Reloc.Slot, SLOTS_BASE + 4 * slot).i32(SLOTS_BASE).i32_sub().i32(2).i32_shr_u();
+  // Late code spliced in at this point: 3 nops whose length shifts everything after.
+  f.placeholder(() => { const b = new Bytes(); b.u8(0x01); b.u8(0x01); b.u8(0x01); return b; });
+  f.i32_reloc(Reloc.Op, op).i32(1000).i32_mul().i32_add();
+  f.placeholder(() => new Bytes());
+  f.i32_reloc(Reloc.Region, region).i32(1_000_000).i32_mul().i32_add();
+  f.i32_reloc(Reloc.Counter, COUNTERS_BASE + 4 * region).i32(COUNTERS_BASE + 4 * region).i32_ne().i32_add();
+  return f;
+}
+
+function run(bytes: Uint8Array, name: string): number {
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { mem: new WebAssembly.Memory({ initial: 1, maximum: 65536 }), table: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }) } });
+  return (inst.exports[name] as () => number)();
+}
+
+describe('relocatable bodies', () => {
+  it('finds every relocatable constant after the prologue and late code, and relocate() rewrites them', () => {
+    const f = body(7, 3, 5);
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
+    m.export('f', m.add(f));
+    expect(run(m.emit(), 'f')).toBe(7 + 3000 + 5_000_000);
+    // The process numbered this region's chain slots from 6 and its ops from 2: ordinals 1 and 1.
+    const img = imageOf(f, 6, 2, 2, [0x401000, 0x401000]);
+    expect([...img.relocs].filter((_, k) => k % 3 === 1)).toEqual([Reloc.Slot, Reloc.Op, Reloc.Region, Reloc.Counter]);
+    const moved = relocate(img, { tableSlot: 9, funcIndex: 0, slotBase: 100, opBase: 40 });
+    const m2 = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
+    m2.export('f', m2.add({ params: [], results: [T.i32], body: () => moved }));
+    // (+1: the counter's address moved with the region, away from the constant it is compared with.)
+    expect(run(m2.emit(), 'f')).toBe(101 + 41_000 + 9_000_000 + 1);
+  });
+
+  it('links stored regions into one module, each numbered from a fresh process\'s start', () => {
+    const regions = [body(1, 0, 1), body(4, 7, 2), body(2, 5, 3)].map((f, k) => ({
+      tag: 0, blocks: [], opIr: [], notes: [], indirect: [], exits: [],
+      // Each used 2 chain slots and 1 op (its ordinal-1 slot and ordinal-0 op above).
+      image: imageOf(f, [0, 3, 1][k], 2, [0, 7, 5][k], [0x1000]),
+    }));
+    const linked = link(regions, () => {}, 1);
+    expect(linked.numbering.map((n) => [n.tableSlot, n.slotBase, n.opBase])).toEqual([[1, 1, 0], [2, 3, 1], [3, 5, 2]]);
+    expect(linked.slots).toBe(7);
+    expect(linked.ops).toBe(3);
+    for (let k = 0; k < 3; k++) {
+      const n = linked.numbering[k];
+      expect(run(linked.module, String(k))).toBe(n.slotBase + 1 + 1000 * n.opBase + 1_000_000 * n.tableSlot);
+    }
+  });
+});
