@@ -1,55 +1,22 @@
-import { CPU } from '../../core/layout.js';
-import type { Emitter, JsEnv } from '../emitter.js';
+import type { Emitter } from '../emitter.js';
 import { Unsupported } from '../emitter.js';
 import type { Insn } from '../../decoder/ir.js';
 import type { Family, EmitFn } from './types.js';
 import { SIMD, T } from '../wasm/encoder.js';
 import { F } from '../../core/rflags.js';
-import { isX, loadVL, packed, xn } from './sse.js';
+import { isX, loadVL, packed } from './sse.js';
 import { FLAGS_KILL } from './table.js';
 
 /**
  * SSE4.2: the packed string compares (pcmpistri pcmpestri pcmpistrm pcmpestrm), crc32 and
  * pcmpgtq. (popcnt, which CPUID reports next to SSE4.2, lives in bits.ts.)
  *
- * The string compares are one TypeScript helper (`pcmpstr`, below) called through
- * Emitter.callJs: the emitted code only loads the operands (the memory operand through the normal
- * inline TLB path, so a fault is raised before the helper runs; these instructions have no
- * alignment requirement: see their table entries) and the explicit lengths into the CPU scratch area,
- * and afterwards picks the results up from there: ECX or XMM0, and the flags. The helper changes no
- * register or flag itself, so the region keeps its registers and lazy flags in locals.
+ * The string compares are inline Wasm SIMD specialised on their imm8 (a constant of the
+ * instruction), so each translation holds only the element format, aggregation, polarity and
+ * output it needs (glibc's strcspn/strspn/strpbrk run one per 16 bytes of text: a shell calls
+ * them all the time). Intel SDM vol. 2, "PCMPESTRI" .. "PCMPISTRM", and section 4.1, "Imm8
+ * control byte operation for PCMPESTRI / PCMPESTRM / PCMPISTRI / PCMPISTRM":
  *
- * Scratch layout (CPU.scratch, 64 bytes):
- *   +0  first operand (xmm1), 16 bytes; on return, the mask result for the *strm forms
- *   +16 second operand (xmm2/m128), 16 bytes
- *   +32 rax (pcmpestr*: the first operand's length; sign-extended from eax without REX.W)
- *   +40 rdx (the second operand's length, likewise)
- *   +48 on return: the arithmetic flags (i32, RFLAGS positions)
- *   +52 on return: the index (i32) for the *stri forms
- */
-const S_A = CPU.scratch, S_B = CPU.scratch + 16, S_LA = CPU.scratch + 32, S_LB = CPU.scratch + 40;
-const S_FLAGS = CPU.scratch + 48, S_INDEX = CPU.scratch + 52;
-
-/** The result of one packed string compare, before it is written to ECX or XMM0. */
-interface StrCmpResult {
-  /** IntRes2: one bit per element (bit j = element j of the second operand). */
-  res: number;
-  /** Elements per operand: 16 (bytes) or 8 (words). */
-  n: number;
-  /** RFLAGS: CF ZF SF OF as the SDM defines them, AF and PF clear. */
-  flags: number;
-}
-
-/**
- * The SSE4.2 packed string compare (Intel SDM vol. 2, "PCMPESTRI" .. "PCMPISTRM" and section
- * 4.1, "Imm8 control byte operation for PCMPESTRI / PCMPESTRM / PCMPISTRI / PCMPISTRM").
- *
- * `a` and `b` are the 16 bytes of the first operand (xmm1: the character set, the ranges or the
- * needle) and of the second (xmm2/m128: the text). `la` and `lb` are their valid lengths in
- * elements (already computed: the implicit forms stop at the first zero element, the explicit
- * forms take |rax| / |rdx| saturated to the element count).
- *
- * imm8:
  *   bits 1:0  element format: 00 unsigned bytes, 01 unsigned words, 10 signed bytes, 11 signed words
  *   bits 3:2  aggregation: 00 equal any, 01 ranges, 10 equal each, 11 equal ordered
  *   bits 5:4  polarity: 00 / 10 positive, 01 negative, 11 masked negative (only valid elements of b)
@@ -57,163 +24,209 @@ interface StrCmpResult {
  *             mask (1) or bit mask (0)
  *   bit 7     ignored
  *
- * IntRes1 bit j says something about element j of `b` (the text); elements past a length are
- * "invalid", and the SDM's override table (4-7) fixes the comparison of invalid elements:
+ * `a` is the first operand (xmm1: the character set, the ranges or the needle), `b` the second
+ * (xmm2/m128: the text). IntRes1 bit j says something about element j of b; elements past a
+ * length are "invalid", and the SDM's override table (4-7) fixes the comparison of invalid elements:
  *   - equal any / ranges: a comparison involving an invalid element is false;
  *   - equal each: both invalid -> true, exactly one invalid -> false;
  *   - equal ordered: an invalid needle element (a) matches anything, a valid one never matches an
  *     invalid text element.
+ * The results are kept as i32 bit masks (bit j = element j), made from the comparison vectors
+ * with i8x16/i16x8.bitmask.
  */
-const ELEMS_A = new Int32Array(16), ELEMS_B = new Int32Array(16);
 
-function pcmpstr(a: Uint8Array, la: number, b: Uint8Array, lb: number, imm: number): StrCmpResult {
-  const words = (imm & 1) !== 0;
+interface StrFmt {
+  /** Bytes per element and elements per operand. */
+  w: 1 | 2;
+  n: 8 | 16;
+  /** All n result bits. */
+  all: number;
+  eq: number; ge: number; le: number; ltU: number; splat: number; bitmask: number;
+}
+
+function strFmt(imm: number): StrFmt {
   const signed = (imm & 2) !== 0;
-  const n = words ? 8 : 16;
-  const el = (v: Uint8Array, k: number): number => {
-    if (!words) return signed ? (v[k] << 24) >> 24 : v[k];
-    const w = v[2 * k] | (v[2 * k + 1] << 8);
-    return signed ? (w << 16) >> 16 : w;
+  if (imm & 1) {
+    return {
+      w: 2, n: 8, all: 0xff, eq: SIMD.i16x8_eq, ge: signed ? SIMD.i16x8_ge_s : SIMD.i16x8_ge_u,
+      le: signed ? SIMD.i16x8_le_s : SIMD.i16x8_le_u, ltU: SIMD.i16x8_lt_u, splat: SIMD.i16x8_splat,
+      bitmask: SIMD.i16x8_bitmask,
+    };
+  }
+  return {
+    w: 1, n: 16, all: 0xffff, eq: SIMD.i8x16_eq, ge: signed ? SIMD.i8x16_ge_s : SIMD.i8x16_ge_u,
+    le: signed ? SIMD.i8x16_le_s : SIMD.i8x16_le_u, ltU: SIMD.i8x16_lt_u, splat: SIMD.i8x16_splat,
+    bitmask: SIMD.i8x16_bitmask,
   };
-  // Module-level scratch: shells call this for every strlen/strchr (busy code, no allocation).
-  const A = ELEMS_A, B = ELEMS_B;
-  for (let k = 0; k < n; k++) { A[k] = el(a, k); B[k] = el(b, k); }
+}
 
-  let res1 = 0;
-  switch ((imm >> 2) & 3) {
-    case 0: // equal any: b[j] is one of a[0..la)
-      for (let j = 0; j < lb; j++) {
-        for (let i = 0; i < la; i++) if (A[i] === B[j]) { res1 |= 1 << j; break; }
-      }
-      break;
-    case 1: // ranges: a holds pairs [lo, hi]; a pair with an invalid end never matches
-      for (let j = 0; j < lb; j++) {
-        for (let i = 0; i + 1 < la; i += 2) if (A[i] <= B[j] && B[j] <= A[i + 1]) { res1 |= 1 << j; break; }
-      }
-      break;
-    case 2: // equal each: a[j] == b[j]; past both lengths true, past only one false
-      for (let j = 0; j < n; j++) {
-        const va = j < la, vb = j < lb;
-        if (va && vb ? A[j] === B[j] : !va && !vb) res1 |= 1 << j;
-      }
-      break;
-    case 3: // equal ordered: the needle a[0..la) starts at b[j] (a match may run off the end of b's register)
-      for (let j = 0; j < n; j++) {
-        let match = true;
-        for (let k = 0; k < la && j + k < n; k++) {
-          if (j + k >= lb || A[k] !== B[j + k]) { match = false; break; }
-        }
-        if (match) res1 |= 1 << j;
-      }
-      break;
+/** Shuffle lanes taking element idx[k] (of `w` bytes) into element k. */
+const elemLanes = (w: number, idx: number[]) => idx.flatMap((k) => Array.from({ length: w }, (_, b) => k * w + b));
+/** Shuffle lanes broadcasting element k. */
+const splatLanes = (m: StrFmt, k: number) => elemLanes(m.w, new Array<number>(m.n).fill(k));
+/** A v128 constant of n elements of width w, element k = val(k). */
+function elemConst(m: StrFmt, val: (k: number) => number): Uint8Array {
+  const v = new Uint8Array(16);
+  for (let k = 0; k < m.n; k++) { v[k * m.w] = val(k) & 0xff; if (m.w === 2) v[k * m.w + 1] = val(k) >> 8; }
+  return v;
+}
+
+/** The locals an aggregation reads: the operands (v128) and the valid lengths (i32, 0..n). */
+interface StrOps { m: StrFmt; a: number; b: number; la: number; lb: number }
+
+/** Pushes a vector whose element k is all ones where idx(k) < la. */
+function validVec(e: Emitter, o: StrOps, idx: (k: number) => number): void {
+  e.f.v128_const(elemConst(o.m, idx)).get(o.la).simd(o.m.splat).simd(o.m.ltU);
+}
+
+/** Pushes (1 << l) - 1: the valid elements as a bit mask. */
+function validBits(e: Emitter, l: number): void {
+  e.f.i32(1).get(l).i32_shl().i32(1).i32_sub();
+}
+
+/**
+ * Equal any: b[j] is one of a[0..la). The invalid elements of a are first replaced by a[0], which
+ * matches exactly what a[0] matches; only la = 0 then needs its own test (no match at all).
+ */
+function equalAny(e: Emitter, o: StrOps): void {
+  const f = e.f, m = o.m;
+  const ap = f.temp(T.v128);
+  f.get(o.a).get(o.a).get(o.a).shuffle(splatLanes(m, 0));
+  validVec(e, o, (k) => k);
+  f.simd(SIMD.v128_bitselect).set(ap);
+  for (let k = 0; k < m.n; k++) {
+    f.get(o.b).get(ap).get(ap).shuffle(splatLanes(m, k)).simd(m.eq);
+    if (k) f.simd(SIMD.v128_or);
   }
+  f.free(T.v128, ap);
+  f.simd(m.bitmask);
+  validBits(e, o.lb);
+  f.i32_and().i32(0).get(o.la).select();
+}
 
-  const all = (1 << n) - 1;
-  let res = res1;
-  switch ((imm >> 4) & 3) {
-    case 1: res = ~res1 & all; break; // negative
-    case 3: res = res1 ^ ((1 << lb) - 1); break; // masked negative: only b's valid elements flip
+/**
+ * Ranges: a[2i] <= b[j] <= a[2i+1] for a pair inside a[0..la). Pairs not wholly valid are replaced
+ * by the first pair (so la < 2 means no match), as in equalAny.
+ */
+function ranges(e: Emitter, o: StrOps): void {
+  const f = e.f, m = o.m;
+  const ap = f.temp(T.v128);
+  f.get(o.a).get(o.a).get(o.a).shuffle(elemLanes(m.w, Array.from({ length: m.n }, (_, k) => k & 1)));
+  validVec(e, o, (k) => k | 1);
+  f.simd(SIMD.v128_bitselect).set(ap);
+  for (let k = 0; k < m.n; k += 2) {
+    f.get(o.b).get(ap).get(ap).shuffle(splatLanes(m, k)).simd(m.ge);
+    f.get(o.b).get(ap).get(ap).shuffle(splatLanes(m, k + 1)).simd(m.le);
+    f.simd(SIMD.v128_and);
+    if (k) f.simd(SIMD.v128_or);
   }
-
-  let flags = 0;
-  if (res !== 0) flags |= F.CF;
-  if (lb < n) flags |= F.ZF;
-  if (la < n) flags |= F.SF;
-  if (res & 1) flags |= F.OF;
-  return { res, n, flags };
+  f.free(T.v128, ap);
+  f.simd(m.bitmask);
+  validBits(e, o.lb);
+  f.i32_and().i32(0).get(o.la).i32(2).i32_ge_u().select();
 }
 
-/** The ECX result of pcmp?stri: the lowest (imm8 bit 6 clear) or highest set bit, or n if none. */
-function strIndex(r: StrCmpResult, imm: number): number {
-  if (r.res === 0) return r.n;
-  return imm & 0x40 ? 31 - Math.clz32(r.res) : 31 - Math.clz32(r.res & -r.res);
+/** Equal each: a[j] == b[j] where both are valid, true where neither is, false where one is. */
+function equalEach(e: Emitter, o: StrOps): void {
+  const f = e.f, m = o.m;
+  const va = f.temp(T.i32), vb = f.temp(T.i32);
+  validBits(e, o.la); f.set(va);
+  validBits(e, o.lb); f.set(vb);
+  f.get(o.a).get(o.b).simd(m.eq).simd(m.bitmask).get(va).i32_and().get(vb).i32_and();
+  f.get(va).get(vb).i32_or().i32(m.all).i32_xor().i32_or();
+  f.free(T.i32, va); f.free(T.i32, vb);
 }
 
-/** The XMM0 result of pcmp?strm: the bit mask, or (imm8 bit 6) each element all ones / zeros. */
-function strMask(r: StrCmpResult, imm: number): Uint8Array {
-  const out = new Uint8Array(16);
-  if (imm & 0x40) {
-    const w = 16 / r.n;
-    for (let j = 0; j < r.n; j++) if (r.res & (1 << j)) out.fill(0xff, j * w, j * w + w);
-  } else {
-    out[0] = r.res & 0xff;
-    out[1] = (r.res >> 8) & 0xff;
+/**
+ * Equal ordered: the needle a[0..la) starts at b[j]; a match may run off the end of the register
+ * (needle elements past element n-1 of b match). Needle element k found at b[j+k] (valid) is bit
+ * j+k of a row mask, shifted down by k; the rows of the valid needle elements are ANDed.
+ */
+function equalOrdered(e: Emitter, o: StrOps): void {
+  const f = e.f, m = o.m;
+  const acc = f.temp(T.i32), vb = f.temp(T.i32);
+  validBits(e, o.lb); f.set(vb);
+  f.i32(m.all).set(acc);
+  for (let k = 0; k < m.n; k++) {
+    f.get(acc);
+    f.get(o.b).get(o.a).get(o.a).shuffle(splatLanes(m, k)).simd(m.eq).simd(m.bitmask).get(vb).i32_and();
+    if (k) f.i32(k).i32_shr_u().i32(m.all ^ (m.all >>> k)).i32_or();
+    f.i32_and().get(acc).get(o.la).i32(k).i32_gt_u().select().set(acc);
   }
-  return out;
+  f.get(acc);
+  f.free(T.i32, acc); f.free(T.i32, vb);
 }
 
-/** Length of an implicit-length operand: the index of its first zero element, else n. */
-function implicitLen(v: Uint8Array, n: number): number {
-  const w = 16 / n;
-  for (let k = 0; k < n; k++) if (v[k * w] === 0 && (w === 1 || v[k * w + 1] === 0)) return k;
-  return n;
-}
+const AGGREGATE = [equalAny, ranges, equalEach, equalOrdered];
 
-/** Length of an explicit-length operand: |v| as a signed 64-bit value, saturated to n. */
-function explicitLen(v: bigint, n: number): number {
-  const s = BigInt.asIntN(64, v);
-  const abs = s < 0n ? -s : s;
-  return abs >= BigInt(n) ? n : Number(abs);
-}
-
-/** The 16 bytes at `off` in the CPU block: a view of Wasm memory, valid for this call only. */
-function readBytes(env: JsEnv, base: number, off: number): Uint8Array {
-  return env.bytes().subarray(base + off, base + off + 16);
+/**
+ * Pushes a valid length: the index of the first zero element (implicit forms), else |rax| or
+ * |rdx| (a signed 64-bit value; eax/edx sign-extended without REX.W) saturated to n.
+ */
+function strLen(e: Emitter, m: StrFmt, v: number, explicitReg: number, rexW: boolean): void {
+  const f = e.f;
+  if (explicitReg < 0) {
+    f.get(v).v128_const(new Uint8Array(16)).simd(m.eq).simd(m.bitmask).i32(1 << m.n).i32_or().i32_ctz();
+    return;
+  }
+  const x = e.tmp64(), t = e.tmp64();
+  e.gpr(explicitReg);
+  if (!rexW) f.i64_extend32_s();
+  f.tee(x).get(x).i64(63).i64_shr_s().tee(t).i64_xor().get(t).i64_sub().set(x); // |x| (2^63 stays negative: unsigned, it saturates)
+  f.i32(m.n).get(x).i32_wrap_i64().get(x).i64(m.n).i64_gt_u().select();
+  e.free64(x, t);
 }
 
 /** pcmpistri / pcmpestri / pcmpistrm / pcmpestrm. */
 function pcmpStr(explicit: boolean, index: boolean): EmitFn {
-  return (e: Emitter, i: Insn, env: JsEnv) => {
+  return (e: Emitter, i: Insn) => {
     const [d, s, immOp] = i.ops;
     if (!isX(d) || immOp?.kind !== 'imm') throw new Unsupported(`${i.op} operands`);
     const imm = Number(immOp.value & 0xffn);
+    const m = strFmt(imm);
     const f = e.f;
-    // Operands to the scratch area (the memory operand first: its slow path uses scratch too).
-    const bv = loadVL(e, s);
-    f.get(e.cpu).get(e.xmm(d.n)).v128_store(S_A);
-    f.get(e.cpu).get(bv).v128_store(S_B);
-    f.free(T.v128, bv);
-    if (explicit) {
-      // Lengths: rax/rdx with REX.W, else eax/edx as signed 32-bit values.
-      for (const [reg, off] of [[0, S_LA], [2, S_LB]]) {
-        f.get(e.cpu);
-        e.gpr(reg);
-        if (!i.rexW) f.i64_extend32_s();
-        f.i64_store(off);
-      }
+    // The memory operand first: a fault leaves before anything changes.
+    const b = loadVL(e, s);
+    const a = e.xmm(d.n);
+    const la = f.temp(T.i32), lb = f.temp(T.i32), res = f.temp(T.i32);
+    strLen(e, m, a, explicit ? 0 : -1, i.rexW); f.set(la);
+    strLen(e, m, b, explicit ? 2 : -1, i.rexW); f.set(lb);
+    AGGREGATE[(imm >> 2) & 3](e, { m, a, b, la, lb });
+    switch ((imm >> 4) & 3) {
+      case 1: f.i32(m.all).i32_xor(); break; // negative
+      case 3: validBits(e, lb); f.i32_xor(); break; // masked negative: only b's valid elements flip
     }
-    e.callJs((base) => {
-      const a = readBytes(env, base, S_A);
-      const b = readBytes(env, base, S_B);
-      const n = imm & 1 ? 8 : 16;
-      let la: number, lb: number;
-      if (explicit) {
-        const cpu = env.cpu(base);
-        la = explicitLen(cpu.u64(S_LA), n);
-        lb = explicitLen(cpu.u64(S_LB), n);
-      } else {
-        la = implicitLen(a, n);
-        lb = implicitLen(b, n);
-      }
-      const r = pcmpstr(a, la, b, lb, imm);
-      const cpu = env.cpu(base);
-      cpu.setU32(S_FLAGS, r.flags);
-      if (index) cpu.setU32(S_INDEX, strIndex(r, imm));
-      else env.bytes().set(strMask(r, imm), base + S_A);
-      return -1;
-    }, true, 0);
+    f.set(res);
+    f.free(T.v128, b);
+
     if (index) {
-      // ECX (a 32-bit write: the upper half of RCX is cleared).
+      // ECX: the lowest or highest set bit, n if none (a 32-bit write: the upper half of RCX is cleared).
+      if (imm & 0x40) f.i32(31).get(res).i32_clz().i32_sub().i32(m.n).get(res).select();
+      else f.get(res).i32(1 << m.n).i32_or().i32_ctz();
       const v = e.tmp64();
-      f.get(e.cpu).i64_load32_u(S_INDEX).set(v);
+      f.i64_extend_i32_u().set(v);
       e.setGpr(1, v);
       e.free64(v);
+    } else if (imm & 0x40) {
+      // XMM0: each element all ones where its bit is set. Bytes: the mask's low byte to lanes
+      // 0-7, its high byte to lanes 8-15, then each lane tests its own bit.
+      const bits = elemConst(m, (k) => 1 << (k & 7));
+      f.get(res).simd(SIMD.i16x8_splat);
+      if (m.w === 1) f.v128_const(new Uint8Array(16)).shuffle([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+      f.v128_const(bits).simd(SIMD.v128_and).v128_const(bits).simd(m.eq).set(e.xmm(0));
+      e.xmmDirty(0);
     } else {
-      f.get(e.cpu).v128_load(S_A).set(e.xmm(0));
+      f.get(res).i64_extend_i32_u().i64x2Splat0().set(e.xmm(0)); // XMM0: the bit mask, zero-extended
       e.xmmDirty(0);
     }
-    f.get(e.cpu).i32_load(S_FLAGS);
+
+    // CF: any result bit; ZF / SF: b / a shorter than the register; OF: result bit 0; AF PF clear.
+    f.i32(F.CF).i32(0).get(res).select();
+    f.i32(F.ZF).i32(0).get(lb).i32(m.n).i32_lt_u().select().i32_or();
+    f.i32(F.SF).i32(0).get(la).i32(m.n).i32_lt_u().select().i32_or();
+    f.i32(F.OF).i32(0).get(res).i32(1).i32_and().select().i32_or();
     e.setEflagsFromStack();
+    f.free(T.i32, la); f.free(T.i32, lb); f.free(T.i32, res);
   };
 }
 
