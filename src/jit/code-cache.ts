@@ -494,6 +494,7 @@ export class CodeCache {
   /** Stored regions linked into one instance, installed one by one as their code is reached. */
   private adopted?: {
     linked: LinkedRegions;
+    module: WebAssembly.Module;
     instance: WebAssembly.Instance;
     /** Per stored region: 0 not yet looked at, 1 installed, 2 rejected (its code differs). */
     state: Uint8Array;
@@ -523,7 +524,16 @@ export class CodeCache {
     const notInstalled: JsOp = () => { throw new Error('a stored region\'s op ran before the region was installed'); };
     this.ops = new Array<JsOp>(linked.ops).fill(notInstalled);
     if (this.table.length <= this.nextIndex) this.table.grow(this.nextIndex - this.table.length + 1024);
-    this.adopted = { linked, instance, state: new Uint8Array(n), index };
+    this.adopted = { linked, module: mod, instance, state: new Uint8Array(n), index };
+  }
+
+  /**
+   * A forked child's cache: it may install the stored regions its parent adopted (its memory is a
+   * copy of the parent's, and each region is still checked against it). The child stores nothing.
+   */
+  adoptFrom(parent: CodeCache): void {
+    const a = parent.adopted;
+    if (a) this.adopt(a.linked, a.module);
   }
 
   /** Installs the stored region holding block `key`, if its code is unchanged; false otherwise. */

@@ -34,6 +34,13 @@ interface StoredFile {
   linked: LinkedRegions;
 }
 
+/** Stored regions linked into a module, compiled. */
+export interface StoredModule { linked: LinkedRegions; module: WebAssembly.Module }
+
+/** Files this process loaded, by path: their compiled modules (the last MAX_COMPILED used). */
+const compiled = new Map<string, { mtimeMs: number; size: number; stored: StoredModule }>();
+const MAX_COMPILED = 16;
+
 let build: string | undefined;
 
 /**
@@ -83,7 +90,20 @@ export class TranslationStore {
   }
 
   /** The stored regions and their compiled module, or undefined (no file, another format, damaged). */
-  load(): { linked: LinkedRegions; module: WebAssembly.Module } | undefined {
+  load(): StoredModule | undefined {
+    let st;
+    try {
+      st = statSync(this.file);
+    } catch {
+      return undefined;
+    }
+    // A program exec'd again (a shell script's `sed`, run in a loop) reuses what this process
+    // read and compiled already, while the file is unchanged.
+    const seen = compiled.get(this.file);
+    if (seen && seen.mtimeMs === st.mtimeMs && seen.size === st.size) {
+      this.loaded = true;
+      return seen.stored;
+    }
     let bytes: Buffer;
     try {
       bytes = readFileSync(this.file);
@@ -95,7 +115,11 @@ export class TranslationStore {
       if (f.format !== FORMAT || f.build !== buildId() || !f.linked || !(f.linked.module instanceof Uint8Array)) return undefined;
       const module = new WebAssembly.Module(f.linked.module as Uint8Array<ArrayBuffer>);
       this.loaded = true;
-      return { linked: f.linked, module };
+      const stored = { linked: f.linked, module };
+      compiled.delete(this.file);
+      compiled.set(this.file, { mtimeMs: st.mtimeMs, size: st.size, stored });
+      if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+      return stored;
     } catch {
       return undefined; // not ours or damaged: the next save replaces it
     }

@@ -149,6 +149,7 @@ export class Machine {
     child.fp.precise = this.fp.precise;
     child.budgetPerEntry = this.budgetPerEntry;
     child.tscStart = this.tscStart;
+    child.cache.adoptFrom(this.cache);
     return child;
   }
 

@@ -8,6 +8,7 @@
  *    regions that cover them and translates those afresh (the output is the new binary's);
  *  - a damaged file is ignored and replaced; --no-cache reads and writes nothing;
  *  - two runs storing at once leave a file the next run uses;
+ *  - subshells (fork without exec) install what their parent adopted;
  *  - a dynamically linked program (ld.so, libc at addresses usmjit chose) runs warm too.
  */
 import { spawn } from 'node:child_process';
@@ -120,6 +121,18 @@ describe('persistent translation cache', () => {
     const warm = emu(v1, home);
     sameAsNative(v1, warm);
     expect(stats(warm).batches).toBe(0);
+  });
+
+  it('forked children (subshells) install the stored regions their parent adopted', () => {
+    const home = cacheHome();
+    const args = ['sh', '-c', 'for i in 1 2 3; do x=$(echo "$i"; echo sub); echo "$x" | tr a-z A-Z; done; (exit 3)'];
+    const n = runNative('/bin/busybox', { args });
+    for (let k = 0; k < 2; k++) {
+      const r = runUsmjit('/bin/busybox', { cliArgs: ['--stats'], args, env: { ...GUEST_ENV, XDG_CACHE_HOME: home } });
+      expect(r.stdout, describeRun(r)).toBe(n.stdout);
+      expect(r.status, describeRun(r)).toBe(n.status);
+      if (k === 1) expect(stats(r).batches).toBe(0);
+    }
   });
 
   it('a dynamically linked program runs warm (ld.so and libc mapped where usmjit put them)', () => {
