@@ -414,11 +414,15 @@ export class Emitter {
    * recorded (core/exception.ts); leave the region (the dispatcher delivers it).
    */
   private faultCheck(): void {
-    const f = this.f;
-    f.get(this.cpu).i32_load(CPU.fault).if_();
-    f.i32(Exit.Exception).set(this.xCode);
+    // To the region's shared $fault label (translateRegion), which leaves with Exit.Exception:
+    // 7 bytes per memory access instead of 17.
+    this.f.get(this.cpu).i32_load(CPU.fault).br_if(this.f.depth - this.faultDepth);
+  }
+
+  /** The code after the region's $fault block: a faulting slow-path access leaves from here. */
+  emitFaultExit(): void {
+    this.f.i32(Exit.Exception).set(this.xCode);
     this.branchToExit(Emitter.X_CODE);
-    f.end();
   }
 
   /** Pushes a v128 loaded from guest address local `ea`. */
@@ -616,6 +620,8 @@ export class Emitter {
 
   /** Nesting depth of the region's $exit block and $top loop (set by translateRegion). */
   exitDepth = 1;
+  /** The nesting depth of the region's $fault block (faultCheck branches to its end). */
+  faultDepth = 2;
   loopDepth = 3;
 
   private branchToExit(kind: number): void {
