@@ -42,6 +42,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(0).i32(1).i32_add().i32_store(0);
   f.block(); // $exit: every exit branches here, to the shared tail
   e.exitDepth = f.depth;
+  f.block(); // $wrote: a write that hit translated code branches here (Emitter.endInsn)
+  e.wroteDepth = f.depth;
   f.block(); // $fault: a slow-path access that faulted branches here (Emitter.faultCheck)
   e.faultDepth = f.depth;
   f.try_(); // a slow path that faults throws: the handler writes the state back first
@@ -62,6 +64,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.end(); // try
   f.end(); // $fault
   e.emitFaultExit();
+  f.end(); // $wrote
+  e.emitWroteExit();
   f.end(); // $exit
   e.emitExitTail();
   return f;
