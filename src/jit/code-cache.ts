@@ -401,6 +401,22 @@ export class CodeCache {
   }
 
   /** (Re)compiles a region into its table slot; `added` are its blocks new since last time. */
+  /**
+   * Makes region `r`'s `blocks` reachable: each becomes its key's canonical entry unless another
+   * region has it already, and its pages name the region (for invalidation).
+   */
+  private enter(r: Region, blocks: Block[]): void {
+    for (const b of blocks) {
+      const k = codeKey(b.start, r.tag);
+      if (!this.blocks.has(k)) this.blocks.set(k, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
+      for (const p of b.pages) {
+        let set = this.pageRegions.get(p);
+        if (!set) this.pageRegions.set(p, (set = new Set()));
+        set.add(r);
+      }
+    }
+  }
+
   /** What the emitter asks of the region it translates (compile, and rebuilding a stored one's ops). */
   private hostFor(r: Region, regionFunc: number, allocSlot: (target: number) => number, registerOp: (impl: JsOp, insnAddr: number) => number): EmitHost {
     return {
@@ -444,16 +460,8 @@ export class CodeCache {
     });
     this.table.set(r.slot, inst.exports.region as () => number);
     this.stats.wasmMs += performance.now() - t2;
-    for (const b of added) {
-      const k = codeKey(b.start, r.tag);
-      if (!this.blocks.has(k)) this.blocks.set(k, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
-      for (const p of b.pages) {
-        let s = this.pageRegions.get(p);
-        if (!s) this.pageRegions.set(p, (s = new Set()));
-        s.add(r);
-      }
-      this.stats.insns += b.insns.length;
-    }
+    this.enter(r, added);
+    for (const b of added) this.stats.insns += b.insns.length;
     this.stats.blocks += added.length;
     this.stats.compileMs += performance.now() - t0;
   }
@@ -582,15 +590,7 @@ export class CodeCache {
     for (const n of s.notes) this.notes.set(n.addr, n);
     this.regions.set(r.slot, r);
     this.table.set(r.slot, a.instance.exports[String(k)] as () => number);
-    for (const b of blocks) {
-      const bk = codeKey(b.start, r.tag);
-      if (!this.blocks.has(bk)) this.blocks.set(bk, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
-      for (const p of b.pages) {
-        let set = this.pageRegions.get(p);
-        if (!set) this.pageRegions.set(p, (set = new Set()));
-        set.add(r);
-      }
-    }
+    this.enter(r, blocks);
     for (const b of s.blocks) this.stats.insns += b.insnCount;
     this.stats.stored++;
     return true;
