@@ -621,10 +621,12 @@ export class Emitter {
 
   /** Nesting depth of the region's $exit block and $top loop (set by translateRegion). */
   exitDepth = 1;
+  /** The nesting depth of the region's $budget block (transition branches to its end). */
+  budgetDepth = 2;
   /** The nesting depth of the region's $wrote block (endInsn branches to its end). */
-  wroteDepth = 2;
+  wroteDepth = 3;
   /** The nesting depth of the region's $fault block (faultCheck branches to its end). */
-  faultDepth = 3;
+  faultDepth = 4;
   loopDepth = 3;
 
   private branchToExit(kind: number): void {
@@ -655,17 +657,26 @@ export class Emitter {
     // Every 4096 transitions: leave (budget exhausted) or re-enter the region by a fresh call.
     // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
     // Liftoff code forever; a new call picks up the optimised code once it exists.
+    // Which of the two is decided at the region's shared $budget label (emitBudgetExit).
     f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
-    f.get(this.budget).i32(0).i32_le_s().if_();
-    this.st64c(CPU.rip, target);
-    f.i32(Exit.Budget).set(this.xCode);
-    this.branchToExit(Emitter.X_CODE);
-    f.end();
-    f.i32(pc).set(this.xSlot);
-    this.branchToExit(Emitter.X_REENTER);
+    f.i64(target).set(this.xTarget).i32(pc).set(this.xSlot).br(f.depth - this.budgetDepth);
     f.end();
     f.i32(pc).set(this.pc);
     f.br(f.depth - this.loopDepth);
+  }
+
+  /**
+   * The code after the region's $budget block (a transition's 4096th): leave for the dispatcher
+   * with rip = xTarget if the budget is spent, else re-enter the region at block xSlot.
+   */
+  emitBudgetExit(): void {
+    const f = this.f;
+    f.get(this.budget).i32(0).i32_le_s().if_();
+    this.st64(CPU.rip, this.xTarget);
+    f.i32(Exit.Budget).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
+    f.end();
+    this.branchToExit(Emitter.X_REENTER);
   }
 
   /**

@@ -42,6 +42,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(0).i32(1).i32_add().i32_store(0);
   f.block(); // $exit: every exit branches here, to the shared tail
   e.exitDepth = f.depth;
+  f.block(); // $budget: every 4096th transition branches here (Emitter.transition)
+  e.budgetDepth = f.depth;
   f.block(); // $wrote: a write that hit translated code branches here (Emitter.endInsn)
   e.wroteDepth = f.depth;
   f.block(); // $fault: a slow-path access that faulted branches here (Emitter.faultCheck)
@@ -66,6 +68,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   e.emitFaultExit();
   f.end(); // $wrote
   e.emitWroteExit();
+  f.end(); // $budget
+  e.emitBudgetExit();
   f.end(); // $exit
   e.emitExitTail();
   return f;
