@@ -78,9 +78,6 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export class TranslationStore {
-  /** Whether the last load found a usable file. */
-  loaded = false;
-
   private constructor(readonly file: string, private readonly dir: string) {}
 
   /** The store for the program whose file holds `programBytes`. */
@@ -101,7 +98,6 @@ export class TranslationStore {
     // read and compiled already, while the file is unchanged.
     const seen = compiled.get(this.file);
     if (seen && seen.mtimeMs === st.mtimeMs && seen.size === st.size) {
-      this.loaded = true;
       return seen.stored;
     }
     let bytes: Buffer;
@@ -114,7 +110,6 @@ export class TranslationStore {
       const f = deserialize(bytes) as StoredFile;
       if (f.format !== FORMAT || f.build !== buildId() || !f.linked || !(f.linked.module instanceof Uint8Array)) return undefined;
       const module = new WebAssembly.Module(f.linked.module as Uint8Array<ArrayBuffer>);
-      this.loaded = true;
       const stored = { linked: f.linked, module };
       compiled.delete(this.file);
       compiled.set(this.file, { mtimeMs: st.mtimeMs, size: st.size, stored });
