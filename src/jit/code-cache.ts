@@ -164,6 +164,14 @@ export class CodeCache {
       .slice(0, n);
   }
 
+  /** Region entries so far, summed over the live regions (how often code crossed between regions). */
+  totalEntries(): number {
+    const counters = new Uint32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
+    let n = 0;
+    for (const r of this.regions.values()) n += counters[r.slot];
+    return n;
+  }
+
   /** Grows the regions with pending indirect targets that have become hot. */
   growHot(): void {
     if (!this.pendingRegions.size) return;
