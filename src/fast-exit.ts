@@ -14,7 +14,9 @@ export const FAST_EXIT_LIBRARY = fileURLToPath(new URL('../fast-exit.so', import
  * when the library is not there (a build that skipped it).
  */
 export function exitNow(status: number): never {
-  if (existsSync(FAST_EXIT_LIBRARY)) {
+  // Node's profilers (--cpu-prof, --heap-prof, --prof) write their files during its own exit.
+  const profiling = process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof)\b/.test(a));
+  if (!profiling && existsSync(FAST_EXIT_LIBRARY)) {
     // Registered last, so every other 'exit' listener has run when it does.
     process.once('exit', (code) => {
       process.env.USMJIT_FAST_EXIT_STATUS = String(code);
