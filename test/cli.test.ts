@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileC, exitStatus, GUEST_DIR, ROOT, runNative, runUsmjit } from './helpers/guest.js';
+import { BUSYBOX, compileC, describeRun, exitStatus, GUEST_DIR, GUEST_ENV, ROOT, runNative, runUsmjit } from './helpers/guest.js';
 
 /** The command line behaves like qemu-user's: options, environment, exit statuses, errors, tracing. */
+/** What `npm run build` compiles from native/fast-exit.c (src/fast-exit.ts finds it there). */
+const FAST_EXIT_LIBRARY = join(ROOT, 'dist', 'fast-exit.so');
+
 describe('usmjit command line', () => {
   const argvEnv = compileC(join(GUEST_DIR, 'argv_env.c'));
 
@@ -47,4 +50,26 @@ describe('usmjit command line', () => {
     expect(r.stderr).toMatch(/write\(1, "syscall 999 = -38\\n", 18\) = 18/);
     expect(r.stderr).toMatch(/exit_group\(0\) += \?/);
   });
+
+  it('ends through native/fast-exit.c without losing output, the status or the translation cache', () => {
+    // The library is part of the build, and loading it ends the process with the status given.
+    expect(existsSync(FAST_EXIT_LIBRARY), `${FAST_EXIT_LIBRARY} (npm run build compiles it)`).toBe(true);
+    const direct = runNative(process.execPath, {
+      args: ['-e', `process.env.USMJIT_FAST_EXIT_STATUS = '7'; process.dlopen({ exports: {} }, ${JSON.stringify(FAST_EXIT_LIBRARY)}); process.exit(1)`],
+    });
+    expect(exitStatus(direct), describeRun(direct)).toBe(7);
+    // A guest that writes 2 MB into a pipe and exits 3: everything arrives, then the status; the
+    // translation cache it compiled is on disk.
+    const cache = mkdtempSync(join(tmpdir(), 'usmjit-exit-'));
+    const env = { ...GUEST_ENV, XDG_CACHE_HOME: cache };
+    const args = ['sh', '-c', 'seq 1 300000; exit 3'];
+    const native = runNative(BUSYBOX, { args, env });
+    const emu = runUsmjit(BUSYBOX, { args, env });
+    expect(exitStatus(emu), describeRun(emu)).toBe(3);
+    expect(exitStatus(native)).toBe(3);
+    expect(emu.stdout.length).toBe(native.stdout.length);
+    expect(emu.stdout === native.stdout).toBe(true);
+    expect(readdirSync(join(cache, 'usmjit')).some((f) => f.endsWith('.jit'))).toBe(true);
+  });
 });
+
