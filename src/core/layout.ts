@@ -5,7 +5,8 @@
  *   0x0000_0000  64 KiB   reserved (a host null pointer never aliases guest data)
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
- *   0x0006_0000  128 KiB  region entry counters (how hot a region is), one i32 per table slot
+ *   0x0006_0000  64 KiB   region entry counters (how hot a region is), one i32 per table slot
+ *   0x0008_0000  64 KiB   region transition counters (branches inside it), one i32 per table slot
  *   0x0009_0000  4 bytes  USM: the address space's epoch, for the frame cache
  *   0x000a_0000  128 KiB  USM: filter of virtual pages that may hold translated code
  *   0x000c_0000  256 KiB  USM: guest-physical frame cache for the Wasm page walk
@@ -32,7 +33,15 @@ export const SLOTS_COUNT = 0x1_0000;
 
 /** Region entry counters: one i32 per table slot, incremented by each region's prologue. */
 export const COUNTERS_BASE = 0x0006_0000;
-export const COUNTERS_COUNT = 0x8000;
+export const COUNTERS_COUNT = 0x4000;
+/**
+ * Region transition counters, parallel to the entry counters (same index, TRANSITIONS_OFFSET
+ * further): a region with its registers in memory adds the block transitions it made at each
+ * exit, which tells a loop that stays inside it from code that is entered and left
+ * (jit/code-cache.ts promote).
+ */
+export const TRANSITIONS_OFFSET = 0x0002_0000;
+export const TRANSITIONS_BASE = COUNTERS_BASE + TRANSITIONS_OFFSET;
 
 export const CPU_BLOCKS_BASE = 0x0010_0000;
 
@@ -198,4 +207,5 @@ export function cpuBlockBase(index: number): number {
 }
 
 if (cpuBlockBase(MAX_CPUS) > FRAMES_BASE) throw new Error('layout: CPU blocks overlap the frames');
+if (TRANSITIONS_BASE + 4 * COUNTERS_COUNT > PHYS_EPOCH) throw new Error('layout: the transition counters overlap the epoch');
 if (PHYS_CACHE_BASE + PHYS_CACHE_ENTRIES * PHYS_CACHE_ENTRY_SIZE > CPU_BLOCKS_BASE) throw new Error('layout: the frame cache overlaps the CPU blocks');

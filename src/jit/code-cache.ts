@@ -4,7 +4,7 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
 import { endsBlock, staticSuccessors } from './isa/index.js';
-import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from '../core/layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, TRANSITIONS_BASE, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from '../core/layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
@@ -51,6 +51,8 @@ interface Region {
   image?: RegionImage;
   /** The stored region it was installed from (code-cache.ts installStored). */
   stored?: StoredRegion;
+  /** Its guest registers stay in the CPU block (emitter.ts EmitHost.regsInMemory) until promoted. */
+  regsInMemory: boolean;
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
@@ -83,10 +85,38 @@ const HOT_ENTRIES = 500;
 /** Entries before a region's direct exits are looked at for hot loops (growLoops), and how often. */
 const LOOP_HOT_ENTRIES = 10_000;
 const LOOP_SCAN_MS = 20;
+/**
+ * Where guest registers live in a region's code (USMJIT_REGS, for tests and measurements):
+ * - adaptive (the default): a new region keeps them in the CPU block, and is recompiled with them
+ *   in Wasm locals (promoted) once it is seen to loop inside itself;
+ * - memory / locals: always there.
+ * Why: with registers in locals, each region entry loads every register it uses and each exit
+ * writes back every one it changes, and a loop over the region's dispatch makes them all live
+ * across every block. Code that is entered and left all the time (a shell or awk interpreting:
+ * 200 region crossings per awk loop iteration, each ~35 ns) is faster with them in memory
+ * (bash, awk, sh loops 9-12% faster, cheaper to compile); a compute loop that stays in its region
+ * is faster with locals (sha256 12%, interp 24%, nbody 12-24% slower in memory).
+ */
+export type RegisterPlacement = 'adaptive' | 'memory' | 'locals';
+export function registerPlacement(): RegisterPlacement {
+  const v = process.env.USMJIT_REGS;
+  if (v === undefined || v === '' || v === 'adaptive') return 'adaptive';
+  if (v === 'memory' || v === 'locals') return v;
+  throw new Error(`USMJIT_REGS=${v}: expected adaptive, memory or locals`);
+}
+/**
+ * A region with its registers in memory is promoted when it has made PROMOTE_TRANSITIONS block
+ * transitions, at least PROMOTE_RATIO per entry (a loop inside it), looked at every LOOP_SCAN_MS
+ * at most; at most MAX_PROMOTIONS recompilations per process.
+ */
+const PROMOTE_TRANSITIONS = 200_000;
+const PROMOTE_RATIO = 16;
+const MAX_PROMOTIONS = 256;
+
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { promotions: number; promoteBytes: number; stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
@@ -104,7 +134,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { promotions: 0, promoteBytes: 0, stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -260,6 +290,47 @@ export class CodeCache {
   }
 
   private lastLoopScan = 0;
+  private lastPromoteScan = 0;
+  private readonly placement = registerPlacement();
+
+  /**
+   * Recompiles, with their registers in Wasm locals, the regions whose code loops inside them
+   * (see registerPlacement). Looked at every LOOP_SCAN_MS at most (at budget exits).
+   */
+  promoteLoops(): void {
+    const now = performance.now();
+    if (this.placement !== 'adaptive' || now - this.lastPromoteScan < LOOP_SCAN_MS || this.stats.promotions >= MAX_PROMOTIONS) return;
+    this.lastPromoteScan = now;
+    const entries = new Uint32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
+    const transitions = new Uint32Array(this.memory.buffer, TRANSITIONS_BASE, COUNTERS_COUNT);
+    for (const r of [...this.regions.values()]) {
+      if (!r.regsInMemory || isStepMode(r.mode) || this.regions.get(r.slot) !== r) continue;
+      const t = transitions[r.slot];
+      if (t < PROMOTE_TRANSITIONS || t < PROMOTE_RATIO * entries[r.slot]) continue;
+      if (!this.promote(r)) return;
+      if (this.stats.promotions >= MAX_PROMOTIONS) return;
+    }
+  }
+
+  /** Recompiles `r` with its registers in locals; false if it cannot be now (no decoder yet). */
+  private promote(r: Region): boolean {
+    if (this.nextSlot > SLOTS_COUNT - 8192) return false;
+    if (!this.decoder.loaded) {
+      this.decoderWanted = true;
+      return false;
+    }
+    const t0 = performance.now();
+    if (!this.decodeStored(r)) {
+      r.regsInMemory = false; // (its code changed: it stays as it is)
+      return true;
+    }
+    r.regsInMemory = false;
+    const before = this.stats.bytes;
+    this.compile(r, [], t0);
+    this.stats.promotions++;
+    this.stats.promoteBytes += this.stats.bytes - before;
+    return true;
+  }
 
   /**
    * Grows hot regions along their hot direct exits. Batches are cut by a block count, so a hot
@@ -345,6 +416,7 @@ export class CodeCache {
     // let its module be collected, so a guest that keeps rewriting code does not grow host memory.
     this.table.set(r.slot, null);
     new DataView(this.memory.buffer).setInt32(COUNTERS_BASE + r.slot * 4, 0, true);
+    new DataView(this.memory.buffer).setInt32(TRANSITIONS_BASE + r.slot * 4, 0, true);
   }
 
   /** Counts flushAll calls: a chain slot read before a flush must not be patched after it. */
@@ -359,6 +431,7 @@ export class CodeCache {
     this.codePages.clear();
     this.pendingRegions.clear();
     new Uint8Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT * 4).fill(0);
+    new Uint8Array(this.memory.buffer, TRANSITIONS_BASE, COUNTERS_COUNT * 4).fill(0);
     for (let i = 0; i < this.nextIndex; i++) this.table.set(i, null);
     this.clearSlots();
     this.clearJumpCache();
@@ -400,7 +473,7 @@ export class CodeCache {
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode, tag,
-      exits: new Set(), nextLoopCheck: LOOP_HOT_ENTRIES,
+      exits: new Set(), nextLoopCheck: LOOP_HOT_ENTRIES, regsInMemory: this.placement !== 'locals',
     };
     this.regions.set(r.slot, r);
     this.stats.decodeMs += performance.now() - t0;
@@ -439,6 +512,7 @@ export class CodeCache {
       watch: keyOfTag(r.tag).watching,
       preciseFp: keyOfTag(r.tag).preciseFp,
       fpuOff: keyOfTag(r.tag).fpuOff,
+      regsInMemory: r.regsInMemory,
     };
   }
 
@@ -584,6 +658,7 @@ export class CodeCache {
       id: this.nextId++, slot: num.tableSlot, blocks, index: new Map(blocks.map((b, j) => [b.start, j])),
       indirect: new Set(s.indirect), pending: new Set(), exits: new Set(s.exits), grows: 0, mode, tag: s.tag,
       nextLoopCheck: LOOP_HOT_ENTRIES, image: this.keepImages ? s.image : undefined, stored: s,
+      regsInMemory: s.regsInMemory,
     };
     if (s.image.ops) {
       // Its JS-implemented ops are rebuilt when one of them first runs (most never do).
@@ -646,7 +721,7 @@ export class CodeCache {
       const opIr = r.blocks.flatMap((b) => b.insns.filter((i) => opAddrs.has(i.addr))).map((i) => ({ ...i, bytes: i.bytes.slice() }));
       const notes = noteAt.filter((a) => r.blocks.some((b) => a >= b.start && a < b.end)).map((a) => this.notes.get(a)!);
       out.push({
-        tag: r.tag, indirect: [...r.indirect], exits: [...r.exits], image: r.image, notes, opIr,
+        tag: r.tag, indirect: [...r.indirect], exits: [...r.exits], image: r.image, notes, opIr, regsInMemory: r.regsInMemory,
         blocks: r.blocks.map((b) => ({
           start: b.start, end: b.end, insnCount: b.insns.length,
           code: concatBytes(b.insns.map((i) => i.bytes)),

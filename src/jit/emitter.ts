@@ -1,7 +1,7 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
+import { COUNTERS_BASE, CPU, TRANSITIONS_OFFSET, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind } from './entry.js';
 
@@ -64,6 +64,12 @@ export interface EmitHost {
   fpuOff?: boolean;
   /** Data watchpoints are set (USM): leave the region after every memory access (vmx/debug-regs.ts). */
   watch?: boolean;
+  /**
+   * Guest GPRs stay in the CPU block (loaded and stored at each use) instead of living in Wasm
+   * locals for the whole region: entering and leaving then costs nothing, and the region counts
+   * its transitions (see code-cache.ts promote).
+   */
+  regsInMemory?: boolean;
 }
 
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
@@ -126,6 +132,8 @@ type FlagState =
  * scratch locals, the lazy-flag state) and the primitives every instruction family uses:
  * register and memory access with the inline TLB probe, flags, and block exits.
  */
+const XMM_MEM = process.env.USMJIT_XMM_MEM === '1';
+
 export class Emitter {
   /** A region function: (param cpu i32) (param pc i32) (result i32); pc selects the entry block. */
   readonly f = new Fn([T.i32, T.i32], [T.i32]);
@@ -164,7 +172,11 @@ export class Emitter {
     this.xTarget = this.f.local(T.i64);
     this.xSlot = this.f.local(T.i32);
     this.xCode = this.f.local(T.i32);
+    this.budgetAtEntry = host.regsInMemory ? this.f.local(T.i32) : -1;
   }
+
+  /** The budget when the region was entered (registers in memory only): transitions = it - budget. */
+  readonly budgetAtEntry: number;
 
   /** A new block of the region starts here: the flags come from whichever block ran before. */
   startBlock(): void {
@@ -206,6 +218,11 @@ export class Emitter {
   /** The v128 local caching XMM register n (loaded in the prologue). */
   xmm(n: number): number {
     let l = this.xmmLocal[n];
+    if (XMM_MEM) {
+      if (l < 0) l = this.xmmLocal[n] = this.f.local(T.v128);
+      this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(l);
+      return l;
+    }
     if (l < 0) {
       l = this.xmmLocal[n] = this.f.local(T.v128);
       const p = this.f.prologue;
@@ -218,6 +235,7 @@ export class Emitter {
 
   /** Marks XMM register n as written (it is stored back when leaving the region). */
   xmmDirty(n: number): void {
+    if (XMM_MEM) { this.f.get(this.cpu).get(this.xmmLocal[n]).v128_store(CPU.xmm + n * 16); return; }
     this.xdirty |= 1 << n;
   }
 
@@ -234,9 +252,13 @@ export class Emitter {
   }
 
   /** Pushes the full 64-bit GPR n. */
-  gpr(n: number): void { this.f.get(this.regL(n)); }
+  gpr(n: number): void {
+    if (this.host.regsInMemory) { this.f.get(this.cpu).i64_load(CPU.gpr + n * 8); return; }
+    this.f.get(this.regL(n));
+  }
   /** Writes local `l` to the full 64-bit GPR n. */
   setGpr(n: number, l: number): void {
+    if (this.host.regsInMemory) { this.f.get(this.cpu).get(l).i64_store(CPU.gpr + n * 8); return; }
     this.f.get(l).set(this.regL(n));
     this.dirty |= 1 << n;
   }
@@ -270,21 +292,22 @@ export class Emitter {
    */
   reloadRegs(mask: number, xmm = false): void {
     for (let n = 0; n < 16; n++) {
-      if (mask & (1 << n)) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(this.regL(n));
+      if (!this.host.regsInMemory && mask & (1 << n)) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(this.regL(n));
     }
     // An instruction that changes XMM state in TypeScript (fxrstor): reload all of them.
-    if (xmm) for (let n = 0; n < 16; n++) this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(this.xmm(n));
+    if (xmm && !XMM_MEM) for (let n = 0; n < 16; n++) this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(this.xmm(n));
   }
 
   /** Pushes a register operand's value, zero-extended to i64. */
   getReg(r: RegOperand): void {
     const f = this.f;
     if (r.file === 'gprh') {
-      f.get(this.regL(r.n)).i64(8).i64_shr_u().i64(0xff).i64_and();
+      this.gpr(r.n);
+      f.i64(8).i64_shr_u().i64(0xff).i64_and();
       return;
     }
     if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
-    f.get(this.regL(r.n));
+    this.gpr(r.n);
     if (r.size < 8) f.i64(r.size === 4 ? 0xffffffff : r.size === 2 ? 0xffff : 0xff).i64_and();
   }
 
@@ -292,6 +315,22 @@ export class Emitter {
   setReg(r: RegOperand, l: number, size = r.size): void {
     const f = this.f;
     if (r.file !== 'gpr' && r.file !== 'gprh') throw new Unsupported(`register ${r.name}`);
+    if (this.host.regsInMemory) {
+      const off = CPU.gpr + r.n * 8;
+      f.get(this.cpu);
+      if (r.file === 'gprh') {
+        f.get(this.cpu).i64_load(off).i64(~0xff00n).i64_and().get(l).i64(0xff).i64_and().i64(8).i64_shl().i64_or();
+      } else {
+        switch (size) {
+          case 1: f.get(this.cpu).i64_load(off).i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or(); break;
+          case 2: f.get(this.cpu).i64_load(off).i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or(); break;
+          case 4: f.get(l).i64(0xffffffff).i64_and(); break;
+          default: f.get(l);
+        }
+      }
+      f.i64_store(off);
+      return;
+    }
     const rl = this.regL(r.n);
     this.dirty |= 1 << r.n;
     if (r.file === 'gprh') {
@@ -737,6 +776,12 @@ export class Emitter {
   emitExitTail(): void {
     const f = this.f;
     this.spillAll();
+    if (this.host.regsInMemory) {
+      // This region's transition counter += the transitions made since it was entered.
+      const counter = COUNTERS_BASE + this.host.regionSlot * 4;
+      f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(TRANSITIONS_OFFSET);
+      f.get(this.budgetAtEntry).get(this.budget).i32_sub().i32_add().i32_store(TRANSITIONS_OFFSET);
+    }
     // X_CODE: the exit fields are stored; return the code. In USM modes an exception is
     // delivered through the guest's IDT in Wasm when it can be (vmx/usm-fast).
     f.get(this.xKind).i32(Emitter.X_CODE).i32_eq().if_();

@@ -83,6 +83,8 @@ export interface StoredRegion {
   indirect: number[];
   exits: number[];
   image: RegionImage;
+  /** Its guest registers are in the CPU block (code-cache.ts registerPlacement). */
+  regsInMemory: boolean;
 }
 
 /**

@@ -37,6 +37,7 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   // Flags live in locals throughout the region; the budget too (written back on leaving).
   e.flagsToLocals();
   f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
+  if (e.host.regsInMemory) f.get(e.budget).set(e.budgetAtEntry);
   // Count entries: the code cache grows only hot regions (see code-cache.ts).
   const counter = COUNTERS_BASE + e.host.regionSlot * 4;
   f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(0).i32(1).i32_add().i32_store(0);

@@ -438,6 +438,7 @@ export class Machine {
         case Exit.Budget:
           this.cache.growHot();
           this.cache.growLoops();
+          this.cache.promoteLoops();
           // Hot regions want to grow and Capstone is not loaded: let the scheduler load it.
           if (this.cache.decoderWanted && !this.decoder.loaded) {
             this.cache.decoderWanted = false;

@@ -50,7 +50,7 @@ describe('relocatable bodies', () => {
 
   it('links stored regions into one module, each numbered from a fresh process\'s start', () => {
     const regions = [body(1, 0, 1), body(4, 7, 2), body(2, 5, 3)].map((f, k) => ({
-      tag: 0, blocks: [], opIr: [], notes: [], indirect: [], exits: [],
+      tag: 0, blocks: [], opIr: [], notes: [], indirect: [], exits: [], regsInMemory: false,
       // Each used 2 chain slots and 1 op (its ordinal-1 slot and ordinal-0 op above).
       image: imageOf(f, [0, 3, 1][k], 2, [0, 7, 5][k], [0x1000]),
     }));
