@@ -13,6 +13,7 @@ import { GuestSystem } from './process/scheduler.js';
 import { Machine } from './vmx/machine.js';
 import { Decoder } from './decoder/capstone.js';
 import { defaultCacheDir } from './jit/translation-store.js';
+import { registerPlacement } from './jit/code-cache.js';
 
 /**
  * usmjit [options] <program> [args...]: runs an x86-64 Linux program, like qemu-x86_64.
@@ -67,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
   const sysroot = opts.L !== undefined ? resolve(opts.L) : undefined;
   if (sysroot !== undefined && !statSync(sysroot, { throwIfNoEntry: false })?.isDirectory()) {
     process.stderr.write(`usmjit: -L ${opts.L}: not a directory\n`);
+    return 1;
+  }
+  try {
+    registerPlacement();
+  } catch (e) {
+    process.stderr.write(`usmjit: ${(e as Error).message}\n`);
     return 1;
   }
   const [progArg, ...args] = program.args;

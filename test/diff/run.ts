@@ -131,7 +131,10 @@ export async function runDiff(o: DiffOptions): Promise<DiffResult> {
   const chunk = Math.ceil(cases.length / jobs);
   const [ecmd, eargs] = emuCommand(emu.kind, bin, hargs);
   const native = runCases(bin, hargs, cases, { timeoutMs, maxRestarts: 1000 });
-  const emuRuns = [...Array(jobs).keys()].map((j) => runCases(ecmd, eargs, cases.slice(j * chunk, (j + 1) * chunk), { timeoutMs, maxRestarts: 200, env }));
+  // The emulated jobs alternate the two places a region keeps guest registers (jit/code-cache.ts
+  // registerPlacement): the CPU block, as new code has them, and Wasm locals, as promoted loops do.
+  const placement = (j: number) => (j % 2 ? 'locals' : 'memory');
+  const emuRuns = [...Array(jobs).keys()].map((j) => runCases(ecmd, eargs, cases.slice(j * chunk, (j + 1) * chunk), { timeoutMs, maxRestarts: 200, env: { ...env, USMJIT_REGS: placement(j) } }));
   const [nat, ...ems] = await Promise.all([native, ...emuRuns]);
   const emuLines = ems.flatMap((r) => r.lines);
   for (const r of ems) for (const n of r.notes) log(`note: emulator: ${n}`);
