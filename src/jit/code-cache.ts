@@ -4,7 +4,7 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
 import { endsBlock, staticSuccessors } from './isa/index.js';
-import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, TRANSITIONS_BASE, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT } from '../core/layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT, TRANSITIONS_BASE } from '../core/layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
@@ -93,9 +93,10 @@ const LOOP_SCAN_MS = 20;
  * Why: with registers in locals, each region entry loads every register it uses and each exit
  * writes back every one it changes, and a loop over the region's dispatch makes them all live
  * across every block. Code that is entered and left all the time (a shell or awk interpreting:
- * 200 region crossings per awk loop iteration, each ~35 ns) is faster with them in memory
- * (bash, awk, sh loops 9-12% faster, cheaper to compile); a compute loop that stays in its region
- * is faster with locals (sha256 12%, interp 24%, nbody 12-24% slower in memory).
+ * 200 region crossings per awk loop iteration, each ~35 ns with locals) is faster with them in
+ * memory (bash 6%, awk 10%, sh 11%; fewer locals to compile); a compute loop that stays in its
+ * region is faster with locals (sha256 12%, interp 24%, nbody 12-24% slower in memory). XMM
+ * registers stay in locals (in memory: awk +40%, nbody +68%).
  */
 export type RegisterPlacement = 'adaptive' | 'memory' | 'locals';
 export function registerPlacement(): RegisterPlacement {
@@ -292,6 +293,8 @@ export class CodeCache {
   private lastLoopScan = 0;
   private lastPromoteScan = 0;
   private readonly placement = registerPlacement();
+  /** Regions that could not be promoted (their code changed since they were stored). */
+  private unpromotable = new WeakSet<Region>();
 
   /**
    * Recompiles, with their registers in Wasm locals, the regions whose code loops inside them
@@ -304,7 +307,7 @@ export class CodeCache {
     const entries = new Uint32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
     const transitions = new Uint32Array(this.memory.buffer, TRANSITIONS_BASE, COUNTERS_COUNT);
     for (const r of [...this.regions.values()]) {
-      if (!r.regsInMemory || isStepMode(r.mode) || this.regions.get(r.slot) !== r) continue;
+      if (!r.regsInMemory || isStepMode(r.mode) || this.unpromotable.has(r) || this.regions.get(r.slot) !== r) continue;
       const t = transitions[r.slot];
       if (t < PROMOTE_TRANSITIONS || t < PROMOTE_RATIO * entries[r.slot]) continue;
       if (!this.promote(r)) return;
@@ -321,7 +324,7 @@ export class CodeCache {
     }
     const t0 = performance.now();
     if (!this.decodeStored(r)) {
-      r.regsInMemory = false; // (its code changed: it stays as it is)
+      this.unpromotable.add(r);
       return true;
     }
     r.regsInMemory = false;

@@ -1,7 +1,7 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { COUNTERS_BASE, CPU, TRANSITIONS_OFFSET, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank } from '../core/layout.js';
+import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind } from './entry.js';
 
@@ -132,8 +132,6 @@ type FlagState =
  * scratch locals, the lazy-flag state) and the primitives every instruction family uses:
  * register and memory access with the inline TLB probe, flags, and block exits.
  */
-const XMM_MEM = process.env.USMJIT_XMM_MEM === '1';
-
 export class Emitter {
   /** A region function: (param cpu i32) (param pc i32) (result i32); pc selects the entry block. */
   readonly f = new Fn([T.i32, T.i32], [T.i32]);
@@ -218,11 +216,6 @@ export class Emitter {
   /** The v128 local caching XMM register n (loaded in the prologue). */
   xmm(n: number): number {
     let l = this.xmmLocal[n];
-    if (XMM_MEM) {
-      if (l < 0) l = this.xmmLocal[n] = this.f.local(T.v128);
-      this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(l);
-      return l;
-    }
     if (l < 0) {
       l = this.xmmLocal[n] = this.f.local(T.v128);
       const p = this.f.prologue;
@@ -235,7 +228,6 @@ export class Emitter {
 
   /** Marks XMM register n as written (it is stored back when leaving the region). */
   xmmDirty(n: number): void {
-    if (XMM_MEM) { this.f.get(this.cpu).get(this.xmmLocal[n]).v128_store(CPU.xmm + n * 16); return; }
     this.xdirty |= 1 << n;
   }
 
@@ -295,7 +287,7 @@ export class Emitter {
       if (!this.host.regsInMemory && mask & (1 << n)) this.f.get(this.cpu).i64_load(CPU.gpr + n * 8).set(this.regL(n));
     }
     // An instruction that changes XMM state in TypeScript (fxrstor): reload all of them.
-    if (xmm && !XMM_MEM) for (let n = 0; n < 16; n++) this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(this.xmm(n));
+    if (xmm) for (let n = 0; n < 16; n++) this.f.get(this.cpu).v128_load(CPU.xmm + n * 16).set(this.xmm(n));
   }
 
   /** Pushes a register operand's value, zero-extended to i64. */
