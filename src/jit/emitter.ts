@@ -173,6 +173,11 @@ export class Emitter {
     this.budgetAtEntry = host.regsInMemory ? this.f.local(T.i32) : -1;
   }
 
+  /** Pushes the address of this region's entry counter (relocated: jit/relocation.ts). */
+  counterAddress(): void {
+    this.f.i32_reloc(Reloc.Counter, COUNTERS_BASE + this.host.regionSlot * 4);
+  }
+
   /** The budget when the region was entered (registers in memory only): transitions = it - budget. */
   readonly budgetAtEntry: number;
 
@@ -307,34 +312,25 @@ export class Emitter {
   setReg(r: RegOperand, l: number, size = r.size): void {
     const f = this.f;
     if (r.file !== 'gpr' && r.file !== 'gprh') throw new Unsupported(`register ${r.name}`);
-    if (this.host.regsInMemory) {
-      const off = CPU.gpr + r.n * 8;
-      f.get(this.cpu);
-      if (r.file === 'gprh') {
-        f.get(this.cpu).i64_load(off).i64(~0xff00n).i64_and().get(l).i64(0xff).i64_and().i64(8).i64_shl().i64_or();
-      } else {
-        switch (size) {
-          case 1: f.get(this.cpu).i64_load(off).i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or(); break;
-          case 2: f.get(this.cpu).i64_load(off).i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or(); break;
-          case 4: f.get(l).i64(0xffffffff).i64_and(); break;
-          default: f.get(l);
-        }
+    // Pushes the register's new 64-bit value (in either placement, gpr() reads the old one).
+    const merged = (): void => {
+      if (r.file === 'gprh') { this.gpr(r.n); f.i64(~0xff00n).i64_and().get(l).i64(0xff).i64_and().i64(8).i64_shl().i64_or(); return; }
+      switch (size) {
+        case 1: this.gpr(r.n); f.i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or(); break;
+        case 2: this.gpr(r.n); f.i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or(); break;
+        case 4: f.get(l).i64(0xffffffff).i64_and(); break;
+        default: f.get(l);
       }
-      f.i64_store(off);
+    };
+    if (this.host.regsInMemory) {
+      f.get(this.cpu);
+      merged();
+      f.i64_store(CPU.gpr + r.n * 8);
       return;
     }
-    const rl = this.regL(r.n);
+    merged();
+    f.set(this.regL(r.n));
     this.dirty |= 1 << r.n;
-    if (r.file === 'gprh') {
-      f.get(rl).i64(~0xff00n).i64_and().get(l).i64(0xff).i64_and().i64(8).i64_shl().i64_or().set(rl);
-      return;
-    }
-    switch (size) {
-      case 1: f.get(rl).i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or().set(rl); break;
-      case 2: f.get(rl).i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or().set(rl); break;
-      case 4: f.get(l).i64(0xffffffff).i64_and().set(rl); break;
-      default: f.get(l).set(rl);
-    }
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -770,8 +766,9 @@ export class Emitter {
     this.spillAll();
     if (this.host.regsInMemory) {
       // This region's transition counter += the transitions made since it was entered.
-      const counter = COUNTERS_BASE + this.host.regionSlot * 4;
-      f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(TRANSITIONS_OFFSET);
+      this.counterAddress();
+      this.counterAddress();
+      f.i32_load(TRANSITIONS_OFFSET);
       f.get(this.budgetAtEntry).get(this.budget).i32_sub().i32_add().i32_store(TRANSITIONS_OFFSET);
     }
     // X_CODE: the exit fields are stored; return the code. In USM modes an exception is

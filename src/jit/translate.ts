@@ -1,11 +1,11 @@
 import type { Block } from '../decoder/ir.js';
 import { Vector } from '../core/exits.js';
-import { COUNTERS_BASE, CPU, Mode } from '../core/layout.js';
+import { CPU, Mode } from '../core/layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { defOf } from './isa/index.js';
 import { emitInsn } from './isa/privilege.js';
 import { flagsLiveAfter } from './liveness.js';
-import { Reloc, type Fn } from './wasm/encoder.js';
+import type { Fn } from './wasm/encoder.js';
 
 /** A note about an instruction the translator could not handle (reported with the #UD). */
 export interface UntranslatedNote { addr: number; text: string; why: string }
@@ -39,8 +39,9 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.get(e.cpu).i32_load(CPU.budget).set(e.budget);
   if (e.host.regsInMemory) f.get(e.budget).set(e.budgetAtEntry);
   // Count entries: the code cache grows only hot regions (see code-cache.ts).
-  const counter = COUNTERS_BASE + e.host.regionSlot * 4;
-  f.i32_reloc(Reloc.Counter, counter).i32_reloc(Reloc.Counter, counter).i32_load(0).i32(1).i32_add().i32_store(0);
+  e.counterAddress();
+  e.counterAddress();
+  f.i32_load(0).i32(1).i32_add().i32_store(0);
   f.block(); // $exit: every exit branches here, to the shared tail
   e.exitDepth = f.depth;
   f.block(); // $budget: every 4096th transition branches here (Emitter.transition)
