@@ -1,12 +1,15 @@
-// Builds usmjit's one host-side C file, native/fast-exit.c, into dist/fast-exit.so (see
-// src/fast-exit.ts) with the machine's gcc, which the guest programs need anyway. A failure stops
-// the build: usmjit would work without it, only slower to exit, and nobody would notice why.
+// Builds usmjit's host-side C files with the machine's gcc, which the guest programs need anyway:
+// native/fast-exit.c into dist/fast-exit.so (src/fast-exit.ts) and native/worker-priority.c into
+// dist/worker-priority.so (src/worker-priority.ts). A failure stops the build: usmjit would work
+// without them, only slower, and nobody would notice why.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
 mkdirSync('dist', { recursive: true });
-const r = spawnSync('gcc', ['-O2', '-shared', '-fPIC', '-o', 'dist/fast-exit.so', 'native/fast-exit.c'], { stdio: 'inherit' });
-if (r.error || r.status !== 0) {
-  console.error(`build-native: gcc failed (${r.error?.message ?? `status ${r.status}`}); install gcc (apt-get install gcc)`);
-  process.exit(1);
+for (const name of ['fast-exit', 'worker-priority']) {
+  const r = spawnSync('gcc', ['-O2', '-shared', '-fPIC', '-o', `dist/${name}.so`, `native/${name}.c`], { stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    console.error(`build-native: gcc failed on native/${name}.c (${r.error?.message ?? `status ${r.status}`}); install gcc (apt-get install gcc)`);
+    process.exit(1);
+  }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { exitNow } from './fast-exit.js';
+import { lowerWorkerPriority } from './worker-priority.js';
 import { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -47,6 +48,7 @@ function guestEnv(sets: string[], unsets: string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  lowerWorkerPriority();
   const program = new Command()
     .name('usmjit')
     .version(VERSION, '-V, --version')

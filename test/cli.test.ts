@@ -1,12 +1,37 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX, compileC, describeRun, exitStatus, GUEST_DIR, GUEST_ENV, ROOT, runNative, runUsmjit } from './helpers/guest.js';
+import { BUSYBOX, CLI_PATH, compileC, describeRun, exitStatus, GUEST_DIR, GUEST_ENV, ROOT, runNative, runUsmjit } from './helpers/guest.js';
 
 /** The command line behaves like qemu-user's: options, environment, exit statuses, errors, tracing. */
 /** What `npm run build` compiles from native/fast-exit.c (src/fast-exit.ts finds it there). */
 const FAST_EXIT_LIBRARY = join(ROOT, 'dist', 'fast-exit.so');
+/** What it compiles from native/worker-priority.c (src/worker-priority.ts). */
+const WORKER_PRIORITY_LIBRARY = join(ROOT, 'dist', 'worker-priority.so');
+
+/** The nice value of each thread of process `pid`, the main thread's first. */
+function threadNices(pid: number): number[] {
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b));
+  // Fields after the ')' that ends the command name: state is field 3, nice field 19.
+  return tids.map((t) => Number(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8').split(') ')[1].split(' ')[19 - 3]));
+}
+
+/** Runs usmjit on a guest that says 'ready' and then waits: the nice values of its threads then. */
+async function nicesWhileRunning(env: Record<string, string>): Promise<number[]> {
+  const child = spawn(process.execPath, [CLI_PATH, BUSYBOX, 'sh', '-c', 'echo ready; read x'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
+      child.on('exit', (code) => reject(new Error(`usmjit ended (${code}) before the guest was ready`)));
+    });
+    return threadNices(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
 
 describe('usmjit command line', () => {
   const argvEnv = compileC(join(GUEST_DIR, 'argv_env.c'));
@@ -71,5 +96,15 @@ describe('usmjit command line', () => {
     expect(emu.stdout === native.stdout).toBe(true);
     expect(readdirSync(join(cache, 'usmjit')).some((f) => f.endsWith('.jit'))).toBe(true);
   });
-});
 
+  it('runs the guest at full priority and V8\'s compile threads niced (native/worker-priority.c)', async () => {
+    expect(existsSync(WORKER_PRIORITY_LIBRARY), `${WORKER_PRIORITY_LIBRARY} (npm run build compiles it)`).toBe(true);
+    const [main, ...others] = await nicesWhileRunning({ ...GUEST_ENV });
+    expect(main).toBe(0);
+    expect(others.length).toBeGreaterThanOrEqual(4); // Node's V8 platform workers at least
+    expect(others.every((n) => n === 10), `nice values ${others}`).toBe(true);
+    // USMJIT_WORKER_NICE=0 leaves them alone.
+    const plain = await nicesWhileRunning({ ...GUEST_ENV, USMJIT_WORKER_NICE: '0' });
+    expect(plain.every((n) => n === 0), `nice values ${plain}`).toBe(true);
+  });
+});
