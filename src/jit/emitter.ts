@@ -655,6 +655,10 @@ export class Emitter {
   /** The nesting depth of the region's $fault block (faultCheck branches to its end). */
   faultDepth = 4;
   loopDepth = 3;
+  /** The region's block whose code is being emitted, and the nesting depth of each block's case
+   * label (the block whose end starts its code: translateRegion). */
+  blockIndex = 0;
+  caseDepth: number[] = [];
 
   private branchToExit(kind: number): void {
     this.f.i32(kind).set(this.xKind).br(this.f.depth - this.exitDepth);
@@ -688,6 +692,13 @@ export class Emitter {
     f.get(this.budget).i32(1).i32_sub().tee(this.budget).i32(0xfff).i32_and().i32_eqz().if_();
     f.i64(target).set(this.xTarget).i32(pc).set(this.xSlot).br(f.depth - this.budgetDepth);
     f.end();
+    // Forward, with registers in memory: straight to the block's case label, no pc dispatch. With
+    // registers in locals the extra merges at every case label cost more than the indirect jump
+    // (docs/architecture.md, "Tiers").
+    if (this.host.regsInMemory && pc > this.blockIndex) {
+      f.br(f.depth - this.caseDepth[pc]);
+      return;
+    }
     f.i32(pc).set(this.pc);
     f.br(f.depth - this.loopDepth);
   }

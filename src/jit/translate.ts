@@ -53,10 +53,14 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.try_(); // a slow path that faults throws: the handler writes the state back first
   f.loop(); // $top: transitions between the region's blocks
   e.loopDepth = f.depth;
-  for (let k = 0; k < n; k++) f.block();
+  // caseDepth[k]: the depth of the block whose end is where block k's code starts.
+  const caseDepth: number[] = [];
+  for (let k = 0; k < n; k++) { f.block(); caseDepth[n - 1 - k] = f.depth; }
+  e.caseDepth = caseDepth;
   f.get(e.pc).br_table([...Array(n).keys()], n - 1);
   for (let k = 0; k < n; k++) {
     f.end();
+    e.blockIndex = k;
     e.startBlock();
     emitBlock(e, blocks[k], env, notes);
   }
