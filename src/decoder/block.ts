@@ -21,21 +21,35 @@ const MAX_INSN_LEN = 15;
  * Decoding and emission are separate steps (v86-style), so a batch can discover several blocks
  * before any Wasm is built.
  */
-export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, ends: (i: Insn) => boolean, maxInsns = MAX_BLOCK_INSNS): Block {
+export function discoverBlock(dec: Decoder, code: CodeFetcher, start: number, ends: (i: Insn) => boolean, maxInsns = MAX_BLOCK_INSNS,
+  ahead?: Map<number, Insn>): Block {
   const { bytes, pages } = code.fetch(start, FETCH_BYTES);
   const insns: Insn[] = [];
   let end = start;
   // Decode a few instructions at a time: most blocks are short, and Capstone's cost is per
   // instruction decoded, so decoding a whole window and discarding the tail wastes most of it.
+  // What was decoded past a block's end goes to `ahead`: the block that starts there (a
+  // conditional branch's fall-through, usually discovered next in the same batch) takes it.
   let stopped = false;
   while (insns.length < maxInsns && !stopped) {
+    const known = ahead?.get(end);
+    if (known) {
+      insns.push(known);
+      end = known.addr + known.len;
+      if (ends(known)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+      continue;
+    }
     const off = end - start;
     const want = Math.min(DECODE_STEP, maxInsns - insns.length);
     const got = dec.decode(bytes.subarray(off), end, want);
-    for (const i of got) {
+    for (let k = 0; k < got.length; k++) {
+      const i = got[k];
       insns.push(i);
       end = i.addr + i.len;
-      if (ends(i)) return { start, end, insns, pages: pagesOf(pages, start, end) };
+      if (ends(i)) {
+        if (ahead) for (let j = k + 1; j < got.length; j++) ahead.set(got[j].addr, got[j]);
+        return { start, end, insns, pages: pagesOf(pages, start, end) };
+      }
     }
     if (got.length < want) stopped = true;
   }

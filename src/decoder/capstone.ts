@@ -19,7 +19,14 @@ const OP_BASE = 72;
 const OP_SIZE = 48;
 const OP_REG = 1, OP_IMM = 2, OP_MEM = 3;
 
-interface Heap { HEAPU8: Uint8Array; HEAPU32: Uint32Array; HEAP32: Int32Array; HEAP64: BigInt64Array; HEAPU16: Uint16Array }
+/** Capstone's emscripten module: its heap views and the C functions decode() calls directly. */
+interface Heap {
+  HEAPU8: Uint8Array; HEAPU32: Uint32Array; HEAP32: Int32Array; HEAP64: BigInt64Array; HEAPU16: Uint16Array;
+  _cs_disasm(handle: number, code: number, size: number, address: bigint, count: number, insn: number): number;
+  _cs_free(insn: number, count: number): void;
+  _malloc(size: number): number;
+  _free(p: number): void;
+}
 
 const GPR64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'];
 
@@ -63,6 +70,17 @@ function opName(mnemonic: string): string {
   return words[k];
 }
 
+/** The NUL-terminated ASCII string at `at` (at most `max` bytes): short, so a loop beats apply(). */
+function cstr(u8: Uint8Array, at: number, max: number): string {
+  let s = '';
+  for (let k = at, end = at + max; k < end; k++) {
+    const c = u8[k];
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 const insnId = (name: string): number => X86_INSN_NAMES.indexOf(name);
 /**
  * Capstone 5 gives the SSE compare pseudo-ops (0F C2 with a predicate 0..7: cmpltps, cmpordsd...)
@@ -83,10 +101,12 @@ type CapstoneModule = typeof import('capstone-wasm');
 
 export class Decoder {
   private cs!: Capstone;
-  private lib!: CapstoneModule['Capstone'];
   private heap!: Heap;
   private regs: (ReturnType<typeof classify> & { name: string })[] = [];
   private ppInsn = 0;
+  /** A buffer in Capstone's heap for the bytes to decode, and its size. */
+  private codeBuf = 0;
+  private codeCap = 0;
   private loading?: Promise<void>;
   /** Instructions decoded so far (statistics). */
   decoded = 0;
@@ -131,7 +151,6 @@ export class Decoder {
       } as unknown as Heap;
       await lib.loadCapstone(heap as unknown as Record<string, unknown>);
       this.heap = heap;
-      this.lib = lib.Capstone;
       const cs = new lib.Capstone(lib.Const.CS_ARCH_X86, lib.Const.CS_MODE_64);
       cs.setOption(lib.Const.CS_OPT_DETAIL, lib.Const.CS_OPT_ON);
       for (let i = 0; i < 512; i++) {
@@ -151,7 +170,9 @@ export class Decoder {
 
   /**
    * Decodes up to `max` instructions from `bytes` (guest address `addr`). Stops early at the first
-   * undecodable instruction; the caller sees fewer instructions than the bytes would hold.
+   * undecodable instruction; the caller sees fewer instructions than the bytes would hold. Each
+   * instruction's `bytes` is a view of `bytes`, which the caller must not change afterwards (the
+   * code fetch hands over a copy of guest memory).
    */
   decode(bytes: Uint8Array, addr: number, max: number): Insn[] {
     if (!this.cs) {
@@ -159,33 +180,44 @@ export class Decoder {
       throw new DecoderPending('Capstone is loading');
     }
     const H = this.heap;
-    // cs_disasm's code argument is declared 'array': ccall copies the bytes onto Capstone's stack.
-    const count: number = this.lib.call('cs_disasm', this.cs.handle, bytes, bytes.length, BigInt(addr), max, this.ppInsn);
+    // Straight into Capstone's exports, the bytes copied into a buffer of its heap kept for the
+    // purpose: its ccall() wrapper (argument conversion, a stack copy) cost a third of decoding.
+    if (bytes.length > this.codeCap) {
+      if (this.codeCap) H._free(this.codeBuf);
+      this.codeCap = Math.max(bytes.length, 1024);
+      this.codeBuf = H._malloc(this.codeCap);
+    }
+    H.HEAPU8.set(bytes, this.codeBuf);
+    const count = H._cs_disasm(this.cs.handle, this.codeBuf, bytes.length, BigInt(addr), max, this.ppInsn);
     const out: Insn[] = [];
     if (count <= 0) return out;
     const base = H.HEAPU32[this.ppInsn >> 2];
-    for (let k = 0; k < count; k++) out.push(this.read(base + k * INSN_SIZE));
-    this.lib.call('cs_free', base, count);
+    let off = 0;
+    for (let k = 0; k < count; k++) {
+      const insn = this.read(base + k * INSN_SIZE, addr + off, bytes, off);
+      out.push(insn);
+      off += insn.len;
+    }
+    H._cs_free(base, count);
     this.decoded += count;
     return out;
   }
 
-  private read(p: number): Insn {
+  /**
+   * The IR of the cs_insn at `p`, at guest address `addr`, which is `input[off..]` (its bytes are
+   * a view of the caller's buffer: no copy per instruction). Allocation here is what decoding
+   * costs most (BigInts, arrays, strings), so only what the IR keeps is built.
+   */
+  private read(p: number, addr: number, input: Uint8Array, off: number): Insn {
     const H = this.heap;
     const u8 = H.HEAPU8;
     let id = H.HEAPU32[p >> 2];
-    const addr = Number(H.HEAP64[(p + 8) >> 3]);
     const len = H.HEAPU16[(p + 16) >> 1];
-    const cstr = (at: number, max: number) => {
-      let end = u8.indexOf(0, at);
-      if (end < 0 || end > at + max) end = at + max;
-      return String.fromCharCode.apply(null, u8.subarray(at, end) as unknown as number[]);
-    };
-    const mnemonic = cstr(p + 42, 32);
-    const opstr = cstr(p + 74, 160);
+    const mnemonic = cstr(u8, p + 42, 32);
+    const opstr = cstr(u8, p + 74, 160);
     const det = H.HEAPU32[(p + 236) >> 2];
     const x = det + X86;
-    const prefix = [u8[x], u8[x + 1], u8[x + 2], u8[x + 3]];
+    const prefix0 = u8[x], prefix2 = u8[x + 2];
     const opcode = [u8[x + 4], u8[x + 5], u8[x + 6], u8[x + 7]];
     const op = opName(mnemonic) || X86_INSN_NAMES[id];
     if (opcode[0] === 0x0f && opcode[1] === 0xc2 && op.startsWith('cmp')) id = SSE_CMP[op.slice(-2)] ?? id;
@@ -223,11 +255,11 @@ export class Decoder {
     }
     return {
       addr, len, id, op, opcode, modrm: u8[x + 10], ops,
-      rep: prefix[0] === 0xf3 || prefix[0] === 0xf2 ? prefix[0] : 0,
-      lock: prefix[0] === 0xf0,
-      opsize: prefix[2] === 0x66,
+      rep: prefix0 === 0xf3 || prefix0 === 0xf2 ? prefix0 : 0,
+      lock: prefix0 === 0xf0,
+      opsize: prefix2 === 0x66,
       rexW: (rex & 8) !== 0,
-      bytes: u8.slice(p + 18, p + 18 + len),
+      bytes: input.subarray(off, off + len),
       text: opstr ? `${mnemonic} ${opstr}` : mnemonic,
     };
   }

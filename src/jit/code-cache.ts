@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Block } from '../decoder/ir.js';
+import type { Block, Insn } from '../decoder/ir.js';
 import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
@@ -451,13 +451,16 @@ export class CodeCache {
     const todo = [rip];
     const found: Block[] = [];
     const seen = new Set<number>();
+    // Instructions decoded past a block's end, for the blocks found next (discoverBlock): the
+    // batch's code bytes do not change while it is discovered.
+    const ahead = new Map<number, Insn>();
     while (todo.length && found.length < limit) {
       const a = todo.shift()!;
       if (seen.has(a) || known(a)) continue;
       seen.add(a);
       let b: Block;
       try {
-        b = discoverBlock(this.decoder, fetcher, a, endsBlock, isStepMode(mode) ? 1 : undefined);
+        b = discoverBlock(this.decoder, fetcher, a, endsBlock, isStepMode(mode) ? 1 : undefined, ahead);
       } catch (err) {
         if (a === rip) throw err; // the guest's own fetch fault
         continue; // a speculative successor that is not executable: skip it
