@@ -216,10 +216,15 @@ export class CodeCache {
     }
   }
 
-  /** Whether the region may grow once more (its own limit, then the global budget). */
+  /**
+   * Whether the region may grow once more (its own limit, then the global budget). The budget
+   * counts what this run compiled: a run whose translations all come from the persistent cache
+   * grows nothing, so it recompiles nothing and leaves the stored file as it is (it had grown one
+   * region and rewritten the whole file at every warm start: busybox sh, 4 MB).
+   */
   private mayGrow(r: Region): boolean {
     if (r.grows >= MAX_GROWS || isStepMode(r.mode)) return false;
-    return this.stats.regrowBytes <= GROW_BUDGET_RATIO * (this.stats.bytes - this.stats.regrowBytes);
+    return this.stats.regrowBytes < GROW_BUDGET_RATIO * (this.stats.bytes - this.stats.regrowBytes);
   }
 
   /**

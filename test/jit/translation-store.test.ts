@@ -9,10 +9,11 @@
  *  - a damaged file is ignored and replaced; --no-cache reads and writes nothing;
  *  - two runs storing at once leave a file the next run uses;
  *  - subshells (fork without exec) install what their parent adopted;
- *  - a dynamically linked program (ld.so, libc at addresses usmjit chose) runs warm too.
+ *  - a dynamically linked program (ld.so, libc at addresses usmjit chose) runs warm too;
+ *  - a warm run of a program whose cold run grew regions grows none and leaves the file as it is.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,5 +144,24 @@ describe('persistent translation cache', () => {
     sameAsNative(dyn, warm);
     expect(stats(warm).stored_regions).toBeGreaterThan(50);
     expect(stats(warm).batches).toBe(0);
+  });
+
+  it('a warm run grows no region and leaves the stored file as it is', () => {
+    // A shell loop makes regions grow (region growth, jit/code-cache.ts) in its cold run.
+    const home = cacheHome();
+    const args = ['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo $i'];
+    const cold = emu('/bin/busybox', home, [], args);
+    sameAsNative('/bin/busybox', cold, args);
+    expect(stats(cold).grows, describeRun(cold)).toBeGreaterThan(0);
+    const [file] = jitFiles(home);
+    const before = statSync(join(home, 'usmjit', file));
+    for (let k = 0; k < 2; k++) {
+      const warm = emu('/bin/busybox', home, [], args);
+      sameAsNative('/bin/busybox', warm, args);
+      expect(stats(warm).batches, describeRun(warm)).toBe(0);
+      expect(stats(warm).grows, describeRun(warm)).toBe(0);
+    }
+    const after = statSync(join(home, 'usmjit', file));
+    expect([after.mtimeMs, after.size]).toEqual([before.mtimeMs, before.size]);
   });
 });
