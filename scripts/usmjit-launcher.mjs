@@ -30,12 +30,18 @@ const hash = createHash('sha256').update(source).digest('hex').slice(0, 32);
 const file = join(dir, `js-${hash}.v8`);
 // The bundle names its build by the same hash (jit/translation-store.ts buildId): no second pass.
 globalThis.__usmjitBundleHash = hash;
-let cachedData;
+// The user's cache, else the one `npm run build` made beside the bundle (scripts/js-code-cache.mjs):
+// a first run after installing (or with an empty cache home) does not compile usmjit's JavaScript
+// either. That one is part of the build, so --no-cache does not turn it off.
+let cachedData, fromUser = false;
 if (!noCache) {
-  try { cachedData = readFileSync(file); } catch { /* first run */ }
+  try { cachedData = readFileSync(file); fromUser = true; } catch { /* first run */ }
+}
+if (!cachedData) {
+  try { cachedData = readFileSync(join(dirname(bundle), 'usmjit.v8')); } catch { /* not built */ }
 }
 const script = new Script(`(function (require, module, exports, __filename, __dirname, __usmjit_import_meta_url) {${source}\n})`, { filename: bundle, cachedData });
-if (!noCache && (!cachedData || script.cachedDataRejected)) {
+if (!noCache && (!fromUser || script.cachedDataRejected)) {
   // At exit the cache also holds the functions this run compiled lazily.
   process.once('exit', () => {
     try {

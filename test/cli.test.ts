@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Script } from 'node:vm';
 import { join } from 'node:path';
 import { BUSYBOX, CLI_PATH, compileC, describeRun, exitStatus, GUEST_DIR, GUEST_ENV, ROOT, runNative, runUsmjit } from './helpers/guest.js';
 
@@ -106,5 +107,24 @@ describe('usmjit command line', () => {
     // USMJIT_WORKER_NICE=0 leaves them alone.
     const plain = await nicesWhileRunning({ ...GUEST_ENV, USMJIT_WORKER_NICE: '0' });
     expect(plain.every((n) => n === 0), `nice values ${plain}`).toBe(true);
+  });
+
+  it('ships a V8 code cache of its JavaScript that V8 accepts (scripts/js-code-cache.mjs)', () => {
+    // What scripts/usmjit-launcher.mjs does with it when the cache home has none of its own.
+    const bundle = join(ROOT, 'dist', 'src', 'usmjit.cjs');
+    const shipped = join(ROOT, 'dist', 'src', 'usmjit.v8');
+    expect(existsSync(shipped), `${shipped} (npm run build makes it)`).toBe(true);
+    let source = readFileSync(bundle, 'utf8');
+    if (source.startsWith('#!')) source = '//' + source.slice(2);
+    const script = new Script(`(function (require, module, exports, __filename, __dirname, __usmjit_import_meta_url) {${source}\n})`,
+      { filename: bundle, cachedData: readFileSync(shipped) });
+    expect(script.cachedDataRejected).toBe(false);
+    // A run with an empty cache home behaves as before and writes the user's own cache.
+    const home = mkdtempSync(join(tmpdir(), 'usmjit-jscache-'));
+    const env = { ...GUEST_ENV, XDG_CACHE_HOME: home };
+    const native = runNative(argvEnv, { args: ['x'], env });
+    const emu = runUsmjit(argvEnv, { args: ['x'], env });
+    expect(emu.stdout).toBe(native.stdout);
+    expect(readdirSync(join(home, 'usmjit')).some((f) => /^js-.*\.v8$/.test(f))).toBe(true);
   });
 });
