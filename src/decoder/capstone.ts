@@ -181,7 +181,7 @@ export class Decoder {
     }
     const H = this.heap;
     // Straight into Capstone's exports, the bytes copied into a buffer of its heap kept for the
-    // purpose: its ccall() wrapper (argument conversion, a stack copy) cost a third of decoding.
+    // purpose: its ccall() wrapper (argument conversion, a stack copy) was ~15% of decoding.
     if (bytes.length > this.codeCap) {
       if (this.codeCap) H._free(this.codeBuf);
       this.codeCap = Math.max(bytes.length, 1024);
