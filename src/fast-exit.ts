@@ -1,12 +1,8 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { nativeLibrary, runNativeLibrary } from './native-library.js';
 
-/**
- * The library native/fast-exit.c builds (`npm run build`): dist/fast-exit.so, one level above this
- * module (dist/src/fast-exit.js) and above the bundle (dist/src/usmjit.cjs), which defines
- * import.meta.url as its own URL.
- */
-export const FAST_EXIT_LIBRARY = fileURLToPath(new URL('../fast-exit.so', import.meta.url));
+/** The library native/fast-exit.c builds (`npm run build`). */
+export const FAST_EXIT_LIBRARY = nativeLibrary('fast-exit');
 
 /**
  * Ends usmjit with `status` after the process's 'exit' listeners ran, without waiting for V8's
@@ -20,11 +16,7 @@ export function exitNow(status: number): never {
     // Registered last, so every other 'exit' listener has run when it does.
     process.once('exit', (code) => {
       process.env.USMJIT_FAST_EXIT_STATUS = String(code);
-      try {
-        process.dlopen({ exports: {} }, FAST_EXIT_LIBRARY);
-      } catch {
-        // Not loadable: Node's exit goes on.
-      }
+      runNativeLibrary(FAST_EXIT_LIBRARY); // (not loadable: Node's exit goes on)
     });
   }
   process.exit(status);
