@@ -3,8 +3,7 @@
 // (usmjit.cjs) through a V8 code cache kept beside the translation cache, so that a start does
 // not parse and compile ~1 MB of JavaScript again (Node 20 has no compile cache of its own).
 // --no-cache before the program name turns it off, as it does the translation cache.
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +25,15 @@ for (let i = 2; i < process.argv.length; i++) {
 const env = process.env;
 const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
 const dir = join(base, 'usmjit');
-const hash = createHash('sha256').update(source).digest('hex').slice(0, 32);
+// The build recorded the bundle's hash (scripts/bundle.mjs) for the bundle it wrote: trusted while
+// the bundle's size and mtime are still those, else (an edited bundle) computed here.
+let hash;
+try {
+  const built = JSON.parse(readFileSync(join(dirname(bundle), 'usmjit.build.json'), 'utf8'));
+  const st = statSync(bundle);
+  if (st.size === built.size && st.mtimeMs === built.mtimeMs && /^[0-9a-f]{32}$/.test(built.hash)) hash = built.hash;
+} catch { /* not recorded */ }
+if (!hash) hash = (await import('node:crypto')).createHash('sha256').update(source).digest('hex').slice(0, 32);
 const file = join(dir, `js-${hash}.v8`);
 // The bundle names its build by the same hash (jit/translation-store.ts buildId): no second pass.
 globalThis.__usmjitBundleHash = hash;

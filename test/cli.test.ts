@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Script } from 'node:vm';
 import { join } from 'node:path';
@@ -126,5 +127,29 @@ describe('usmjit command line', () => {
     const emu = runUsmjit(argvEnv, { args: ['x'], env });
     expect(emu.stdout).toBe(native.stdout);
     expect(readdirSync(join(home, 'usmjit')).some((f) => /^js-.*\.v8$/.test(f))).toBe(true);
+  });
+
+  it('names its build by the hash the build recorded, and hashes an edited bundle itself (scripts/bundle.mjs)', () => {
+    const dist = join(ROOT, 'dist', 'src');
+    const built = JSON.parse(readFileSync(join(dist, 'usmjit.build.json'), 'utf8')) as { hash: string; size: number; mtimeMs: number };
+    let source = readFileSync(join(dist, 'usmjit.cjs'), 'utf8');
+    if (source.startsWith('#!')) source = '//' + source.slice(2);
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+    expect(built.hash).toBe(sha(source));
+    // A copy of the build whose bundle was edited after it (same size, later mtime): the recorded
+    // hash no longer applies, and the launcher names the code cache by the edited bundle's hash.
+    const copy = mkdtempSync(join(tmpdir(), 'usmjit-edited-'));
+    mkdirSync(join(copy, 'dist', 'src'), { recursive: true });
+    for (const f of ['usmjit.mjs', 'usmjit.build.json', 'usmjit.v8']) copyFileSync(join(dist, f), join(copy, 'dist', 'src', f));
+    for (const f of ['fast-exit.so', 'worker-priority.so']) copyFileSync(join(ROOT, 'dist', f), join(copy, 'dist', f));
+    const edited = source.replace('usmjit: internal error: ', 'usmjit: internal ERROR: ');
+    expect(edited).not.toBe(source);
+    writeFileSync(join(copy, 'dist', 'src', 'usmjit.cjs'), edited);
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    copyFileSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    const home = mkdtempSync(join(tmpdir(), 'usmjit-jscache-'));
+    const r = spawnSync(process.execPath, [join(copy, 'dist', 'src', 'usmjit.mjs'), BUSYBOX, 'true'], { env: { ...GUEST_ENV, XDG_CACHE_HOME: home } });
+    expect(r.status, String(r.stderr)).toBe(0);
+    expect(readdirSync(join(home, 'usmjit')).filter((f) => f.endsWith('.v8'))).toEqual([`js-${sha(edited)}.v8`]);
   });
 });
