@@ -84,4 +84,9 @@ export interface Block {
   fault?: { addr: number; vector: 'UD' | 'PF'; pfAddr?: number };
   /** Guest page numbers the block's bytes came from (for self-modifying code invalidation). */
   pages: number[];
+  /**
+   * Set (and `insns` emptied) once the block is compiled and its IR released: its code bytes and
+   * instruction count, all a compiled block needs until it is decoded again for a recompile.
+   */
+  released?: { code: Uint8Array; insnCount: number };
 }

@@ -53,6 +53,8 @@ interface Region {
   stored?: StoredRegion;
   /** Its guest registers stay in the CPU block (emitter.ts EmitHost.regsInMemory) until promoted. */
   regsInMemory: boolean;
+  /** The IR of its instructions with JS-implemented ops, kept for the store when the rest is released. */
+  opIr?: Insn[];
 }
 
 function concatBytes(parts: Uint8Array[]): Uint8Array {
@@ -117,7 +119,7 @@ const MAX_PROMOTIONS = 256;
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { promotions: number; promoteBytes: number; stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { redecoded: number; promotions: number; promoteBytes: number; stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /**
  * The code cache: guest rip -> entry, the regions, the chain slots direct exits patch, the jump
@@ -135,7 +137,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { promotions: 0, promoteBytes: 0, stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { redecoded: 0, promotions: 0, promoteBytes: 0, stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -243,6 +245,7 @@ export class CodeCache {
         return false;
       }
       if (d.end !== b.end || d.fault) return false;
+      this.stats.redecoded += d.insns.length;
       r.blocks[k] = d;
     }
     return true;
@@ -556,7 +559,28 @@ export class CodeCache {
     this.enter(r, added);
     for (const b of added) this.stats.insns += b.insns.length;
     this.stats.blocks += added.length;
+    this.release(r);
     this.stats.compileMs += performance.now() - t0;
+  }
+
+  /**
+   * Drops a compiled region's IR (~800 bytes per instruction: operand objects, strings, views),
+   * keeping each block's code bytes; decodeStored decodes them again before the region is
+   * recompiled (growth, promotion: a few per run). Kept, the IR of every translated instruction
+   * outlived the young generation, and V8 copied it from one semi-space to the other and then to
+   * the old generation: scavenges of 10-16 ms each, ~100 ms of a cold busybox sh loop.
+   */
+  private release(r: Region): void {
+    if (r.image) {
+      const opAddrs = new Set(r.image.opInsns);
+      const opIr: Insn[] = [];
+      for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice() });
+      r.opIr = opIr;
+    }
+    r.blocks = r.blocks.map((b) => b.insns.length === 0 || b.fault ? b : {
+      start: b.start, end: b.end, pages: b.pages, insns: [],
+      released: { code: concatBytes(b.insns.map((i) => i.bytes)), insnCount: b.insns.length },
+    });
   }
 
   // ---- the persistent translation cache (translation-store.ts) -------------------------------
@@ -728,14 +752,13 @@ export class CodeCache {
         continue;
       }
       if (r.blocks.some((b) => b.fault)) continue;
-      const opAddrs = new Set(r.image.opInsns);
-      const opIr = r.blocks.flatMap((b) => b.insns.filter((i) => opAddrs.has(i.addr))).map((i) => ({ ...i, bytes: i.bytes.slice() }));
+      const opIr = r.opIr ?? [];
       const notes = noteAt.filter((a) => r.blocks.some((b) => a >= b.start && a < b.end)).map((a) => this.notes.get(a)!);
       out.push({
         tag: r.tag, indirect: [...r.indirect], exits: [...r.exits], image: r.image, notes, opIr, regsInMemory: r.regsInMemory,
         blocks: r.blocks.map((b) => ({
-          start: b.start, end: b.end, insnCount: b.insns.length,
-          code: concatBytes(b.insns.map((i) => i.bytes)),
+          start: b.start, end: b.end, insnCount: b.released?.insnCount ?? b.insns.length,
+          code: b.released?.code ?? concatBytes(b.insns.map((i) => i.bytes)),
         })),
       });
       fresh++;

@@ -11,11 +11,12 @@ import { compileC, describeRun, exitStatus, ROOT, runNative, runUsmjit, type Run
 
 const bin = compileC(join(ROOT, 'test', 'jit', 'placement.c'), { cacheSubdir: 'jit' });
 
-function promotions(r: RunResult): number {
-  const m = /promotions=(\d+)/.exec(r.stderr);
+function stat(r: RunResult, name: string): number {
+  const m = new RegExp(`${name}=(\\d+)`).exec(r.stderr);
   if (!m) throw new Error(`no --stats line: ${describeRun(r)}`);
   return Number(m[1]);
 }
+const promotions = (r: RunResult) => stat(r, 'promotions');
 
 describe('register placement', () => {
   const native = runNative(bin);
@@ -25,8 +26,11 @@ describe('register placement', () => {
       const r = runUsmjit(bin, { cliArgs: ['--no-cache', '--stats'], env: { PATH: '/usr/bin:/bin', USMJIT_REGS: placement } });
       expect(r.stdout, describeRun(r)).toBe(native.stdout);
       expect(exitStatus(r)).toBe(exitStatus(native));
-      if (promoted) expect(promotions(r)).toBeGreaterThan(0);
-      else expect(promotions(r)).toBe(0);
+      if (promoted) {
+        expect(promotions(r)).toBeGreaterThan(0);
+        // A compiled region keeps no IR (CodeCache.release): the promoted one was decoded again.
+        expect(stat(r, 'redecoded')).toBeGreaterThan(0);
+      } else expect(promotions(r)).toBe(0);
     });
   }
 
