@@ -81,13 +81,6 @@ async function main(argv: string[]): Promise<number> {
   const [progArg, ...args] = program.args;
   const path = findProgram(progArg);
 
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    process.stderr.write(`usmjit: ${progArg}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
-    return 127;
-  }
   // Capstone loads when first needed: not at all if every translation comes from the cache.
   const m = await Machine.create(Decoder.deferred());
   const argv0 = opts[0] ?? progArg;
