@@ -10,8 +10,8 @@
  *   0x0009_0000  4 bytes  USM: the address space's epoch, for the frame cache
  *   0x000a_0000  128 KiB  USM: filter of virtual pages that may hold translated code
  *   0x000c_0000  256 KiB  USM: guest-physical frame cache for the Wasm page walk
- *   0x0010_0000  ...      CPU blocks, CPU_BLOCK_SIZE each (state + that CPU's TLB)
- *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (48 MiB: after 8 CPU blocks)
+ *   0x0010_0000  ...      the CPU block, CPU_BLOCK_SIZE (state + its TLB banks, ~4 MiB)
+ *   FRAMES_BASE  ...      guest page frames, 4 KiB each, grown on demand (6 MiB: after the CPU block)
  *
  * Emitted code addresses CPU fields relative to a `cpu` parameter (the CPU block's base), so one
  * translation serves every thread; the jump cache and chain slots are shared (code is shared).
@@ -172,8 +172,13 @@ export const isStepMode = (mode: Mode): boolean => mode >= Mode.Cpl0Step;
 export const tlbBank = (mode: Mode): number => (isUserMode(mode) ? 1 : 0);
 
 export const CPU_BLOCK_SIZE = CPU.tlb + TLB_BANKS * TLB_BANK_SIZE;
-export const MAX_CPUS = 8;
-export const FRAMES_BASE = 0x0300_0000;
+/**
+ * One CPU block: the threads of a process take turns in it (process/scheduler.ts switches them).
+ * Room for more would be committed memory in every machine (8 blocks made each 64 MiB where
+ * 22 MiB do: V8 counts it as external memory and collects garbage for it, ~20% of a fork).
+ */
+export const MAX_CPUS = 1;
+export const FRAMES_BASE = 0x0060_0000;
 
 /**
  * USM mode: a direct-mapped cache of guest-physical page -> host frame for the Wasm page walk
