@@ -50,18 +50,24 @@ export function declareRuntimeCalls(m: ModuleBuilder): RuntimeImports {
 }
 
 /** Builds the runtime table (imported by every region as env.table). */
+let bridgeModule: WebAssembly.Module | undefined;
+
 export function buildRuntimeTable(values: RuntimeFuncValues, memory: WebAssembly.Memory): WebAssembly.Table {
-  const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
   const js = RUNTIME_FUNCS.filter((d) => d.js);
-  const idx = js.map((d) => m.importFunc('js', d.name, [...d.params], [...d.results]));
-  js.forEach((d, k) => {
-    const f = new Fn([...d.params], [...d.results]);
-    for (let p = 0; p < d.params.length; p++) f.get(p);
-    f.call(idx[k]);
-    m.export(d.name, m.add(f));
-  });
+  // The bridge module is the same for every machine: compiled once per process.
+  bridgeModule ??= (() => {
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
+    const idx = js.map((d) => m.importFunc('js', d.name, [...d.params], [...d.results]));
+    js.forEach((d, k) => {
+      const f = new Fn([...d.params], [...d.results]);
+      for (let p = 0; p < d.params.length; p++) f.get(p);
+      f.call(idx[k]);
+      m.export(d.name, m.add(f));
+    });
+    return new WebAssembly.Module(m.emit());
+  })();
   const jsImports = Object.fromEntries(js.map((d) => [d.name, values[d.name]]));
-  const bridge = new WebAssembly.Instance(new WebAssembly.Module(m.emit()), { env: { mem: memory }, js: jsImports as WebAssembly.ModuleImports });
+  const bridge = new WebAssembly.Instance(bridgeModule, { env: { mem: memory }, js: jsImports as WebAssembly.ModuleImports });
   const table = new WebAssembly.Table({ element: 'anyfunc', initial: RUNTIME_FUNCS.length });
   RUNTIME_FUNCS.forEach((d, slot) => table.set(slot, (d.js ? bridge.exports[d.name] : values[d.name]) as () => unknown));
   return table;

@@ -68,6 +68,14 @@ function buildMulhs(mulhu: number): Fn {
 }
 
 export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Table): RuntimeExports {
+  // The same module for every machine: compiled once per process (forks and execs instantiate it).
+  compiled ??= new WebAssembly.Module(runtimeBytes());
+  const instance = new WebAssembly.Instance(compiled, { env: { mem: memory, table } });
+  return instance.exports as unknown as RuntimeExports;
+}
+let compiled: WebAssembly.Module | undefined;
+
+function runtimeBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
   const regionType = m.type([T.i32, T.i32], [T.i32]);
   const flagsOf = m.add(buildFlagsOf());
@@ -96,6 +104,5 @@ export function buildRuntime(memory: WebAssembly.Memory, table: WebAssembly.Tabl
   m.export('mulhs', mulhs);
   m.export('run', runIdx);
   m.export('chain', chainIdx);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(m.emit()), { env: { mem: memory, table } });
-  return instance.exports as unknown as RuntimeExports;
+  return m.emit();
 }

@@ -49,6 +49,14 @@ const ARITH = BigInt(ARITH_FLAGS);
 const BAIL = 1;
 
 export function buildUsmFast(memory: WebAssembly.Memory, imp: UsmFastImports): UsmFastExports {
+  // The module is the same for every machine (only its imports differ): compiled once per process,
+  // so a fork or an exec instantiates it instead of encoding and compiling it again.
+  compiled ??= new WebAssembly.Module(usmFastBytes());
+  return finish(compiled, memory, imp);
+}
+let compiled: WebAssembly.Module | undefined;
+
+function usmFastBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1, noTable: true });
   const rdJs = m.importFunc('js', 'rd', [T.i32, T.i64, T.i32, T.i64], [T.i64]);
   const wrJs = m.importFunc('js', 'wr', [T.i32, T.i64, T.i32, T.i64, T.i64], []);
@@ -331,11 +339,11 @@ export function buildUsmFast(memory: WebAssembly.Memory, imp: UsmFastImports): U
     f.i32(0);
     m.export('invlpg', m.add(f));
   }
-  return finish(m, memory, imp);
+  return m.emit();
 }
 
-function finish(m: ModuleBuilder, memory: WebAssembly.Memory, imp: UsmFastImports): UsmFastExports {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(m.emit()), {
+function finish(module: WebAssembly.Module, memory: WebAssembly.Memory, imp: UsmFastImports): UsmFastExports {
+  const inst = new WebAssembly.Instance(module, {
     env: { mem: memory },
     js: { rd: imp.rd, wr: imp.wr },
     rt: { get_flags: imp.getFlags, chain: imp.chain },
