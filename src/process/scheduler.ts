@@ -97,7 +97,14 @@ export class GuestSystem implements ProcessHost {
   constructor(private readonly opts: SystemOptions) {}
 
   /** The first process: `m` holds its loaded image. */
+  /**
+   * The first process's first machine: its caller reads it after the run (--stats), so it is not
+   * retired (Machine.retire) when the process ends or execs.
+   */
+  private firstMachine?: Machine;
+
   start(m: Machine, image: LoadedImage): Proc {
+    this.firstMachine = m;
     this.attachStore(m, image);
     const kernel = new LinuxKernel({
       as: m.as, exePath: image.exePath, strace: this.opts.strace, log: this.opts.log, image, sysroot: this.opts.sysroot,
@@ -333,6 +340,7 @@ export class GuestSystem implements ProcessHost {
     r.loaded = t.thread;
     this.attach(m, r);
     mappedFiles.prune(old.as, true);
+    if (old !== this.firstMachine) old.retire();
     this.vforkDone(t);
   }
 
@@ -456,6 +464,7 @@ export class GuestSystem implements ProcessHost {
     processEnded(r.proc, status);
     mappedFiles.prune(r.machine.as, true);
     r.machine.cache.saveStore();
+    if (r.machine !== this.firstMachine) r.machine.retire();
   }
 
   /**

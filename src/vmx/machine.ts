@@ -129,6 +129,15 @@ export class Machine {
     this.frames.u8.set(bytes, this.vcpu.base);
   }
 
+  /**
+   * The process ended or exec'd: this machine never runs again, and its memory may serve the next
+   * machine (paging/frames.ts). Call it after everything that reads the memory (MAP_SHARED
+   * write-back, the translation store).
+   */
+  retire(): void {
+    this.frames.retire();
+  }
+
   /** A machine sharing this one's decoder (execve's new image, fork's child). */
   sibling(): Machine {
     return new Machine(this.decoder);
