@@ -13,7 +13,7 @@ import { ElfError, loadImage } from './process/image.js';
 import { GuestSystem } from './process/scheduler.js';
 import { Machine } from './vmx/machine.js';
 import { Decoder } from './decoder/capstone.js';
-import { defaultCacheDir } from './jit/translation-store.js';
+import { defaultCacheDir, TranslationStore } from './jit/translation-store.js';
 import { registerPlacement } from './jit/code-cache.js';
 
 /**
@@ -117,6 +117,12 @@ async function main(argv: string[]): Promise<number> {
   const system = new GuestSystem({ strace: !!opts.strace, log, sysroot, onMachine, translationCache: opts.cache ? defaultCacheDir() : undefined });
   system.start(m, loaded);
   await system.run();
+  // Translations of processes that left a store other processes never left (none, normally).
+  try {
+    TranslationStore.flushAll();
+  } catch (e) {
+    process.stderr.write(`usmjit: translation cache: ${(e as Error).message}\n`);
+  }
   // The processes are gone: what their MAP_SHARED mappings wrote reaches the files.
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {

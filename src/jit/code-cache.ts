@@ -596,18 +596,21 @@ export class CodeCache {
   attachStore(store: TranslationStore): void {
     this.store = store;
     this.keepImages = true;
+    store.join();
     const got = store.load();
     if (got) this.adopt(got.linked, got.module);
   }
 
-  /** Writes the regions to the attached store if this run compiled any (at exit or exec). */
+  /**
+   * Leaves the attached store (at exit or exec) with the regions to store if this run compiled
+   * any; the last process of the program to leave writes them (TranslationStore.leave).
+   */
   saveStore(): void {
     const store = this.store;
-    if (!store || this.compiledHere === 0) return;
+    if (!store) return;
     this.store = undefined; // once
     try {
-      const regions = this.storedRegions();
-      if (regions.length) store.save(regions, declareRuntimeCalls, RUNTIME_FUNCS.length);
+      store.leave(this.compiledHere === 0 ? [] : this.storedRegions(), declareRuntimeCalls, RUNTIME_FUNCS.length);
     } catch (e) {
       // A cache that cannot be written (read-only home, full disk) costs speed, not the run.
       process.stderr.write(`usmjit: translation cache ${store.file}: ${(e as Error).message}\n`);
@@ -654,11 +657,18 @@ export class CodeCache {
 
   /**
    * A forked child's cache: it may install the stored regions its parent adopted (its memory is a
-   * copy of the parent's, and each region is still checked against it). The child stores nothing.
+   * copy of the parent's, and each region is still checked against it), and what it translates
+   * is stored with the parent's (TranslationStore.leave).
    */
   adoptFrom(parent: CodeCache): void {
     const a = parent.adopted;
     if (a) this.adopt(a.linked, a.module);
+    // The child runs the same program: what it translates is stored with the parent's.
+    if (parent.store) {
+      this.store = parent.store;
+      this.keepImages = true;
+      parent.store.join();
+    }
   }
 
   /** Installs the stored region holding block `key`, if its code is unchanged; false otherwise. */

@@ -37,6 +37,12 @@ interface StoredFile {
 /** Stored regions linked into a module, compiled. */
 export interface StoredModule { linked: LinkedRegions; module: WebAssembly.Module }
 
+/** A stored region's name: its first block and translation key (two files' copies of one region match). */
+const regionKey = (r: StoredRegion): string => `${r.tag}:${r.blocks[0]?.start}`;
+
+/** The stores of this process, by file (TranslationStore.forProgram). */
+const open = new Map<string, TranslationStore>();
+
 /** Files this process loaded, by path: their compiled modules (the last MAX_COMPILED used). */
 const compiled = new Map<string, { mtimeMs: number; size: number; stored: StoredModule }>();
 const MAX_COMPILED = 16;
@@ -80,10 +86,55 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export class TranslationStore {
   private constructor(readonly file: string, private readonly dir: string) {}
 
-  /** The store for the program whose file holds `programBytes`. */
+  /** The store for the program whose file holds `programBytes` (one object per file in a process). */
   static forProgram(dir: string, programBytes: Uint8Array): TranslationStore {
     const h = createHash('sha256').update(buildId()).update(programBytes).digest('hex').slice(0, 40);
-    return new TranslationStore(join(dir, `${h}.jit`), dir);
+    const file = join(dir, `${h}.jit`);
+    let s = open.get(file);
+    if (!s) open.set(file, (s = new TranslationStore(file, dir)));
+    return s;
+  }
+
+  /**
+   * The guest processes of this usmjit using the file now (a shell, its subshells and children
+   * running the same program), and the regions of those that already left. The last to leave
+   * saves them all, once: a child that saved alone would read, link and write the whole file at
+   * every exit, and one that did not save lost its paths (a subshell's exit) for every run.
+   */
+  private users = 0;
+  private pending: StoredRegion[] = [];
+
+  /** A process starts using the file (code-cache.ts attachStore, and a fork's child). */
+  join(): void {
+    this.users++;
+  }
+
+  /**
+   * A process stops using the file (it ended or exec'd) with what it would store: the last one
+   * to leave saves every leaver's regions, merged with the file's.
+   */
+  leave(regions: StoredRegion[], declare: Parameters<typeof link>[1], tableMin: number): void {
+    this.pending.push(...regions);
+    this.linkWith = { declare, tableMin };
+    if (--this.users > 0) return;
+    this.flush();
+  }
+  private linkWith?: { declare: Parameters<typeof link>[1]; tableMin: number };
+
+  /**
+   * Saves what processes that left have pending even though others still use the file: at the end
+   * of usmjit, for processes that never left (a fork that failed half-way, usmjit ending early).
+   */
+  static flushAll(): void {
+    for (const s of open.values()) s.flush();
+  }
+
+  private flush(): void {
+    if (!this.pending.length || !this.linkWith) return;
+    const seen = new Set<string>();
+    const all = this.pending.filter((r) => !seen.has(regionKey(r)) && seen.add(regionKey(r)));
+    this.pending = [];
+    this.save(all, this.linkWith.declare, this.linkWith.tableMin);
   }
 
   /** The stored regions and their compiled module, or undefined (no file, another format, damaged). */
@@ -100,31 +151,44 @@ export class TranslationStore {
     if (seen && seen.mtimeMs === st.mtimeMs && seen.size === st.size) {
       return seen.stored;
     }
-    let bytes: Buffer;
+    const linked = this.read();
+    if (!linked) return undefined;
     try {
-      bytes = readFileSync(this.file);
-    } catch {
-      return undefined;
-    }
-    try {
-      const f = deserialize(bytes) as StoredFile;
-      if (f.format !== FORMAT || f.build !== buildId() || !f.linked || !(f.linked.module instanceof Uint8Array)) return undefined;
-      const module = new WebAssembly.Module(f.linked.module as Uint8Array<ArrayBuffer>);
-      const stored = { linked: f.linked, module };
+      const module = new WebAssembly.Module(linked.module as Uint8Array<ArrayBuffer>);
+      const stored = { linked, module };
       compiled.delete(this.file);
       compiled.set(this.file, { mtimeMs: st.mtimeMs, size: st.size, stored });
       if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
       return stored;
     } catch {
-      return undefined; // not ours or damaged: the next save replaces it
+      return undefined; // damaged: the next save replaces it
+    }
+  }
+
+  /** The file's linked regions, or undefined (no file, another format or build, damaged). */
+  private read(): LinkedRegions | undefined {
+    const seen = compiled.get(this.file);
+    try {
+      const st = statSync(this.file);
+      if (seen && seen.mtimeMs === st.mtimeMs && seen.size === st.size) return seen.stored.linked;
+      const f = deserialize(readFileSync(this.file)) as StoredFile;
+      if (f.format !== FORMAT || f.build !== buildId() || !f.linked || !(f.linked.module instanceof Uint8Array)) return undefined;
+      return f.linked;
+    } catch {
+      return undefined; // none, not ours or damaged: the next save replaces it
     }
   }
 
   /** Links `regions` and writes them (atomically: a temporary file renamed over the old one). */
   save(regions: StoredRegion[], declare: Parameters<typeof link>[1], tableMin: number): void {
+    // Other processes of the program (a shell's subshells and children) may have saved since this
+    // one loaded the file: their regions stay, or the last process to end would drop what the
+    // others translated and every child would translate its paths again at every run.
+    const mine = new Set(regions.map(regionKey));
+    const others = (this.read()?.regions ?? []).filter((r) => !mine.has(regionKey(r)));
     let total = 0;
     const kept: StoredRegion[] = [];
-    for (const r of regions) {
+    for (const r of [...regions, ...others]) {
       total += r.image.body.length;
       if (total > MAX_FILE_BYTES) break;
       kept.push(r);

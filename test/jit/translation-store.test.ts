@@ -12,7 +12,8 @@
  *  - a dynamically linked program (ld.so, libc at addresses usmjit chose) runs warm too;
  *  - a warm run of a program whose cold run grew regions grows none and leaves the file as it is.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { deserialize } from 'node:v8';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +135,22 @@ describe('persistent translation cache', () => {
       expect(r.status, describeRun(r)).toBe(n.status);
       if (k === 1) expect(stats(r).batches).toBe(0);
     }
+  });
+
+  it('a process saving keeps the regions other processes of the program saved before it', () => {
+    // The child runs child_only() and ends first; the parent saves last. Before the merge the
+    // parent's file held only its own regions, and every child translated its code at every run.
+    const bin = compileC(join(ROOT, 'test', 'jit', 'store_fork.c'), { cacheSubdir: 'store' });
+    const nm = spawnSync('nm', [bin], { encoding: 'utf8' });
+    const addr = parseInt(/^([0-9a-f]+) T child_only$/m.exec(nm.stdout)![1], 16);
+    const home = cacheHome();
+    sameAsNative(bin, emu(bin, home));
+    const [file] = jitFiles(home);
+    const f = deserialize(readFileSync(join(home, 'usmjit', file))) as { linked: { regions: { blocks: { start: number; end: number }[] }[] } };
+    expect(f.linked.regions.some((r) => r.blocks.some((b) => b.start <= addr && addr < b.end))).toBe(true);
+    const warm = emu(bin, home);
+    sameAsNative(bin, warm);
+    expect(stats(warm).batches).toBe(0);
   });
 
   it('a dynamically linked program runs warm (ld.so and libc mapped where usmjit put them)', () => {
