@@ -49,9 +49,9 @@ export function declareRuntimeCalls(m: ModuleBuilder): RuntimeImports {
   return out as RuntimeImports;
 }
 
-/** Builds the runtime table (imported by every region as env.table). */
 let bridgeModule: WebAssembly.Module | undefined;
 
+/** Builds the runtime table (imported by every region as env.table). */
 export function buildRuntimeTable(values: RuntimeFuncValues, memory: WebAssembly.Memory): WebAssembly.Table {
   const js = RUNTIME_FUNCS.filter((d) => d.js);
   // The bridge module is the same for every machine: compiled once per process.

@@ -41,7 +41,7 @@ export interface StoredModule { linked: LinkedRegions; module: WebAssembly.Modul
 const regionKey = (r: StoredRegion): string => `${r.tag}:${r.blocks[0]?.start}`;
 
 /** The stores of this process, by file (TranslationStore.forProgram). */
-const open = new Map<string, TranslationStore>();
+const stores = new Map<string, TranslationStore>();
 
 /** Files this process loaded, by path: their compiled modules (the last MAX_COMPILED used). */
 const compiled = new Map<string, { mtimeMs: number; size: number; stored: StoredModule }>();
@@ -90,8 +90,8 @@ export class TranslationStore {
   static forProgram(dir: string, programBytes: Uint8Array): TranslationStore {
     const h = createHash('sha256').update(buildId()).update(programBytes).digest('hex').slice(0, 40);
     const file = join(dir, `${h}.jit`);
-    let s = open.get(file);
-    if (!s) open.set(file, (s = new TranslationStore(file, dir)));
+    let s = stores.get(file);
+    if (!s) stores.set(file, (s = new TranslationStore(file, dir)));
     return s;
   }
 
@@ -126,7 +126,7 @@ export class TranslationStore {
    * of usmjit, for processes that never left (a fork that failed half-way, usmjit ending early).
    */
   static flushAll(): void {
-    for (const s of open.values()) s.flush();
+    for (const s of stores.values()) s.flush();
   }
 
   private flush(): void {
