@@ -8,7 +8,7 @@ export class OutOfFrames extends Error {}
  * fork, an exec) and zeroed when taken. A new WebAssembly.Memory page-faults on every page that
  * a fork copies or a machine's set-up touches, and V8 counts it as external memory and collects
  * garbage for it; one whose pages are already backed does neither (busybox sh: 50 subshells
- * 2.06 -> ~1.7 s). Few, and not large ones: host memory stays bounded.
+ * 2.06 -> 1.65 s). Few, and not large ones: host memory stays bounded.
  */
 const spares: { memory: WebAssembly.Memory; used: number }[] = [];
 const MAX_SPARES = 2;

@@ -96,13 +96,13 @@ export class GuestSystem implements ProcessHost {
 
   constructor(private readonly opts: SystemOptions) {}
 
-  /** The first process: `m` holds its loaded image. */
   /**
    * The first process's first machine: its caller reads it after the run (--stats), so it is not
    * retired (Machine.retire) when the process ends or execs.
    */
   private firstMachine?: Machine;
 
+  /** The first process: `m` holds its loaded image. */
   start(m: Machine, image: LoadedImage): Proc {
     this.firstMachine = m;
     this.attachStore(m, image);
