@@ -1,5 +1,5 @@
 // Makes dist/src/usmjit.v8, the V8 code cache of the bundled CLI that the launcher
-// (scripts/usmjit-launcher.mjs) uses when the user's cache directory has none yet: usmjit runs a
+// (scripts/usmjit-launcher.cjs) uses when the user's cache directory has none yet: usmjit runs a
 // small static C program once (built here with the machine's gcc, which the guest programs need
 // anyway) and keeps the code cache that run wrote, which holds what a run compiles (loading an
 // ELF, translating, system calls, exiting). Measured: a static hello world with an empty cache
@@ -24,7 +24,7 @@ try {
   const cc = spawnSync('gcc', ['-O2', '-static', '-o', prog, src], { stdio: 'inherit' });
   if (cc.error || cc.status !== 0) fail(`gcc -static failed (${cc.error?.message ?? `status ${cc.status}`}); install gcc and libc6-dev`);
   const home = join(dir, 'cache');
-  const run = spawnSync(process.execPath, ['dist/src/usmjit.mjs', prog], { env: { ...process.env, XDG_CACHE_HOME: home }, encoding: 'utf8' });
+  const run = spawnSync('dist/usmjit', [prog], { env: { ...process.env, XDG_CACHE_HOME: home }, encoding: 'utf8' });
   if (run.status !== 0 || !run.stdout.startsWith('hello ')) fail(`usmjit ${prog} failed: status ${run.status}, ${run.stderr}`);
   const made = readdirSync(join(home, 'usmjit')).filter((n) => /^js-.*\.v8$/.test(n));
   if (made.length !== 1) fail(`expected one code cache file, found ${made.join(', ') || 'none'}`);

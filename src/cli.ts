@@ -35,9 +35,19 @@ function findProgram(name: string): string {
   return resolve(name);
 }
 
-/** The guest environment: the host's, changed by -E / -U in order. */
+/**
+ * The usmjit command (native/launcher.c) hands NODE_EXTRA_CA_CERTS to Node under this name, in the
+ * same place in the environment, so that Node does not load the certificates it names.
+ */
+const HELD_PREFIX = 'USMJIT_HELD_';
+
+/** The guest environment: the host's (as the usmjit command was given it), changed by -E / -U in order. */
 function guestEnv(sets: string[], unsets: string[]): string[] {
-  const env = new Map(Object.entries(process.env).filter(([, v]) => v !== undefined) as [string, string][]);
+  const env = new Map<string, string>();
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    env.set(k === HELD_PREFIX + 'NODE_EXTRA_CA_CERTS' ? k.slice(HELD_PREFIX.length) : k, v);
+  }
   for (const u of unsets) env.delete(u);
   for (const s of sets) {
     const eq = s.indexOf('=');

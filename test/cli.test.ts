@@ -22,7 +22,7 @@ function threadNices(pid: number): number[] {
 
 /** Runs usmjit on a guest that says 'ready' and then waits: the nice values of its threads then. */
 async function nicesWhileRunning(env: Record<string, string>): Promise<number[]> {
-  const child = spawn(process.execPath, [CLI_PATH, BUSYBOX, 'sh', '-c', 'echo ready; read x'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(CLI_PATH, [BUSYBOX, 'sh', '-c', 'echo ready; read x'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -51,6 +51,20 @@ describe('usmjit command line', () => {
     const emu = runUsmjit(argvEnv, { args: ['a b', 'c'], env: base, cliArgs: ['-U', 'DROPME', '-E', 'ADDED=1'] });
     expect(emu.stdout).toBe(native.stdout);
     expect(exitStatus(emu)).toBe(exitStatus(native));
+  });
+
+  it("the guest gets the caller's environment in its order, NODE_EXTRA_CA_CERTS included (native/launcher.c)", () => {
+    // The usmjit command keeps NODE_EXTRA_CA_CERTS from Node under another name; the guest must
+    // not notice: /usr/bin/env prints environ as it is, unsorted.
+    const env = { B_FIRST: '1', PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/nonexistent/certs.pem', HOME: '/tmp', A_LAST: '2' };
+    const native = runNative('/usr/bin/env', { env });
+    const emu = runUsmjit('/usr/bin/env', { env });
+    expect(native.stdout).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/certs.pem\n');
+    expect(emu.stdout).toBe(native.stdout);
+    expect(exitStatus(emu)).toBe(0);
+    // -U removes it, as env -u does natively.
+    const unset = runUsmjit('/usr/bin/env', { env, cliArgs: ['-U', 'NODE_EXTRA_CA_CERTS'] });
+    expect(unset.stdout).toBe(runNative('/usr/bin/env', { env, args: ['-u', 'NODE_EXTRA_CA_CERTS'] }).stdout);
   });
 
   it('a missing program exits 127 and a non-ELF file 126, each with one line', () => {
@@ -111,7 +125,7 @@ describe('usmjit command line', () => {
   });
 
   it('ships a V8 code cache of its JavaScript that V8 accepts (scripts/js-code-cache.mjs)', () => {
-    // What scripts/usmjit-launcher.mjs does with it when the cache home has none of its own.
+    // What scripts/usmjit-launcher.cjs does with it when the cache home has none of its own.
     const bundle = join(ROOT, 'dist', 'src', 'usmjit.cjs');
     const shipped = join(ROOT, 'dist', 'src', 'usmjit.v8');
     expect(existsSync(shipped), `${shipped} (npm run build makes it)`).toBe(true);
@@ -140,7 +154,7 @@ describe('usmjit command line', () => {
     // hash no longer applies, and the launcher names the code cache by the edited bundle's hash.
     const copy = mkdtempSync(join(tmpdir(), 'usmjit-edited-'));
     mkdirSync(join(copy, 'dist', 'src'), { recursive: true });
-    for (const f of ['usmjit.mjs', 'usmjit.build.json', 'usmjit.v8']) copyFileSync(join(dist, f), join(copy, 'dist', 'src', f));
+    for (const f of ['usmjit.mjs', 'usmjit-launcher.cjs', 'usmjit.build.json', 'usmjit.v8']) copyFileSync(join(dist, f), join(copy, 'dist', 'src', f));
     for (const f of ['fast-exit.so', 'worker-priority.so']) copyFileSync(join(ROOT, 'dist', f), join(copy, 'dist', f));
     const edited = source.replace('usmjit: internal error: ', 'usmjit: internal ERROR: ');
     expect(edited).not.toBe(source);

@@ -189,7 +189,7 @@ describe('death by signal', () => {
     // yes into a pipe whose reader left: SIGPIPE, nothing on stderr (bash reports the status).
     const cmd = (prefix: string) => `${prefix}/usr/bin/yes | head -n 2; echo "status \${PIPESTATUS[0]}"`;
     const n = spawnSync('/bin/bash', ['-c', cmd('')], { encoding: 'utf8', env: ENV });
-    const u = spawnSync('/bin/bash', ['-c', cmd(`${process.execPath} ${CLI_PATH} `)], { encoding: 'utf8', env: ENV, timeout: SLOW });
+    const u = spawnSync('/bin/bash', ['-c', cmd(`${CLI_PATH} `)], { encoding: 'utf8', env: ENV, timeout: SLOW });
     expect(u.stdout).toBe(n.stdout);
     expect(u.stdout).toContain('status 141');
     expect(u.stderr).toBe('');

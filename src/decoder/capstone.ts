@@ -135,7 +135,7 @@ export class Decoder {
   /** Loads Capstone (once). */
   ready(): Promise<void> {
     this.loading ??= (async () => {
-      // require, not import(): the bundled CLI runs as a script (scripts/usmjit-launcher.mjs).
+      // require, not import(): the bundled CLI runs as a script (scripts/usmjit-launcher.cjs).
       const require = createRequire(import.meta.url);
       const lib = require('capstone-wasm') as CapstoneModule;
       // Instantiated synchronously, so V8 compiles Capstone's functions lazily on this thread as

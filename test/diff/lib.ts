@@ -81,13 +81,13 @@ export function runProcess(cmd: string, args: string[], input: Buffer, timeoutMs
   });
 }
 
-/** cli: dist/src/usmjit.mjs (the usmjit command); mini: the minimal driver; native: the harness itself (a self-test of determinism). */
+/** cli: dist/usmjit (the usmjit command); mini: the minimal driver; native: the harness itself (a self-test of determinism). */
 export type EmuKind = 'cli' | 'mini' | 'native';
 
 export function emuCommand(kind: EmuKind, bin: string, harnessArgs: string[]): [string, string[]] {
   if (kind === 'native') return [bin, harnessArgs];
-  const script = kind === 'cli' ? join(ROOT, 'dist/src/usmjit.mjs') : join(ROOT, 'dist/test/diff/mini-emu.js');
-  return [process.execPath, [script, bin, ...harnessArgs]];
+  if (kind === 'cli') return [join(ROOT, 'dist/usmjit'), [bin, ...harnessArgs]];
+  return [process.execPath, [join(ROOT, 'dist/test/diff/mini-emu.js'), bin, ...harnessArgs]];
 }
 
 /**

@@ -33,7 +33,8 @@ function findRoot(): string {
 export const ROOT = findRoot();
 /** The emulator's command line, as built by `npm run build`. */
 /** The `usmjit` command as users run it: the bundle behind its launcher (scripts/bundle.mjs). */
-export const CLI_PATH = join(ROOT, 'dist', 'src', 'usmjit.mjs');
+/** The usmjit command (native/launcher.c, built by `npm run build`). */
+export const CLI_PATH = join(ROOT, 'dist', 'usmjit');
 export const GUEST_DIR = join(ROOT, 'test', 'guest');
 export const CACHE_DIR = join(ROOT, '.cache');
 export const BUSYBOX = '/bin/busybox';
@@ -264,9 +265,9 @@ export function runNative(bin: string, opts: RunOptions = {}): RunResult {
   return run(bin, opts.args ?? [], opts);
 }
 
-/** Runs a binary under `node dist/src/usmjit.mjs [cliArgs] bin args...`. */
+/** Runs a binary under `dist/usmjit [cliArgs] bin args...`. */
 export function runUsmjit(bin: string, opts: RunOptions & { cliArgs?: string[] } = {}): RunResult {
-  return run(process.execPath, [CLI_PATH, ...(opts.cliArgs ?? []), bin, ...(opts.args ?? [])], opts);
+  return run(CLI_PATH, [...(opts.cliArgs ?? []), bin, ...(opts.args ?? [])], opts);
 }
 
 /** The shell-style exit status: the exit code, or 128+N for a process killed by signal N. */

@@ -112,7 +112,7 @@ describe('persistent translation cache', () => {
   it('two runs storing at once leave a file the next run uses', async () => {
     const home = cacheHome();
     const once = () => new Promise<number | null>((res) => {
-      const p = spawn(process.execPath, [CLI_PATH, v1], { env: { ...GUEST_ENV, XDG_CACHE_HOME: home }, stdio: 'ignore' });
+      const p = spawn(CLI_PATH, [v1], { env: { ...GUEST_ENV, XDG_CACHE_HOME: home }, stdio: 'ignore' });
       p.on('exit', (code) => res(code));
     });
     const codes = await Promise.all([once(), once(), once()]);

@@ -14,7 +14,7 @@ const BIN = join(CACHE_DIR, 'usm', 'wait_signal');
 
 function runUntilReady(args: string[], signal: NodeJS.Signals): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, BIN, ...args]);
+    const child = spawn(CLI_PATH, [BIN, ...args]);
     let stdout = '', stderr = '', sent = false;
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${stdout} ${stderr}`)); }, 60_000);
     child.stdout.on('data', (d) => {

@@ -1,16 +1,18 @@
-#!/usr/bin/env node
-// usmjit's command (dist/src/usmjit.mjs, made by scripts/bundle.mjs): runs the bundled CLI
-// (usmjit.cjs) through a V8 code cache kept beside the translation cache, so that a start does
-// not parse and compile ~1 MB of JavaScript again (Node 20 has no compile cache of its own).
-// --no-cache before the program name turns it off, as it does the translation cache.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+// usmjit's JavaScript launcher (dist/src/usmjit-launcher.cjs, copied by scripts/bundle.mjs), which
+// the usmjit command (dist/usmjit, native/launcher.c) and `node dist/src/usmjit.mjs` start: runs the
+// bundled CLI (usmjit.cjs) through a V8 code cache kept beside the translation cache, so that a
+// start does not parse and compile ~1 MB of JavaScript again (Node 20 has no compile cache of its
+// own). --no-cache before the program name turns it off, as it does the translation cache.
+// CommonJS: Node starts an ES module ~9 ms later (its ESM loader).
+'use strict';
+const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { homedir } = require('node:os');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
-const bundle = join(dirname(fileURLToPath(import.meta.url)), 'usmjit.cjs');
+const bundle = join(__dirname, 'usmjit.cjs');
 let source = readFileSync(bundle, 'utf8');
 if (source.startsWith('#!')) source = '//' + source.slice(2);
 
@@ -33,7 +35,7 @@ try {
   const st = statSync(bundle);
   if (st.size === built.size && st.mtimeMs === built.mtimeMs && /^[0-9a-f]{32}$/.test(built.hash)) hash = built.hash;
 } catch { /* not recorded */ }
-if (!hash) hash = (await import('node:crypto')).createHash('sha256').update(source).digest('hex').slice(0, 32);
+if (!hash) hash = require('node:crypto').createHash('sha256').update(source).digest('hex').slice(0, 32);
 const file = join(dir, `js-${hash}.v8`);
 // The bundle names its build by the same hash (jit/translation-store.ts buildId): no second pass.
 globalThis.__usmjitBundleHash = hash;
@@ -60,5 +62,5 @@ if (!noCache && (!fromUser || script.cachedDataRejected)) {
     } catch { /* no cache: slower next time, nothing else */ }
   });
 }
-const module = { exports: {} };
-script.runInThisContext()(createRequire(bundle), module, module.exports, bundle, dirname(bundle), pathToFileURL(bundle).href);
+const bundleModule = { exports: {} };
+script.runInThisContext()(createRequire(bundle), bundleModule, bundleModule.exports, bundle, dirname(bundle), pathToFileURL(bundle).href);
