@@ -1,14 +1,22 @@
 /*
  * The usmjit command (dist/usmjit): starts Node on the JavaScript launcher
- * (dist/src/usmjit-launcher.cjs) with the same arguments and environment.
+ * (dist/src/usmjit-launcher.cjs) with the same arguments, and an environment that is the caller's
+ * for the guest but tuned for Node.
  *
- * Why a program and not `#!/usr/bin/env node`: Node reads and parses every certificate that
- * NODE_EXTRA_CA_CERTS names when it starts, before any JavaScript runs (~40 ms on this machine with
- * Debian's bundle, a sixth of a static hello world's start-up), and usmjit never opens a TLS
- * connection. This launcher renames the variable in place (same position in the environment) to
- * USMJIT_HELD_NODE_EXTRA_CA_CERTS; src/cli.ts gives it back to the guest under its own name, so the
- * guest's environment is exactly the caller's. A shell script could not do this: it reorders the
- * environment and adds PWD.
+ * Why a program and not `#!/usr/bin/env node` (a shell script would reorder the environment and
+ * add PWD, which the guest would see):
+ * - Node reads and parses every certificate NODE_EXTRA_CA_CERTS names when it starts, before any
+ *   JavaScript runs (~40 ms on this machine with Debian's bundle, a sixth of a static hello
+ *   world's start-up), and usmjit opens no TLS connection.
+ * - glibc's malloc gives each of V8's compile threads an arena that grows in small steps (one
+ *   mprotect each) and shrinks again after each compile job: a 20,000-iteration busybox sh loop
+ *   made ~1,500 such calls, and each interrupts the other CPU to flush its TLB, the guest's main
+ *   thread included. With a top pad of 16 MiB from the start (a mallopt from a library loaded
+ *   later comes too late: the threads' arenas exist) it made ~300: sh loop -4..-6%, static hello
+ *   world -5%. Only address space is reserved; pages are used as before.
+ * So the caller's NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES keep their places under the names
+ * USMJIT_HELD_<name>, GLIBC_TUNABLES is set for Node, and USMJIT_HOST_ONLY names what src/cli.ts
+ * (guestEnv) must drop: the guest's environment is exactly the caller's.
  *
  * Node is the one that ran the build (USMJIT_NODE, baked in by scripts/build-native.mjs), else
  * `node` on PATH.
@@ -25,7 +33,11 @@
 #endif
 
 #define HELD "USMJIT_HELD_"
-#define CA "NODE_EXTRA_CA_CERTS="
+
+/* What Node gets instead (see above), and the variable naming it for src/cli.ts. */
+static const char *const held[] = {"NODE_EXTRA_CA_CERTS=", "GLIBC_TUNABLES="};
+static const char *const host_only[] = {"GLIBC_TUNABLES=glibc.malloc.top_pad=16777216", "USMJIT_HOST_ONLY=GLIBC_TUNABLES"};
+#define COUNT(a) (sizeof (a) / sizeof *(a))
 
 extern char **environ;
 
@@ -45,20 +57,28 @@ int main(int argc, char **argv) {
 
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **envp = calloc(envc + 1, sizeof *envp);
+  char **envp = calloc(envc + COUNT(host_only) + 1, sizeof *envp);
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!envp || !args) return 127;
+  size_t k = 0;
   for (size_t i = 0; i < envc; i++) {
     char *e = environ[i];
-    if (strncmp(e, CA, sizeof CA - 1) == 0) {
-      char *held = malloc(sizeof HELD + strlen(e));
-      if (!held) return 127;
-      strcpy(held, HELD);
-      strcat(held, e);
-      e = held;
+    /* A variable of the caller's named like one of ours (a usmjit started from a usmjit guest's
+     * shell has none: the guest sees the caller's environment) would be lost: not expected. */
+    if (strncmp(e, "USMJIT_HOST_ONLY=", 17) == 0) continue;
+    for (size_t h = 0; h < COUNT(held); h++) {
+      if (strncmp(e, held[h], strlen(held[h])) == 0) {
+        char *renamed = malloc(sizeof HELD + strlen(e));
+        if (!renamed) return 127;
+        strcpy(renamed, HELD);
+        strcat(renamed, e);
+        e = renamed;
+        break;
+      }
     }
-    envp[i] = e;
+    envp[k++] = e;
   }
+  for (size_t h = 0; h < COUNT(host_only); h++) envp[k++] = (char *)host_only[h];
   args[0] = "node";
   args[1] = script;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];

@@ -36,17 +36,20 @@ function findProgram(name: string): string {
 }
 
 /**
- * The usmjit command (native/launcher.c) hands NODE_EXTRA_CA_CERTS to Node under this name, in the
- * same place in the environment, so that Node does not load the certificates it names.
+ * The usmjit command (native/launcher.c) starts Node with an environment of its own: the caller's
+ * NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES in their places under these names, and the variables
+ * USMJIT_HOST_ONLY lists (itself included) for Node alone.
  */
 const HELD_PREFIX = 'USMJIT_HELD_';
 
-/** The guest environment: the host's (as the usmjit command was given it), changed by -E / -U in order. */
+/** The guest environment: the caller's (as the usmjit command was given it), changed by -E / -U in order. */
 function guestEnv(sets: string[], unsets: string[]): string[] {
+  const hostOnly = process.env.USMJIT_HOST_ONLY;
+  const drop = new Set(hostOnly === undefined ? [] : ['USMJIT_HOST_ONLY', ...hostOnly.split(',')]);
   const env = new Map<string, string>();
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined) continue;
-    env.set(k === HELD_PREFIX + 'NODE_EXTRA_CA_CERTS' ? k.slice(HELD_PREFIX.length) : k, v);
+    if (v === undefined || drop.has(k)) continue;
+    env.set(hostOnly !== undefined && k.startsWith(HELD_PREFIX) ? k.slice(HELD_PREFIX.length) : k, v);
   }
   for (const u of unsets) env.delete(u);
   for (const s of sets) {

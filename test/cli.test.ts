@@ -53,18 +53,25 @@ describe('usmjit command line', () => {
     expect(exitStatus(emu)).toBe(exitStatus(native));
   });
 
-  it("the guest gets the caller's environment in its order, NODE_EXTRA_CA_CERTS included (native/launcher.c)", () => {
-    // The usmjit command keeps NODE_EXTRA_CA_CERTS from Node under another name; the guest must
-    // not notice: /usr/bin/env prints environ as it is, unsorted.
-    const env = { B_FIRST: '1', PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/nonexistent/certs.pem', HOME: '/tmp', A_LAST: '2' };
+  it("the guest gets the caller's environment in its order, whatever Node is given (native/launcher.c)", () => {
+    // The usmjit command keeps NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES from Node under other names
+    // and gives Node a GLIBC_TUNABLES of its own; the guest must not notice: /usr/bin/env prints
+    // environ as it is, unsorted.
+    const env = {
+      B_FIRST: '1', PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/nonexistent/certs.pem', HOME: '/tmp',
+      GLIBC_TUNABLES: 'glibc.malloc.perturb=0', A_LAST: '2',
+    };
     const native = runNative('/usr/bin/env', { env });
     const emu = runUsmjit('/usr/bin/env', { env });
-    expect(native.stdout).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/certs.pem\n');
+    expect(native.stdout).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/certs.pem\nHOME=/tmp\nGLIBC_TUNABLES=glibc.malloc.perturb=0\n');
     expect(emu.stdout).toBe(native.stdout);
     expect(exitStatus(emu)).toBe(0);
-    // -U removes it, as env -u does natively.
-    const unset = runUsmjit('/usr/bin/env', { env, cliArgs: ['-U', 'NODE_EXTRA_CA_CERTS'] });
-    expect(unset.stdout).toBe(runNative('/usr/bin/env', { env, args: ['-u', 'NODE_EXTRA_CA_CERTS'] }).stdout);
+    // Without them in the caller's environment, the guest has none either.
+    const bare = { PATH: '/usr/bin:/bin', HOME: '/tmp' };
+    expect(runUsmjit('/usr/bin/env', { env: bare }).stdout).toBe(runNative('/usr/bin/env', { env: bare }).stdout);
+    // -U removes one, as env -u does natively.
+    const unset = runUsmjit('/usr/bin/env', { env, cliArgs: ['-U', 'GLIBC_TUNABLES'] });
+    expect(unset.stdout).toBe(runNative('/usr/bin/env', { env, args: ['-u', 'GLIBC_TUNABLES'] }).stdout);
   });
 
   it('a missing program exits 127 and a non-ELF file 126, each with one line', () => {
