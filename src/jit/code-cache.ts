@@ -88,6 +88,14 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 
 /** How many blocks one batch may translate: the block asked for plus statically known successors. */
 const BATCH_BLOCKS = 16;
+/**
+ * Blocks a batch (or a growth) takes in beyond its count when a branch of its blocks goes into the
+ * middle of one of them: a loop's head after the code that enters the loop (`xor eax,eax` then the
+ * loop) is such a target, and translated on its own it became a one-block region that every
+ * iteration left and entered again (busybox sh's string-table lookup: two region crossings per
+ * character compared, ~1,000 crossings per iteration of a shell loop).
+ */
+const SPLIT_BLOCKS = 8;
 /** A region stops growing at this many blocks or growth steps. */
 const MAX_REGION_BLOCKS = 96; // < 1 << ENTRY_PC_BITS
 const MAX_GROWS = 8;
@@ -295,7 +303,8 @@ export class CodeCache {
         if (room <= 0) continue;
         let found: Block[];
         try {
-          found = this.discover(target, room, (a) => r.index.has(a), r.mode);
+          const splits = Math.min(SPLIT_BLOCKS, MAX_REGION_BLOCKS - r.blocks.length - room);
+          found = this.discover(target, room, (a) => r.index.has(a), r.mode, splits, (a) => r.blocks.some((b) => a > b.start && a < b.end));
         } catch {
           continue;
         }
@@ -472,8 +481,12 @@ export class CodeCache {
     this.adopted = undefined;
   }
 
-  /** Discovers the block at `rip` and breadth-first its static successors, skipping `known`. */
-  private discover(rip: number, limit: number, known: (a: number) => boolean, mode: Mode): Block[] {
+  /**
+   * Discovers the block at `rip` and breadth-first its static successors, skipping `known`, up to
+   * `limit` blocks; then up to `splits` more that start inside a block already found or one
+   * `inside` knows (see SPLIT_BLOCKS).
+   */
+  private discover(rip: number, limit: number, known: (a: number) => boolean, mode: Mode, splits = 0, inside: (a: number) => boolean = () => false): Block[] {
     const fetcher: CodeFetcher = { fetch: (addr, len) => this.code.fetch(addr, len, mode) };
     const todo = [rip];
     const found: Block[] = [];
@@ -495,6 +508,21 @@ export class CodeCache {
       found.push(b);
       for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
     }
+    const within = (a: number) => inside(a) || found.some((b) => a > b.start && a < b.end);
+    for (let n = 0; n < splits && todo.length; ) {
+      const a = todo.shift()!;
+      if (seen.has(a) || known(a) || !within(a)) continue;
+      seen.add(a);
+      let b: Block;
+      try {
+        b = discoverBlock(this.decoder, fetcher, a, endsBlock, undefined, ahead);
+      } catch {
+        continue;
+      }
+      found.push(b);
+      n++;
+      for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
+    }
     return found;
   }
 
@@ -502,7 +530,8 @@ export class CodeCache {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
     const mode = keyOfTag(tag).mode;
-    const found = this.discover(rip, isStepMode(mode) ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, tag)), mode);
+    const found = isStepMode(mode) ? this.discover(rip, 1, (a) => this.blocks.has(codeKey(a, tag)), mode)
+      : this.discover(rip, BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, tag)), mode, SPLIT_BLOCKS);
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode, tag,
