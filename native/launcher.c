@@ -12,8 +12,8 @@
  *   mprotect each) and shrinks again after each compile job: a 20,000-iteration busybox sh loop
  *   made ~1,500 such calls, and each interrupts the other CPU to flush its TLB, the guest's main
  *   thread included. With a top pad of 16 MiB from the start (a mallopt from a library loaded
- *   later comes too late: the threads' arenas exist) it made ~300: sh loop -4..-6%, static hello
- *   world -5%. Only address space is reserved; pages are used as before.
+ *   later comes too late: the threads' arenas exist) it made ~300: busybox sh loop -4%, bash loop
+ *   -3%, static hello world -2%, for ~25 MB more resident memory.
  * So the caller's NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES keep their places under the names
  * USMJIT_HELD_<name>, GLIBC_TUNABLES is set for Node, and USMJIT_HOST_ONLY names what src/cli.ts
  * (guestEnv) must drop: the guest's environment is exactly the caller's.
