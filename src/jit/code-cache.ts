@@ -509,34 +509,33 @@ export class CodeCache {
     // Instructions decoded past a block's end, for the blocks found next (discoverBlock): the
     // batch's code bytes do not change while it is discovered.
     const ahead = new Map<number, Insn>();
+    // Decodes the block at `a` into the batch and queues its successors; false if `a` cannot be
+    // fetched (a speculative successor that is not executable: skipped; rip itself: the guest's
+    // own fetch fault).
+    const take = (a: number, maxInsns?: number): boolean => {
+      let b: Block;
+      try {
+        b = discoverBlock(this.decoder, fetcher, a, endsBlock, maxInsns, ahead);
+      } catch (err) {
+        if (a === rip) throw err;
+        return false;
+      }
+      found.push(b);
+      for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
+      return true;
+    };
     while (todo.length && found.length < limit) {
       const a = todo.shift()!;
       if (seen.has(a) || known(a)) continue;
       seen.add(a);
-      let b: Block;
-      try {
-        b = discoverBlock(this.decoder, fetcher, a, endsBlock, isStepMode(mode) ? 1 : undefined, ahead);
-      } catch (err) {
-        if (a === rip) throw err; // the guest's own fetch fault
-        continue; // a speculative successor that is not executable: skip it
-      }
-      found.push(b);
-      for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
+      take(a, isStepMode(mode) ? 1 : undefined);
     }
     const within = (a: number) => inside(a) || found.some((b) => a > b.start && a < b.end);
     for (let n = 0; n < splits && todo.length; ) {
       const a = todo.shift()!;
       if (seen.has(a) || known(a) || !within(a)) continue;
       seen.add(a);
-      let b: Block;
-      try {
-        b = discoverBlock(this.decoder, fetcher, a, endsBlock, undefined, ahead);
-      } catch {
-        continue;
-      }
-      found.push(b);
-      n++;
-      for (const s of staticSuccessors(b)) if (!seen.has(s)) todo.push(s);
+      if (take(a)) n++;
     }
     return found;
   }
@@ -545,8 +544,8 @@ export class CodeCache {
     const t0 = performance.now();
     if (this.nextSlot > SLOTS_COUNT - 8192 || this.nextIndex >= MAX_REGIONS) this.flushAll();
     const mode = keyOfTag(tag).mode;
-    const found = isStepMode(mode) ? this.discover(rip, 1, (a) => this.blocks.has(codeKey(a, tag)), mode)
-      : this.discover(rip, BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, tag)), mode, SPLIT_BLOCKS);
+    const step = isStepMode(mode);
+    const found = this.discover(rip, step ? 1 : BATCH_BLOCKS, (a) => this.blocks.has(codeKey(a, tag)), mode, step ? 0 : SPLIT_BLOCKS);
     const r: Region = {
       id: this.nextId++, slot: this.nextIndex++, blocks: found,
       index: new Map(found.map((b, k) => [b.start, k])), indirect: new Set(), pending: new Set(), grows: 0, mode, tag,
