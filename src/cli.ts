@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     const s = m.cache.stats;
     process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded}\n`);
     for (const h of m.cache.hottest(5)) {
-      process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode}\n`);
+      process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode} transitions=${h.transitions} regs=${h.regsInMemory ? 'memory' : 'locals'}\n`);
     }
   }
   const o = system.outcome ?? { exit: 0 };

@@ -96,6 +96,12 @@ export interface StoredBlock {
   end: number;
   code: Uint8Array;
   insnCount: number;
+  /**
+   * The run that stored it entered the block in this region (its canonical entry): a block can be
+   * in several regions (growth copies blocks in), and a later run should enter the same copy (the
+   * promoted one, say).
+   */
+  entry?: boolean;
 }
 
 /** Stored regions linked into one module: region k is function k, export `${k}`, numbered `numbering[k]`. */

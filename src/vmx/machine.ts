@@ -415,6 +415,9 @@ export class Machine {
     return tagFor(this.mode.translationMode(), this.fp.precise, this.mode.watching, this.mode.fpuOff);
   }
 
+  /** The last run ended at a system call (its budget carries on). */
+  private afterSyscall = false;
+
   private loop(): void {
     const cpu = this.cpu;
     const base = this.vcpu.base;
@@ -432,7 +435,12 @@ export class Machine {
       // The clock is read every 16th return only: it costs ~0.1 us, a USM fault makes two returns.
       if (this.sliceEnd !== 0 && (++this.sliceChecks & 15) === 0 && performance.now() > this.sliceEnd) throw new SliceEnd();
       // 2. Events: signals (Linux), interrupts and debug traps (USM).
-      const budget = this.mode.beforeRun(this.budgetPerEntry);
+      // The budget left at a system call carries on: a program that makes a system call every few
+      // thousand blocks (md5sum, sort, gzip reading their input) still reaches budget exits, where
+      // hot regions grow and are promoted.
+      const left = this.afterSyscall ? cpu.u32(CPU.budget) | 0 : 0;
+      this.afterSyscall = false;
+      const budget = this.mode.beforeRun(left > 0 && left < this.budgetPerEntry ? left : this.budgetPerEntry);
       // 3. The translation.
       const idx = this.find();
       if (idx < 0) continue;
@@ -443,7 +451,7 @@ export class Machine {
       this.mode.afterRun(code);
       switch (code) {
         case Exit.Lookup: this.lookup(); break;
-        case Exit.Syscall: this.syscall(); break;
+        case Exit.Syscall: this.syscall(); this.afterSyscall = true; break;
         case Exit.Budget:
           this.cache.growHot();
           this.cache.growLoops();
