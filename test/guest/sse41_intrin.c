@@ -5,7 +5,8 @@
 // counts 0..32; blends, blendv on xmm0's sign bits; ptest's ZF/CF; all twelve pmovsx/pmovzx; the
 // new min/max, pmulld, pmuldq, pcmpeqq, packusdw, phminposuw (ties); pextr/pinsr/extractps/
 // insertps; round{ps,pd,ss,sd} in all four modes and with MXCSR.RC (_MM_FROUND_CUR_DIRECTION,
-// .5 ties, NaN, inf, -0.0, huge values); dpps/dppd masks; mpsadbw offsets; movntdqa.
+// .5 ties, NaN, inf, -0.0, huge values); dpps/dppd masks (see show_dp_nans); mpsadbw offsets;
+// movntdqa.
 // Then loops gcc -O3 -msse4.1 auto-vectorises (pmulld, pminsd/pmaxud, pmovzx/pmovsx widening,
 // pcmpeqq, blendv selects, pabsd, roundps for floorf/ceilf/truncf/rintf).
 #include <smmintrin.h>
@@ -19,6 +20,33 @@ static void show(const char *name, __m128i v) {
   uint64_t q[2];
   memcpy(q, &v, 16);
   printf("%-44s %016llx%016llx\n", name, (unsigned long long)q[1], (unsigned long long)q[0]);
+  h = (h ^ q[0]) * 0x100000001b3ULL;
+  h = (h ^ q[1]) * 0x100000001b3ULL;
+}
+/* Like show(), for a dpps result in which several NaNs meet in the sum: a NaN lane prints as `nan`
+ * and enters the hash as the default NaN 7fc00000, whichever NaN it is; a non-NaN lane prints its
+ * bits. Intel's dpps/dppd (measured on a family 6 Xeon) pick among several NaN operands of the
+ * sum in an order that differs from the SDM's pseudo-code (p0+p1)+(p2+p3), and differently per
+ * destination lane: _mm_dp_ps(f1, f2, 0xff) below gives 7fc00000 7fc00000 ffc00000 ffc00000 there,
+ * and ffc00000 in all four lanes on AMD and in usmjit, which follows the SDM. Which NaN is
+ * microarchitectural and not modelled, so only that the lane is NaN is compared. The other dot
+ * products, where at most one NaN reaches each sum and the result is the same in any order, are
+ * still printed bit for bit with show(). */
+static void show_dp_nans(const char *name, __m128 v) {
+  uint32_t l[4];
+  uint64_t q[2];
+  char text[40], *p = text;
+  memcpy(l, &v, 16);
+  for (int i = 3; i >= 0; i--) {
+    if ((l[i] & 0x7fffffffu) > 0x7f800000u) {
+      l[i] = 0x7fc00000u;
+      p += sprintf(p, "%8s", "nan");
+    } else {
+      p += sprintf(p, "%08x", l[i]);
+    }
+  }
+  memcpy(q, l, 16);
+  printf("%-44s %s\n", name, text);
   h = (h ^ q[0]) * 0x100000001b3ULL;
   h = (h ^ q[1]) * 0x100000001b3ULL;
 }
@@ -198,7 +226,7 @@ int main(void) {
   /* dot products and mpsadbw */
   __m128 v1 = _mm_set_ps(4.0f, -3.0f, 2.0f, 1.5f), v2 = _mm_set_ps(0.25f, 8.0f, -1.0f, 1e30f);
   SHOWPS(_mm_dp_ps(v1, v2, 0xff)); SHOWPS(_mm_dp_ps(v1, v2, 0x31)); SHOWPS(_mm_dp_ps(v1, v2, 0xc6)); SHOWPS(_mm_dp_ps(v1, v2, 0x0f));
-  SHOWPS(_mm_dp_ps(f1, f2, 0xff)); SHOWPS(_mm_dp_ps(f3, f3, 0xf1)); SHOWPS(_mm_dp_ps(f1, v2, 0xe8));
+  show_dp_nans("_mm_dp_ps(f1, f2, 0xff)", _mm_dp_ps(f1, f2, 0xff)); SHOWPS(_mm_dp_ps(f3, f3, 0xf1)); SHOWPS(_mm_dp_ps(f1, v2, 0xe8));
   SHOWPD(_mm_dp_pd(d2, d2, 0x33)); SHOWPD(_mm_dp_pd(d1, d2, 0x31)); SHOWPD(_mm_dp_pd(d2, d3, 0x23)); SHOWPD(_mm_dp_pd(d3, d3, 0x32));
   SHOWI(_mm_mpsadbw_epu8(a, b, 0)); SHOWI(_mm_mpsadbw_epu8(a, b, 1)); SHOWI(_mm_mpsadbw_epu8(a, b, 2));
   SHOWI(_mm_mpsadbw_epu8(a, b, 3)); SHOWI(_mm_mpsadbw_epu8(b, a, 4)); SHOWI(_mm_mpsadbw_epu8(b, a, 7));

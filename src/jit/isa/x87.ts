@@ -41,6 +41,9 @@ import * as T from '../softfloat/trans.js';
  * forces bit 6. Memory images written by fnstenv/fnsave hold 0 for the FCS and FDS selectors
  * (AMD writes CS), fxsave writes MXCSR_MASK 0xFFFF and always FIP/FDP/FOP (AMD writes them only
  * while an exception is pending), fxsave without REX.W uses the 32-bit FIP/FCS/FDP/FDS layout.
+ * FOP and FDP are recorded at every non-control instruction, as on AMD and as usmjit's CPUID
+ * allows (no FDP_EXCPTN_ONLY); Intel hosts record them only while an unmasked exception is
+ * pending, so on those test/x87 checks them against the SDM's definition instead.
  * test/x87 compares everything else against the hardware.
  */
 
