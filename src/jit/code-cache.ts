@@ -158,7 +158,9 @@ export function registerPlacement(): RegisterPlacement {
 }
 /**
  * A region with its registers in memory is promoted when it has made PROMOTE_TRANSITIONS block
- * transitions, at least PROMOTE_RATIO per entry (a loop inside it), looked at every LOOP_SCAN_MS
+ * transitions, at least PROMOTE_RATIO per entry (a loop inside it) or PROMOTE_INSNS_PER_ENTRY
+ * guest instructions per entry (transitions times its instructions per block: a loop of long
+ * blocks, busybox md5sum's 15.9 transitions of ~33 instructions), looked at every LOOP_SCAN_MS
  * at most; at most MAX_PROMOTIONS recompilations per process.
  */
 const PROMOTE_TRANSITIONS = 200_000;
