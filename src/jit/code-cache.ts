@@ -60,7 +60,7 @@ interface Region {
 /**
  * Block key -> the stored region holding it, for a file's linked regions: built once per file
  * and shared by every process that adopts it (a shell's subshells: ~2 ms a fork). A block in
- * several regions maps to the one the storing run entered it in (StoredBlock.entry): growth copies
+ * several regions maps to the one the storing run entered it in (StoredRegion.copies): growth copies
  * a hot function into its callers' regions, and the first of those in slot order was not always
  * where it ran (busybox md5sum's promoted loop was left for an unpromoted copy: warm 0.43 s,
  * 0.30 s entering the promoted one).
@@ -70,14 +70,17 @@ export function storedIndex(linked: LinkedRegions): Map<number, number> {
   let index = storedIndexes.get(linked);
   if (index) return index;
   index = new Map<number, number>();
-  // Where the storing run entered each block first, then any region holding it.
-  for (const entryOnly of [true, false]) {
-    linked.regions.forEach((r, k) => {
-      for (const b of r.blocks) {
-        const key = codeKey(b.start, r.tag);
-        if ((b.entry || !entryOnly) && !index!.has(key)) index!.set(key, k);
-      }
-    });
+  // Where the storing run entered each block, then (a file without copies lists) any region.
+  const copies: [StoredRegion, number][] = [];
+  linked.regions.forEach((r, k) => {
+    if (r.copies) copies.push([r, k]);
+    for (const b of r.blocks) {
+      const key = codeKey(b.start, r.tag);
+      if (!index!.has(key) && !r.copies?.includes(b.start)) index!.set(key, k);
+    }
+  });
+  for (const [r, k] of copies) {
+    for (const a of r.copies!) if (!index.has(codeKey(a, r.tag))) index.set(codeKey(a, r.tag), k);
   }
   storedIndexes.set(linked, index);
   return index;
@@ -837,12 +840,14 @@ export class CodeCache {
       }
       if (r.blocks.some((b) => b.fault)) continue;
       const opIr = r.opIr ?? [];
+      const copies = r.blocks.filter((b) => this.blocks.get(codeKey(b.start, r.tag))?.region !== r).map((b) => b.start);
       const notes = noteAt.filter((a) => r.blocks.some((b) => a >= b.start && a < b.end)).map((a) => this.notes.get(a)!);
       out.push({
         tag: r.tag, indirect: [...r.indirect], exits: [...r.exits], image: r.image, notes, opIr, regsInMemory: r.regsInMemory,
+        ...(copies.length ? { copies } : {}),
         blocks: r.blocks.map((b) => ({
           start: b.start, end: b.end, insnCount: b.released?.insnCount ?? b.insns.length,
-          code: b.released?.code ?? blockCode(b.insns), entry: this.blocks.get(codeKey(b.start, r.tag))?.region === r,
+          code: b.released?.code ?? blockCode(b.insns),
         })),
       });
       fresh++;

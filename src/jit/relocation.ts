@@ -85,6 +85,11 @@ export interface StoredRegion {
   image: RegionImage;
   /** Its guest registers are in the CPU block (code-cache.ts registerPlacement). */
   regsInMemory: boolean;
+  /**
+   * Its blocks that the run which stored it entered in another region (growth copies blocks into
+   * a region; the other copy may be the promoted one): a later run enters them there too.
+   */
+  copies?: number[];
 }
 
 /**
@@ -96,12 +101,6 @@ export interface StoredBlock {
   end: number;
   code: Uint8Array;
   insnCount: number;
-  /**
-   * The run that stored it entered the block in this region (its canonical entry): a block can be
-   * in several regions (growth copies blocks in), and a later run should enter the same copy (the
-   * promoted one, say).
-   */
-  entry?: boolean;
 }
 
 /** Stored regions linked into one module: region k is function k, export `${k}`, numbered `numbering[k]`. */

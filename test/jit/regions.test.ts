@@ -49,17 +49,19 @@ describe('region formation', () => {
   });
 
   it('a stored block in several regions is entered where the storing run entered it', () => {
-    const block = (start: number, entry?: boolean) => ({ start, end: start + 4, code: new Uint8Array(4), insnCount: 1, ...(entry === undefined ? {} : { entry }) });
-    const region = (blocks: ReturnType<typeof block>[]) => ({ tag: 0, blocks }) as unknown as StoredRegion;
+    const block = (start: number) => ({ start, end: start + 4, code: new Uint8Array(4), insnCount: 1 });
+    const region = (starts: number[], copies?: number[]) => ({ tag: 0, blocks: starts.map(block), ...(copies ? { copies } : {}) }) as unknown as StoredRegion;
     // Region 0 (a caller that grew to hold the function at 0x2000) comes first in slot order;
-    // region 1 is where the run entered 0x2000.
-    const linked = { regions: [region([block(0x1000, true), block(0x2000, false)]), region([block(0x2000, true), block(0x2010, true)])] } as unknown as LinkedRegions;
+    // region 1 is where the run entered 0x2000. 0x3000 is a copy in both (its own region was not
+    // stored): the first region holding it.
+    const linked = { regions: [region([0x1000, 0x2000, 0x3000], [0x2000, 0x3000]), region([0x2000, 0x2010, 0x3000], [0x3000])] } as unknown as LinkedRegions;
     const index = storedIndex(linked);
     expect(index.get(codeKey(0x1000, 0))).toBe(0);
     expect(index.get(codeKey(0x2000, 0))).toBe(1);
     expect(index.get(codeKey(0x2010, 0))).toBe(1);
-    // Files from before the flag: the first region holding the block.
-    const old = { regions: [region([block(0x1000), block(0x2000)]), region([block(0x2000)])] } as unknown as LinkedRegions;
-    expect(storedIndex(old).get(codeKey(0x2000, 0))).toBe(0);
+    expect(index.get(codeKey(0x3000, 0))).toBe(0);
+    // Without copies lists: the first region holding the block.
+    const plain = { regions: [region([0x1000, 0x2000]), region([0x2000])] } as unknown as LinkedRegions;
+    expect(storedIndex(plain).get(codeKey(0x2000, 0))).toBe(0);
   });
 });
