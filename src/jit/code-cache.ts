@@ -133,6 +133,14 @@ const MAX_GROWS = 8;
  * (nbody, interp keep their gain); measured 0.5 and 0.25 too (bash 16 and 12 s).
  */
 const GROW_BUDGET_RATIO = 0.1;
+/**
+ * Entries after which a region may grow beyond the budget (its own MAX_GROWS and
+ * MAX_REGION_BLOCKS still hold): a region crossing costs ~10 ns (a call/return pair made to cross
+ * 200M times: +2.0 s), so one entered 3M times has spent ~30 ms crossing, more than recompiling
+ * it costs. The budget goes to whatever grows first, lukewarm start-up code included; busybox
+ * sort's input loop (a getc call per character) and its comparisons got hot after it was spent.
+ */
+const VERY_HOT = 3_000_000;
 const MAX_INDIRECT = 16;
 /** Entries before a region is worth recompiling with its indirect targets. */
 const HOT_ENTRIES = 500;
@@ -289,6 +297,7 @@ export class CodeCache {
    */
   private mayGrow(r: Region): boolean {
     if (r.grows >= MAX_GROWS || isStepMode(r.mode)) return false;
+    if (this.dv().getUint32(COUNTERS_BASE + 4 * r.slot, true) >= VERY_HOT) return true;
     return this.stats.regrowBytes < GROW_BUDGET_RATIO * (this.stats.bytes - this.stats.regrowBytes);
   }
 
