@@ -14,7 +14,7 @@ import { GuestSystem } from './process/scheduler.js';
 import { Machine } from './vmx/machine.js';
 import { Decoder } from './decoder/capstone.js';
 import { defaultCacheDir, TranslationStore } from './jit/translation-store.js';
-import { registerPlacement } from './jit/code-cache.js';
+import { registerPlacement, relinkMode } from './jit/code-cache.js';
 
 /**
  * usmjit [options] <program> [args...]: runs an x86-64 Linux program, like qemu-x86_64.
@@ -87,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     registerPlacement();
+    relinkMode();
   } catch (e) {
     process.stderr.write(`usmjit: ${(e as Error).message}\n`);
     return 1;
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
-    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded}\n`);
+    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded} relinks=${s.relinks} relinked=${s.relinked}\n`);
     for (const h of m.cache.hottest(5)) {
       process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode} transitions=${h.transitions} regs=${h.regsInMemory ? 'memory' : 'locals'}\n`);
     }

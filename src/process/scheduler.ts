@@ -378,7 +378,8 @@ export class GuestSystem implements ProcessHost {
       switch (r) {
         case SLICE_ENDED:
           // Host signals reach a USM guest from the event loop (cli.ts): let it run.
-          if (m.usm.active) await new Promise((res) => setImmediate(res));
+          // So does a relink's compile (jit/code-cache.ts relink).
+          if (m.usm.active || m.cache.relinking) await new Promise((res) => setImmediate(res));
           break;
         case BLOCKED:
           t.blocked = true;

@@ -456,6 +456,8 @@ export class Machine {
           this.cache.growHot();
           this.cache.growLoops();
           this.cache.promoteLoops();
+          // A relink compiling in the background completes in the event loop: let it turn.
+          if (this.cache.relink()) throw new SliceEnd();
           // Hot regions want to grow and Capstone is not loaded: let the scheduler load it.
           if (this.cache.decoderWanted && !this.decoder.loaded) {
             this.cache.decoderWanted = false;

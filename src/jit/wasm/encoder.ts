@@ -532,7 +532,12 @@ export class ModuleBuilder {
   private exports: { name: string; index: number }[] = [];
   /** Active element segment: table offset -> defined function indices. */
   private elems: { offset: number; funcs: number[] }[] = [];
-  constructor(private readonly opts: { memoryPages: number; memoryMax: number; tableMin: number; noTable?: boolean }) {}
+  /**
+   * `hints`: one byte of V8's compilation-hints section for every function (strategy | baseline
+   * tier << 2 | top tier << 4), emitted between the function and code sections; V8 reads it only
+   * while --experimental-wasm-compilation-hints is set.
+   */
+  constructor(private readonly opts: { memoryPages: number; memoryMax: number; tableMin: number; noTable?: boolean; hints?: number }) {}
 
   type(params: T[], results: T[]): number {
     const key = params.join(',') + '>' + results.join(',');
@@ -596,6 +601,14 @@ export class ModuleBuilder {
       b.u32(this.funcs.length);
       for (const f of this.funcs) b.u32(f.type);
     });
+    const hints = this.opts.hints;
+    if (hints !== undefined) {
+      section(0, (b) => {
+        b.name('compilationHints');
+        b.u32(this.funcs.length);
+        for (let k = 0; k < this.funcs.length; k++) b.u8(hints);
+      });
+    }
     if (this.exports.length) {
       section(7, (b) => {
         b.u32(this.exports.length);
