@@ -159,6 +159,12 @@ const RELINK_HOT_ENTRIES = 10_000;
 const MAX_RELINKS = 4;
 /** Compilation hint: compile eagerly (2), TurboFan as the first tier (2 << 2) and the top one (2 << 4). */
 const HINT_EAGER_TURBOFAN = 2 | (2 << 2) | (2 << 4);
+/**
+ * V8 versions whose compilation hints relink was measured with (Node 20's 11.3): another V8 may
+ * not know the flag (setting an unknown one prints an error on the guest's stderr) or may compile
+ * the section differently, and relinked without it the hot regions lose their TurboFan code.
+ */
+const HINTS_KNOWN = /^11\./.test(process.versions.v8);
 
 /**
  * When regions are relinked (USMJIT_RELINK, for tests and measurements): auto (the default, see
@@ -434,7 +440,7 @@ export class CodeCache {
       if (job.state === 'done') this.installRelinked(job);
       return false;
     }
-    if (this.relinkMode === 'off' || !this.keepImages) return false;
+    if (this.relinkMode === 'off' || !this.keepImages || (this.relinkMode === 'auto' && !HINTS_KNOWN)) return false;
     const now = performance.now();
     const q = this.relinkQuiet;
     if (this.stats.batches !== q.batches) { q.batches = this.stats.batches; q.since = now; }

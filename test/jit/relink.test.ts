@@ -43,14 +43,16 @@ describe('relinking regions into one module', () => {
     });
   }
 
-  it('auto: a long shell loop with many hot regions has them relinked, off has none', () => {
+  // auto relinks only on the V8 whose compilation hints it was measured with (code-cache.ts HINTS_KNOWN).
+  const hintsKnown = /^11\./.test(process.versions.v8);
+  it(`auto: a long shell loop with many hot regions has them relinked${hintsKnown ? '' : ' (not on this V8)'}, off has none`, () => {
     const args = ['sh', '-c', 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done; echo $i'];
     const native = runNative(busybox, { args, env: GUEST_ENV });
     for (const mode of ['auto', 'off']) {
       const r = runUsmjit(busybox, { args, cliArgs: ['--stats'], env: env(mode) });
       expect(r.stdout, describeRun(r)).toBe(native.stdout);
       expect(exitStatus(r)).toBe(exitStatus(native));
-      if (mode === 'auto') expect(stat(r, 'relinked'), r.stderr).toBeGreaterThanOrEqual(64);
+      if (mode === 'auto' && hintsKnown) expect(stat(r, 'relinked'), r.stderr).toBeGreaterThanOrEqual(64);
       else expect(stat(r, 'relinks'), r.stderr).toBe(0);
     }
   });
