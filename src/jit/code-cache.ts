@@ -172,10 +172,15 @@ const HINTS_KNOWN = /^11\./.test(process.versions.v8);
  */
 export type RelinkMode = 'auto' | 'off' | 'always';
 export function relinkMode(): RelinkMode {
-  const v = process.env.USMJIT_RELINK;
-  if (v === undefined || v === '' || v === 'auto') return 'auto';
-  if (v === 'off' || v === 'always') return v;
-  throw new Error(`USMJIT_RELINK=${v}: expected auto, off or always`);
+  return envChoice('USMJIT_RELINK', ['auto', 'off', 'always'] as const);
+}
+
+/** An environment variable naming one of `values` (the first when unset or empty); else throws. */
+function envChoice<T extends string>(name: string, values: readonly T[]): T {
+  const v = process.env[name];
+  if (v === undefined || v === '') return values[0];
+  if ((values as readonly string[]).includes(v)) return v as T;
+  throw new Error(`${name}=${v}: expected ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
 }
 
 /** A relink compiling in the background: the regions it holds (function k) and their images then. */
@@ -204,10 +209,7 @@ const LOOP_SCAN_MS = 20;
  */
 export type RegisterPlacement = 'adaptive' | 'memory' | 'locals';
 export function registerPlacement(): RegisterPlacement {
-  const v = process.env.USMJIT_REGS;
-  if (v === undefined || v === '' || v === 'adaptive') return 'adaptive';
-  if (v === 'memory' || v === 'locals') return v;
-  throw new Error(`USMJIT_REGS=${v}: expected adaptive, memory or locals`);
+  return envChoice('USMJIT_REGS', ['adaptive', 'memory', 'locals'] as const);
 }
 /**
  * A region with its registers in memory is promoted when it has made PROMOTE_TRANSITIONS block
