@@ -46,7 +46,7 @@ describe('relinking regions into one module', () => {
   // auto relinks only on the V8 whose compilation hints it was measured with (code-cache.ts HINTS_KNOWN).
   const hintsKnown = /^11\./.test(process.versions.v8);
   it(`auto: a long shell loop with many hot regions has them relinked${hintsKnown ? '' : ' (not on this V8)'}, off has none`, () => {
-    const args = ['sh', '-c', 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done; echo $i'];
+    const args = ['sh', '-c', 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo $i'];
     const native = runNative(busybox, { args, env: GUEST_ENV });
     for (const mode of ['auto', 'off']) {
       const r = runUsmjit(busybox, { args, cliArgs: ['--stats'], env: env(mode) });
