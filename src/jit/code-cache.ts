@@ -12,7 +12,7 @@ import { ModuleBuilder } from './wasm/encoder.js';
 import type { CodePages } from './code-pages.js';
 import { codeKey, ENTRY_PC_BITS, entryOf, fillJumpCacheEntry, keyOfTag } from './entry.js';
 import type { TranslationStore } from './translation-store.js';
-import { imageOf, relocate, type LinkedRegions, type RegionImage, type StoredRegion } from './relocation.js';
+import { imageOf, linkImages, type LinkedRegions, type RegionImage, type StoredRegion } from './relocation.js';
 
 /** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
 export interface ModeFetcher {
@@ -451,24 +451,20 @@ export class CodeCache {
     const entries = new Uint32Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT);
     const rs = [...this.regions.values()].filter((r) => r.alone && r.image && !isStepMode(r.mode) && (!auto || entries[r.slot] >= RELINK_HOT_ENTRIES));
     if (rs.length < (auto ? RELINK_MIN_HOT : 1)) return false;
-    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: RUNTIME_FUNCS.length, ...(auto ? { hints: HINT_EAGER_TURBOFAN } : {}) });
-    declareRuntimeCalls(m);
-    const regions = rs.map((r, k) => {
-      const body = relocate(r.image!, { tableSlot: r.slot, funcIndex: m.imports.length + k, ...r.alone! });
-      m.export(String(k), m.add({ params: r.image!.params, results: r.image!.results, body: () => body }));
-      return { r, image: r.image! };
-    });
+    const regions = rs.map((r) => ({ r, image: r.image! }));
+    const { module: bytes } = linkImages(rs.map((r) => ({ image: r.image!, at: { tableSlot: r.slot, ...r.alone! } })),
+      declareRuntimeCalls, RUNTIME_FUNCS.length, auto ? HINT_EAGER_TURBOFAN : undefined);
     this.stats.relinks++;
     if (!auto) {
       // always (tests): compiled lazily, as other modules are, and installed at once, so that a
       // short run relinks at every budget exit, the same way each time.
-      this.installRelinked({ regions, state: 'done', module: new WebAssembly.Module(m.emit()) });
+      this.installRelinked({ regions, state: 'done', module: new WebAssembly.Module(bytes) });
       return false;
     }
     const started: RelinkJob = { regions, state: 'compiling' };
     setFlagsFromString('--experimental-wasm-compilation-hints');
     try {
-      WebAssembly.compile(m.emit()).then((mod) => { started.module = mod; started.state = 'done'; }, () => { started.state = 'failed'; });
+      WebAssembly.compile(bytes).then((mod) => { started.module = mod; started.state = 'done'; }, () => { started.state = 'failed'; });
     } finally {
       setFlagsFromString('--no-experimental-wasm-compilation-hints');
     }

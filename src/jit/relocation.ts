@@ -118,18 +118,31 @@ export interface LinkedRegions {
  * spaces: table slot 1 + k, chain slots from 1, op ids from 0.
  */
 export function link(regions: StoredRegion[], declare: (m: ModuleBuilder) => void, tableMin: number): LinkedRegions {
-  const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin });
-  declare(m);
-  const numbering: Numbering[] = [];
   let slots = 1, ops = 0;
-  regions.forEach((r, k) => {
-    const n: Numbering = { tableSlot: 1 + k, funcIndex: m.imports.length + k, slotBase: slots, opBase: ops };
-    numbering.push(n);
+  const parts = regions.map((r, k) => {
+    const at = { tableSlot: 1 + k, slotBase: slots, opBase: ops };
     slots += r.image.slots;
     ops += r.image.ops;
-    const body = relocate(r.image, n);
-    const idx = m.add({ params: r.image.params, results: r.image.results, body: () => body });
-    m.export(String(k), idx);
+    return { image: r.image, at };
   });
-  return { regions, numbering, slots, ops, module: m.emit() };
+  const { module, numbering } = linkImages(parts, declare, tableMin);
+  return { regions, numbering, slots, ops, module };
+}
+
+/**
+ * One module whose function k (export `${k}`) is image k relocated to the numbers `at` gives it
+ * (its function index is its place here): the store's link, and CodeCache.relink in a run.
+ * `hints`: ModuleBuilder's compilation-hints byte for every function.
+ */
+export function linkImages(parts: { image: RegionImage; at: Omit<Numbering, 'funcIndex'> }[], declare: (m: ModuleBuilder) => void,
+  tableMin: number, hints?: number): { module: Uint8Array<ArrayBuffer>; numbering: Numbering[] } {
+  const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin, ...(hints !== undefined ? { hints } : {}) });
+  declare(m);
+  const numbering = parts.map(({ image, at }, k) => {
+    const n: Numbering = { ...at, funcIndex: m.imports.length + k };
+    const body = relocate(image, n);
+    m.export(String(k), m.add({ params: image.params, results: image.results, body: () => body }));
+    return n;
+  });
+  return { module: m.emit(), numbering };
 }
