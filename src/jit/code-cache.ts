@@ -10,9 +10,9 @@ import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
 import type { CodePages } from './code-pages.js';
-import { codeKey, ENTRY_PC_BITS, entryOf, fillJumpCacheEntry, keyOfTag } from './entry.js';
+import { codeKey, ENTRY_PC_BITS, ENTRY_PC_MASK, entryOf, fillJumpCacheEntry, keyOfTag } from './entry.js';
 import type { TranslationStore } from './translation-store.js';
-import { imageOf, linkImages, type LinkedRegions, type RegionImage, type StoredRegion } from './relocation.js';
+import { blockIndex, imageOf, linkImages, type LinkedRegions, type RegionImage, type StoredRegion } from './relocation.js';
 
 /** Instruction bytes for a translation mode (the mode decides the rights checked: CPL, NX). */
 export interface ModeFetcher {
@@ -74,21 +74,7 @@ interface Region {
 const storedIndexes = new WeakMap<LinkedRegions, Map<number, number>>();
 export function storedIndex(linked: LinkedRegions): Map<number, number> {
   let index = storedIndexes.get(linked);
-  if (index) return index;
-  index = new Map<number, number>();
-  // Where the storing run entered each block, then (a file without copies lists) any region.
-  const copies: [StoredRegion, number][] = [];
-  linked.regions.forEach((r, k) => {
-    if (r.copies) copies.push([r, k]);
-    for (const b of r.blocks) {
-      const key = codeKey(b.start, r.tag);
-      if (!index!.has(key) && !r.copies?.includes(b.start)) index!.set(key, k);
-    }
-  });
-  for (const [r, k] of copies) {
-    for (const a of r.copies!) if (!index.has(codeKey(a, r.tag))) index.set(codeKey(a, r.tag), k);
-  }
-  storedIndexes.set(linked, index);
+  if (!index) storedIndexes.set(linked, (index = blockIndex(linked.regions)));
   return index;
 }
 
@@ -452,8 +438,14 @@ export class CodeCache {
     const rs = [...this.regions.values()].filter((r) => r.alone && r.image && !isStepMode(r.mode) && (!auto || entries[r.slot] >= RELINK_HOT_ENTRIES));
     if (rs.length < (auto ? RELINK_MIN_HOT : 1)) return false;
     const regions = rs.map((r) => ({ r, image: r.image! }));
+    const part = new Map(rs.map((r, k) => [r, k]));
     const { module: bytes } = linkImages(rs.map((r) => ({ image: r.image!, at: { tableSlot: r.slot, ...r.alone! } })),
-      declareRuntimeCalls, RUNTIME_FUNCS.length, auto ? HINT_EAGER_TURBOFAN : undefined);
+      declareRuntimeCalls, RUNTIME_FUNCS.length, auto ? HINT_EAGER_TURBOFAN : undefined, (k, rip) => {
+        // Where the dispatcher chains an exit to `rip`: the block's canonical entry, if its region is here.
+        const e = this.blocks.get(codeKey(rip, rs[k].tag));
+        const j = e && part.get(e.region);
+        return j === undefined ? undefined : { part: j, pc: e!.entry & ENTRY_PC_MASK };
+      });
     this.stats.relinks++;
     if (!auto) {
       // always (tests): compiled lazily, as other modules are, and installed at once, so that a
@@ -742,9 +734,9 @@ export class CodeCache {
     const imports = declareRuntimeCalls(m);
     r.exits.clear();
     const firstSlot = this.nextSlot, firstOp = this.ops.length;
-    const opInsns: number[] = [];
+    const opInsns: number[] = [], slotTargets: number[] = [];
     const host = this.hostFor(r, m.imports.length,
-      (target) => { r.exits.add(target); return this.nextSlot++; },
+      (target) => { r.exits.add(target); slotTargets.push(target); return this.nextSlot++; },
       (impl, addr) => { opInsns.push(addr); this.ops.push(impl); return this.ops.length - 1; });
     const fn = translateRegion(r.blocks, imports, host, this.env, this.notes);
     const region = m.add(fn);
@@ -753,7 +745,7 @@ export class CodeCache {
     if (this.table.length <= r.slot) this.table.grow(r.slot - this.table.length + 1024);
     m.export('region', region);
     const bytes = m.emit();
-    if (this.keepImages) r.image = imageOf(fn, firstSlot, this.nextSlot - firstSlot, firstOp, opInsns);
+    if (this.keepImages) r.image = imageOf(fn, firstSlot, slotTargets, firstOp, opInsns);
     r.alone = { slotBase: firstSlot, opBase: firstOp };
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);
     this.stats.bytes += bytes.length;

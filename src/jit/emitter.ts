@@ -3,7 +3,7 @@ import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
-import { emitJumpCacheFind } from './entry.js';
+import { emitJumpCacheFind, ENTRY_PC_MASK } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
 export interface RtCall { slot: number; type: number }
@@ -143,6 +143,10 @@ export class Emitter {
   readonly xKind: number;
   readonly xTarget: number;
   readonly xSlot: number;
+  /** The exit's chain slot ordinal in this region (Reloc.DirectEntry: direct chaining when linked). */
+  readonly xSite: number;
+  /** Chain slots allocated so far (the next exit's ordinal). */
+  private slotCount = 0;
   readonly xCode: number;
   insn!: Insn;
   /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
@@ -169,6 +173,7 @@ export class Emitter {
     this.xKind = this.f.local(T.i32);
     this.xTarget = this.f.local(T.i64);
     this.xSlot = this.f.local(T.i32);
+    this.xSite = this.f.local(T.i32);
     this.xCode = this.f.local(T.i32);
     this.budgetAtEntry = host.regsInMemory ? this.f.local(T.i32) : -1;
   }
@@ -679,6 +684,7 @@ export class Emitter {
     const slot = SLOTS_BASE + this.host.allocSlot(target) * 4;
     f.i64(target).set(this.xTarget);
     f.i32_reloc(Reloc.Slot, slot).set(this.xSlot);
+    f.i32(this.slotCount++).set(this.xSite);
     this.branchToExit(Emitter.X_SLOT);
   }
 
@@ -771,6 +777,32 @@ export class Emitter {
     this.branchToExit(Emitter.X_CODE);
   }
 
+  /**
+   * In a module of linked regions (relocation.ts linkImages), an exit whose chain slot holds the
+   * entry of a region in the same module calls it directly, by a `return_call` to a known
+   * function, instead of through the runtime's `chain` (two indirect calls, one shared by every
+   * crossing). `t` holds the slot's entry. Compiled alone the region has no such target: the
+   * guard is the constant 0 and the code is dead.
+   */
+  private emitDirectChain(t: number): void {
+    const f = this.f, n = this.slotCount;
+    if (n === 0) return;
+    f.i32_reloc(Reloc.Linked, 0).if_();
+    const out = f.depth;
+    f.block(); // $out: no direct target for this slot
+    for (let k = 0; k < n; k++) f.block();
+    f.get(this.xSite).br_table([...Array(n).keys()], n);
+    for (let k = 0; k < n; k++) {
+      f.end(); // case k
+      f.get(t).i32_reloc(Reloc.DirectEntry, 0, k).i32_eq().if_();
+      f.get(this.cpu).get(t).i32(ENTRY_PC_MASK).i32_and().return_call_reloc(this.host.regionFunc, Reloc.DirectFunc, k);
+      f.end();
+      f.br(f.depth - out - 1);
+    }
+    f.end(); // $out
+    f.end(); // if linked
+  }
+
   /** The shared exit tail, placed after the region's $exit block (see translateRegion). */
   emitExitTail(): void {
     const f = this.f;
@@ -806,6 +838,7 @@ export class Emitter {
     const t = this.tmp32();
     f.get(this.xKind).i32(Emitter.X_SLOT).i32_eq().if_();
     f.get(this.xSlot).i32_load(0).tee(t).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    this.emitDirectChain(t);
     f.get(this.cpu).get(t).return_call_rt(this.rt.chain);
     f.end();
     f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);

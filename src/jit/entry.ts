@@ -36,7 +36,7 @@ export const keyOfTag = (tag: number): TranslationKey => ({
 export const codeKey = (rip: number, tag: number): number => rip + tag * MODE_STRIDE;
 
 export const ENTRY_PC_BITS = 8;
-const ENTRY_PC_MASK = (1 << ENTRY_PC_BITS) - 1;
+export const ENTRY_PC_MASK = (1 << ENTRY_PC_BITS) - 1;
 export const entryOf = (tableIndex: number, pc: number): number => (tableIndex << ENTRY_PC_BITS) | pc;
 
 /** Emits, for an entry in i32 local `e`: its pc, then its table index (the operands of a region call). */

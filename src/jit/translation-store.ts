@@ -24,7 +24,7 @@ import { link, type LinkedRegions, type StoredRegion } from './relocation.js';
  * - **Size:** a file holds at most MAX_FILE_BYTES of code; the directory is pruned to
  *   MAX_DIR_BYTES, least recently written first.
  */
-const FORMAT = 1;
+const FORMAT = 2;
 const MAX_FILE_BYTES = 64 << 20;
 const MAX_DIR_BYTES = 512 << 20;
 

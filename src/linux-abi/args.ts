@@ -24,8 +24,9 @@ export const ptr = (x: bigint): number => Number(BigInt.asUintN(64, x));
 /** `size_t` as a number, saturated so that arithmetic stays exact; callers clamp it further. */
 export const size = (x: bigint): number => {
   const u = BigInt.asUintN(64, x);
-  return u > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(u);
+  return u > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(u);
 };
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Largest count one read/write moves, as Linux's MAX_RW_COUNT (INT_MAX rounded down to a page). */
 export const MAX_RW_COUNT = 0x7fff_f000;

@@ -49,6 +49,13 @@ function dtype(d: Dirent): number {
   return DT_UNKNOWN;
 }
 
+/** The buffer transient reads reuse (see OpenFile.read), grown to the largest one (at most 1 MiB). */
+let scratchBuf = Buffer.allocUnsafe(0);
+function scratch(len: number): Buffer {
+  if (scratchBuf.length < len) scratchBuf = Buffer.allocUnsafe(Math.max(len, 65536));
+  return scratchBuf;
+}
+
 const codeOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 
 /** The host's file offset of `fd`, from /proc/self/fdinfo (Linux hosts). */
@@ -144,7 +151,7 @@ export class HostFile extends OpenFile {
     }
   }
 
-  override read(len: number, pos: number | null): Uint8Array {
+  override read(len: number, pos: number | null, transient = false): Uint8Array {
     if (this.type === 'dir') fail(E.EISDIR);
     if (!this.readable) fail(E.EBADF);
     if (len === 0) return new Uint8Array(0);
@@ -152,7 +159,7 @@ export class HostFile extends OpenFile {
       const st = this.stat();
       mappedFiles.beforeRead(st.dev, st.ino); // what shared mappings wrote, first
     }
-    const buf = Buffer.allocUnsafe(len);
+    const buf = transient ? scratch(len) : Buffer.allocUnsafe(len);
     const at = pos ?? this.pos;
     const n = this.io(() => readSync(this.fd, buf, 0, len, at), 0);
     if (pos === null && this.pos !== null) this.pos += n;

@@ -86,9 +86,11 @@ export abstract class OpenFile {
 
   /**
    * Reads up to `len` bytes at `pos`, or at (and advancing) the file position when pos is null.
-   * An empty result is end of file.
+   * An empty result is end of file. With `transient`, the result may be a view of a buffer the
+   * next read reuses: for a caller that copies it out at once (read(2) into guest memory), so that
+   * a program reading 4 KiB at a time does not allocate (and collect) a host buffer per call.
    */
-  read(_len: number, _pos: number | null): Uint8Array {
+  read(_len: number, _pos: number | null, _transient = false): Uint8Array {
     return fail(E.EINVAL);
   }
 

@@ -39,7 +39,7 @@ describe('relocatable bodies', () => {
     m.export('f', m.add(f));
     expect(run(m.emit(), 'f')).toBe(7 + 3000 + 5_000_000);
     // The process numbered this region's chain slots from 6 and its ops from 2: ordinals 1 and 1.
-    const img = imageOf(f, 6, 2, 2, [0x401000, 0x401000]);
+    const img = imageOf(f, 6, [0x402000, 0x403000], 2, [0x401000, 0x401000]);
     expect([...img.relocs].filter((_, k) => k % 3 === 1)).toEqual([Reloc.Slot, Reloc.Op, Reloc.Region, Reloc.Counter]);
     const moved = relocate(img, { tableSlot: 9, funcIndex: 0, slotBase: 100, opBase: 40 });
     const m2 = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
@@ -52,7 +52,7 @@ describe('relocatable bodies', () => {
     const regions = [body(1, 0, 1), body(4, 7, 2), body(2, 5, 3)].map((f, k) => ({
       tag: 0, blocks: [], opIr: [], notes: [], indirect: [], exits: [], regsInMemory: false,
       // Each used 2 chain slots and 1 op (its ordinal-1 slot and ordinal-0 op above).
-      image: imageOf(f, [0, 3, 1][k], 2, [0, 7, 5][k], [0x1000]),
+      image: imageOf(f, [0, 3, 1][k], [0x2000, 0x3000], [0, 7, 5][k], [0x1000]),
     }));
     const linked = link(regions, () => {}, 1);
     expect(linked.numbering.map((n) => [n.tableSlot, n.slotBase, n.opBase])).toEqual([[1, 1, 0], [2, 3, 1], [3, 5, 2]]);

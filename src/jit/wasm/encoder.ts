@@ -29,10 +29,22 @@ export const enum Reloc {
   Func = 3,
   /** i32.const of a JS-implemented op's id. */
   Op = 4,
+  /**
+   * Direct chaining inside one linked module (relocation.ts linkImages): i32.const 1 if the region
+   * has a direct target there, else 0 (a region compiled alone: the code it guards is dead).
+   */
+  Linked = 5,
+  /** i32.const of the entry the region's n-th chain slot holds when its target is in the module, else 0. */
+  DirectEntry = 6,
+  /** return_call's function index: that target's function (else the region itself: never called). */
+  DirectFunc = 7,
 }
 
-/** A relocatable constant in a body: where its 5 bytes are, what it names, its value when emitted. */
-export interface RelocSite { at: number; kind: Reloc; value: number }
+/**
+ * A relocatable constant in a body: where its 5 bytes are, what it names, its value when emitted,
+ * and (for the kinds whose value does not tell it) its ordinal: which chain slot of the region.
+ */
+export interface RelocSite { at: number; kind: Reloc; value: number; ord?: number }
 
 export class Bytes {
   buf: Uint8Array<ArrayBuffer>;
@@ -213,7 +225,7 @@ export class Fn {
     const moveRelocs = (upTo: number) => {
       for (; r < this.relocs.length && this.relocs[r].at < upTo; r++) {
         const x = this.relocs[r];
-        relocs.push({ at: out.len - at + x.at, kind: x.kind, value: x.value });
+        relocs.push({ ...x, at: out.len - at + x.at });
       }
     };
     let at = 0;
@@ -261,9 +273,9 @@ export class Fn {
   return_call_rt(c: { slot: number; type: number }) { return this.i32(c.slot).return_call_indirect(c.type); }
   return_call(fn: number) { this.code.u8(0x12); this.code.u32(fn); return this; }
   /** return_call to a function whose index is relocated (Reloc.Func). */
-  return_call_reloc(fn: number) { this.code.u8(0x12); this.relocs.push({ at: this.code.len, kind: Reloc.Func, value: fn }); this.code.leb5(fn); return this; }
+  return_call_reloc(fn: number, kind: Reloc = Reloc.Func, ord?: number) { this.code.u8(0x12); this.relocs.push({ at: this.code.len, kind, value: fn, ord }); this.code.leb5(fn); return this; }
   /** i32.const of a relocated value (Reloc): 5 bytes, whatever the value. */
-  i32_reloc(kind: Reloc, v: number) { this.code.u8(0x41); this.relocs.push({ at: this.code.len, kind, value: v }); this.code.leb5(v); return this; }
+  i32_reloc(kind: Reloc, v: number, ord?: number) { this.code.u8(0x41); this.relocs.push({ at: this.code.len, kind, value: v, ord }); this.code.leb5(v); return this; }
   return_call_indirect(type: number, table = 0) { this.code.u8(0x13); this.code.u32(type); this.code.u32(table); return this; }
   drop() { return this.op(0x1a); }
   select() { return this.op(0x1b); }

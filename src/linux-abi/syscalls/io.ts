@@ -107,7 +107,7 @@ export function readSegs(p: Proc, file: OpenFile, segs: Seg[], pos: number | nul
     const want = Math.min(a.total - done, CHUNK);
     let data: Uint8Array;
     try {
-      data = file.read(want, pos === null ? null : pos + done);
+      data = file.read(want, pos === null ? null : pos + done, true); // scatter copies it at once
     } catch (e) {
       if (done > 0) return done; // report the partial transfer; the error shows next time
       throw e;
