@@ -63,4 +63,40 @@ describe('relocatable bodies', () => {
       expect(run(linked.module, String(k))).toBe(n.slotBase + 1 + 1000 * n.opBase + 1_000_000 * n.tableSlot);
     }
   });
+
+  it('links direct chaining: a chain slot whose target block is in the module names its entry and function', () => {
+    // Region k returns Linked * 1e6 + DirectEntry(slot 0), or, called with 1, tail-calls
+    // DirectFunc(slot 0) with 0.
+    const region = (): Fn => {
+      const f = new Fn([T.i32], [T.i32]);
+      f.get(0).if_();
+      f.i32(0).return_call_reloc(0, Reloc.DirectFunc, 0);
+      f.end();
+      f.i32_reloc(Reloc.Linked, 0).i32(1_000_000).i32_mul().i32_reloc(Reloc.DirectEntry, 0, 0).i32_add();
+      return f;
+    };
+    const stored = (start: number, targets: number[]) => {
+      const f = region();
+      return {
+        tag: 0, opIr: [], notes: [], indirect: [], exits: targets, regsInMemory: true,
+        blocks: [{ start, end: start + 4, code: new Uint8Array(4), insnCount: 1 }, { start: start + 4, end: start + 8, code: new Uint8Array(4), insnCount: 1 }],
+        image: imageOf(f, 0, targets, 0, []),
+      };
+    };
+    // Region 0 exits to region 1's second block; region 1 to an address no region holds.
+    const linked = link([stored(0x1000, [0x2004]), stored(0x2000, [0x9000])], () => {}, 1);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(linked.module as Uint8Array<ArrayBuffer>), { env: { mem: new WebAssembly.Memory({ initial: 1, maximum: 65536 }), table: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }) } });
+    const call = (k: number, arg: number) => (inst.exports[String(k)] as (a: number) => number)(arg);
+    const entry1 = (linked.numbering[1].tableSlot << 8) | 1;
+    expect(call(0, 0)).toBe(1_000_000 + entry1);
+    expect(call(1, 0)).toBe(0); // no direct target: Linked 0, entry 0
+    // Region 0's direct function is region 1 (region 0 itself would return 1e6 + entry1).
+    expect(call(0, 1)).toBe(0);
+    expect(call(1, 1)).toBe(0); // no target: DirectFunc is the region itself
+    // Compiled alone (no target resolver), the constants keep their emitted values.
+    const alone = relocate(stored(0x1000, [0x2004]).image, { tableSlot: 5, funcIndex: 0, slotBase: 1, opBase: 0 });
+    const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin: 1 });
+    m.export('f', m.add({ params: [T.i32], results: [T.i32], body: () => alone }));
+    expect(run(m.emit(), 'f')).toBe(0);
+  });
 });
