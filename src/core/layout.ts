@@ -6,6 +6,7 @@
  *   0x0001_0000  64 KiB   jump cache: guest rip -> table index, for indirect branches
  *   0x0002_0000  256 KiB  chain slots: one i32 per direct block exit, the successor's table index
  *   0x0006_0000  64 KiB   region entry counters (how hot a region is), one i32 per table slot
+ *   0x0007_0000  16 KiB   linked flags: one byte per table slot, 1 while it runs a linked module's function
  *   0x0008_0000  64 KiB   region transition counters (branches inside it), one i32 per table slot
  *   0x0009_0000  4 bytes  USM: the address space's epoch, for the frame cache
  *   0x000a_0000  128 KiB  USM: filter of virtual pages that may hold translated code
@@ -34,6 +35,14 @@ export const SLOTS_COUNT = 0x1_0000;
 /** Region entry counters: one i32 per table slot, incremented by each region's prologue. */
 export const COUNTERS_BASE = 0x0006_0000;
 export const COUNTERS_COUNT = 0x4000;
+/**
+ * Linked flags, one byte per table slot: 1 while the slot holds a function of a module of linked
+ * regions (the persistent cache's, a relink's), which that module's other regions may then call
+ * directly (jit/emitter.ts emitDirectChain); 0 once the region is recompiled (grown, promoted) or
+ * dropped, so that its callers chain to the new code instead of the old copy.
+ */
+export const LINKED_BASE = 0x0007_0000;
+
 /**
  * Region transition counters, parallel to the entry counters (same index, TRANSITIONS_OFFSET
  * further): a region with its registers in memory adds the block transitions it made at each
@@ -212,5 +221,6 @@ export function cpuBlockBase(index: number): number {
 }
 
 if (cpuBlockBase(MAX_CPUS) > FRAMES_BASE) throw new Error('layout: CPU blocks overlap the frames');
+if (COUNTERS_BASE + 4 * COUNTERS_COUNT > LINKED_BASE || LINKED_BASE + COUNTERS_COUNT > TRANSITIONS_BASE) throw new Error('layout: the linked flags overlap the counters');
 if (TRANSITIONS_BASE + 4 * COUNTERS_COUNT > PHYS_EPOCH) throw new Error('layout: the transition counters overlap the epoch');
 if (PHYS_CACHE_BASE + PHYS_CACHE_ENTRIES * PHYS_CACHE_ENTRY_SIZE > CPU_BLOCKS_BASE) throw new Error('layout: the frame cache overlaps the CPU blocks');

@@ -5,7 +5,7 @@ import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
 import type { Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
 import { endsBlock, staticSuccessors } from './isa/index.js';
-import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT, TRANSITIONS_BASE } from '../core/layout.js';
+import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, LINKED_BASE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT, TRANSITIONS_BASE } from '../core/layout.js';
 import { translateRegion, type UntranslatedNote } from './translate.js';
 import { buildRuntimeTable, declareRuntimeCalls, RUNTIME_FUNCS, type RuntimeFuncValues } from './runtime-table.js';
 import { ModuleBuilder } from './wasm/encoder.js';
@@ -251,6 +251,12 @@ export class CodeCache {
   ) {
     this.runtimeTable = buildRuntimeTable(runtimeFuncs, memory);
     this.clearJumpCache();
+    this.linkedFlags().fill(0);
+  }
+
+  /** One byte per table slot: 1 while it runs a linked module's function (layout.ts LINKED_BASE). */
+  private linkedFlags(): Uint8Array {
+    return new Uint8Array(this.memory.buffer, LINKED_BASE, COUNTERS_COUNT);
   }
 
   /** The functions regions call (runtime-table.ts), imported by each region as env.table. */
@@ -471,6 +477,7 @@ export class CodeCache {
       // Regrown, promoted, invalidated or flushed meanwhile: it keeps what it has.
       if (this.regions.get(r.slot) !== r || r.image !== image || !r.alone) return;
       this.table.set(r.slot, inst.exports[String(k)] as () => number);
+      this.linkedFlags()[r.slot] = 1;
       r.alone = undefined;
       this.stats.relinked++;
     });
@@ -605,6 +612,7 @@ export class CodeCache {
     // Nothing can reach the region any more (slots and the jump cache are cleared by the caller):
     // let its module be collected, so a guest that keeps rewriting code does not grow host memory.
     this.table.set(r.slot, null);
+    this.linkedFlags()[r.slot] = 0;
     new DataView(this.memory.buffer).setInt32(COUNTERS_BASE + r.slot * 4, 0, true);
     new DataView(this.memory.buffer).setInt32(TRANSITIONS_BASE + r.slot * 4, 0, true);
   }
@@ -623,6 +631,7 @@ export class CodeCache {
     new Uint8Array(this.memory.buffer, COUNTERS_BASE, COUNTERS_COUNT * 4).fill(0);
     new Uint8Array(this.memory.buffer, TRANSITIONS_BASE, COUNTERS_COUNT * 4).fill(0);
     for (let i = 0; i < this.nextIndex; i++) this.table.set(i, null);
+    this.linkedFlags().fill(0);
     this.clearSlots();
     this.clearJumpCache();
     this.nextSlot = 1;
@@ -754,6 +763,7 @@ export class CodeCache {
       env: { mem: this.memory, table: this.runtimeTable },
     });
     this.table.set(r.slot, inst.exports.region as () => number);
+    this.linkedFlags()[r.slot] = 0;
     this.stats.wasmMs += performance.now() - t2;
     this.enter(r, added);
     for (const b of added) this.stats.insns += b.insns.length;
@@ -911,6 +921,7 @@ export class CodeCache {
     for (const n of s.notes) this.notes.set(n.addr, n);
     this.regions.set(r.slot, r);
     this.table.set(r.slot, a.instance.exports[String(k)] as () => number);
+    this.linkedFlags()[r.slot] = 1;
     this.enter(r, blocks);
     for (const b of s.blocks) this.stats.insns += b.insnCount;
     this.stats.stored++;

@@ -1,9 +1,9 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
+import { COUNTERS_BASE, CPU, JC_BASE, LINKED_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
-import { emitJumpCacheFind, ENTRY_PC_MASK } from './entry.js';
+import { emitJumpCacheFind, ENTRY_PC_BITS, ENTRY_PC_MASK } from './entry.js';
 
 /** A runtime function as a region calls it: its slot in the runtime table and its type index. */
 export interface RtCall { slot: number; type: number }
@@ -794,7 +794,8 @@ export class Emitter {
     f.get(this.xSite).br_table([...Array(n).keys()], n);
     for (let k = 0; k < n; k++) {
       f.end(); // case k
-      f.get(t).i32_reloc(Reloc.DirectEntry, 0, k).i32_eq().if_();
+      // The target must still run this module's copy (not regrown, promoted or dropped since).
+      f.get(t).i32_reloc(Reloc.DirectEntry, 0, k).i32_eq().get(t).i32(ENTRY_PC_BITS).i32_shr_u().i32_load8_u(LINKED_BASE).i32_and().if_();
       f.get(this.cpu).get(t).i32(ENTRY_PC_MASK).i32_and().return_call_reloc(this.host.regionFunc, Reloc.DirectFunc, k);
       f.end();
       f.br(f.depth - out - 1);
