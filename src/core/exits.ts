@@ -11,6 +11,12 @@ export const enum Exit {
   Exception = 2,
   /** The block budget ran out; rip is the block to resume at. */
   Budget = 3,
+  /**
+   * A memory access missed the TLB in code that leaves instead of calling its slow path
+   * (jit/emitter.ts missExit): rip is the instruction (it runs again), exitArg the address,
+   * exitSlot its size | 0x100 for a write, exitRegion the region's table slot.
+   */
+  Miss = 4,
 }
 
 /** x86 exception vectors. */

@@ -61,6 +61,8 @@ interface Region {
    * first chain slot and op id its image was compiled with, which relink keeps.
    */
   alone?: { slotBase: number; opBase: number };
+  /** An access of it can never hit the TLB (Exit.Miss said so): its accesses call the slow path. */
+  missCalls?: boolean;
 }
 
 /**
@@ -209,10 +211,16 @@ const PROMOTE_RATIO = 16;
 const PROMOTE_INSNS_PER_ENTRY = 200;
 const MAX_PROMOTIONS = 256;
 
+/**
+ * Whether regions with their registers in locals leave on a TLB miss instead of calling the slow
+ * path (USMJIT_MISS_EXIT=0 turns it off, for measurements): see emitter.ts EmitHost.missExit.
+ */
+const MISS_EXIT = process.env.USMJIT_MISS_EXIT !== '0';
+
 /** Regions alive at once before the whole cache is flushed (bounds host memory). */
 const MAX_REGIONS = COUNTERS_COUNT;
 
-export interface CacheStats { relinks: number; relinked: number; redecoded: number; promotions: number; promoteBytes: number; stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
+export interface CacheStats { missCalls: number; relinks: number; relinked: number; redecoded: number; promotions: number; promoteBytes: number; stored: number; storedRejected: number; blocks: number; insns: number; batches: number; grows: number; loopGrows: number; bytes: number; regrowBytes: number; compileMs: number; decodeMs: number; emitMs: number; wasmMs: number; invalidations: number }
 
 /** A region's guest instructions per block, on average. */
 function insnsPerBlock(r: Region): number {
@@ -237,7 +245,7 @@ export class CodeCache {
   private nextId = 0;
   private ops: JsOp[] = [];
   readonly notes = new Map<number, UntranslatedNote>();
-  readonly stats: CacheStats = { relinks: 0, relinked: 0, redecoded: 0, promotions: 0, promoteBytes: 0, stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
+  readonly stats: CacheStats = { missCalls: 0, relinks: 0, relinked: 0, redecoded: 0, promotions: 0, promoteBytes: 0, stored: 0, storedRejected: 0, blocks: 0, insns: 0, batches: 0, grows: 0, loopGrows: 0, bytes: 0, regrowBytes: 0, compileMs: 0, decodeMs: 0, emitMs: 0, wasmMs: 0, invalidations: 0 };
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -734,7 +742,25 @@ export class CodeCache {
       preciseFp: keyOfTag(r.tag).preciseFp,
       fpuOff: keyOfTag(r.tag).fpuOff,
       regsInMemory: r.regsInMemory,
+      missExit: !r.regsInMemory && r.mode === Mode.Linux && !r.missCalls && MISS_EXIT,
     };
+  }
+
+  /**
+   * After Exit.Miss that no TLB entry can serve (a page-crossing access, a write to a page the slow
+   * path must see): region `slot` is recompiled with slow-path calls, so that it does not leave
+   * at every such access. The instruction itself runs again from a new block.
+   */
+  missCalls(slot: number): void {
+    const r = this.regions.get(slot);
+    if (!r || r.missCalls || r.regsInMemory) return;
+    if (!this.decoder.loaded) {
+      this.decoderWanted = true; // (until then it leaves at such accesses, and runs)
+      return;
+    }
+    r.missCalls = true;
+    this.stats.missCalls++;
+    if (this.decodeStored(r)) this.compile(r, [], performance.now());
   }
 
   private compile(r: Region, added: Block[], t0: number): void {

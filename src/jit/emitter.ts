@@ -70,6 +70,12 @@ export interface EmitHost {
    * its transitions (see code-cache.ts promote).
    */
   regsInMemory?: boolean;
+  /**
+   * A memory access that misses the TLB leaves the region (Exit.Miss: the dispatcher fills the
+   * TLB and the instruction runs again) instead of calling the slow path: a call clobbers every
+   * host register, so with registers in locals V8 keeps them in stack slots around each access.
+   */
+  missExit?: boolean;
 }
 
 /** What TypeScript-implemented instructions can use (see vmx/machine.ts). */
@@ -148,6 +154,8 @@ export class Emitter {
   /** Chain slots allocated so far (the next exit's ordinal). */
   private slotCount = 0;
   readonly xCode: number;
+  /** The address a missing access wanted (Exit.Miss). */
+  private xEa = -1;
   insn!: Insn;
   /** Whether the flags the current instruction produces may be read later (jit/liveness.ts). */
   flagsLive = true;
@@ -411,6 +419,12 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
+    if (this.host.missExit) {
+      this.missed(ea, size, false);
+      f.end();
+      this.free32(e);
+      return;
+    }
     f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
     this.faultCheck();
     // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
@@ -435,11 +449,40 @@ export class Emitter {
       default: f.i64_store();
     }
     f.else_();
+    if (this.host.missExit) {
+      this.missed(ea, size, true);
+      f.end();
+      this.free32(e);
+      return;
+    }
     f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call_rt(this.rt.wr);
     this.faultCheck();
     f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
     this.free32(e);
+  }
+
+  /**
+   * A missing access in a missExit region: to the shared $miss label with the instruction's
+   * address, the access's address and its size | 0x100 for a write (emitMissExit).
+   */
+  private missed(ea: number, size: number, write: boolean): void {
+    const f = this.f;
+    if (this.xEa < 0) this.xEa = f.local(T.i64);
+    f.i64(this.insn.addr).set(this.xTarget).get(ea).set(this.xEa).i32(size | (write ? 0x100 : 0)).set(this.xSlot);
+    f.br(f.depth - this.missDepth);
+  }
+
+  /** The code after the region's $miss block: leave with Exit.Miss (the instruction runs again). */
+  emitMissExit(): void {
+    const f = this.f;
+    if (this.xEa < 0) { f.unreachable(); return; } // no access missed here
+    this.st64(CPU.rip, this.xTarget);
+    this.st64(CPU.exitArg, this.xEa);
+    f.get(this.cpu).get(this.xSlot).i32_store(CPU.exitSlot);
+    f.get(this.cpu).i32_reloc(Reloc.Region, this.host.regionSlot).i32_store(CPU.exitRegion);
+    f.i32(Exit.Miss).set(this.xCode);
+    this.branchToExit(Emitter.X_CODE);
   }
 
   /**
@@ -467,9 +510,13 @@ export class Emitter {
     f.if_(T.i32);
     this.hostAddr(ea, e);
     f.else_();
-    f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.rd128);
-    this.faultCheck();
-    if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
+    if (this.host.missExit) {
+      this.missed(ea, 16, false);
+    } else {
+      f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.rd128);
+      this.faultCheck();
+      if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
+    }
     f.end();
     f.v128_load();
     this.free32(e);
@@ -485,6 +532,12 @@ export class Emitter {
     this.hostAddr(ea, e);
     f.get(v).v128_store();
     f.else_();
+    if (this.host.missExit) {
+      this.missed(ea, 16, true);
+      f.end();
+      this.free32(e);
+      return;
+    }
     f.get(this.cpu).get(v).v128_store(CPU.scratch);
     f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.wr128);
     this.faultCheck();
@@ -659,6 +712,8 @@ export class Emitter {
   wroteDepth = 3;
   /** The nesting depth of the region's $fault block (faultCheck branches to its end). */
   faultDepth = 4;
+  /** The nesting depth of the region's $miss block (missExit's accesses branch to its end). */
+  missDepth = 5;
   loopDepth = 3;
   /** The region's block whose code is being emitted, and the nesting depth of each block's case
    * label (the block whose end starts its code: translateRegion). */

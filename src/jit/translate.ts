@@ -48,6 +48,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   e.budgetDepth = f.depth;
   f.block(); // $wrote: a write that hit translated code branches here (Emitter.endInsn)
   e.wroteDepth = f.depth;
+  f.block(); // $miss: a missing access in a missExit region branches here (Emitter.missed)
+  e.missDepth = f.depth;
   f.block(); // $fault: a slow-path access that faulted branches here (Emitter.faultCheck)
   e.faultDepth = f.depth;
   f.try_(); // a slow path that faults throws: the handler writes the state back first
@@ -72,6 +74,8 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
   f.end(); // try
   f.end(); // $fault
   e.emitFaultExit();
+  f.end(); // $miss
+  e.emitMissExit();
   f.end(); // $wrote
   e.emitWroteExit();
   f.end(); // $budget

@@ -18,6 +18,13 @@ export interface ExecMode {
   /** 16 bytes from the CPU block's scratch area. */
   write128(cpuBase: number, a: bigint, rip: bigint): void;
 
+  /**
+   * After Exit.Miss (Linux mode): makes the access at `a` hit the TLB: 'hit' if it now will,
+   * 'fault' if it faults (recorded as the slow paths do), 'never' if no TLB entry can serve it
+   * (it crosses a page, or writes a page the slow path must see: translated code, a tracked file page).
+   */
+  fillFor?(a: bigint, size: number, write: boolean, rip: bigint): 'hit' | 'fault' | 'never';
+
   /** Guest memory for TypeScript-implemented instructions: throws MemoryFault. */
   readonly mem: GuestMemory;
   /** A guest byte's host address for an access within its page (JsEnv.hostAddr): throws MemoryFault. */

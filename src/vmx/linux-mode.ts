@@ -16,6 +16,9 @@ import type { ExecMode } from './exec-mode.js';
 
 const KERNEL_HALF = 0xffff_8000_0000_0000n;
 
+/** Pages after a missing access's that Exit.Miss fills too (LinuxMode.fillAhead). */
+const FILL_AHEAD = 15;
+
 export class LinuxMode implements ExecMode {
   /** Signal delivery to guest handlers; without it every fault takes its default action. */
   signals?: SignalDelivery;
@@ -114,6 +117,44 @@ export class LinuxMode implements ExecMode {
       throw e;
     }
     this.fill(addr);
+  }
+
+  fillFor(a: bigint, size: number, write: boolean, rip: bigint): 'hit' | 'fault' | 'never' {
+    const access = write ? Access.Write : Access.Read;
+    const addr = this.addr(a, rip, access);
+    if (addr < 0) return 'fault';
+    try {
+      this.as.translate(addr, access);
+      if ((addr % PAGE_SIZE) + size > PAGE_SIZE) this.as.translate(addr + size - 1, access);
+    } catch (e) {
+      if (e instanceof MemoryFault) { recordFault(this.cpu, e, rip); return 'fault'; }
+      throw e;
+    }
+    this.fill(addr);
+    this.fillAhead(addr);
+    const crosses = (addr % PAGE_SIZE) + size > PAGE_SIZE;
+    return !crosses && this.tlb.probe(BigInt(addr), write) >= 0 ? 'hit' : 'never';
+  }
+
+  /**
+   * Fills the TLB for the FILL_AHEAD pages after `a`'s in its mapping too: a loop streaming over
+   * fresh memory (a buffer being filled) would otherwise leave its region at every page.
+   */
+  private fillAhead(a: number): void {
+    const r = this.as.regionAt(a);
+    if (!r || (r.prot & Access.Read) === 0) return;
+    const page = a - (a % PAGE_SIZE);
+    for (let k = 1; k <= FILL_AHEAD; k++) {
+      const p = page + k * PAGE_SIZE;
+      if (p >= r.end) return;
+      try {
+        this.as.translate(p, Access.Read);
+      } catch (e) {
+        if (e instanceof MemoryFault) return; // (past a file's end: its own access faults)
+        throw e;
+      }
+      this.fill(p);
+    }
   }
 
   hostAddr(a: number, write: boolean, _len: number): number {

@@ -465,6 +465,7 @@ export class Machine {
           }
           break;
         case Exit.Exception: this.pending = true; break;
+        case Exit.Miss: this.miss(); break;
         default: throw new Error(`bad exit code ${code}`);
       }
     }
@@ -490,6 +491,22 @@ export class Machine {
     }
     this.cache.fillJumpCache(codeKey(rip, this.tag()), idx);
     if (cpu.u32(CPU.budget) <= 0) this.cache.growHot();
+  }
+
+  /**
+   * A memory access left its region on a TLB miss (Exit.Miss): fill the TLB through the mode's
+   * slow path (or record its fault), and the instruction runs again from rip. An access no TLB
+   * entry can serve has its region recompiled with slow-path calls.
+   */
+  private miss(): void {
+    const cpu = this.cpu;
+    const info = cpu.u32(CPU.exitSlot);
+    cpu.setU32(CPU.exitSlot, 0);
+    const region = cpu.u32(CPU.exitRegion);
+    cpu.setU32(CPU.exitRegion, 0);
+    const got = this.mode.fillFor!(cpu.u64(CPU.exitArg), info & 0xff, (info & 0x100) !== 0, cpu.rip);
+    if (got === 'fault') this.pending = true;
+    else if (got === 'never') this.cache.missCalls(region);
   }
 
   private syscall(): void {
