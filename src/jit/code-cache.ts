@@ -212,8 +212,8 @@ const PROMOTE_INSNS_PER_ENTRY = 200;
 const MAX_PROMOTIONS = 256;
 
 /**
- * Whether regions with their registers in locals leave on a TLB miss instead of calling the slow
- * path (USMJIT_MISS_EXIT=0 turns it off, for measurements): see emitter.ts EmitHost.missExit.
+ * Whether Linux-mode regions leave on a TLB miss instead of calling the slow path
+ * (USMJIT_MISS_EXIT=0 turns it off, for measurements): see emitter.ts EmitHost.missExit.
  */
 const MISS_EXIT = process.env.USMJIT_MISS_EXIT !== '0';
 
@@ -742,7 +742,7 @@ export class CodeCache {
       preciseFp: keyOfTag(r.tag).preciseFp,
       fpuOff: keyOfTag(r.tag).fpuOff,
       regsInMemory: r.regsInMemory,
-      missExit: !r.regsInMemory && r.mode === Mode.Linux && !r.missCalls && MISS_EXIT,
+      missExit: r.mode === Mode.Linux && !r.missCalls && MISS_EXIT,
     };
   }
 
@@ -753,7 +753,7 @@ export class CodeCache {
    */
   missCalls(slot: number): void {
     const r = this.regions.get(slot);
-    if (!r || r.missCalls || r.regsInMemory) return;
+    if (!r || r.missCalls) return;
     if (!this.decoder.loaded) {
       this.decoderWanted = true; // (until then it leaves at such accesses, and runs)
       return;

@@ -73,7 +73,8 @@ export interface EmitHost {
   /**
    * A memory access that misses the TLB leaves the region (Exit.Miss: the dispatcher fills the
    * TLB and the instruction runs again) instead of calling the slow path: a call clobbers every
-   * host register, so with registers in locals V8 keeps them in stack slots around each access.
+   * host register, so V8 keeps the values live across it (register locals, lazy flags, addresses)
+   * in stack slots around each access.
    */
   missExit?: boolean;
 }

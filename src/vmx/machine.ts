@@ -415,8 +415,8 @@ export class Machine {
     return tagFor(this.mode.translationMode(), this.fp.precise, this.mode.watching, this.mode.fpuOff);
   }
 
-  /** The last run ended at a system call (its budget carries on). */
-  private afterSyscall = false;
+  /** The last run ended at a system call or a TLB miss (its budget carries on). */
+  private carryBudget = false;
 
   private loop(): void {
     const cpu = this.cpu;
@@ -435,11 +435,11 @@ export class Machine {
       // The clock is read every 16th return only: it costs ~0.1 us, a USM fault makes two returns.
       if (this.sliceEnd !== 0 && (++this.sliceChecks & 15) === 0 && performance.now() > this.sliceEnd) throw new SliceEnd();
       // 2. Events: signals (Linux), interrupts and debug traps (USM).
-      // The budget left at a system call carries on: a program that makes a system call every few
-      // thousand blocks (md5sum, sort, gzip reading their input) still reaches budget exits, where
-      // hot regions grow and are promoted.
-      const left = this.afterSyscall ? cpu.u32(CPU.budget) | 0 : 0;
-      this.afterSyscall = false;
+      // The budget left at a system call or a TLB miss carries on: a program that makes a system
+      // call every few thousand blocks (md5sum, sort, gzip reading their input), or a loop filling
+      // fresh memory, still reaches budget exits, where hot regions grow and are promoted.
+      const left = this.carryBudget ? cpu.u32(CPU.budget) | 0 : 0;
+      this.carryBudget = false;
       const budget = this.mode.beforeRun(left > 0 && left < this.budgetPerEntry ? left : this.budgetPerEntry);
       // 3. The translation.
       const idx = this.find();
@@ -451,7 +451,7 @@ export class Machine {
       this.mode.afterRun(code);
       switch (code) {
         case Exit.Lookup: this.lookup(); break;
-        case Exit.Syscall: this.syscall(); this.afterSyscall = true; break;
+        case Exit.Syscall: this.syscall(); this.carryBudget = true; break;
         case Exit.Budget:
           this.cache.growHot();
           this.cache.growLoops();
@@ -465,7 +465,7 @@ export class Machine {
           }
           break;
         case Exit.Exception: this.pending = true; break;
-        case Exit.Miss: this.miss(); break;
+        case Exit.Miss: this.miss(); this.carryBudget = true; break;
         default: throw new Error(`bad exit code ${code}`);
       }
     }
