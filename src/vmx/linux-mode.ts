@@ -16,7 +16,7 @@ import type { ExecMode } from './exec-mode.js';
 
 const KERNEL_HALF = 0xffff_8000_0000_0000n;
 
-/** Pages after a missing access's that Exit.Miss fills too (LinuxMode.fillAhead). */
+/** Populated pages after a missing access's that Exit.Miss fills too (LinuxMode.fillAhead). */
 const FILL_AHEAD = 15;
 
 export class LinuxMode implements ExecMode {
@@ -125,7 +125,8 @@ export class LinuxMode implements ExecMode {
     if (addr < 0) return 'fault';
     try {
       this.as.translate(addr, access);
-      if ((addr % PAGE_SIZE) + size > PAGE_SIZE) this.as.translate(addr + size - 1, access);
+      // The second page of a crossing access: a fault names its first byte, as Linux's does.
+      if ((addr % PAGE_SIZE) + size > PAGE_SIZE) this.as.translate(addr - (addr % PAGE_SIZE) + PAGE_SIZE, access);
     } catch (e) {
       if (e instanceof MemoryFault) { recordFault(this.cpu, e, rip); return 'fault'; }
       throw e;
@@ -137,8 +138,9 @@ export class LinuxMode implements ExecMode {
   }
 
   /**
-   * Fills the TLB for the FILL_AHEAD pages after `a`'s in its mapping too: a loop streaming over
-   * fresh memory (a buffer being filled) would otherwise leave its region at every page.
+   * Fills the TLB for the pages after `a`'s, up to FILL_AHEAD, that its mapping has populated
+   * already (a loop walking memory again after a flush leaves once per 16 pages, not at every one).
+   * Untouched pages stay untouched: a fault on one must still say "not present", as on Linux.
    */
   private fillAhead(a: number): void {
     const r = this.as.regionAt(a);
@@ -146,13 +148,7 @@ export class LinuxMode implements ExecMode {
     const page = a - (a % PAGE_SIZE);
     for (let k = 1; k <= FILL_AHEAD; k++) {
       const p = page + k * PAGE_SIZE;
-      if (p >= r.end) return;
-      try {
-        this.as.translate(p, Access.Read);
-      } catch (e) {
-        if (e instanceof MemoryFault) return; // (past a file's end: its own access faults)
-        throw e;
-      }
+      if (p >= r.end || !this.as.isPopulated(p)) return;
       this.fill(p);
     }
   }
