@@ -1,7 +1,7 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
 import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
-import { COUNTERS_BASE, CPU, JC_BASE, LINKED_BASE, JC_ENTRIES, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
+import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, LINKED_BASE, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind, ENTRY_PC_BITS, ENTRY_PC_MASK } from './entry.js';
 
@@ -420,16 +420,13 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
-    if (this.host.missExit) {
-      this.missed(ea, size, false);
-      f.end();
-      this.free32(e);
-      return;
+    if (this.host.missExit) this.missed(ea, size, false);
+    else {
+      f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
+      this.faultCheck();
+      // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
+      if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     }
-    f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
-    this.faultCheck();
-    // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
-    if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     this.free32(e);
   }
@@ -450,15 +447,12 @@ export class Emitter {
       default: f.i64_store();
     }
     f.else_();
-    if (this.host.missExit) {
-      this.missed(ea, size, true);
-      f.end();
-      this.free32(e);
-      return;
+    if (this.host.missExit) this.missed(ea, size, true);
+    else {
+      f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call_rt(this.rt.wr);
+      this.faultCheck();
+      f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     }
-    f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call_rt(this.rt.wr);
-    this.faultCheck();
-    f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
     f.end();
     this.free32(e);
   }
@@ -511,9 +505,8 @@ export class Emitter {
     f.if_(T.i32);
     this.hostAddr(ea, e);
     f.else_();
-    if (this.host.missExit) {
-      this.missed(ea, 16, false);
-    } else {
+    if (this.host.missExit) this.missed(ea, 16, false);
+    else {
       f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.rd128);
       this.faultCheck();
       if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
@@ -533,16 +526,13 @@ export class Emitter {
     this.hostAddr(ea, e);
     f.get(v).v128_store();
     f.else_();
-    if (this.host.missExit) {
-      this.missed(ea, 16, true);
-      f.end();
-      this.free32(e);
-      return;
+    if (this.host.missExit) this.missed(ea, 16, true);
+    else {
+      f.get(this.cpu).get(v).v128_store(CPU.scratch);
+      f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.wr128);
+      this.faultCheck();
+      f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     }
-    f.get(this.cpu).get(v).v128_store(CPU.scratch);
-    f.get(this.cpu).get(ea).i64(this.insn.addr).call_rt(this.rt.wr128);
-    this.faultCheck();
-    f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
     f.end();
     this.free32(e);
   }
