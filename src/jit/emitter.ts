@@ -25,9 +25,6 @@ export interface RuntimeImports {
   getFlags: RtCall;
   /** op(cpu, id) -> i32: runs a JS-implemented instruction; -1 = continue, else an Exit code. */
   op: RtCall;
-  /** mulhu(a, b) -> i64 and mulhs(a, b) -> i64: high halves of 64x64 products. */
-  mulhu: RtCall;
-  mulhs: RtCall;
   /** chain(cpu, index): tail-calls a block of another module through the shared table. */
   chain: RtCall;
   /** USM (vmx/usm-fast): raise(cpu) delivers the recorded exception through the IDT and continues, else returns Exit.Exception. */

@@ -24,8 +24,6 @@ export const RUNTIME_FUNCS = [
   { name: 'wr128', field: 'wr128', params: [T.i32, T.i64, T.i64], results: [], js: true },
   { name: 'flags_of', field: 'getFlags', params: [T.i32, T.i64, T.i64, T.i64], results: [T.i32], js: false },
   { name: 'op', field: 'op', params: [T.i32, T.i32], results: [T.i32], js: true },
-  { name: 'mulhu', field: 'mulhu', params: [T.i64, T.i64], results: [T.i64], js: false },
-  { name: 'mulhs', field: 'mulhs', params: [T.i64, T.i64], results: [T.i64], js: false },
   { name: 'chain', field: 'chain', params: [T.i32, T.i32], results: [T.i32], js: false },
   // USM events without leaving Wasm (vmx/usm-fast/module.ts).
   { name: 'usm_raise', field: 'usmRaise', params: [T.i32], results: [T.i32], js: false },

@@ -199,8 +199,6 @@ export class Machine {
       wr128: (c: number, a: bigint, rip: bigint) => this.mode.write128(c, a, rip),
       flags_of: this.runtime.flags_of,
       op: (c: number, id: number) => this.runOp(c, id),
-      mulhu: this.runtime.mulhu,
-      mulhs: this.runtime.mulhs,
       chain: this.runtime.chain,
     }, decoder, { fetch: (addr, len, mode) => this.mode.fetch(addr, len, mode) }, this.jsEnv(), this.codePages);
     this.cache.viewSource = this.frames;

@@ -8,13 +8,35 @@ import { truncate } from './alu.js';
 import { Exit, Vector } from '../../core/exits.js';
 import { CPU } from '../../core/layout.js';
 
-/** mul imul div idiv. Products and quotients wider than 64 bits use runtime helpers. */
+/** mul imul div idiv. Quotients of dividends wider than 64 bits use a TypeScript helper. */
 
 const reg = (n: number, size: number): RegOperand => ({ kind: 'reg', file: 'gpr', n, size, name: '' });
 
 function sext(e: Emitter, size: number): void {
   const f = e.f;
   if (size === 1) f.i64_extend8_s(); else if (size === 2) f.i64_extend16_s(); else if (size === 4) f.i64_extend32_s();
+}
+
+/**
+ * Pushes the high 64 bits of the 128-bit product of i64 locals `a` and `b` (signed or not),
+ * inline from 32-bit halves: a call to a helper would make V8 keep every live value of the region
+ * in stack slots around it.
+ */
+function mulHigh(e: Emitter, a: number, b: number, signed: boolean): void {
+  const f = e.f;
+  const M = 0xffff_ffffn;
+  const t = e.tmp64(), u = e.tmp64(), w = e.tmp64();
+  f.get(a).i64(M).i64_and().get(b).i64(M).i64_and().i64_mul().set(t); // al * bl
+  f.get(a).i64(32).i64_shr_u().get(b).i64(M).i64_and().i64_mul().get(t).i64(32).i64_shr_u().i64_add().set(u); // ah * bl + carry
+  f.get(a).i64(M).i64_and().get(b).i64(32).i64_shr_u().i64_mul().get(u).i64(M).i64_and().i64_add().set(w); // al * bh + low(u)
+  f.get(a).i64(32).i64_shr_u().get(b).i64(32).i64_shr_u().i64_mul()
+    .get(u).i64(32).i64_shr_u().i64_add().get(w).i64(32).i64_shr_u().i64_add();
+  // Signed: the unsigned high half minus (a < 0 ? b : 0) and (b < 0 ? a : 0).
+  if (signed) {
+    f.get(b).i64(0).get(a).i64(0).i64_lt_s().select().i64_sub();
+    f.get(a).i64(0).get(b).i64(0).i64_lt_s().select().i64_sub();
+  }
+  e.free64(t, u, w);
 }
 
 /** Writes the wide result of a one-operand mul/imul: lo -> rax/al, hi -> rdx/ah. */
@@ -42,7 +64,8 @@ function mulOne(signed: boolean) {
     const lo = e.tmp64(), hi = e.tmp64(), ov = e.tmp64();
     if (size === 8) {
       f.get(a).get(b).i64_mul().set(lo);
-      f.get(a).get(b).call_rt(signed ? e.rt.mulhs : e.rt.mulhu).set(hi);
+      mulHigh(e, a, b, signed);
+      f.set(hi);
       if (signed) f.get(hi).get(lo).i64(63).i64_shr_s().i64_ne();
       else f.get(hi).i64_eqz().i32_eqz();
     } else {
@@ -73,7 +96,8 @@ function imulMulti(e: Emitter, i: Insn): void {
   const lo = e.tmp64(), ov = e.tmp64();
   if (size === 8) {
     f.get(a).get(b).i64_mul().set(lo);
-    f.get(a).get(b).call_rt(e.rt.mulhs).get(lo).i64(63).i64_shr_s().i64_ne();
+    // OF = CF = the product does not fit: worth computing only if a later instruction reads them.
+    if (e.flagsLive) { mulHigh(e, a, b, true); f.get(lo).i64(63).i64_shr_s().i64_ne(); } else f.i32(0);
   } else {
     const p = e.tmp64();
     f.get(a); sext(e, size); f.get(b); sext(e, size); f.i64_mul().set(p);
