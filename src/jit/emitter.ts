@@ -431,7 +431,9 @@ export class Emitter {
   /** Stores the low `size` bytes of local `v` (i64) at guest address local `ea`. */
   store(ea: number, size: number, v: number): void {
     const f = this.f;
-    this.wroteMemory = true;
+    // Only the slow path can write translated code (no TLB entry has write rights to such a page):
+    // without the call (missExit) the budget stays as it was, and endInsn has nothing to check.
+    if (!this.host.missExit) this.wroteMemory = true;
     const e = this.tmp32();
     this.probe(ea, size, true, e);
     f.if_();
@@ -516,7 +518,7 @@ export class Emitter {
   /** Stores v128 local `v` at guest address local `ea`. */
   store128(ea: number, v: number): void {
     const f = this.f;
-    this.wroteMemory = true;
+    if (!this.host.missExit) this.wroteMemory = true; // (see store)
     const e = this.tmp32();
     this.probe(ea, 16, true, e);
     f.if_();
