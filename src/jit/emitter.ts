@@ -167,6 +167,13 @@ export class Emitter {
   readonly lR: number;
   readonly lOp: number;
   private flags: FlagState = { where: 'memory' };
+  /**
+   * The lazy-flag kinds (ccOp) branches inside the region bring to each block, as far as emitted
+   * (forward branches), -1 for one not known statically; and the kind predicted for the block
+   * being emitted (the one its known predecessors agree on), or -1.
+   */
+  private incoming = new Map<number, number[]>();
+  private predicted = -1;
   /** Set when the instruction just emitted ended the block (an exit was emitted on every path). */
   ended = false;
 
@@ -195,6 +202,8 @@ export class Emitter {
   /** A new block of the region starts here: the flags come from whichever block ran before. */
   startBlock(): void {
     this.flags = { where: 'locals', kind: -1, size: 0 };
+    const known = new Set((this.incoming.get(this.blockIndex) ?? []).filter((k) => k >= 0));
+    this.predicted = known.size === 1 ? [...known][0] : -1;
   }
 
   /** Where the current instruction's code starts, to roll back a half-emitted instruction. */
@@ -647,7 +656,24 @@ export class Emitter {
       emitAllFlags(this.f, s.kind as CC, s.size, this.inputs());
       return;
     }
-    this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call_rt(this.rt.getFlags);
+    this.predictedKind((kind, size) => emitAllFlags(this.f, kind, size, this.inputs()),
+      () => this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call_rt(this.rt.getFlags));
+  }
+
+  /**
+   * Flags of a kind not known statically (a block's start): when the block's in-region
+   * predecessors agree on one (`predicted`), `known(kind, size)` inline if the pending op is that
+   * one, else `other()` (which calls the runtime's flags_of: ~10 ns, and V8 saves every live value
+   * around a call). Both push one i32.
+   */
+  private predictedKind(known: (kind: CC, size: number) => void, other: () => void): void {
+    const f = this.f, p = this.predicted;
+    if (p < 0 || this.flags.where !== 'locals') { other(); return; }
+    f.get(this.lOp).i32(p).i32_eq().if_(T.i32);
+    known((p >> 2) as CC, 1 << (p & 3));
+    f.else_();
+    other();
+    f.end();
   }
 
   /** Pushes CF as i32. */
@@ -663,9 +689,13 @@ export class Emitter {
     const s = this.flags;
     if (s.where === 'locals' && s.kind >= 0 && emitCondDirect(this.f, cc, s.kind as CC, s.size, this.inputs())) return;
     const fl = this.tmp32();
-    this.materialize();
-    this.f.set(fl);
-    emitCondFromFlags(this.f, cc, fl);
+    const fromFlags = (push: () => void) => { push(); this.f.set(fl); emitCondFromFlags(this.f, cc, fl); };
+    if (s.where === 'locals' && s.kind >= 0) fromFlags(() => this.materialize());
+    else {
+      this.predictedKind((kind, size) => {
+        if (!emitCondDirect(this.f, cc, kind, size, this.inputs())) fromFlags(() => emitAllFlags(this.f, kind, size, this.inputs()));
+      }, () => fromFlags(() => this.f.get(this.lOp).get(this.lA).get(this.lB).get(this.lR).call_rt(this.rt.getFlags)));
+    }
     this.free32(fl);
   }
 
@@ -736,6 +766,10 @@ export class Emitter {
   /** Branches to block `pc` of this region (guest address `target`). */
   private transition(target: number, pc: number): void {
     const f = this.f;
+    const fl = this.flags;
+    let into = this.incoming.get(pc);
+    if (!into) this.incoming.set(pc, (into = []));
+    into.push(fl.where === 'locals' && fl.kind >= 0 ? ccOp(fl.kind as CC, fl.size) : -1);
     // Every 4096 transitions: leave (budget exhausted) or re-enter the region by a fresh call.
     // V8 has no on-stack replacement for Wasm, so a loop that never leaves its call would run
     // Liftoff code forever; a new call picks up the optimised code once it exists.
