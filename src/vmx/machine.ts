@@ -502,10 +502,29 @@ export class Machine {
     cpu.setU32(CPU.exitSlot, 0);
     const region = cpu.u32(CPU.exitRegion);
     cpu.setU32(CPU.exitRegion, 0);
-    const got = this.mode.fillFor!(cpu.u64(CPU.exitArg), info & 0xff, (info & 0x100) !== 0, cpu.rip);
+    const addr = cpu.u64(CPU.exitArg), rip = cpu.rip;
+    const got = this.mode.fillFor!(addr, info & 0xff, (info & 0x100) !== 0, rip);
     if (got === 'fault') this.pending = true;
-    else if (got === 'never') this.cache.missCalls(region);
+    // Two accesses of one instruction whose pages share a TLB entry (65,536 pages apart) would
+    // evict each other at every retry: the same instruction missing on a page it missed on one or
+    // two misses ago is taken as that, and its region calls the slow path from then on.
+    const page = addr >> 12n, seen = this.lastMisses;
+    const again = seen.some((m) => m.rip === rip && m.page === page);
+    seen.shift();
+    seen.push({ rip, page });
+    if (got === 'never' || (got === 'hit' && again)) {
+      this.cache.missCalls(region);
+      // Recompiling needs the decoder (a warm run may not have loaded it): the access runs again
+      // once the scheduler has loaded it.
+      if (this.cache.decoderWanted && !this.decoder.loaded) {
+        this.cache.decoderWanted = false;
+        throw new DecoderPending('a region must call the slow path');
+      }
+    }
   }
+
+  /** The last two TLB misses (Exit.Miss): instruction and page. */
+  private lastMisses: { rip: bigint; page: bigint }[] = [{ rip: -1n, page: -1n }, { rip: -1n, page: -1n }];
 
   private syscall(): void {
     const cpu = this.cpu;

@@ -89,11 +89,37 @@ static void fault(void) {
   munmap(p, n);
 }
 
+// `push qword [p]` where p's page and the stack's share a TLB entry (65,536 pages apart): the load
+// and the store would evict each other at every retry of the instruction.
+__attribute__((noinline)) static uint64_t alias_push(void) {
+  uint64_t sp;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+  uint64_t page = (sp - 64) & ~0xfffull;
+  for (uint64_t k = 1; k < 64; k++) {
+    uint64_t at = page - k * (65536ull << 12);
+    void *p = mmap((void *)at, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) continue;
+    if ((uint64_t)p != at) { munmap(p, 4096); continue; }
+    volatile uint64_t *q = p;
+    uint64_t s = 0;
+    for (int i = 0; i < 1000; i++) {
+      q[i & 7] = (uint64_t)i * 3;
+      uint64_t v;
+      __asm__ volatile("pushq (%1)\n\tpopq %0" : "=r"(v) : "r"(q + (i & 7)) : "memory");
+      s += v;
+    }
+    munmap(p, 4096);
+    return s;
+  }
+  return 0; // no free page at such a distance
+}
+
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 400000;
   printf("stream %016llx\n", (unsigned long long)stream((size_t)16 << 20));
   printf("straddle %016llx\n", (unsigned long long)straddle(rounds));
   printf("code page %llu\n", (unsigned long long)code_page(300));
+  printf("alias push %llu\n", (unsigned long long)alias_push());
   fault();
   return 0;
 }
