@@ -123,17 +123,17 @@ export class LinuxMode implements ExecMode {
     const access = write ? Access.Write : Access.Read;
     const addr = this.addr(a, rip, access);
     if (addr < 0) return 'fault';
+    const crosses = (addr % PAGE_SIZE) + size > PAGE_SIZE;
     try {
       this.as.translate(addr, access);
       // The second page of a crossing access: a fault names its first byte, as Linux's does.
-      if ((addr % PAGE_SIZE) + size > PAGE_SIZE) this.as.translate(addr - (addr % PAGE_SIZE) + PAGE_SIZE, access);
+      if (crosses) this.as.translate(addr - (addr % PAGE_SIZE) + PAGE_SIZE, access);
     } catch (e) {
       if (e instanceof MemoryFault) { recordFault(this.cpu, e, rip); return 'fault'; }
       throw e;
     }
     this.fill(addr);
     this.fillAhead(addr);
-    const crosses = (addr % PAGE_SIZE) + size > PAGE_SIZE;
     return !crosses && this.tlb.probe(BigInt(addr), write) >= 0 ? 'hit' : 'never';
   }
 
