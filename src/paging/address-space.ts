@@ -205,8 +205,15 @@ export class AddressSpace implements PageUser {
     if (!this.covered(start, end)) return false;
     this.splitAt(start);
     this.splitAt(end);
-    for (const r of this.regions) if (r.start >= start && r.end <= end) r.prot = prot;
-    this.flushRange(start, end);
+    // Only pages whose rights change lose their TLB entries: mremap and brk growing a mapping page
+    // by page re-protect the whole of it to merge it with its neighbours (syscalls/mm.ts remerge),
+    // which flushed every page of it each time (busybox sort: 994 mremaps of a growing array).
+    for (const r of this.regions) {
+      if (r.start >= start && r.end <= end && r.prot !== prot) {
+        r.prot = prot;
+        this.flushRange(r.start, r.end);
+      }
+    }
     this.merge();
     return true;
   }

@@ -36,6 +36,24 @@ describe('AddressSpace regions', () => {
     expect(as.regions.map((r) => [r.start, r.end])).toEqual([[0x10000, 0x20000]]);
   });
 
+  it('keeps the TLB entries of pages whose rights a protect leaves unchanged (growing a mapping page by page re-protects all of it)', () => {
+    const { as, tlb, frames } = fresh();
+    as.map(0x10000, 0x4000, RW, 'heap');
+    tlb.fill(0x10000, 0x700000, true, true);
+    tlb.fill(0x13000, 0x701000, true, true);
+    // brk/mremap growth: map the next page, then merge it with the rest (syscalls/mm.ts remerge).
+    as.map(0x14000, 0x1000, RW, 'heap');
+    expect(as.protect(0x10000, 0x5000, RW)).toBe(true);
+    expect(as.regions.map((r) => [r.start, r.end])).toEqual([[0x10000, 0x15000]]);
+    expect(entry(frames, 0x10000).read).toBe(0x10000n);
+    expect(entry(frames, 0x13000).write).toBe(0x13000n);
+    // A real change drops the entries of the pages it changes, and only those.
+    expect(as.protect(0x13000, 0x1000, PROT_READ)).toBe(true);
+    expect(entry(frames, 0x13000).read).toBe(TLB_INVALID);
+    expect(entry(frames, 0x13000).write).toBe(TLB_INVALID);
+    expect(entry(frames, 0x10000).read).toBe(0x10000n);
+  });
+
   it('munmap in the middle leaves two regions and frees their frames', () => {
     const { as, frames } = fresh();
     as.map(0x10000, 0x4000, RW);
