@@ -1,6 +1,6 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
-import { CC, ccOp, emitAllFlags, emitCF, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
+import { CC, ccOp, emitAllFlags, emitCF, emitCFOfAnyKind, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, LINKED_BASE, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind, ENTRY_PC_BITS, ENTRY_PC_MASK } from './entry.js';
@@ -680,6 +680,13 @@ export class Emitter {
   carry(): void {
     const s = this.flags;
     if (s.where === 'locals' && s.kind >= 0) { emitCF(this.f, s.kind as CC, s.size, this.inputs()); return; }
+    if (s.where === 'locals') {
+      // (no flags_of call: see emitCFOfAnyKind)
+      const c = this.tmp32();
+      this.predictedKind((kind, size) => emitCF(this.f, kind, size, this.inputs()), () => emitCFOfAnyKind(this.f, this.inputs(), this.lOp, c));
+      this.free32(c);
+      return;
+    }
     this.materialize();
     this.f.i32(1).i32_and();
   }

@@ -66,6 +66,45 @@ export function emitCF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
   }
 }
 
+/**
+ * Pushes CF (i32 0/1) of a producer whose kind is only known at run time (the op in local `op`):
+ * a switch over the kinds, inline. inc/dec keep CF, so they need the CF of whatever ran before
+ * them; through the runtime's flags_of that was a call (busybox awk: 9M of its 13M calls in a
+ * 300,000-iteration loop), and V8 keeps every value live across a call in a stack slot. `c` is an
+ * i32 scratch local.
+ */
+export function emitCFOfAnyKind(f: Fn, v: FlagInputs, op: number, c: number): void {
+  const outer = f.depth;
+  f.block(); // $done
+  for (let k = 0; k < CC_KINDS; k++) f.block();
+  f.get(op).i32(2).i32_shr_u().br_table([...Array(CC_KINDS).keys()], CC.EFLAGS);
+  // bits = 8 << (op & 3), as i64: the producer's operand size in bits.
+  const bitsOf = () => f.i64(8).get(op).i32(3).i32_and().i64_extend_i32_u().i64_shl();
+  for (let k = 0; k < CC_KINDS; k++) {
+    f.end();
+    switch (k as CC) {
+      case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); break;
+      case CC.ADD: f.get(v.r).get(v.a).i64_lt_u(); break;
+      case CC.ADC: f.get(v.r).get(v.a).i64_le_u(); break;
+      case CC.SUB: f.get(v.a).get(v.b).i64_lt_u(); break;
+      case CC.SBB: f.get(v.a).get(v.b).i64_le_u(); break;
+      case CC.LOGIC: f.i32(0); break;
+      case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); break;
+      case CC.SHL: f.get(v.a); bitsOf(); f.get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); break;
+      case CC.SHR: case CC.SHRD: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); break;
+      case CC.SAR:
+        // sign-extend a from its size: (a << (64 - bits)) >> (64 - bits), arithmetic
+        f.get(v.a).i64(64); bitsOf(); f.i64_sub().i64_shl().i64(64); bitsOf(); f.i64_sub().i64_shr_s();
+        f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and();
+        break;
+      case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); break;
+    }
+    f.set(c).br(f.depth - outer - 1);
+  }
+  f.end(); // $done
+  f.get(c);
+}
+
 /** Pushes OF (i32 0/1). */
 export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
   switch (kind) {
