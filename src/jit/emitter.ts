@@ -1,6 +1,6 @@
 import type { Insn, MemOperand, Operand, RegOperand } from '../decoder/ir.js';
 import { Exit, Vector } from '../core/exits.js';
-import { CC, ccOp, emitAllFlags, emitCF, emitCFOfAnyKind, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
+import { CC, ccOp, emitAllFlags, emitAllFlagsOfAnyKind, emitCF, emitCFOfAnyKind, emitCondDirect, emitCondFromFlags, FlagInputs } from './flags.js';
 import { COUNTERS_BASE, CPU, JC_BASE, JC_ENTRIES, LINKED_BASE, Mode, MODE_STRIDE, SLOTS_BASE, TLB, TLB_BANK_SIZE, TLB_ENTRIES, TLB_ENTRY_SHIFT, tlbBank, TRANSITIONS_OFFSET } from '../core/layout.js';
 import { Bytes, Fn, Reloc, SIMD, T } from './wasm/encoder.js';
 import { emitJumpCacheFind, ENTRY_PC_BITS, ENTRY_PC_MASK } from './entry.js';
@@ -649,11 +649,21 @@ export class Emitter {
     this.spillRegs();
   }
 
-  /** Pushes the six arithmetic flags (i32, RFLAGS positions). */
-  materialize(): void {
+  /**
+   * Pushes the six arithmetic flags (i32, RFLAGS positions). Of a producer of unknown kind: by a
+   * call to the runtime's flags_of, or with `inline` by a switch over the kinds (~1 KB of Wasm).
+   */
+  materialize(inline = false): void {
     const s = this.flags;
     if (s.where === 'locals' && s.kind >= 0) {
       emitAllFlags(this.f, s.kind as CC, s.size, this.inputs());
+      return;
+    }
+    if (inline && s.where === 'locals') {
+      const c = this.tmp32();
+      this.predictedKind((kind, size) => emitAllFlags(this.f, kind, size, this.inputs()),
+        () => emitAllFlagsOfAnyKind(this.f, this.inputs(), this.lOp, c));
+      this.free32(c);
       return;
     }
     this.predictedKind((kind, size) => emitAllFlags(this.f, kind, size, this.inputs()),

@@ -15,12 +15,12 @@ import { Fn } from './wasm/encoder.js';
  *   SBB     r = a - b - 1                          a <=u b              as SUB
  *   LOGIC   r = result                             0                    0
  *   INC/DEC r = a +/- 1, b = CF before             b                    r == min / a == min
- *   SHL     r = a << b (b in 1..)                  bit (bits-b) of a    CF ^ sign(r)
+ *   SHL     r = a << b (b in 1..)                  bit (bits-b) of a    sign(a) ^ sign(a << 1)
  *   SHR     r = a >>> b                            bit (b-1) of a       sign(a)
  *   SAR     r = a >> b                             bit (b-1) of sext a  0
  *   MUL     r = low result, b = 1 if overflow      b                    b
  *   SHRD    r = a >>> b | bits in from the left   bit (b-1) of a       sign(a) ^ sign(r)
- * PF is the even parity of r's low byte, ZF r == 0, SF sign(r), AF (a^b^r) bit 4 for add/sub.
+ * PF is the even parity of r's low byte, ZF r == 0 (0 for MUL), SF sign(r), AF (a^b^r) bit 4 for add/sub.
  */
 export const enum CC {
   EFLAGS = 0, ADD = 1, ADC = 2, SUB = 3, SBB = 4, LOGIC = 5, INC = 6, DEC = 7, SHL = 8, SHR = 9, SAR = 10, MUL = 11, SHRD = 12,
@@ -66,6 +66,73 @@ export function emitCF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
   }
 }
 
+/** Code for a producer whose size is known only at run time (op & 3 = log2 of its bytes). */
+interface DynSize {
+  /** Pushes the size in bits (i64). */
+  bits(): void;
+  /** Replaces the i64 on the stack by its sign bit at the size (i32 0/1). */
+  sign(): void;
+}
+
+/**
+ * A switch over the lazy-flag kinds of the op in local `op` (known only at run time): each case
+ * pushes an i32, left in `c` (an i32 scratch local) and then pushed.
+ */
+function switchOnKind(f: Fn, op: number, c: number, body: (k: CC, d: DynSize) => void): void {
+  const outer = f.depth;
+  f.block(); // $done
+  for (let k = 0; k < CC_KINDS; k++) f.block();
+  f.get(op).i32(2).i32_shr_u().br_table([...Array(CC_KINDS).keys()], CC.EFLAGS);
+  const d: DynSize = {
+    bits: () => { f.i64(8).get(op).i32(3).i32_and().i64_extend_i32_u().i64_shl(); },
+    sign: () => { d.bits(); f.i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); },
+  };
+  for (let k = 0; k < CC_KINDS; k++) {
+    f.end();
+    body(k as CC, d);
+    f.set(c).br(f.depth - outer - 1);
+  }
+  f.end(); // $done
+  f.get(c);
+}
+
+/** Pushes CF of kind `k` at a run-time size (as emitCF). */
+function cfDyn(f: Fn, k: CC, v: FlagInputs, d: DynSize): void {
+  switch (k) {
+    case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.ADD: f.get(v.r).get(v.a).i64_lt_u(); return;
+    case CC.ADC: f.get(v.r).get(v.a).i64_le_u(); return;
+    case CC.SUB: f.get(v.a).get(v.b).i64_lt_u(); return;
+    case CC.SBB: f.get(v.a).get(v.b).i64_le_u(); return;
+    case CC.LOGIC: f.i32(0); return;
+    case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); return;
+    case CC.SHL: f.get(v.a); d.bits(); f.get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.SHR: case CC.SHRD: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
+    case CC.SAR:
+      // a sign-extended from its size: (a << (64 - bits)) >> (64 - bits), arithmetic
+      f.get(v.a).i64(64); d.bits(); f.i64_sub().i64_shl().i64(64); d.bits(); f.i64_sub().i64_shr_s();
+      f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and();
+      return;
+    case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); return;
+  }
+}
+
+/** Pushes OF of kind `k` at a run-time size (as emitOF). */
+function ofDyn(f: Fn, k: CC, v: FlagInputs, d: DynSize): void {
+  const min = () => { f.i64(1); d.bits(); f.i64(1).i64_sub().i64_shl(); };
+  switch (k) {
+    case CC.ADD: case CC.ADC: f.get(v.a).get(v.r).i64_xor().get(v.b).get(v.r).i64_xor().i64_and(); d.sign(); return;
+    case CC.SUB: case CC.SBB: f.get(v.a).get(v.b).i64_xor().get(v.a).get(v.r).i64_xor().i64_and(); d.sign(); return;
+    case CC.INC: f.get(v.r); min(); f.i64_eq(); return;
+    case CC.DEC: f.get(v.a); min(); f.i64_eq(); return;
+    case CC.SHL: f.get(v.a); d.sign(); f.get(v.a).i64(1).i64_shl(); d.sign(); f.i32_xor(); return; // (as emitOF)
+    case CC.SHR: f.get(v.a); d.sign(); return;
+    case CC.SHRD: f.get(v.a).get(v.r).i64_xor(); d.sign(); return;
+    case CC.MUL: cfDyn(f, k, v, d); return;
+    case CC.LOGIC: case CC.SAR: case CC.EFLAGS: f.i32(0); return;
+  }
+}
+
 /**
  * Pushes CF (i32 0/1) of a producer whose kind is only known at run time (the op in local `op`):
  * a switch over the kinds, inline. inc/dec keep CF, so they need the CF of whatever ran before
@@ -74,35 +141,23 @@ export function emitCF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
  * i32 scratch local.
  */
 export function emitCFOfAnyKind(f: Fn, v: FlagInputs, op: number, c: number): void {
-  const outer = f.depth;
-  f.block(); // $done
-  for (let k = 0; k < CC_KINDS; k++) f.block();
-  f.get(op).i32(2).i32_shr_u().br_table([...Array(CC_KINDS).keys()], CC.EFLAGS);
-  // bits = 8 << (op & 3), as i64: the producer's operand size in bits.
-  const bitsOf = () => f.i64(8).get(op).i32(3).i32_and().i64_extend_i32_u().i64_shl();
-  for (let k = 0; k < CC_KINDS; k++) {
-    f.end();
-    switch (k as CC) {
-      case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); break;
-      case CC.ADD: f.get(v.r).get(v.a).i64_lt_u(); break;
-      case CC.ADC: f.get(v.r).get(v.a).i64_le_u(); break;
-      case CC.SUB: f.get(v.a).get(v.b).i64_lt_u(); break;
-      case CC.SBB: f.get(v.a).get(v.b).i64_le_u(); break;
-      case CC.LOGIC: f.i32(0); break;
-      case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); break;
-      case CC.SHL: f.get(v.a); bitsOf(); f.get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); break;
-      case CC.SHR: case CC.SHRD: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); break;
-      case CC.SAR:
-        // sign-extend a from its size: (a << (64 - bits)) >> (64 - bits), arithmetic
-        f.get(v.a).i64(64); bitsOf(); f.i64_sub().i64_shl().i64(64); bitsOf(); f.i64_sub().i64_shr_s();
-        f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and();
-        break;
-      case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); break;
-    }
-    f.set(c).br(f.depth - outer - 1);
-  }
-  f.end(); // $done
-  f.get(c);
+  switchOnKind(f, op, c, (k, d) => cfDyn(f, k, v, d));
+}
+
+/**
+ * Pushes the six arithmetic flags (as emitAllFlags) of a producer whose kind is only known at run
+ * time, inline (~1 KB of Wasm: for the few instructions that keep the other flags, bt, bsf...).
+ */
+export function emitAllFlagsOfAnyKind(f: Fn, v: FlagInputs, op: number, c: number): void {
+  switchOnKind(f, op, c, (k, d) => {
+    if (k === CC.EFLAGS) { f.get(v.r).i32_wrap_i64().i32(ARITH_FLAGS).i32_and(); return; }
+    cfDyn(f, k, v, d);
+    emitPF(f, k, v); f.i32(2).i32_shl().i32_or();
+    emitAF(f, k, v); f.i32(4).i32_shl().i32_or();
+    emitZF(f, k, v); f.i32(6).i32_shl().i32_or();
+    f.get(v.r); d.sign(); f.i32(7).i32_shl().i32_or();
+    ofDyn(f, k, v, d); f.i32(11).i32_shl().i32_or();
+  });
 }
 
 /** Pushes OF (i32 0/1). */
@@ -114,7 +169,9 @@ export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
       f.get(v.a).get(v.b).i64_xor().get(v.a).get(v.r).i64_xor().i64_and(); signBit(f, size); return;
     case CC.INC: f.get(v.r).i64(1n << (bits(size) - 1n)).i64_eq(); return;
     case CC.DEC: f.get(v.a).i64(1n << (bits(size) - 1n)).i64_eq(); return;
-    case CC.SHL: emitCF(f, kind, size, v); f.get(v.r); signBit(f, size); f.i32_xor(); return;
+    // The SDM defines OF for 1-bit shifts only (CF ^ sign of the result, i.e. the top two bits of
+    // the operand differ); this machine's CPU gives the same for any count: so do these.
+    case CC.SHL: f.get(v.a); signBit(f, size); f.get(v.a).i64(1).i64_shl(); signBit(f, size); f.i32_xor(); return;
     case CC.SHR: f.get(v.a); signBit(f, size); return;
     case CC.SHRD: f.get(v.a).get(v.r).i64_xor(); signBit(f, size); return;
     case CC.MUL: emitCF(f, kind, size, v); return;
@@ -125,6 +182,9 @@ export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
 
 export function emitZF(f: Fn, kind: CC, v: FlagInputs): void {
   if (kind === CC.EFLAGS) f.get(v.r).i32_wrap_i64().i32(6).i32_shr_u().i32(1).i32_and();
+  // mul/imul: the SDM leaves ZF undefined; this machine's CPU clears it (SF and PF follow the low
+  // half, as here): so do these.
+  else if (kind === CC.MUL) f.i32(0);
   else f.get(v.r).i64_eqz();
 }
 

@@ -1,9 +1,13 @@
-/* CF read where the producing instruction's kind is not known when the reader is translated
- * (jit/flags.ts emitCFOfAnyKind): read_cf_dec and read_cf_adc are entered from call sites that
- * each leave the flags of a different producer (every lazy-flag kind, every operand size), and
- * read CF through `dec` (which keeps CF) then setc, or through `adc $0` (an 8- or 16-bit sar by more
- * than its size shifts out sign bits: its CF needs the producer's size at run time). Prints one line per
- * producer and operand pair; the test compares it with the native run. */
+/* Flags read where the producing instruction's kind is not known when the reader is translated
+ * (jit/flags.ts emitCFOfAnyKind, emitAllFlagsOfAnyKind): read_cf_dec, read_cf_adc and
+ * read_flags_bt are entered from call sites that each leave the flags of a different producer
+ * (every lazy-flag kind, every operand size), and read CF through `dec` (which keeps CF) then
+ * setc or through `adc $0`, and all six flags through `bt` (which keeps all but CF) then pushf
+ * (an 8- or 16-bit sar by more than its size shifts out sign bits: its CF needs the producer's
+ * size at run time). read_flags_bsf checks bsf's flags, which on this machine's CPU do not
+ * depend on the earlier ones. Flags the SDM leaves undefined (OF of a shl by more than 1, ZF
+ * of mul) are as this machine's CPU sets them. Prints one line per producer; the test compares
+ * it with the native run. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +20,18 @@ __asm__(".text\n"
         "read_cf_adc:\n"
         "  mov $0, %eax\n"
         "  adc $0, %eax\n"
+        "  ret\n"
+        "read_flags_bt:\n"
+        "  bt $0, %rdi\n"
+        "  pushfq\n"
+        "  pop %rax\n"
+        "  and $0x8d5, %eax\n"
+        "  ret\n"
+        "read_flags_bsf:\n"
+        "  bsf %rdi, %rsi\n"
+        "  pushfq\n"
+        "  pop %rax\n"
+        "  and $0x8d5, %eax\n"
         "  ret\n");
 
 /* The producer runs on rdx (a) and rcx (b), then the call: nothing in between touches the flags
@@ -33,6 +49,22 @@ __asm__(".text\n"
     unsigned r;                                                                                      \
     __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\t" insn "\n\t"     \
                      "call read_cf_adc\n\tlea 128(%%rsp), %%rsp"                                     \
+                     : "=a"(r) : "r"(a), "r"(b)                                                      \
+                     : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
+    return r;                                                                                        \
+  }                                                                                                  \
+  static unsigned name##_bt(uint64_t a, uint64_t b) {                                               \
+    unsigned r;                                                                                      \
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\tmov %2, %%rdi\n\t" \
+                     insn "\n\tcall read_flags_bt\n\tlea 128(%%rsp), %%rsp"                        \
+                     : "=a"(r) : "r"(a), "r"(b)                                                      \
+                     : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
+    return r;                                                                                        \
+  }                                                                                                  \
+  static unsigned name##_bsf(uint64_t a, uint64_t b) {                                              \
+    unsigned r;                                                                                      \
+    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\tmov %2, %%rdi\n\t" \
+                     insn "\n\tcall read_flags_bsf\n\tlea 128(%%rsp), %%rsp"                       \
                      : "=a"(r) : "r"(a), "r"(b)                                                      \
                      : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
     return r;                                                                                        \
@@ -66,14 +98,14 @@ PRODUCER(sar32, "sarl $31, %%edx")
 PRODUCER(sar64, "sarq $63, %%rdx")
 PRODUCER(mul64, "mov %%rdx, %%rax\n\tmul %%rcx")
 PRODUCER(imul32, "imul %%ecx, %%edx")
-PRODUCER(shrd64, "shrd $7, %%rcx, %%rdx")
+PRODUCER(shrd64, "shrd $1, %%rcx, %%rdx") /* (OF of a wider shrd: see flags.ts) */
 PRODUCER(stc, "stc")
 PRODUCER(cmc, "clc\n\tcmc")
 PRODUCER(bt, "bt $5, %%rdx")
 
 typedef unsigned (*fn)(uint64_t, uint64_t);
-static const struct { const char *name; fn dec, adc; } producers[] = {
-#define P(n) {#n, n##_dec, n##_adc}
+static const struct { const char *name; fn dec, adc, bt, bsf; } producers[] = {
+#define P(n) {#n, n##_dec, n##_adc, n##_bt, n##_bsf}
   P(add64), P(add32), P(add8), P(adc64), P(adc16), P(sub64), P(sub32), P(sub8), P(sbb64), P(sbb8),
   P(logic64), P(logic8), P(inc_cf1), P(dec_cf0), P(shl8), P(shl16), P(shl32), P(shl64), P(shr8),
   P(shr64), P(sar8), P(sar16), P(sar8_wide), P(sar16_wide), P(sar32), P(sar64), P(mul64), P(imul32), P(shrd64), P(stc), P(cmc), P(bt),
@@ -101,6 +133,9 @@ int main(void) {
       unsigned c1 = producers[p].dec(a, b), c2 = producers[p].adc(a, b);
       h = h * 31 + c1 * 2 + c2;
       ones += c1 + c2;
+      /* All six flags through bt and bsf (which keep the others: they need them all). */
+      h = h * 4099 + producers[p].bt(a, b);
+      h = h * 4099 + producers[p].bsf(a, b);
     }
     printf("%-8s cf=1 %u times, hash %016llx\n", producers[p].name, ones, (unsigned long long)h);
   }

@@ -51,7 +51,7 @@ function bt(mode: BtMode) {
     } else {
       e.rmw(target, (v) => apply(v));
     }
-    e.materialize();
+    e.materialize(true); // (inline: these keep the other flags, see flags.ts emitAllFlagsOfAnyKind)
     f.i32(~F.CF).i32_and().get(cf).i32_or();
     e.setEflagsFromStack();
     e.free64(off, bit);
@@ -60,7 +60,11 @@ function bt(mode: BtMode) {
   };
 }
 
-/** bsf/bsr: zero source sets ZF and leaves the destination unchanged. */
+/**
+ * bsf/bsr: a zero source sets ZF and leaves the destination unchanged. The SDM leaves CF, OF, SF,
+ * AF and PF undefined; this machine's CPU (an Intel Xeon) clears them but PF, the parity of the
+ * index found (of 0 for a zero source), and so do these, whatever the flags were before.
+ */
 function bitScan(reverse: boolean) {
   return (e: Emitter, i: Insn) => {
     const [d, s] = i.ops;
@@ -68,14 +72,16 @@ function bitScan(reverse: boolean) {
     const v = e.readL(s);
     const z = e.tmp32();
     f.get(v).i64_eqz().set(z);
-    f.get(z).i32_eqz().if_();
     const r = e.tmp64();
     if (reverse) f.i64(63).get(v).i64_clz().i64_sub().set(r);
     else f.get(v).i64_ctz().set(r);
+    f.get(z).i32_eqz().if_();
     e.write(d, r);
     f.end();
-    e.materialize();
-    f.i32(~F.ZF).i32_and().get(z).i32(6).i32_shl().i32_or();
+    // PF of the index (0 for a zero source), ZF = zero source.
+    f.get(r).i32_wrap_i64().i32(0xff).i32_and().get(z).i32_eqz().i32_mul();
+    f.i32_popcnt().i32(1).i32_and().i32(1).i32_xor().i32(2).i32_shl();
+    f.get(z).i32(6).i32_shl().i32_or();
     e.setEflagsFromStack();
     e.free64(v, r);
     e.free32(z);
@@ -97,9 +103,9 @@ function count(leading: boolean) {
       f.i64_ctz().set(r);
     }
     e.write(d, r);
-    e.materialize();
-    f.i32(~(F.CF | F.ZF)).i32_and();
-    f.get(v).i64_eqz().i32_or();
+    // CF = zero source, ZF = zero result; the SDM leaves OF, SF, AF and PF undefined, and this
+    // machine's CPU clears them: so do these.
+    f.get(v).i64_eqz();
     f.get(r).i64_eqz().i32(6).i32_shl().i32_or();
     e.setEflagsFromStack();
     e.free64(v, r);
