@@ -19,7 +19,7 @@ import { Fn } from './wasm/encoder.js';
  *   SHR     r = a >>> b                            bit (b-1) of a       sign(a)
  *   SAR     r = a >> b                             bit (b-1) of sext a  0
  *   MUL     r = low result, b = 1 if overflow      b                    b
- *   SHRD    r = a >>> b | bits in from the left   bit (b-1) of a       sign(a) ^ sign(r)
+ *   SHRD    r = a >>> b | bits in from the left   bit (b-1) of a       sign(a) ^ bit (bits-b) of r
  * PF is the even parity of r's low byte, ZF r == 0 (0 for MUL), SF sign(r), AF (a^b^r) bit 4 for add/sub.
  */
 export const enum CC {
@@ -127,7 +127,7 @@ function ofDyn(f: Fn, k: CC, v: FlagInputs, d: DynSize): void {
     case CC.DEC: f.get(v.a); min(); f.i64_eq(); return;
     case CC.SHL: f.get(v.a); d.sign(); f.get(v.a).i64(1).i64_shl(); d.sign(); f.i32_xor(); return; // (as emitOF)
     case CC.SHR: f.get(v.a); d.sign(); return;
-    case CC.SHRD: f.get(v.a).get(v.r).i64_xor(); d.sign(); return;
+    case CC.SHRD: f.get(v.a); d.sign(); f.get(v.r); d.bits(); f.get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and().i32_xor(); return; // (as emitOF)
     case CC.MUL: cfDyn(f, k, v, d); return;
     case CC.LOGIC: case CC.SAR: case CC.EFLAGS: f.i32(0); return;
   }
@@ -173,7 +173,9 @@ export function emitOF(f: Fn, kind: CC, size: number, v: FlagInputs): void {
     // the operand differ); this machine's CPU gives the same for any count: so do these.
     case CC.SHL: f.get(v.a); signBit(f, size); f.get(v.a).i64(1).i64_shl(); signBit(f, size); f.i32_xor(); return;
     case CC.SHR: f.get(v.a); signBit(f, size); return;
-    case CC.SHRD: f.get(v.a).get(v.r).i64_xor(); signBit(f, size); return;
+    // As for shl: OF as the first 1-bit step sets it, sign(a) ^ the source's low bit (now bit
+    // bits-b of r), for any count (the SDM defines count 1 only; this machine's CPU does so).
+    case CC.SHRD: f.get(v.a); signBit(f, size); f.get(v.r).i64(bits(size)).get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and().i32_xor(); return;
     case CC.MUL: emitCF(f, kind, size, v); return;
     case CC.LOGIC: case CC.SAR: f.i32(0); return;
     case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(11).i32_shr_u().i32(1).i32_and(); return;
