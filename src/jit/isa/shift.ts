@@ -105,15 +105,17 @@ function rotate(left: boolean) {
         if (known < 0) { f.get(c).i64_eqz().i32_eqz().if_(); }
         e.materialize();
         f.i32(~(F.CF | F.OF)).i32_and().set(fl);
-        const msb = () => f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+        const bit = (v: number, k: number) => f.get(v).i64(k).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+        // OF is defined for 1-bit rotates only; this machine's CPU sets it for any count as the
+        // first 1-bit step does, from the operand: rol msb(a) ^ msb-1(a), ror msb(a) ^ lsb(a).
         if (left) {
-          // CF = lsb(r), OF = msb(r) ^ CF
-          f.get(fl).get(r).i32_wrap_i64().i32(1).i32_and().i32_or();
-          msb(); f.get(r).i32_wrap_i64().i32(1).i32_and().i32_xor().i32(11).i32_shl().i32_or();
+          // CF = lsb(r)
+          f.get(fl); bit(r, 0); f.i32_or();
+          bit(a, bits - 1); bit(a, bits - 2); f.i32_xor().i32(11).i32_shl().i32_or();
         } else {
-          // CF = msb(r), OF = msb(r) ^ msb-1(r)
-          f.get(fl); msb(); f.i32_or();
-          msb(); f.get(r).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and().i32_xor().i32(11).i32_shl().i32_or();
+          // CF = msb(r)
+          f.get(fl); bit(r, bits - 1); f.i32_or();
+          bit(a, bits - 1); bit(a, 0); f.i32_xor().i32(11).i32_shl().i32_or();
         }
         if (known < 0) {
           // Conditional update: write the new flags into the locals only when count != 0.
@@ -148,8 +150,10 @@ function rotateCarry(left: boolean) {
       f.set(fl);
       f.get(fl).i32(1).i32_and().i64_extend_i32_u().set(cf);
       f.get(a).set(r);
-      // n = count mod (bits + 1)
-      f.get(c).i64(bits + 1).i64_rem_u().set(n);
+      // n = count mod (bits + 1); a count that is a non-zero multiple of bits + 1 (an 8- or 16-bit
+      // operand) rotates nothing and, on this machine's CPU, leaves the flags as they were too.
+      const moved = e.tmp32();
+      f.get(c).i64(bits + 1).i64_rem_u().tee(n).i64_eqz().i32_eqz().set(moved);
       f.block().loop();
       f.get(n).i64_eqz().br_if(1);
       if (left) {
@@ -163,17 +167,18 @@ function rotateCarry(left: boolean) {
       f.get(out).set(cf);
       f.get(n).i64(1).i64_sub().set(n);
       f.br(0).end().end();
-      // flags: CF = cf; OF = (left ? msb(r) ^ CF : msb(r) ^ msb-1(r)), only if count != 0
-      f.get(c).i64_eqz().i32_eqz().if_(T.i32);
+      // flags: CF = cf; OF as the first 1-bit step sets it (defined for count 1 only; this
+      // machine's CPU does so for any count): rcl msb(a) ^ msb-1(a), rcr CF before ^ msb(a).
+      f.get(moved).if_(T.i32);
       f.get(fl).i32(~(F.CF | F.OF)).i32_and().get(cf).i32_wrap_i64().i32_or();
-      f.get(r).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
-      if (left) f.get(cf).i32_wrap_i64();
-      else f.get(r).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+      f.get(a).i64(bits - 1).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+      if (left) f.get(a).i64(bits - 2).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+      else f.get(fl).i32(1).i32_and();
       f.i32_xor().i32(11).i32_shl().i32_or();
       f.else_().get(fl).end();
       e.setEflagsFromStack();
       e.free64(cf, n, out);
-      e.free32(fl);
+      e.free32(fl, moved);
       return r;
     });
     e.free64(c);
