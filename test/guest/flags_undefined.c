@@ -1,6 +1,7 @@
 // Flags the SDM leaves undefined, as this machine's CPU sets them (jit/flags.ts; isa/bits.ts):
 // OF after a shl/shld/shrd or a rotate by more than one bit, the flags of an 8- or 16-bit rcl/rcr
-// by a multiple of 9 or 17 (it rotates nothing), the flags of bsf/bsr beyond ZF, of tzcnt/lzcnt
+// by a multiple of 9 or 17 (it rotates nothing), a 16-bit shld/shrd by more than 16 (result and
+// flags), the flags of bsf/bsr beyond ZF, of tzcnt/lzcnt
 // beyond CF and ZF, and ZF/SF/PF/AF after mul and imul. Each line is a hash over many operands
 // of the six arithmetic flags (and the result), compared with the native run.
 #include <stdint.h>
@@ -34,7 +35,7 @@ static uint64_t next(void) {
   } while (0)
 
 int main(void) {
-  uint64_t h[24] = {0};
+  uint64_t h[25] = {0};
   for (int i = 0; i < 4000; i++) {
     uint64_t v = next();
     unsigned c = 1 + next() % 63;
@@ -46,7 +47,8 @@ int main(void) {
     SHIFT(h[5], "sarl %%cl, %k1", v, c);
     SHIFT(h[6], "shldl %%cl, %k3, %k1", v, c);
     SHIFT(h[7], "shldq %%cl, %q3, %q1", v, c);
-    SHIFT(h[8], "shrdw %%cl, %w3, %w1", v, c & 15);
+    SHIFT(h[8], "shrdw %%cl, %w3, %w1", v, c & 31);
+    SHIFT(h[24], "shldw %%cl, %w3, %w1", v, c & 31);
     SHIFT(h[9], "shrdl %%cl, %k3, %k1", v, c);
     SHIFT(h[10], "shrdq %%cl, %q3, %q1", v, c);
     SHIFT(h[16], "rolb %%cl, %b1", v, c);
@@ -72,9 +74,9 @@ int main(void) {
       h[15] = h[15] * 31 + (f & FLAGS) + r;
     }
   }
-  static const char *names[24] = {"shl8", "shl16", "shl32", "shl64", "shr64", "sar32", "shld32", "shld64",
+  static const char *names[25] = {"shl8", "shl16", "shl32", "shl64", "shr64", "sar32", "shld32", "shld64",
                                   "shrd16", "shrd32", "shrd64", "bsf", "bsr", "tzcnt", "lzcnt", "mul/imul",
-                                  "rol8", "rol16", "ror32", "ror64", "rcl8", "rcr16", "rcl32", "rcr64"};
-  for (int k = 0; k < 24; k++) printf("%-8s %016llx\n", names[k], (unsigned long long)h[k]);
+                                  "rol8", "rol16", "ror32", "ror64", "rcl8", "rcr16", "rcl32", "rcr64", "shld16"};
+  for (int k = 0; k < 25; k++) printf("%-8s %016llx\n", names[k], (unsigned long long)h[k]);
   return 0;
 }

@@ -185,6 +185,43 @@ function rotateCarry(left: boolean) {
   };
 }
 
+/**
+ * The flags of a 16-bit shld/shrd, computed at once (the lazy record cannot hold the composite a
+ * count above 16 rotates, see doubleShift): CF the last bit rotated out of the 32-bit composite,
+ * OF as the first 1-bit step sets it (msb(dst) ^ the bit shifted in next to it), SF, ZF, PF of the
+ * result, AF clear: this machine's CPU, measured (the SDM defines counts 1-16 and OF for count 1).
+ */
+function doubleShift16Flags(e: Emitter, left: boolean, a: number, b: number, c: number, r: number, known: number): void {
+  const f = e.f;
+  const bit = (v: number, k: number) => f.get(v).i64(k).i64_shr_u().i32_wrap_i64().i32(1).i32_and();
+  const fl = e.tmp32();
+  // CF
+  if (left) { f.get(a).i64(16).i64_shl().get(b).i64_or().i64(32).get(c).i64_sub().i64_shr_u(); }
+  else { f.get(b).i64(16).i64_shl().get(a).i64_or().get(c).i64(1).i64_sub().i64_shr_u(); }
+  f.i32_wrap_i64().i32(1).i32_and();
+  // OF
+  bit(a, 15);
+  if (left) bit(a, 14); else bit(b, 0);
+  f.i32_xor().i32(11).i32_shl().i32_or();
+  // SF, ZF, PF
+  bit(r, 15); f.i32(7).i32_shl().i32_or();
+  f.get(r).i64_eqz().i32(6).i32_shl().i32_or();
+  f.get(r).i32_wrap_i64().i32(0xff).i32_and().i32_popcnt().i32(1).i32_and().i32(1).i32_xor().i32(2).i32_shl().i32_or();
+  f.set(fl);
+  if (known > 0) {
+    f.get(fl);
+    e.setEflagsFromStack();
+  } else {
+    // A count in cl may be zero: then the flags stay as they were.
+    e.flagsToLocals();
+    f.get(c).i64_eqz().i32_eqz().if_();
+    f.get(fl).i64_extend_i32_u().set(e.lR).i32(CC.EFLAGS).set(e.lOp);
+    f.end();
+    e.flagsDynamic();
+  }
+  e.free32(fl);
+}
+
 /** shld/shrd dst, src, count: dst shifted with bits coming in from src. */
 function doubleShift(left: boolean) {
   return (e: Emitter, i: Insn) => {
@@ -198,9 +235,10 @@ function doubleShift(left: boolean) {
       const b = e.readL(s, size);
       const r = e.tmp64();
       if (size === 2) {
-        // 16-bit: counts above 16 are undefined; use the 32-bit composite like hardware does.
-        if (left) f.get(a).i64(16).i64_shl().get(b).i64_or().get(c).i64_shl().i64(16).i64_shr_u();
-        else f.get(b).i64(16).i64_shl().get(a).i64_or().get(c).i64_shr_u();
+        // 16-bit: the SDM leaves counts above 16 undefined; this machine's CPU rotates the 32-bit
+        // composite (dst:src for shld, src:dst for shrd), which for counts up to 16 is the shift.
+        if (left) f.get(a).i64(16).i64_shl().get(b).i64_or().i32_wrap_i64().get(c).i32_wrap_i64().i32_rotl().i32(16).i32_shr_u().i64_extend_i32_u();
+        else f.get(b).i64(16).i64_shl().get(a).i64_or().i32_wrap_i64().get(c).i32_wrap_i64().i32_rotr().i64_extend_i32_u();
       } else if (left) {
         f.get(a).get(c).i64_shl().get(b).i64(bits).get(c).i64_sub().i64_shr_u().i64_or();
       } else {
@@ -210,7 +248,8 @@ function doubleShift(left: boolean) {
       f.set(r);
       // count == 0 is handled below by shiftFlags; for a zero count the value is unchanged:
       f.get(c).i64_eqz().if_().get(a).set(r).end();
-      shiftFlags(e, left ? CC.SHL : CC.SHRD, size, a, c, r, known);
+      if (size === 2) doubleShift16Flags(e, left, a, b, c, r, known);
+      else shiftFlags(e, left ? CC.SHL : CC.SHRD, size, a, c, r, known);
       e.free64(b);
       return r;
     });
