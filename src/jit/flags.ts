@@ -96,24 +96,16 @@ function switchOnKind(f: Fn, op: number, c: number, body: (k: CC, d: DynSize) =>
   f.get(c);
 }
 
-/** Pushes CF of kind `k` at a run-time size (as emitCF). */
+/** Pushes CF of kind `k` at a run-time size (as emitCF, whose other kinds do not use the size). */
 function cfDyn(f: Fn, k: CC, v: FlagInputs, d: DynSize): void {
   switch (k) {
-    case CC.EFLAGS: f.get(v.r).i32_wrap_i64().i32(1).i32_and(); return;
-    case CC.ADD: f.get(v.r).get(v.a).i64_lt_u(); return;
-    case CC.ADC: f.get(v.r).get(v.a).i64_le_u(); return;
-    case CC.SUB: f.get(v.a).get(v.b).i64_lt_u(); return;
-    case CC.SBB: f.get(v.a).get(v.b).i64_le_u(); return;
-    case CC.LOGIC: f.i32(0); return;
-    case CC.INC: case CC.DEC: f.get(v.b).i32_wrap_i64(); return;
     case CC.SHL: f.get(v.a); d.bits(); f.get(v.b).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
-    case CC.SHR: case CC.SHRD: f.get(v.a).get(v.b).i64(1).i64_sub().i64_shr_u().i32_wrap_i64().i32(1).i32_and(); return;
     case CC.SAR:
       // a sign-extended from its size: (a << (64 - bits)) >> (64 - bits), arithmetic
       f.get(v.a).i64(64); d.bits(); f.i64_sub().i64_shl().i64(64); d.bits(); f.i64_sub().i64_shr_s();
       f.get(v.b).i64(1).i64_sub().i64_shr_s().i32_wrap_i64().i32(1).i32_and();
       return;
-    case CC.MUL: f.get(v.b).i64_eqz().i32_eqz(); return;
+    default: emitCF(f, k, 8, v);
   }
 }
 

@@ -34,41 +34,20 @@ __asm__(".text\n"
         "  and $0x8d5, %eax\n"
         "  ret\n");
 
-/* The producer runs on rdx (a) and rcx (b), then the call: nothing in between touches the flags
- * (lea moves rsp past the red zone without setting them). */
-#define PRODUCER(name, insn)                                                                         \
-  static unsigned name##_dec(uint64_t a, uint64_t b) {                                              \
-    unsigned r;                                                                                      \
-    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\t" insn "\n\t"     \
-                     "call read_cf_dec\n\tlea 128(%%rsp), %%rsp"                                     \
-                     : "=a"(r) : "r"(a), "r"(b)                                                      \
-                     : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
-    return r;                                                                                        \
-  }                                                                                                  \
-  static unsigned name##_adc(uint64_t a, uint64_t b) {                                              \
-    unsigned r;                                                                                      \
-    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\t" insn "\n\t"     \
-                     "call read_cf_adc\n\tlea 128(%%rsp), %%rsp"                                     \
-                     : "=a"(r) : "r"(a), "r"(b)                                                      \
-                     : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
-    return r;                                                                                        \
-  }                                                                                                  \
-  static unsigned name##_bt(uint64_t a, uint64_t b) {                                               \
+/* The producer runs on rdx (a) and rcx (b) (rdi = b too, the bit bt tests and the source bsf
+ * scans), then the call to read_<reader>: nothing in between touches the flags (lea moves rsp past
+ * the red zone without setting them). */
+#define CALLER(name, insn, reader)                                                                   \
+  static unsigned name##_##reader(uint64_t a, uint64_t b) {                                         \
     unsigned r;                                                                                      \
     __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\tmov %2, %%rdi\n\t" \
-                     insn "\n\tcall read_flags_bt\n\tlea 128(%%rsp), %%rsp"                        \
-                     : "=a"(r) : "r"(a), "r"(b)                                                      \
-                     : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
-    return r;                                                                                        \
-  }                                                                                                  \
-  static unsigned name##_bsf(uint64_t a, uint64_t b) {                                              \
-    unsigned r;                                                                                      \
-    __asm__ volatile("lea -128(%%rsp), %%rsp\n\tmov %1, %%rdx\n\tmov %2, %%rcx\n\tmov %2, %%rdi\n\t" \
-                     insn "\n\tcall read_flags_bsf\n\tlea 128(%%rsp), %%rsp"                       \
+                     insn "\n\tcall read_" #reader "\n\tlea 128(%%rsp), %%rsp"                       \
                      : "=a"(r) : "r"(a), "r"(b)                                                      \
                      : "rcx", "rdx", "rdi", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");       \
     return r;                                                                                        \
   }
+#define PRODUCER(name, insn) \
+  CALLER(name, insn, cf_dec) CALLER(name, insn, cf_adc) CALLER(name, insn, flags_bt) CALLER(name, insn, flags_bsf)
 
 PRODUCER(add64, "add %%rcx, %%rdx")
 PRODUCER(add32, "add %%ecx, %%edx")
@@ -105,7 +84,7 @@ PRODUCER(bt, "bt $5, %%rdx")
 
 typedef unsigned (*fn)(uint64_t, uint64_t);
 static const struct { const char *name; fn dec, adc, bt, bsf; } producers[] = {
-#define P(n) {#n, n##_dec, n##_adc, n##_bt, n##_bsf}
+#define P(n) {#n, n##_cf_dec, n##_cf_adc, n##_flags_bt, n##_flags_bsf}
   P(add64), P(add32), P(add8), P(adc64), P(adc16), P(sub64), P(sub32), P(sub8), P(sbb64), P(sbb8),
   P(logic64), P(logic8), P(inc_cf1), P(dec_cf0), P(shl8), P(shl16), P(shl32), P(shl64), P(shr8),
   P(shr64), P(sar8), P(sar16), P(sar8_wide), P(sar16_wide), P(sar32), P(sar64), P(mul64), P(imul32), P(shrd64), P(stc), P(cmc), P(bt),
