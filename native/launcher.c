@@ -14,9 +14,12 @@
  *   thread included. With a top pad of 16 MiB from the start (a mallopt from a library loaded
  *   later comes too late: the threads' arenas exist) it made ~300: busybox sh loop -4%, bash loop
  *   -3%, static hello world -2%, for ~25 MB more resident memory.
- * So the caller's NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES keep their places under the names
- * USMJIT_HELD_<name>, GLIBC_TUNABLES is set for Node, and USMJIT_HOST_ONLY names what src/cli.ts
- * (guestEnv) must drop: the guest's environment is exactly the caller's.
+ * - V8 places each WebAssembly module's code at a random address; dist/code-placement.so
+ *   (native/code-placement.c), preloaded into Node, has the kernel pack them instead.
+ * So the caller's NODE_EXTRA_CA_CERTS, GLIBC_TUNABLES and LD_PRELOAD keep their places under the
+ * names USMJIT_HELD_<name>, GLIBC_TUNABLES and LD_PRELOAD are set for Node, and USMJIT_HOST_ONLY
+ * names what src/cli.ts (guestEnv) must drop: the guest's environment is exactly the caller's
+ * (a caller's LD_PRELOAD is the guest's, as -E LD_PRELOAD= would make it, not Node's).
  *
  * Node is the one that ran the build (USMJIT_NODE, baked in by scripts/build-native.mjs), else
  * `node` on PATH.
@@ -35,8 +38,8 @@
 #define HELD "USMJIT_HELD_"
 
 /* What Node gets instead (see above), and the variable naming it for src/cli.ts. */
-static const char *const held[] = {"NODE_EXTRA_CA_CERTS=", "GLIBC_TUNABLES="};
-static const char *const host_only[] = {"GLIBC_TUNABLES=glibc.malloc.top_pad=16777216", "USMJIT_HOST_ONLY=GLIBC_TUNABLES"};
+static const char *const held[] = {"NODE_EXTRA_CA_CERTS=", "GLIBC_TUNABLES=", "LD_PRELOAD="};
+static const char *const host_only[] = {"GLIBC_TUNABLES=glibc.malloc.top_pad=16777216", "USMJIT_HOST_ONLY=GLIBC_TUNABLES,LD_PRELOAD"};
 #define COUNT(a) (sizeof (a) / sizeof *(a))
 
 extern char **environ;
@@ -54,10 +57,12 @@ int main(int argc, char **argv) {
   if (slash) *slash = 0;
   char script[PATH_MAX + 64];
   snprintf(script, sizeof script, "%s/src/usmjit-launcher.cjs", dir);
+  char preload[PATH_MAX + 64];
+  snprintf(preload, sizeof preload, "LD_PRELOAD=%s/code-placement.so", dir);
 
   size_t envc = 0;
   while (environ[envc]) envc++;
-  char **envp = calloc(envc + COUNT(host_only) + 1, sizeof *envp);
+  char **envp = calloc(envc + COUNT(host_only) + 2, sizeof *envp);
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!envp || !args) return 127;
   size_t k = 0;
@@ -79,6 +84,7 @@ int main(int argc, char **argv) {
     envp[k++] = e;
   }
   for (size_t h = 0; h < COUNT(host_only); h++) envp[k++] = (char *)host_only[h];
+  envp[k++] = preload;
   args[0] = "node";
   args[1] = script;
   for (int i = 1; i < argc; i++) args[i + 1] = argv[i];

@@ -60,6 +60,28 @@ function guestEnv(sets: string[], unsets: string[]): string[] {
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * Where V8 put compiled code (--stats): the executable anonymous mappings of this process and the
+ * number of distinct GiB they lie in (native/code-placement.c packs them; V8 alone scatters them).
+ */
+function codeSpaces(): string {
+  let maps = '';
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return 'code_mappings=? code_gib=?';
+  }
+  const gib = new Set<string>();
+  let n = 0;
+  for (const line of maps.split('\n')) {
+    const f = line.split(/\s+/);
+    if (f.length < 5 || !f[1].includes('x') || f[4] !== '0' || f[5]) continue; // anonymous, executable
+    n++;
+    gib.add(String(Math.floor(parseInt(f[0], 16) / 2 ** 30))); // (47-bit addresses: exact)
+  }
+  return `code_mappings=${n} code_gib=${gib.size}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   lowerWorkerPriority();
   const program = new Command()
@@ -141,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
-    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded} relinks=${s.relinks} relinked=${s.relinked} miss_calls=${s.missCalls}\n`);
+    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded} relinks=${s.relinks} relinked=${s.relinked} miss_calls=${s.missCalls} ${codeSpaces()}\n`);
     for (const h of m.cache.hottest(5)) {
       process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode} transitions=${h.transitions} regs=${h.regsInMemory ? 'memory' : 'locals'}\n`);
     }

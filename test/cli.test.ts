@@ -12,6 +12,8 @@ import { BUSYBOX, CLI_PATH, compileC, describeRun, exitStatus, GUEST_DIR, GUEST_
 const FAST_EXIT_LIBRARY = join(ROOT, 'dist', 'fast-exit.so');
 /** What it compiles from native/worker-priority.c (src/worker-priority.ts). */
 const WORKER_PRIORITY_LIBRARY = join(ROOT, 'dist', 'worker-priority.so');
+/** What it compiles from native/code-placement.c (the usmjit command preloads it into Node). */
+const CODE_PLACEMENT_LIBRARY = join(ROOT, 'dist', 'code-placement.so');
 
 /** The nice value of each thread of process `pid`, the main thread's first. */
 function threadNices(pid: number): number[] {
@@ -54,16 +56,17 @@ describe('usmjit command line', () => {
   });
 
   it("the guest gets the caller's environment in its order, whatever Node is given (native/launcher.c)", () => {
-    // The usmjit command keeps NODE_EXTRA_CA_CERTS and GLIBC_TUNABLES from Node under other names
-    // and gives Node a GLIBC_TUNABLES of its own; the guest must not notice: /usr/bin/env prints
-    // environ as it is, unsorted.
+    // The usmjit command keeps NODE_EXTRA_CA_CERTS, GLIBC_TUNABLES and LD_PRELOAD from Node under
+    // other names and gives Node a GLIBC_TUNABLES and an LD_PRELOAD of its own; the guest must not
+    // notice: /usr/bin/env prints environ as it is, unsorted (and, dynamically linked, has the
+    // caller's LD_PRELOAD loaded into it, natively and under usmjit).
     const env = {
       B_FIRST: '1', PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: '/nonexistent/certs.pem', HOME: '/tmp',
-      GLIBC_TUNABLES: 'glibc.malloc.perturb=0', A_LAST: '2',
+      GLIBC_TUNABLES: 'glibc.malloc.perturb=0', LD_PRELOAD: '/lib/x86_64-linux-gnu/libm.so.6', A_LAST: '2',
     };
     const native = runNative('/usr/bin/env', { env });
     const emu = runUsmjit('/usr/bin/env', { env });
-    expect(native.stdout).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/certs.pem\nHOME=/tmp\nGLIBC_TUNABLES=glibc.malloc.perturb=0\n');
+    expect(native.stdout).toContain('NODE_EXTRA_CA_CERTS=/nonexistent/certs.pem\nHOME=/tmp\nGLIBC_TUNABLES=glibc.malloc.perturb=0\nLD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6\n');
     expect(emu.stdout).toBe(native.stdout);
     expect(exitStatus(emu)).toBe(0);
     // Without them in the caller's environment, the guest has none either.
@@ -118,6 +121,31 @@ describe('usmjit command line', () => {
     expect(emu.stdout.length).toBe(native.stdout.length);
     expect(emu.stdout === native.stdout).toBe(true);
     expect(readdirSync(join(cache, 'usmjit')).some((f) => f.endsWith('.jit'))).toBe(true);
+  });
+
+  it("packs V8's code spaces together (native/code-placement.c), which V8 alone scatters", () => {
+    // V8 reserves each WebAssembly module's code at a random address and a cold run compiles
+    // hundreds of modules; --stats counts the executable anonymous mappings at exit and the GiB
+    // of address space they lie in. Started by the usmjit command they lie together; started as
+    // plain Node (no preload) each lies alone.
+    expect(existsSync(CODE_PLACEMENT_LIBRARY), `${CODE_PLACEMENT_LIBRARY} (npm run build compiles it)`).toBe(true);
+    const args = ['sh', '-c', 'i=0; while [ $i -lt 50 ]; do i=$((i+1)); done; echo $i'];
+    const native = runNative(BUSYBOX, { args });
+    const stats = (r: ReturnType<typeof runNative>) => {
+      const m = /code_mappings=(\d+) code_gib=(\d+)/.exec(r.stderr);
+      if (!m) throw new Error(`no --stats line: ${describeRun(r)}`);
+      return { mappings: Number(m[1]), gib: Number(m[2]) };
+    };
+    const packed = runUsmjit(BUSYBOX, { args, cliArgs: ['--no-cache', '--stats'] });
+    expect(packed.stdout, describeRun(packed)).toBe(native.stdout);
+    const p = stats(packed);
+    expect(p.mappings).toBeGreaterThan(100);
+    expect(p.gib).toBeLessThanOrEqual(8);
+    const plain = runNative(process.execPath, { args: [join(ROOT, 'dist', 'src', 'usmjit.mjs'), '--no-cache', '--stats', BUSYBOX, ...args] });
+    expect(plain.stdout, describeRun(plain)).toBe(native.stdout);
+    const q = stats(plain);
+    expect(q.mappings).toBeGreaterThan(100);
+    expect(q.gib).toBeGreaterThan(q.mappings / 2);
   });
 
   it('runs the guest at full priority and V8\'s compile threads niced (native/worker-priority.c)', async () => {
