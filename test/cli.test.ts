@@ -91,6 +91,15 @@ describe('usmjit command line', () => {
     expect(notElf.stderr).toContain('not an ELF file');
   });
 
+  it('an instruction it cannot translate: SIGILL there, and one line naming it (its text decoded again)', () => {
+    const bin = compileC(join(ROOT, 'test', 'cli', 'untranslated.c'));
+    for (const cliArgs of [['--no-cache'], []]) {
+      const r = runUsmjit(bin, { cliArgs });
+      expect(exitStatus(r), describeRun(r)).toBe(128 + 4);
+      expect(r.stderr).toMatch(/^usmjit: guest killed by SIGILL \(Illegal instruction\) at rip=0x[0-9a-f]+ \(vaddps ymm2, ymm1, ymm0: no translation for 'vaddps'; bytes c5 f4 58 d0 [0-9a-f ]+\)\n$/);
+    }
+  });
+
   it('--strace logs decoded system calls, and unknown ones return -ENOSYS', () => {
     const bin = compileC(join(ROOT, 'test', 'cli', 'enosys.c'));
     const native = runNative(bin);

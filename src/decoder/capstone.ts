@@ -97,6 +97,25 @@ const SSE_CMP: Record<string, number> = {
  */
 export class DecoderPending extends Error {}
 
+/**
+ * An instruction as the decoder makes it: ir.ts's Insn, whose text only diagnostics read, so it is
+ * decoded again from the bytes when asked (on the prototype: a copy by spread or by the
+ * translation store's serializer has no text). Read at decode time, the operand text (a string
+ * built a character at a time) was a fifth of what a cold busybox sh start allocated.
+ */
+class DecodedInsn implements Insn {
+  constructor(readonly addr: number, readonly len: number, readonly id: number,
+    readonly op: string, readonly opcode: readonly number[], readonly modrm: number, readonly ops: Operand[],
+    readonly rep: number, readonly lock: boolean, readonly opsize: boolean, readonly rexW: boolean,
+    readonly bytes: Uint8Array) {}
+
+  get text(): string {
+    return loaded?.textOf(this.bytes, this.addr) ?? '';
+  }
+}
+/** A loaded decoder, for DecodedInsn.text (any one decodes the same bytes alike). */
+let loaded: Decoder | undefined;
+
 type CapstoneModule = typeof import('capstone-wasm');
 
 export class Decoder {
@@ -159,6 +178,7 @@ export class Decoder {
       }
       this.ppInsn = lib.Capstone.call('malloc', 4);
       this.cs = cs;
+      loaded = this;
     })();
     return this.loading;
   }
@@ -180,14 +200,7 @@ export class Decoder {
       throw new DecoderPending('Capstone is loading');
     }
     const H = this.heap;
-    // Straight into Capstone's exports, the bytes copied into a buffer of its heap kept for the
-    // purpose: its ccall() wrapper (argument conversion, a stack copy) was ~15% of decoding.
-    if (bytes.length > this.codeCap) {
-      if (this.codeCap) H._free(this.codeBuf);
-      this.codeCap = Math.max(bytes.length, 1024);
-      this.codeBuf = H._malloc(this.codeCap);
-    }
-    H.HEAPU8.set(bytes, this.codeBuf);
+    this.put(bytes);
     const count = H._cs_disasm(this.cs.handle, this.codeBuf, bytes.length, BigInt(addr), max, this.ppInsn);
     const out: Insn[] = [];
     if (count <= 0) return out;
@@ -214,7 +227,6 @@ export class Decoder {
     let id = H.HEAPU32[p >> 2];
     const len = H.HEAPU16[(p + 16) >> 1];
     const mnemonic = cstr(u8, p + 42, 32);
-    const opstr = cstr(u8, p + 74, 160);
     const det = H.HEAPU32[(p + 236) >> 2];
     const x = det + X86;
     const prefix0 = u8[x], prefix2 = u8[x + 2];
@@ -253,14 +265,36 @@ export class Decoder {
         ops.push(mem);
       }
     }
-    return {
-      addr, len, id, op, opcode, modrm: u8[x + 10], ops,
-      rep: prefix0 === 0xf3 || prefix0 === 0xf2 ? prefix0 : 0,
-      lock: prefix0 === 0xf0,
-      opsize: prefix2 === 0x66,
-      rexW: (rex & 8) !== 0,
-      bytes: input.subarray(off, off + len),
-      text: opstr ? `${mnemonic} ${opstr}` : mnemonic,
-    };
+    return new DecodedInsn(addr, len, id, op, opcode, u8[x + 10], ops,
+      prefix0 === 0xf3 || prefix0 === 0xf2 ? prefix0 : 0, prefix0 === 0xf0, prefix2 === 0x66, (rex & 8) !== 0,
+      input.subarray(off, off + len));
+  }
+
+  /**
+   * Copies `bytes` into the buffer of Capstone's heap kept for the purpose: straight into
+   * Capstone's exports, as its ccall() wrapper (argument conversion, a stack copy) was ~15% of
+   * decoding.
+   */
+  private put(bytes: Uint8Array): void {
+    const H = this.heap;
+    if (bytes.length > this.codeCap) {
+      if (this.codeCap) H._free(this.codeBuf);
+      this.codeCap = Math.max(bytes.length, 1024);
+      this.codeBuf = H._malloc(this.codeCap);
+    }
+    H.HEAPU8.set(bytes, this.codeBuf);
+  }
+
+  /** The disassembly text of the instruction in `bytes` at `addr` ('' if it does not decode). */
+  textOf(bytes: Uint8Array, addr: number): string {
+    const H = this.heap;
+    this.put(bytes);
+    const count = H._cs_disasm(this.cs.handle, this.codeBuf, bytes.length, BigInt(addr), 1, this.ppInsn);
+    if (count <= 0) return '';
+    const base = H.HEAPU32[this.ppInsn >> 2];
+    const mnemonic = cstr(H.HEAPU8, base + 42, 32);
+    const opstr = cstr(H.HEAPU8, base + 74, 160);
+    H._cs_free(base, count);
+    return opstr ? `${mnemonic} ${opstr}` : mnemonic;
   }
 }

@@ -67,7 +67,7 @@ export interface Insn {
   /** REX.W set. */
   rexW: boolean;
   bytes: Uint8Array;
-  /** Disassembly text, for diagnostics. */
+  /** Disassembly text, for diagnostics (the decoder makes it when it is read). */
   text: string;
 }
 

@@ -809,7 +809,7 @@ export class CodeCache {
     if (r.image) {
       const opAddrs = new Set(r.image.opInsns);
       const opIr: Insn[] = [];
-      for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice() });
+      for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice(), text: i.text });
       r.opIr = opIr;
     }
     r.blocks = r.blocks.map((b) => b.insns.length === 0 || b.fault ? b : {

@@ -79,7 +79,7 @@ function horizontal(w: 4 | 8, subtract: boolean): VecOp {
 
 /** The compare predicate of cmpps/cmppd/cmpss/cmpsd and their pseudo-op names (from the imm8). */
 export function cmpShape(i: Insn): { w: 4 | 8; scalarOnly: boolean; p: number } {
-  const mnem = i.text.split(' ')[0];
+  const mnem = i.op; // (the mnemonic: no prefix word)
   const w: 4 | 8 = mnem.endsWith('d') ? 8 : 4;
   return { w, scalarOnly: mnem.endsWith(w === 8 ? 'sd' : 'ss'), p: i.bytes[i.bytes.length - 1] & 7 };
 }

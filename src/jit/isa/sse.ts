@@ -606,7 +606,7 @@ const psadbw = packedWith((e, a, b) => {
 function cmpFloat(e: Emitter, i: Insn, env: JsEnv): void {
   const [d, s] = i.ops;
   const f = e.f;
-  const mnem = i.text.split(' ')[0];
+  const mnem = i.op; // (the mnemonic: no prefix word)
   const dbl = mnem.endsWith('d');
   const scalarOnly = mnem.endsWith('s' + (dbl ? 'd' : 's'));
   const p = i.bytes[i.bytes.length - 1] & 7;
