@@ -138,12 +138,13 @@ const VERY_HOT = 3_000_000;
 const MAX_INDIRECT = 16;
 /**
  * Relinking (CodeCache.relink) waits until translation has been quiet for RELINK_QUIET_MS and at
- * least RELINK_MIN_HOT regions have been entered RELINK_HOT_ENTRIES times (with fewer, one module
- * each ran no slower); it relinks those, at most MAX_RELINKS times a run.
+ * least RELINK_MIN_HOT regions have been entered RELINK_HOT_ENTRIES times; it relinks those, at
+ * most MAX_RELINKS times a run. (500 ms, 64 and 10,000 before V8's code spaces were packed
+ * together, native/code-placement.c: with them, relinking fewer regions sooner pays.)
  */
-const RELINK_QUIET_MS = 500;
-const RELINK_MIN_HOT = 64;
-const RELINK_HOT_ENTRIES = 10_000;
+const RELINK_QUIET_MS = 100;
+const RELINK_MIN_HOT = 16;
+const RELINK_HOT_ENTRIES = 1_000;
 const MAX_RELINKS = 4;
 /** Compilation hint: compile eagerly (2), TurboFan as the first tier (2 << 2) and the top one (2 << 4). */
 const HINT_EAGER_TURBOFAN = 2 | (2 << 2) | (2 << 4);
