@@ -90,8 +90,8 @@ function blockCode(insns: Insn[]): Uint8Array {
   if (insns.length === 0) return new Uint8Array(0);
   const first = insns[0].bytes;
   let n = 0, contiguous = true;
-  for (const i of insns) {
-    const b = i.bytes;
+  for (let k = 0; k < insns.length; k++) {
+    const b = insns[k].bytes;
     if (b.buffer !== first.buffer || b.byteOffset !== first.byteOffset + n) contiguous = false;
     n += b.length;
   }
@@ -717,10 +717,13 @@ export class CodeCache {
    * region has it already, and its pages name the region (for invalidation).
    */
   private enter(r: Region, blocks: Block[]): void {
-    for (const b of blocks) {
+    // (Indexed loops: this runs while usmjit's JavaScript is cold, where for-of allocates.)
+    for (let j = 0; j < blocks.length; j++) {
+      const b = blocks[j];
       const k = codeKey(b.start, r.tag);
       if (!this.blocks.has(k)) this.blocks.set(k, { entry: entryOf(r.slot, r.index.get(b.start)!), region: r });
-      for (const p of b.pages) {
+      for (let q = 0; q < b.pages.length; q++) {
+        const p = b.pages[q];
         let set = this.pageRegions.get(p);
         if (!set) this.pageRegions.set(p, (set = new Set()));
         set.add(r);
@@ -810,7 +813,9 @@ export class CodeCache {
     if (r.image) {
       const opAddrs = new Set(r.image.opInsns);
       const opIr: Insn[] = [];
-      for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice(), text: i.text });
+      if (opAddrs.size) {
+        for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice(), text: i.text });
+      }
       r.opIr = opIr;
     }
     r.blocks = r.blocks.map((b) => b.insns.length === 0 || b.fault ? b : {

@@ -212,8 +212,8 @@ export class Emitter {
 
   tmp64(): number { return this.f.temp(T.i64); }
   tmp32(): number { return this.f.temp(T.i32); }
-  free64(...ls: number[]): void { for (const l of ls) this.f.free(T.i64, l); }
-  free32(...ls: number[]): void { for (const l of ls) this.f.free(T.i32, l); }
+  free64(...ls: number[]): void { for (let k = 0; k < ls.length; k++) this.f.free(T.i64, ls[k]); }
+  free32(...ls: number[]): void { for (let k = 0; k < ls.length; k++) this.f.free(T.i32, ls[k]); }
 
   // ---- CPU state fields --------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ export function truncate(f: Fn, size: number): void {
 
 function binary(kind: CC, op: Op, writeBack: boolean) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const size = d.size;
     const f = e.f;
     const compute = (a: number) => {
@@ -44,7 +44,7 @@ function binary(kind: CC, op: Op, writeBack: boolean) {
 
 /** xor r, r (same register) is the zeroing idiom: no read needed. */
 function xorOp(e: Emitter, i: Insn): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (d.kind === 'reg' && s.kind === 'reg' && d.file === s.file && d.n === s.n && d.file === 'gpr') {
     const r = e.tmp64();
     e.f.i64(0).set(r);
@@ -59,7 +59,7 @@ function xorOp(e: Emitter, i: Insn): void {
 /** adc/sbb: carry-in from the flags; the lazy op records whether it was 1 (ADC/SBB) or 0 (ADD/SUB). */
 function withCarry(kind: CC.ADD | CC.SUB) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const size = d.size;
     const f = e.f;
     e.rmw(d, (a) => {
@@ -84,7 +84,7 @@ function withCarry(kind: CC.ADD | CC.SUB) {
 
 function incdec(kind: CC.INC | CC.DEC) {
   return (e: Emitter, i: Insn) => {
-    const [d] = i.ops;
+    const d = i.ops[0];
     const size = d.size;
     const f = e.f;
     e.rmw(d, (a) => {
@@ -117,7 +117,7 @@ export const alu: Family = {
   inc: { emit: incdec(CC.INC), flags: { reads: 0, writes: ARITH_FLAGS & ~F.CF } },
   dec: { emit: incdec(CC.DEC), flags: { reads: 0, writes: ARITH_FLAGS & ~F.CF } },
   neg: killsFlags((e, i) => {
-    const [d] = i.ops;
+    const d = i.ops[0];
     const size = d.size;
     const f = e.f;
     e.rmw(d, (b) => {
@@ -133,7 +133,7 @@ export const alu: Family = {
     });
   }),
   not: noFlags((e, i) => {
-    const [d] = i.ops;
+    const d = i.ops[0];
     const f = e.f;
     e.rmw(d, (a) => {
       const r = e.tmp64();

@@ -12,7 +12,7 @@ type BtMode = 'test' | 'set' | 'reset' | 'complement';
 
 function bt(mode: BtMode) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const size = d.size;
     const bits = size * 8;
     const f = e.f;
@@ -67,7 +67,7 @@ function bt(mode: BtMode) {
  */
 function bitScan(reverse: boolean) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = e.readL(s);
     const z = e.tmp32();
@@ -91,7 +91,7 @@ function bitScan(reverse: boolean) {
 /** tzcnt/lzcnt: count (operand size if zero); CF = source was zero, ZF = result is zero. */
 function count(leading: boolean) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const size = d.size;
     const f = e.f;
     const v = e.readL(s);
@@ -122,7 +122,7 @@ export const bits: Family = {
   tzcnt: count(false),
   lzcnt: count(true),
   popcnt: killsFlags((e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = e.readL(s);
     const r = e.tmp64();

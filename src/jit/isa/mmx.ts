@@ -90,7 +90,7 @@ type Body = (f: Fn, a: number, b: number) => void;
  */
 function vop(body: Body, srcSize = 8): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = mmDest(d);
     const f = e.f;
     mfCheck(e);
@@ -116,7 +116,7 @@ const lanes = (op: number): EmitFn => vop((f, a, b) => { f.get(a).get(b).simd(op
  */
 function combined(body: (f: Fn, c: number) => void, srcLow = false): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = mmDest(d);
     const f = e.f;
     mfCheck(e);
@@ -138,7 +138,7 @@ function combined(body: (f: Fn, c: number) => void, srcLow = false): EmitFn {
 /** mm = body(dst, src) on i64 values (the body leaves an i64). */
 function scalar(body: (f: Fn, a: number, b: number) => void): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = mmDest(d);
     const f = e.f;
     mfCheck(e);
@@ -159,7 +159,7 @@ function scalar(body: (f: Fn, a: number, b: number) => void): EmitFn {
  */
 function shift(bits: number, op: number, arith: boolean): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = mmDest(d);
     const f = e.f;
     mfCheck(e);
@@ -264,7 +264,7 @@ const palignr: EmitFn = (e, i, env) => {
  */
 function mov(dflt: 4 | 8): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const other = isMm(d) ? s : d;
     const size = other.kind === 'mem' || (other.kind === 'reg' && other.file === 'gpr') ? other.size : dflt;
@@ -280,7 +280,7 @@ function mov(dflt: 4 | 8): EmitFn {
 
 /** pextrw r32, mm, imm8. */
 const pextrw: EmitFn = (e, i) => {
-  const [d, s, k] = i.ops;
+  const d = i.ops[0], s = i.ops[1], k = i.ops[2];
   const f = e.f;
   mfCheck(e);
   const v = e.tmp64();
@@ -292,7 +292,7 @@ const pextrw: EmitFn = (e, i) => {
 
 /** pinsrw mm, r32/m16, imm8. */
 const pinsrw: EmitFn = (e, i) => {
-  const [d, s, k] = i.ops;
+  const d = i.ops[0], s = i.ops[1], k = i.ops[2];
   const n = mmDest(d);
   const f = e.f;
   mfCheck(e);
@@ -307,7 +307,7 @@ const pinsrw: EmitFn = (e, i) => {
 
 /** pmovmskb r32, mm: the bytes' sign bits. */
 const pmovmskb: EmitFn = (e, i) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const f = e.f;
   mfCheck(e);
   const v = e.tmp64();
@@ -319,7 +319,7 @@ const pmovmskb: EmitFn = (e, i) => {
 
 /** maskmovq mm1, mm2: the bytes of mm1 whose mm2 byte has bit 7 set, stored at ds:rdi (edi with 0x67). */
 const maskmovq: EmitFn = (e, i) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (!isMm(d) || !isMm(s)) throw new Unsupported('maskmovq operands');
   const f = e.f;
   mfCheck(e);
@@ -345,7 +345,7 @@ const maskmovq: EmitFn = (e, i) => {
 
 /** movq2dq xmm, mm: the xmm register = the MMX register zero-extended. */
 const movq2dq: EmitFn = (e, i) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (!isXmm(d) || !isMm(s)) throw new Unsupported('movq2dq operands');
   mfCheck(e);
   getMm(e, s.n);
@@ -403,7 +403,7 @@ function stage(e: Emitter, s: Operand, memSize: 8 | 16): (cpu: CpuState) => bigi
  */
 function convert(memSize: 8 | 16, body: (cpu: CpuState, src: bigint, env: S.Env, i: Insn) => void): EmitFn {
   return (e, i, jenv) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const mmx = isMm(d) || isMm(s);
     if (mmx) mfCheck(e);
     const src = stage(e, s, memSize);
@@ -428,7 +428,7 @@ function toPi(w: 4 | 8, truncate: boolean, memSize: 8 | 16): EmitFn {
   const F = w === 4 ? S.F32 : S.F64;
   const mask = w === 4 ? M32 : (1n << 64n) - 1n;
   return (e, i, jenv) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = mmDest(d);
     mfCheck(e);
     const src = stage(e, s, memSize);
@@ -450,7 +450,7 @@ function toPi(w: 4 | 8, truncate: boolean, memSize: 8 | 16): EmitFn {
 /** cvtpi2ps xmm, mm/m64: two int32 to the low two floats (rounded by MXCSR), the rest kept. */
 function cvtpi2ps(): EmitFn {
   return (e, i, jenv) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     if (!isXmm(d)) throw new Unsupported('cvtpi2ps destination');
     const mmx = isMm(s);
     if (mmx) mfCheck(e);

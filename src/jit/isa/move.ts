@@ -61,7 +61,7 @@ const movSpecial: EmitFn = (e, i, env) =>
   (e.host.mode === Mode.Linux ? e.raise(Vector.GP) : emitPrivileged(MOV_SPECIAL, e, i, env));
 
 function mov(e: Emitter, i: Insn, env: JsEnv): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const special = (o: typeof d) => o.kind === 'reg' && (o.file === 'cr' || o.file === 'dr');
   if (special(d) || special(s)) return movSpecial(e, i, env);
   if (s.kind === 'reg' && s.file === 'seg') return movFromSeg(e, d, s.n);
@@ -100,7 +100,7 @@ function movToSeg(e: Emitter, i: Insn, s: Operand, n: number): void {
 
 function movx(signed: boolean) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     e.read(s);
     if (signed) { signExtend(e, s.size); truncate(f, d.size); }
@@ -112,7 +112,7 @@ function movx(signed: boolean) {
 }
 
 function lea(e: Emitter, i: Insn): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (s.kind !== 'mem') throw new Unsupported('lea without memory operand');
   const ea = e.ea({ ...s, seg: null });
   e.write(d, ea);
@@ -120,7 +120,7 @@ function lea(e: Emitter, i: Insn): void {
 }
 
 function xchg(e: Emitter, i: Insn): void {
-  const [a, b] = i.ops;
+  const a = i.ops[0], b = i.ops[1];
   if (a.kind === 'reg' && b.kind === 'reg' && a.file === b.file && a.n === b.n && a.size === 8) return; // nop
   const f = e.f;
   if (a.kind === 'mem' || b.kind === 'mem') {
@@ -143,7 +143,7 @@ function xchg(e: Emitter, i: Insn): void {
 
 function cmov(cc: number) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const src = e.readL(s);
     const dst = e.readL(d);
@@ -167,7 +167,7 @@ function setcc(cc: number) {
 }
 
 function bswap(e: Emitter, i: Insn): void {
-  const [d] = i.ops;
+  const d = i.ops[0];
   const f = e.f;
   const a = e.readL(d);
   const r = e.tmp64();
@@ -312,7 +312,7 @@ export const move: Family = {
     e.free64(v);
   },
   xadd: killsFlags((e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const size = d.size;
     e.rmw(d, (a) => {
@@ -328,7 +328,7 @@ export const move: Family = {
     });
   }),
   cmpxchg: killsFlags((e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const size = d.size;
     const acc = { kind: 'reg', file: 'gpr', n: 0, size, name: '' } as const;

@@ -88,7 +88,7 @@ function mulOne(signed: boolean) {
 
 /** imul r, r/m and imul r, r/m, imm: truncated product, overflow if it does not fit. */
 function imulMulti(e: Emitter, i: Insn): void {
-  const [d, s1, s2] = i.ops;
+  const d = i.ops[0], s1 = i.ops[1], s2 = i.ops[2];
   const size = d.size;
   const f = e.f;
   const a = e.readL(s2 ? s1 : d, size);

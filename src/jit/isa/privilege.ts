@@ -80,7 +80,7 @@ function emitFast(e: Emitter, i: Insn): boolean {
   const f = e.f;
   switch (i.op) {
     case 'mov': {
-      const [d, s] = i.ops;
+      const d = i.ops[0], s = i.ops[1];
       if (d.kind !== 'reg' || d.file !== 'gpr' || s.kind !== 'reg' || s.file !== 'cr' || CR_FIELD[s.n] === undefined) return false;
       const t = e.tmp64();
       e.ld64(CR_FIELD[s.n]);

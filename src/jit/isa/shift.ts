@@ -225,7 +225,7 @@ function doubleShift16Flags(e: Emitter, left: boolean, a: number, b: number, c: 
 /** shld/shrd dst, src, count: dst shifted with bits coming in from src. */
 function doubleShift(left: boolean) {
   return (e: Emitter, i: Insn) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const size = d.size;
     const bits = size * 8;
     const f = e.f;

@@ -96,7 +96,7 @@ function reloadXmm(e: Emitter, n: number): void {
 
 /** xmm dst = body(dst, src): the 128-bit values as bigints (sse-bodies.ts). */
 const vec: EmitFn = (e, i, jenv) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (!isXmm(d)) throw new Error('precise FP: destination');
   const src = stage(e, s, memSize(i));
   const off = CPU.xmm + 16 * xn(d);
@@ -114,7 +114,7 @@ const vec: EmitFn = (e, i, jenv) => {
 
 /** comiss/ucomiss/comisd/ucomisd: ZF PF CF, OF SF AF cleared. */
 const comis: EmitFn = (e, i, jenv) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const src = stage(e, s, i.op.endsWith('d') ? 8 : 4);
   const off = CPU.xmm + 16 * xn(d);
   e.callJs((base) => {
@@ -130,7 +130,7 @@ const comis: EmitFn = (e, i, jenv) => {
 
 /** cvt(t)ss2si / cvt(t)sd2si: to a 32/64-bit GPR. */
 const toInt: EmitFn = (e, i, jenv) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   if (d.kind !== 'reg' || d.file !== 'gpr') throw new Error('precise FP: cvt destination');
   const src = stage(e, s, i.op.includes('sd2') ? 8 : 4);
   const n = d.n, bits = d.size * 8;
@@ -146,7 +146,7 @@ const toInt: EmitFn = (e, i, jenv) => {
 
 /** cvtsi2ss / cvtsi2sd: a 32/64-bit integer into the low lane. */
 const fromInt: EmitFn = (e, i, jenv) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const w: 4 | 8 = i.op.endsWith('sd') ? 8 : 4;
   const src = stage(e, s, s.size);
   const bits = s.size * 8;

@@ -115,7 +115,7 @@ function storeLowZero(e: Emitter, n: number, v: number, size: number): void {
 /** Packed binary op dst = op(dst, src) with a single SIMD opcode. */
 export function packed(simdOp: number, swap = false): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const src = loadVL(e, s);
     const r = f.temp(T.v128);
@@ -139,7 +139,7 @@ export type Guarded = (e: Emitter, i: Insn, env: JsEnv, a: number, b: number, r:
  */
 export function packedWith(body: (e: Emitter, a: number, b: number) => void, after?: Guarded): EmitFn {
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const b = loadVL(e, s);
     const a = loadVL(e, d);
@@ -153,7 +153,7 @@ export function packedWith(body: (e: Emitter, a: number, b: number) => void, aft
 }
 
 export function move(e: Emitter, i: Insn): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const v = loadVL(e, s);
   storeV(e, d, v);
   e.f.free(T.v128, v);
@@ -162,7 +162,7 @@ export function move(e: Emitter, i: Insn): void {
 /** movd/movq between GPR/memory and xmm. */
 function movdq(size: number): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     if (isX(d)) {
       if (isX(s)) {
@@ -189,7 +189,7 @@ function movdq(size: number): EmitFn {
 /** movss/movsd: reg-reg merges the low lane; load from memory zeroes the rest; store writes the low lane. */
 function movScalar(size: number): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = e.tmp64();
     loadLow(e, s, size); f.set(v);
@@ -203,7 +203,7 @@ function movScalar(size: number): EmitFn {
 /** Moves of one 64-bit half: movlps/movlpd/movhps/movhpd (memory forms), movhlps, movlhps. */
 function movHalf(dstHigh: boolean, srcHigh: boolean): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = e.tmp64();
     if (isX(s)) getLane(e, xn(s), 'i64', srcHigh ? 1 : 0); else e.read(s, 8);
@@ -247,7 +247,7 @@ function guardVec(e: Emitter, env: JsEnv, i: Insn, c: VecClass, F: LaneFmt, sel:
 interface ScalarOps { a: number; bv: number | null; bi: number | null }
 
 function scalarOps(e: Emitter, i: Insn, size: 4 | 8): ScalarOps {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const a = e.xmm(xn(d));
   if (isX(s)) return { a, bv: e.xmm(xn(s)), bi: null };
   const bi = e.tmp64();
@@ -368,7 +368,7 @@ function compareFlags(size: 4 | 8): EmitFn {
 function toInt(size: 4 | 8, truncate: boolean): EmitFn {
   const L = laneK(size);
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const out = d.size;
     const src = f.temp(T.f64);
@@ -413,7 +413,7 @@ function toInt(size: 4 | 8, truncate: boolean): EmitFn {
 /** cvtsi2sd/cvtsi2ss: integer (32/64, signed) to the low lane; PE when the integer does not fit. */
 function fromInt(size: 4 | 8): EmitFn {
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const n = xn(d);
     const v = e.readL(s);
@@ -453,7 +453,7 @@ function fromInt(size: 4 | 8): EmitFn {
 /** Shift by immediate or by the low qword of an xmm/m128 (counts above the width give 0 / all sign). */
 function vshift(lane: 2 | 4 | 8, simdOp: number, arith: boolean): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const bits = lane * 8;
     const r = f.temp(T.v128);
@@ -496,7 +496,7 @@ export function shuffleInto(e: Emitter, d: Operand, first: Operand, second: Oper
 /** pslldq/psrldq: byte shifts of the whole register, through a shuffle with zeros. */
 function byteShift(left: boolean): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const n = Math.min(16, Number((s as { value: bigint }).value & 0xffn));
     const lanes: number[] = [];
     for (let k = 0; k < 16; k++) {
@@ -510,7 +510,7 @@ function byteShift(left: boolean): EmitFn {
 /** pshufd/pshuflw/pshufhw/shufps/shufpd via i8x16.shuffle with lanes from the immediate. */
 function pshuf(kind: 'd' | 'lw' | 'hw'): EmitFn {
   return (e, i) => {
-    const [d, s, imm] = i.ops;
+    const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
     const m = Number((imm as { value: bigint }).value & 0xffn);
     const lanes: number[] = [];
     if (kind === 'd') {
@@ -526,7 +526,7 @@ function pshuf(kind: 'd' | 'lw' | 'hw'): EmitFn {
 }
 
 function shufps(e: Emitter, i: Insn): void {
-  const [d, s, imm] = i.ops;
+  const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
   const m = Number((imm as { value: bigint }).value & 0xffn);
   const lanes: number[] = [];
   for (let k = 0; k < 4; k++) {
@@ -538,7 +538,7 @@ function shufps(e: Emitter, i: Insn): void {
 }
 
 function shufpd(e: Emitter, i: Insn): void {
-  const [d, s, imm] = i.ops;
+  const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
   const m = Number((imm as { value: bigint }).value & 0x3n);
   const lanes: number[] = [];
   const lo = (m & 1) * 8, hi = 16 + ((m >> 1) & 1) * 8;
@@ -550,7 +550,7 @@ function shufpd(e: Emitter, i: Insn): void {
 /** punpckl/h: interleave elements of `w` bytes from the low or high halves of dst and src. */
 function unpack(w: number, high: boolean): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const lanes: number[] = [];
     const start = high ? 8 : 0;
     for (let k = 0; k < 8 / w; k++) {
@@ -564,7 +564,7 @@ function unpack(w: number, high: boolean): EmitFn {
 /** pmovmskb/movmskps/movmskpd: sign bits to a GPR. */
 function movmsk(simdOp: number): EmitFn {
   return (e, i) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = e.tmp64();
     loadV(e, s); f.simd(simdOp).i64_extend_i32_u().set(v);
@@ -604,7 +604,7 @@ const psadbw = packedWith((e, a, b) => {
  * instruction's trailing imm8 (Capstone folds it into the mnemonic), the type its suffix.
  */
 function cmpFloat(e: Emitter, i: Insn, env: JsEnv): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const f = e.f;
   const mnem = i.op; // (the mnemonic: no prefix word)
   const dbl = mnem.endsWith('d');
@@ -641,7 +641,7 @@ const PRED = ['eq', 'lt', 'le', 'unord', 'neq', 'nlt', 'nle', 'ord'];
 
 function cvt(body: (e: Emitter, v: number) => void, srcLowOnly = false, after?: Guarded): EmitFn {
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     let v: number;
     if (srcLowOnly && s.kind === 'mem') {
@@ -689,7 +689,7 @@ const cvtdq2psGuard: Guarded = (e, i, env, _a, b, r, commit) => {
 
 /** pinsrw/pextrw. */
 function pinsrw(e: Emitter, i: Insn): void {
-  const [d, s, imm] = i.ops;
+  const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
   const f = e.f;
   const k = Number((imm as { value: bigint }).value & 7n);
   const v = e.tmp64();
@@ -699,7 +699,7 @@ function pinsrw(e: Emitter, i: Insn): void {
 }
 
 function pextrw(e: Emitter, i: Insn): void {
-  const [d, s, imm] = i.ops;
+  const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
   const f = e.f;
   const k = Number((imm as { value: bigint }).value & 7n);
   const v = e.tmp64();
@@ -712,7 +712,7 @@ function pextrw(e: Emitter, i: Insn): void {
 function sqrtScalar(size: 4 | 8): EmitFn {
   const L = laneK(size);
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const n = xn(d);
     const a = e.xmm(n);
@@ -730,7 +730,7 @@ function sqrtScalar(size: 4 | 8): EmitFn {
 /** cvtss2sd / cvtsd2ss: low lane conversion, upper lanes kept. */
 function cvtScalar(toDouble: boolean): EmitFn {
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const n = xn(d);
     const a = e.xmm(n);
@@ -775,7 +775,7 @@ function minmaxPacked(cmpOp: number, F: LaneFmt): EmitFn {
  */
 function cvtToInt32(dbl: boolean, roundOp: number): EmitFn {
   return (e, i, env) => {
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const v = loadVL(e, s);
     const r = f.temp(T.v128);

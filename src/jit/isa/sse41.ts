@@ -49,7 +49,7 @@ function blendVar(w: 1 | 4 | 8): EmitFn {
 
 /** ptest: ZF = (dst & src) == 0, CF = (src & ~dst) == 0; AF OF PF SF cleared. */
 const ptest: EmitFn = (e, i) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const f = e.f;
   const b = loadVL(e, s);
   const a = loadVL(e, d);
@@ -85,7 +85,7 @@ const pmuldq = packedWith((e, a, b) => {
  * rest of the register zeroed.
  */
 const phminposuw: EmitFn = (e, i) => {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const f = e.f;
   const v = loadVL(e, s);
   const mn = f.temp(T.v128);
@@ -105,7 +105,7 @@ const phminposuw: EmitFn = (e, i) => {
 /** pextrb/pextrw/pextrd/pextrq/extractps: element imm (masked to the lane count) to r32/r64/memory. */
 function pextr(kind: keyof typeof LANE, count: number): EmitFn {
   return (e, i) => {
-    const [d, s, imm] = i.ops;
+    const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
     const f = e.f;
     const v = e.tmp64();
     getLane(e, xn(s), kind, imm8(imm) & (count - 1));
@@ -119,7 +119,7 @@ function pextr(kind: keyof typeof LANE, count: number): EmitFn {
 /** pinsrb/pinsrd/pinsrq: r32/r64/memory into element imm. */
 function pinsr(kind: keyof typeof LANE, count: number): EmitFn {
   return (e, i) => {
-    const [d, s, imm] = i.ops;
+    const d = i.ops[0], s = i.ops[1], imm = i.ops[2];
     const f = e.f;
     const v = e.readL(s);
     setLane(e, xn(d), kind, imm8(imm) & (count - 1), () => { f.get(v); if (kind !== 'i64') f.i32_wrap_i64(); });
@@ -194,7 +194,7 @@ function dp(dbl: boolean): EmitFn {
   const [mul, add] = dbl ? [SIMD.f64x2_mul, SIMD.f64x2_add] : [SIMD.f32x4_mul, SIMD.f32x4_add];
   return (e, i, env) => {
     const m = imm8(i.ops[2]);
-    const [d, s] = i.ops;
+    const d = i.ops[0], s = i.ops[1];
     const f = e.f;
     const b = loadVL(e, s);
     const a = loadVL(e, d);

@@ -180,7 +180,7 @@ function strLen(e: Emitter, m: StrFmt, v: number, explicitReg: number, rexW: boo
 /** pcmpistri / pcmpestri / pcmpistrm / pcmpestrm. */
 function pcmpStr(explicit: boolean, index: boolean): EmitFn {
   return (e: Emitter, i: Insn) => {
-    const [d, s, immOp] = i.ops;
+    const d = i.ops[0], s = i.ops[1], immOp = i.ops[2];
     if (!isX(d) || immOp?.kind !== 'imm') throw new Unsupported(`${i.op} operands`);
     const imm = Number(immOp.value & 0xffn);
     const m = strFmt(imm);
@@ -240,7 +240,7 @@ const CRC32C_POLY = 0x82f63b78;
  * algorithm; a 64-bit source is two such 32-bit rounds.
  */
 function crc32(e: Emitter, i: Insn): void {
-  const [d, s] = i.ops;
+  const d = i.ops[0], s = i.ops[1];
   const f = e.f;
   const size = s.size;
   if (![1, 2, 4, 8].includes(size) || d.kind !== 'reg') throw new Unsupported('crc32 operands');

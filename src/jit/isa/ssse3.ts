@@ -71,7 +71,7 @@ const pmulhrsw = packedWith((e, a, b) => {
  * `ops`: [sub, lt_s, eq] of the lane type.
  */
 function psign(ops: [number, number, number]): EmitFn {
-  const [sub, lt, eq] = ops;
+  const sub = ops[0], lt = ops[1], eq = ops[2];
   return packedWith((e, a, b) => {
     const f = e.f;
     const zero = new Uint8Array(16);

@@ -94,7 +94,7 @@ function directed(bits: bigint, neg: boolean, err: number, rc: number): bigint {
 export function fast64(op: Op, a: bigint, b: bigint, env: { rc: number; flags: number }): bigint | undefined {
   const t = exact(op, toD(a), toD(b), safe64);
   if (!t) return undefined;
-  const [r, err] = t;
+  const r = t[0], err = t[1];
   if (err === 0) return fromD(r);
   env.flags |= PE;
   return directed(fromD(r), r < 0, err, env.rc);
@@ -104,7 +104,7 @@ export function fast64(op: Op, a: bigint, b: bigint, env: { rc: number; flags: n
 export function fast32(op: Op, a: bigint, b: bigint, env: { rc: number; flags: number }): bigint | undefined {
   const t = exact(op, toS(a), toS(b), safe32);
   if (!t) return undefined;
-  const [d, dErr] = t;
+  const d = t[0], dErr = t[1];
   const r = Math.fround(d);
   if (!safe32(r)) return undefined;
   let err: number;

@@ -208,7 +208,8 @@ export class Fn {
     if (this.finished) return this.finished;
     const out = new Bytes(this.code.len + 32);
     const groups: [number, T][] = [];
-    for (const t of this.localTypes) {
+    for (let k = 0; k < this.localTypes.length; k++) {
+      const t = this.localTypes[k];
       const g = groups[groups.length - 1];
       if (g && g[1] === t) g[0]++;
       else groups.push([1, t]);
@@ -229,7 +230,8 @@ export class Fn {
       }
     };
     let at = 0;
-    for (const { pos, gen } of this.late) {
+    for (let k = 0; k < this.late.length; k++) {
+      const { pos, gen } = this.late[k];
       moveRelocs(pos);
       out.bytes(this.code.buf.subarray(at, pos));
       at = pos;
@@ -261,7 +263,7 @@ export class Fn {
   br_table(depths: number[], dflt: number) {
     this.code.u8(0x0e);
     this.code.u32(depths.length);
-    for (const d of depths) this.code.u32(d);
+    for (let k = 0; k < depths.length; k++) this.code.u32(depths[k]);
     this.code.u32(dflt);
     return this;
   }
