@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -27,3 +28,6 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
+
+/* Loaded: programs Node starts (prlimit when usmjit dies of a signal) need not load it too. */
+__attribute__((constructor)) static void forget_preload(void) { unsetenv("LD_PRELOAD"); }
