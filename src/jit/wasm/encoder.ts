@@ -54,7 +54,7 @@ export class Bytes {
   }
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length * 2, 64);
     while (cap < this.len + n) cap *= 2;
     const b = new Uint8Array(cap);
     b.set(this.buf.subarray(0, this.len));
@@ -142,6 +142,27 @@ export class Bytes {
   done(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.len);
   }
+  /** Empties it for reuse (its buffer stays). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+}
+
+/**
+ * Buffers that outlive one function or module: a fresh Uint8Array of a kilobyte or more is an
+ * ArrayBuffer with off-heap memory V8 tracks for its collector, several per region translated
+ * (a cold busybox sh start translates ~400), while usmjit's JavaScript is still cold.
+ */
+const codePool: Uint8Array<ArrayBuffer>[] = [];
+const sectionScratch = new Bytes(16 << 10);
+const moduleScratch = new Bytes(64 << 10);
+const EMPTY_CODE = new Uint8Array(0);
+/** A Bytes for a function's code, its buffer from codePool when one is there. */
+function pooledBytes(): Bytes {
+  const b = new Bytes(0);
+  b.buf = codePool.pop() ?? new Uint8Array(16 << 10);
+  return b;
 }
 
 /**
@@ -149,7 +170,7 @@ export class Bytes {
  * scratch locals so long blocks do not declare thousands of them.
  */
 export class Fn {
-  readonly code = new Bytes(1024);
+  readonly code = pooledBytes();
   /** Structured-control nesting depth at the current position (block/loop/if open, end closes). */
   depth = 0;
   /** Code placed before `code` in the body: written last, run first (e.g. register loads). */
@@ -243,6 +264,10 @@ export class Fn {
     out.bytes(this.code.buf.subarray(at, this.code.len));
     out.u8(0x0b);
     this.finished = { bytes: out.done(), relocs };
+    // Nothing reads `code` once the body is made: its buffer serves the next function.
+    if (codePool.length < 4) codePool.push(this.code.buf);
+    this.code.buf = EMPTY_CODE;
+    this.code.len = 0;
     return this.finished;
   }
 
@@ -585,10 +610,10 @@ export class ModuleBuilder {
   }
 
   emit(): Uint8Array<ArrayBuffer> {
-    const out = new Bytes(4096);
+    const out = moduleScratch.reset();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, fill: (b: Bytes) => void) => {
-      const b = new Bytes(256);
+      const b = sectionScratch.reset();
       fill(b);
       out.u8(id);
       out.sized(b);
