@@ -130,6 +130,8 @@ export interface LinkedRegions {
   slots: number;
   ops: number;
   module: Uint8Array;
+  /** Where region k's function body lies in `module`: (start, end) at 2k, 2k + 1. */
+  bodies: Int32Array;
 }
 
 /**
@@ -145,13 +147,13 @@ export function link(regions: StoredRegion[], declare: (m: ModuleBuilder) => voi
     return { image: r.image, at };
   });
   const index = blockIndex(regions);
-  const { module, numbering } = linkImages(parts, declare, tableMin, undefined, (k, target) => {
+  const { module, numbering, bodies } = linkImages(parts, declare, tableMin, undefined, (k, target) => {
     const j = index.get(codeKey(target, regions[k].tag));
     if (j === undefined) return undefined;
     const pc = regions[j].blocks.findIndex((b) => b.start === target);
     return pc < 0 ? undefined : { part: j, pc };
   });
-  return { regions, numbering, slots, ops, module };
+  return { regions, numbering, slots, ops, module, bodies };
 }
 
 /**
@@ -183,7 +185,7 @@ export function blockIndex(regions: StoredRegion[]): Map<number, number> {
  * runtime's `chain` and its two indirect calls: Emitter.emitExitTail).
  */
 export function linkImages(parts: { image: RegionImage; at: Omit<Numbering, 'funcIndex'> }[], declare: (m: ModuleBuilder) => void,
-  tableMin: number, hints?: number, target?: (part: number, rip: number) => { part: number; pc: number } | undefined): { module: Uint8Array<ArrayBuffer>; numbering: Numbering[] } {
+  tableMin: number, hints?: number, target?: (part: number, rip: number) => { part: number; pc: number } | undefined): { module: Uint8Array<ArrayBuffer>; numbering: Numbering[]; bodies: Int32Array } {
   const m = new ModuleBuilder({ memoryPages: 1, memoryMax: 65536, tableMin, ...(hints !== undefined ? { hints } : {}) });
   declare(m);
   const base = m.imports.length;
@@ -197,5 +199,6 @@ export function linkImages(parts: { image: RegionImage; at: Omit<Numbering, 'fun
     m.export(String(k), m.add({ params: image.params, results: image.results, body: () => body }));
     return n;
   });
-  return { module: m.emit(), numbering };
+  const module = m.emit();
+  return { module, numbering, bodies: m.bodies! };
 }

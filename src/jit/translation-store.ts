@@ -24,7 +24,7 @@ import { link, type LinkedRegions, type StoredRegion } from './relocation.js';
  * - **Size:** a file holds at most MAX_FILE_BYTES of code; the directory is pruned to
  *   MAX_DIR_BYTES, least recently written first.
  */
-const FORMAT = 3;
+const FORMAT = 4;
 const MAX_FILE_BYTES = 64 << 20;
 const MAX_DIR_BYTES = 512 << 20;
 
@@ -32,54 +32,12 @@ interface StoredFile {
   format: number;
   build: string;
   /**
-   * The linked regions, each image's body left out (empty) where `bodies` says where the module
-   * holds it: function k's body is image k's with its relocatable constants rewritten, and every
+   * The linked regions, each image's body left out (empty): `linked.bodies` says where the module
+   * holds it. Function k's body is image k's with its relocatable constants rewritten, and every
    * use of an image rewrites them all again (relocation.ts relocate), so the module's copy serves.
-   * Stored twice, the bodies made the file twice as big and a cold busybox sh start's save ~2x
-   * slower.
+   * Stored twice, the bodies made the file twice as big.
    */
   linked: LinkedRegions;
-  bodies?: Int32Array;
-}
-
-/**
- * Where each defined function's body lies in a module (start, end pairs, in function order), or
- * undefined if the bytes are not the module ModuleBuilder writes.
- */
-export function functionBodies(module: Uint8Array): Int32Array | undefined {
-  let p = 8;
-  const leb = (): number => {
-    let v = 0, shift = 0, b;
-    do {
-      if (p >= module.length) throw new RangeError('truncated');
-      b = module[p++];
-      v += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return v;
-  };
-  try {
-    while (p < module.length) {
-      const id = module[p++];
-      const size = leb();
-      const end = p + size;
-      if (id === 10) {
-        const n = leb();
-        const out = new Int32Array(2 * n);
-        for (let k = 0; k < n; k++) {
-          const len = leb();
-          out[2 * k] = p;
-          out[2 * k + 1] = p + len;
-          p += len;
-        }
-        return p === end ? out : undefined;
-      }
-      p = end;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -223,11 +181,9 @@ export class TranslationStore {
       if (seen && seen.mtimeMs === st.mtimeMs && seen.size === st.size) return seen.stored.linked;
       const f = deserialize(readFileSync(this.file)) as StoredFile;
       if (f.format !== FORMAT || f.build !== buildId() || !f.linked || !(f.linked.module instanceof Uint8Array)) return undefined;
-      const { regions, module } = f.linked;
-      if (f.bodies) {
-        if (f.bodies.length !== 2 * regions.length) return undefined;
-        regions.forEach((r, k) => { r.image.body = module.subarray(f.bodies![2 * k], f.bodies![2 * k + 1]); });
-      }
+      const { regions, module, bodies } = f.linked;
+      if (!(bodies instanceof Int32Array) || bodies.length !== 2 * regions.length) return undefined;
+      regions.forEach((r, k) => { r.image.body = module.subarray(bodies[2 * k], bodies[2 * k + 1]); });
       return f.linked;
     } catch {
       return undefined; // none, not ours or damaged: the next save replaces it
@@ -250,13 +206,10 @@ export class TranslationStore {
     }
     if (!kept.length) return;
     const linked = link(kept, declare, tableMin);
-    const bodies = functionBodies(linked.module);
-    const f: StoredFile = bodies && bodies.length === 2 * linked.regions.length
-      ? {
-        format: FORMAT, build: buildId(), bodies,
-        linked: { ...linked, regions: linked.regions.map((r) => ({ ...r, image: { ...r.image, body: EMPTY } })) },
-      }
-      : { format: FORMAT, build: buildId(), linked };
+    const f: StoredFile = {
+      format: FORMAT, build: buildId(),
+      linked: { ...linked, regions: linked.regions.map((r) => ({ ...r, image: { ...r.image, body: EMPTY } })) },
+    };
     const data = serialize(f);
     mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;

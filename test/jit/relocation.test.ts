@@ -62,6 +62,13 @@ describe('relocatable bodies', () => {
       const n = linked.numbering[k];
       expect(run(linked.module, String(k))).toBe(n.slotBase + 1 + 1000 * n.opBase + 1_000_000 * n.tableSlot);
     }
+    // `bodies` says where each function's body is (the store keeps images only there): each one
+    // is its image relocated, so relocating the module's copy gives the same bytes.
+    for (let k = 0; k < 3; k++) {
+      const copy = linked.module.subarray(linked.bodies[2 * k], linked.bodies[2 * k + 1]);
+      expect([...copy]).toEqual([...relocate(regions[k].image, linked.numbering[k])]);
+      expect([...relocate({ ...regions[k].image, body: copy }, linked.numbering[k])]).toEqual([...copy]);
+    }
   });
 
   it('links direct chaining: a chain slot whose target block is in the module names its entry and function', () => {

@@ -60,14 +60,14 @@ describe('persistent translation cache', () => {
     expect(stats(cold).stored_regions).toBe(0);
     expect(jitFiles(home)).toHaveLength(1);
     // Each body is stored once, in the linked module: the images' bodies are where `bodies` says.
-    const file = deserialize(readFileSync(join(home, 'usmjit', jitFiles(home)[0]))) as {
-      linked: { regions: { image: { body: Uint8Array } }[]; module: Uint8Array }; bodies: Int32Array;
+    const { linked } = deserialize(readFileSync(join(home, 'usmjit', jitFiles(home)[0]))) as {
+      linked: { regions: { image: { body: Uint8Array } }[]; module: Uint8Array; bodies: Int32Array };
     };
-    expect(file.bodies.length).toBe(2 * file.linked.regions.length);
-    expect(file.linked.regions.every((r) => r.image.body.length === 0)).toBe(true);
-    for (let k = 0; k < file.bodies.length; k += 2) {
-      expect(file.bodies[k]).toBeLessThan(file.bodies[k + 1]);
-      expect(file.bodies[k + 1]).toBeLessThanOrEqual(file.linked.module.length);
+    expect(linked.bodies.length).toBe(2 * linked.regions.length);
+    expect(linked.regions.every((r) => r.image.body.length === 0)).toBe(true);
+    for (let k = 0; k < linked.bodies.length; k += 2) {
+      expect(linked.bodies[k]).toBeLessThan(linked.bodies[k + 1]);
+      expect(linked.bodies[k + 1]).toBeLessThanOrEqual(linked.module.length);
     }
     for (const args of [[], ['a', 'b']]) {
       const warm = emu(v1, home, [], args);

@@ -665,14 +665,24 @@ export class ModuleBuilder {
         }
       });
     }
+    const at = new Int32Array(2 * this.funcs.length);
     section(10, (b) => {
       b.u32(this.funcs.length);
-      for (const f of this.funcs) {
+      this.funcs.forEach((f, k) => {
         const body = f.fn.body();
         b.u32(body.length);
+        at[2 * k] = b.len;
         b.bytes(body);
-      }
+        at[2 * k + 1] = b.len;
+      });
     });
+    // (The code section is the last: its contents end where the module does.)
+    const start = out.len - sectionScratch.len;
+    for (let k = 0; k < at.length; k++) at[k] += start;
+    this.bodies = at;
     return out.done();
   }
+
+  /** Where emit() put each function's body in the module: (start, end) pairs, in function order. */
+  bodies?: Int32Array;
 }
