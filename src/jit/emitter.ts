@@ -325,7 +325,8 @@ export class Emitter {
     }
     if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
     this.gpr(r.n);
-    if (r.size < 8) f.i64(r.size === 4 ? 0xffffffff : r.size === 2 ? 0xffff : 0xff).i64_and();
+    if (r.size === 4) f.i32_wrap_i64().i64_extend_i32_u(); // see alu.ts truncate
+    else if (r.size < 8) f.i64(r.size === 2 ? 0xffff : 0xff).i64_and();
   }
 
   /** Writes local `l` to a register operand with x86 rules: 32-bit writes zero-extend, 8/16 merge. */
@@ -338,7 +339,7 @@ export class Emitter {
       switch (size) {
         case 1: this.gpr(r.n); f.i64(~0xffn).i64_and().get(l).i64(0xff).i64_and().i64_or(); break;
         case 2: this.gpr(r.n); f.i64(~0xffffn).i64_and().get(l).i64(0xffff).i64_and().i64_or(); break;
-        case 4: f.get(l).i64(0xffffffff).i64_and(); break;
+        case 4: f.get(l).i32_wrap_i64().i64_extend_i32_u(); break; // see alu.ts truncate
         default: f.get(l);
       }
     };
@@ -374,7 +375,7 @@ export class Emitter {
     }
     if (m.disp !== 0n || first) { f.i64(m.disp); plus(); }
     if (m.seg) { this.ld64(m.seg === 'fs' ? CPU.fsBase : CPU.gsBase); f.i64_add(); }
-    if (m.addr32) f.i64(0xffffffff).i64_and();
+    if (m.addr32) f.i32_wrap_i64().i64_extend_i32_u();
     f.set(l);
     return l;
   }
@@ -408,7 +409,9 @@ export class Emitter {
 
   /** Pushes the host address (i32) for a probed hit. */
   hostAddr(ea: number, e: number): void {
-    this.f.get(ea).get(e).i64_load(this.tlbOffset + TLB.addend).i64_add().i32_wrap_i64();
+    // In i32 (the Wasm address is the sum mod 2^32): an i32 add zero-extends by itself, where a
+    // wrapped i64 sum costs a `movl` before every access.
+    this.f.get(ea).i32_wrap_i64().get(e).i32_load(this.tlbOffset + TLB.addend).i32_add();
   }
 
   /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */

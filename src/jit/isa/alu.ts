@@ -11,12 +11,17 @@ import type { Insn } from '../../decoder/ir.js';
 
 type Op = (f: Fn) => void;
 
-/** Masks the i64 on the stack to `size` bytes. */
+/**
+ * Masks the i64 on the stack to `size` bytes. 32 bits as a wrap and a zero-extension, not an
+ * `and` with 0xffffffff: TurboFan folds a wrap of an extension away and knows that a 32-bit
+ * operation's result is zero-extended already, where each such `and` cost a `movl`.
+ */
 export function truncate(f: Fn, size: number): void {
-  if (size < 8) f.i64(sizeMask(size)).i64_and();
+  if (size === 4) f.i32_wrap_i64().i64_extend_i32_u();
+  else if (size < 8) f.i64(sizeMask(size)).i64_and();
 }
 
-function binary(kind: CC, op: Op, writeBack: boolean) {
+function binary(kind: CC, op: Op, writeBack: boolean, op32?: Op) {
   return (e: Emitter, i: Insn) => {
     const d = i.ops[0], s = i.ops[1];
     const size = d.size;
@@ -24,9 +29,16 @@ function binary(kind: CC, op: Op, writeBack: boolean) {
     const compute = (a: number) => {
       const b = e.readL(s, size);
       const r = e.tmp64();
-      f.get(a).get(b);
-      op(f);
-      truncate(f, size);
+      if (size === 4 && op32) {
+        // In i32, so that TurboFan emits the 32-bit instruction, which zero-extends by itself.
+        f.get(a).i32_wrap_i64().get(b).i32_wrap_i64();
+        op32(f);
+        f.i64_extend_i32_u();
+      } else {
+        f.get(a).get(b);
+        op(f);
+        truncate(f, size);
+      }
       f.set(r);
       e.setFlags(kind, size, a, b, r);
       e.free64(b);
@@ -53,7 +65,7 @@ function xorOp(e: Emitter, i: Insn): void {
     e.free64(r);
     return;
   }
-  binary(CC.LOGIC, (f) => f.i64_xor(), true)(e, i);
+  binary(CC.LOGIC, (f) => f.i64_xor(), true, (f) => f.i32_xor())(e, i);
 }
 
 /** adc/sbb: carry-in from the flags; the lazy op records whether it was 1 (ADC/SBB) or 0 (ADD/SUB). */
@@ -92,9 +104,15 @@ function incdec(kind: CC.INC | CC.DEC) {
       e.carry();
       f.i64_extend_i32_u().set(cf);
       const r = e.tmp64();
-      f.get(a).i64(1);
-      if (kind === CC.INC) f.i64_add(); else f.i64_sub();
-      truncate(f, size);
+      if (size === 4) {
+        f.get(a).i32_wrap_i64().i32(1);
+        if (kind === CC.INC) f.i32_add(); else f.i32_sub();
+        f.i64_extend_i32_u();
+      } else {
+        f.get(a).i64(1);
+        if (kind === CC.INC) f.i64_add(); else f.i64_sub();
+        truncate(f, size);
+      }
       f.set(r);
       e.setFlags(kind, size, a, cf, r);
       e.free64(cf);
@@ -104,13 +122,13 @@ function incdec(kind: CC.INC | CC.DEC) {
 }
 
 export const alu: Family = {
-  add: killsFlags(binary(CC.ADD, (f) => f.i64_add(), true)),
-  sub: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), true)),
-  and: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), true)),
-  or: killsFlags(binary(CC.LOGIC, (f) => f.i64_or(), true)),
+  add: killsFlags(binary(CC.ADD, (f) => f.i64_add(), true, (f) => f.i32_add())),
+  sub: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), true, (f) => f.i32_sub())),
+  and: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), true, (f) => f.i32_and())),
+  or: killsFlags(binary(CC.LOGIC, (f) => f.i64_or(), true, (f) => f.i32_or())),
   xor: killsFlags(xorOp),
-  cmp: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), false)),
-  test: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), false)),
+  cmp: killsFlags(binary(CC.SUB, (f) => f.i64_sub(), false, (f) => f.i32_sub())),
+  test: killsFlags(binary(CC.LOGIC, (f) => f.i64_and(), false, (f) => f.i32_and())),
   adc: { emit: withCarry(CC.ADD), flags: { reads: F.CF, writes: ARITH_FLAGS } },
   sbb: { emit: withCarry(CC.SUB), flags: { reads: F.CF, writes: ARITH_FLAGS } },
   // inc/dec keep CF.
@@ -124,8 +142,8 @@ export const alu: Family = {
       const z = e.tmp64();
       f.i64(0).set(z);
       const r = e.tmp64();
-      f.i64(0).get(b).i64_sub();
-      truncate(f, size);
+      if (size === 4) f.i32(0).get(b).i32_wrap_i64().i32_sub().i64_extend_i32_u();
+      else { f.i64(0).get(b).i64_sub(); truncate(f, size); }
       f.set(r);
       e.setFlags(CC.SUB, size, z, b, r);
       e.free64(z);
@@ -137,8 +155,8 @@ export const alu: Family = {
     const f = e.f;
     e.rmw(d, (a) => {
       const r = e.tmp64();
-      f.get(a).i64(-1).i64_xor();
-      truncate(f, d.size);
+      if (d.size === 4) f.get(a).i32_wrap_i64().i32(-1).i32_xor().i64_extend_i32_u();
+      else { f.get(a).i64(-1).i64_xor(); truncate(f, d.size); }
       f.set(r);
       return r;
     });

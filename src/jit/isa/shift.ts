@@ -57,15 +57,21 @@ function shiftOp(kind: CC.SHL | CC.SHR | CC.SAR) {
     const [c, known] = count(e, i, size);
     e.rmw(d, (a) => {
       const r = e.tmp64();
-      if (kind === CC.SAR) {
+      if (size === 4) {
+        // In i32 (the count is below 32): see alu.ts truncate.
+        f.get(a).i32_wrap_i64().get(c).i32_wrap_i64();
+        if (kind === CC.SAR) f.i32_shr_s(); else if (kind === CC.SHL) f.i32_shl(); else f.i32_shr_u();
+        f.i64_extend_i32_u();
+      } else if (kind === CC.SAR) {
         f.get(a);
         if (size === 1) f.i64_extend8_s(); else if (size === 2) f.i64_extend16_s(); else if (size === 4) f.i64_extend32_s();
         f.get(c).i64_shr_s();
+        truncate(f, size);
       } else {
         f.get(a).get(c);
         if (kind === CC.SHL) f.i64_shl(); else f.i64_shr_u();
+        truncate(f, size);
       }
-      truncate(f, size);
       f.set(r);
       shiftFlags(e, kind, size, a, c, r, known);
       return r;
