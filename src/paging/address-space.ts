@@ -254,24 +254,30 @@ export class AddressSpace implements PageUser {
   private dropPages(start: number, end: number): void {
     // Iterate whichever is smaller: the range or the populated pages.
     const n = (end - start) / PAGE_SIZE;
+    const gone: number[] = [];
     if (n <= this.pages.size) {
-      for (let a = start; a < end; a += PAGE_SIZE) this.dropPage(a);
+      for (let a = start; a < end; a += PAGE_SIZE) if (this.dropPage(a)) gone.push(a);
     } else {
       for (const vpn of [...this.pages.keys()]) {
         const a = vpn * PAGE_SIZE;
-        if (a >= start && a < end) this.dropPage(a);
+        if (a >= start && a < end && this.dropPage(a)) gone.push(a);
       }
     }
+    if (gone.length === 0) return;
+    this.bumpEpoch();
+    // The TLBs once for the range past 4096 pages (a whole flush), not page by page: a 256 MiB
+    // buffer freed spent ~45 ms there.
+    if (gone.length > 4096) this.flushRange(start, end);
+    else for (const a of gone) this.flushTlbPage(a);
   }
 
-  private dropPage(a: number): void {
+  /** Frees page `a`'s frame, if it has one (the caller flushes the TLBs and bumps the epoch). */
+  private dropPage(a: number): boolean {
     const vpn = a / PAGE_SIZE;
     const f = this.pages.get(vpn);
     if (f !== undefined) {
-      this.bumpEpoch();
       if (this.code.has(vpn)) this.code.written(a);
       this.pages.delete(vpn);
-      this.flushTlbPage(a);
       const b = this.borrowed.get(vpn);
       if (b) {
         this.borrowed.delete(vpn);
@@ -279,7 +285,9 @@ export class AddressSpace implements PageUser {
       } else {
         this.frames.release(f);
       }
+      return true;
     }
+    return false;
   }
 
   /**

@@ -6,6 +6,7 @@ interface SavedEntry { idx: number; read: bigint; write: bigint; addend: bigint 
 
 const IDX_MASK = BigInt(TLB_ENTRIES - 1);
 const LOW_HALF = 1n << 47n;
+const LOW_HALF_N = 2 ** 47;
 const PAGE_TAG = ~0xfffn;
 
 /**
@@ -98,9 +99,29 @@ export class Tlb {
     return Number(BigInt.asUintN(32, vaddr + v.getBigInt64(e + TLB.addend, true)));
   }
 
-  /** Caches vaddr's page -> host page with the given rights (Linux mode). */
+  /**
+   * Caches vaddr's page -> host page with the given rights (Linux mode). Lower-half addresses in
+   * plain numbers, each i64 as two 32-bit halves: a BigInt per field made filling and flushing
+   * page by page (first touches, munmap of a large buffer) allocate enough to keep the collector busy.
+   */
   fill(vaddr: number, hostPage: number, readable: boolean, writable: boolean): void {
-    this.fillPage(BigInt(vaddr - (vaddr % 4096)), hostPage, readable, writable, false);
+    const page = vaddr - (vaddr % 4096);
+    if (!(page >= 0 && page < LOW_HALF_N)) { this.fillPage(BigInt(page), hostPage, readable, writable, false); return; }
+    this.drain();
+    const idx = Math.floor(page / 4096) & (TLB_ENTRIES - 1);
+    const e = this.entry(idx);
+    const v = this.view();
+    const lo = page % 0x1_0000_0000, hi = (page - lo) / 0x1_0000_0000;
+    if (readable) { v.setUint32(e + TLB.readTag, lo, true); v.setUint32(e + TLB.readTag + 4, hi, true); }
+    else { v.setInt32(e + TLB.readTag, -1, true); v.setInt32(e + TLB.readTag + 4, -1, true); }
+    if (writable) { v.setUint32(e + TLB.writeTag, lo, true); v.setUint32(e + TLB.writeTag + 4, hi, true); }
+    else { v.setInt32(e + TLB.writeTag, -1, true); v.setInt32(e + TLB.writeTag + 4, -1, true); }
+    // hostPage - page as a 64-bit two's complement value (it is exact as a number: |d| < 2^48).
+    const d = hostPage - page;
+    const dlo = ((d % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000;
+    v.setUint32(e + TLB.addend, dlo, true);
+    v.setInt32(e + TLB.addend + 4, (d - dlo) / 0x1_0000_0000, true);
+    this.live.set(idx, false);
   }
 
   /** Caches a page (a canonical 64-bit page address) -> host page. */
@@ -119,13 +140,28 @@ export class Tlb {
   private clear(idx: number): void {
     const e = this.entry(idx);
     const v = this.view();
-    v.setBigInt64(e + TLB.readTag, TLB_INVALID, true);
-    v.setBigInt64(e + TLB.writeTag, TLB_INVALID, true);
+    // TLB_INVALID: all ones.
+    v.setInt32(e + TLB.readTag, -1, true); v.setInt32(e + TLB.readTag + 4, -1, true);
+    v.setInt32(e + TLB.writeTag, -1, true); v.setInt32(e + TLB.writeTag + 4, -1, true);
     this.live.delete(idx);
   }
 
   /** Drops the entry for the page of `vaddr`, if that is what its slot caches. */
   flushPage(vaddr: number | bigint): void {
+    if (typeof vaddr === 'number' && vaddr >= 0 && vaddr < LOW_HALF_N) {
+      // Plain numbers, as in fill.
+      this.drain();
+      const page = vaddr - (vaddr % 4096);
+      const idx = Math.floor(page / 4096) & (TLB_ENTRIES - 1);
+      if (!this.live.has(idx) && this.saved.size === 0) return;
+      const e = this.entry(idx);
+      const v = this.view();
+      const lo = page % 0x1_0000_0000, hi = (page - lo) / 0x1_0000_0000;
+      const at = (o: number) => v.getUint32(e + o, true) === lo && v.getUint32(e + o + 4, true) === hi;
+      if (at(TLB.readTag) || at(TLB.writeTag)) this.clear(idx);
+      if (this.saved.size !== 0) this.forgetSaved(idx, BigInt(page));
+      return;
+    }
     this.drain();
     const tag = BigInt.asIntN(64, BigInt(vaddr) & PAGE_TAG);
     const idx = this.slot(BigInt(vaddr));
@@ -133,6 +169,11 @@ export class Tlb {
     const v = this.view();
     // Only drop the entry if it caches this page (another page may share the slot).
     if (v.getBigInt64(e + TLB.readTag, true) === tag || v.getBigInt64(e + TLB.writeTag, true) === tag) this.clear(idx);
+    this.forgetSaved(idx, tag);
+  }
+
+  /** Drops page `tag` at slot `idx` from the entries set aside for other PCIDs. */
+  private forgetSaved(idx: number, tag: bigint): void {
     for (const list of this.saved.values()) {
       const k = list.findIndex((s) => s.idx === idx && (s.read === tag || s.write === tag));
       if (k >= 0) list.splice(k, 1);
