@@ -318,6 +318,17 @@ export class Emitter {
   /** Pushes a register operand's value, zero-extended to i64. */
   getReg(r: RegOperand): void {
     const f = this.f;
+    if (this.host.regsInMemory && (r.file === 'gprh' || (r.file === 'gpr' && r.size < 8))) {
+      // Only the bytes read, zero-extended by the load (one instruction instead of a load and a
+      // mask; an earlier 8-byte store of the register still forwards to it).
+      const at = CPU.gpr + r.n * 8;
+      f.get(this.cpu);
+      if (r.file === 'gprh') f.i64_load8_u(at + 1);
+      else if (r.size === 4) f.i64_load32_u(at);
+      else if (r.size === 2) f.i64_load16_u(at);
+      else f.i64_load8_u(at);
+      return;
+    }
     if (r.file === 'gprh') {
       this.gpr(r.n);
       f.i64(8).i64_shr_u().i64(0xff).i64_and();
