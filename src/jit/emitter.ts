@@ -329,15 +329,16 @@ export class Emitter {
       else f.i64_load8_u(at);
       return;
     }
+    // Narrow values in i32, zero-extended (see alu.ts truncate).
     if (r.file === 'gprh') {
       this.gpr(r.n);
-      f.i64(8).i64_shr_u().i64(0xff).i64_and();
+      f.i32_wrap_i64().i32(8).i32_shr_u().i32(0xff).i32_and().i64_extend_i32_u();
       return;
     }
     if (r.file !== 'gpr') throw new Unsupported(`register ${r.name}`);
     this.gpr(r.n);
-    if (r.size === 4) f.i32_wrap_i64().i64_extend_i32_u(); // see alu.ts truncate
-    else if (r.size < 8) f.i64(r.size === 2 ? 0xffff : 0xff).i64_and();
+    if (r.size === 4) f.i32_wrap_i64().i64_extend_i32_u();
+    else if (r.size < 8) f.i32_wrap_i64().i32(r.size === 2 ? 0xffff : 0xff).i32_and().i64_extend_i32_u();
   }
 
   /** Writes local `l` to a register operand with x86 rules: 32-bit writes zero-extend, 8/16 merge. */

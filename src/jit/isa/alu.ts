@@ -4,7 +4,6 @@ import type { Fn } from '../wasm/encoder.js';
 import type { Family } from './types.js';
 import { killsFlags, noFlags } from './table.js';
 import { ARITH_FLAGS, F } from '../../core/rflags.js';
-import { sizeMask } from './types.js';
 import type { Insn } from '../../decoder/ir.js';
 
 /** Integer arithmetic and logic: add sub adc sbb and or xor cmp test inc dec neg not. */
@@ -18,7 +17,7 @@ type Op = (f: Fn) => void;
  */
 export function truncate(f: Fn, size: number): void {
   if (size === 4) f.i32_wrap_i64().i64_extend_i32_u();
-  else if (size < 8) f.i64(sizeMask(size)).i64_and();
+  else if (size < 8) f.i32_wrap_i64().i32(size === 2 ? 0xffff : 0xff).i32_and().i64_extend_i32_u();
 }
 
 function binary(kind: CC, op: Op, writeBack: boolean, op32?: Op) {
