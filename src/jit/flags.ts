@@ -223,6 +223,22 @@ export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: Fla
   const base = cc & ~1;
   const neg = (cc & 1) !== 0;
   const fin = () => { if (neg) f.i32_eqz(); return true; };
+  if (kind === CC.SUB && size <= 4) {
+    // Compared in i32 (cmpl, no sign extensions): a and b are zero-extended.
+    const w = (l: number) => {
+      f.get(l).i32_wrap_i64();
+      if (size === 1) f.i32_extend8_s(); else if (size === 2) f.i32_extend16_s();
+    };
+    switch (base) {
+      case 2: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_lt_u(); return fin();
+      case 4: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_eq(); return fin();
+      case 6: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_le_u(); return fin();
+      case 12: w(v.a); w(v.b); f.i32_lt_s(); return fin();
+      case 14: w(v.a); w(v.b); f.i32_le_s(); return fin();
+      case 8: emitSF(f, kind, size, v); return fin();
+    }
+    return false;
+  }
   if (kind === CC.SUB) {
     switch (base) {
       case 2: f.get(v.a).get(v.b).i64_lt_u(); return fin();
