@@ -114,6 +114,24 @@ function movx(signed: boolean) {
 function lea(e: Emitter, i: Insn): void {
   const d = i.ops[0], s = i.ops[1];
   if (s.kind !== 'mem') throw new Unsupported('lea without memory operand');
+  if (d.size === 4 && d.kind === 'reg') {
+    // A 32-bit result in i32 (TurboFan's leal zero-extends; see alu.ts truncate).
+    const f = e.f;
+    const r = e.tmp64();
+    let first = true;
+    const plus = () => { if (!first) f.i32_add(); first = false; };
+    if (s.base >= 0) { e.gpr(s.base); f.i32_wrap_i64(); plus(); }
+    if (s.index >= 0) {
+      e.gpr(s.index); f.i32_wrap_i64();
+      if (s.scale > 1) f.i32(Math.log2(s.scale)).i32_shl();
+      plus();
+    }
+    if (s.disp !== 0n || first) { f.i32(Number(BigInt.asIntN(32, s.disp))); plus(); }
+    f.i64_extend_i32_u().set(r);
+    e.write(d, r);
+    e.free64(r);
+    return;
+  }
   const ea = e.ea({ ...s, seg: null });
   e.write(d, ea);
   e.free64(ea);
@@ -260,6 +278,24 @@ export const move: Family = {
   }),
   pop: noFlags((e, i) => {
     const d = i.ops[0];
+    if (d.kind === 'mem') {
+      // rsp moves only after the store: a store that faults (or misses the TLB and runs the
+      // instruction again) must find rsp as it was. An rsp-based destination is addressed with
+      // the incremented rsp (SDM), so its displacement takes the increment.
+      const size = stackSize(d);
+      const f = e.f;
+      const sp = e.tmp64();
+      const v = e.tmp64();
+      e.gpr(RSP);
+      f.set(sp);
+      e.load(sp, size);
+      f.set(v);
+      e.write(d.base === RSP ? { ...d, disp: d.disp + BigInt(size) } : d, v);
+      f.get(sp).i64(size).i64_add().set(sp);
+      e.setGpr(RSP, sp);
+      e.free64(sp, v);
+      return;
+    }
     const v = pop(e, stackSize(d));
     e.write(d, v);
     e.free64(v);
