@@ -427,11 +427,14 @@ export class Emitter {
   }
 
   /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
-  load(ea: number, size: number): void {
+  load(ea: number, size: number, rmw = false): void {
     const f = this.f;
     if (this.host.watch) this.wroteMemory = true;
     const e = this.tmp32();
-    this.probe(ea, size, false, e);
+    // A read-modify-write reads through the write tag: the instruction changes registers and
+    // flags before its store, so the store must not be the access that misses or faults (the
+    // instruction runs again, or the fault sees it half done).
+    this.probe(ea, size, rmw, e);
     f.if_(T.i64);
     this.hostAddr(ea, e);
     switch (size) {
@@ -441,12 +444,23 @@ export class Emitter {
       default: f.i64_load();
     }
     f.else_();
-    if (this.host.missExit) this.missed(ea, size, false);
+    if (this.host.missExit) this.missed(ea, size, rmw);
     else {
       f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
       this.faultCheck();
       // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
       if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);
+      if (rmw) {
+        // Write the value back first (nothing else changes it meanwhile): a write that faults
+        // does so before the instruction has changed anything.
+        const v = this.tmp64();
+        f.set(v);
+        f.get(this.cpu).get(ea).i32(size).get(v).i64(this.insn.addr).call_rt(this.rt.wr);
+        this.faultCheck();
+        f.get(this.cpu).i32_load(CPU.budget).set(this.budget); // zeroed if the write hit translated code
+        f.get(v);
+        this.free64(v);
+      }
     }
     f.end();
     this.free32(e);
@@ -596,7 +610,7 @@ export class Emitter {
   rmw(op: Operand, body: (val: number) => number, size = op.size): void {
     if (op.kind === 'mem') {
       const ea = this.ea(op);
-      this.load(ea, size);
+      this.load(ea, size, true);
       const v = this.tmp64();
       this.f.set(v);
       const r = body(v);
