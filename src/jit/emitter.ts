@@ -427,7 +427,7 @@ export class Emitter {
   }
 
   /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
-  load(ea: number, size: number, rmw = false): void {
+  load(ea: number, size: number, rmw = false, signed = false): void {
     const f = this.f;
     if (this.host.watch) this.wroteMemory = true;
     const e = this.tmp32();
@@ -438,15 +438,16 @@ export class Emitter {
     f.if_(T.i64);
     this.hostAddr(ea, e);
     switch (size) {
-      case 1: f.i64_load8_u(); break;
-      case 2: f.i64_load16_u(); break;
-      case 4: f.i64_load32_u(); break;
+      case 1: if (signed) f.i64_load8_s(); else f.i64_load8_u(); break;
+      case 2: if (signed) f.i64_load16_s(); else f.i64_load16_u(); break;
+      case 4: if (signed) f.i64_load32_s(); else f.i64_load32_u(); break;
       default: f.i64_load();
     }
     f.else_();
     if (this.host.missExit) this.missed(ea, size, rmw);
     else {
       f.get(this.cpu).get(ea).i32(size).i64(this.insn.addr).call_rt(this.rt.rd);
+      if (signed) { if (size === 1) f.i64_extend8_s(); else if (size === 2) f.i64_extend16_s(); else if (size === 4) f.i64_extend32_s(); }
       this.faultCheck();
       // A watched read zeroed the budget (pending #DB): endInsn leaves after this instruction.
       if (this.host.watch) f.get(this.cpu).i32_load(CPU.budget).set(this.budget);

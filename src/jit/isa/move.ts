@@ -102,8 +102,22 @@ function movx(signed: boolean) {
   return (e: Emitter, i: Insn) => {
     const d = i.ops[0], s = i.ops[1];
     const f = e.f;
-    e.read(s);
-    if (signed) { signExtend(e, s.size); truncate(f, d.size); }
+    if (signed && s.kind === 'mem') {
+      // One sign-extending load (movslq/movsbl...), not a load and an extension.
+      const ea = e.ea(s);
+      e.load(ea, s.size, false, true);
+      e.free64(ea);
+      truncate(f, d.size);
+    } else if (signed && d.size === 4 && s.size < 4) {
+      // movsx r32, r8/r16: in i32 (movsbl/movswl zero-extend the upper half; see alu.ts truncate).
+      e.read(s);
+      f.i32_wrap_i64();
+      if (s.size === 1) f.i32_extend8_s(); else f.i32_extend16_s();
+      f.i64_extend_i32_u();
+    } else {
+      e.read(s);
+      if (signed) { signExtend(e, s.size); truncate(f, d.size); }
+    }
     const v = e.tmp64();
     f.set(v);
     e.write(d, v);
