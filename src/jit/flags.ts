@@ -223,6 +223,13 @@ export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: Fla
   const base = cc & ~1;
   const neg = (cc & 1) !== 0;
   const fin = () => { if (neg) f.i32_eqz(); return true; };
+  // SF as a signed test of the result in i32 (test r, r; js) for 32-bit and narrower results.
+  const sf = () => {
+    if (size > 4 || kind === CC.EFLAGS) { emitSF(f, kind, size, v); return; }
+    f.get(v.r).i32_wrap_i64();
+    if (size === 1) f.i32_extend8_s(); else if (size === 2) f.i32_extend16_s();
+    f.i32(0).i32_lt_s();
+  };
   if (kind === CC.SUB && size <= 4) {
     // Compared in i32 (cmpl, no sign extensions): a and b are zero-extended.
     const w = (l: number) => {
@@ -235,7 +242,7 @@ export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: Fla
       case 6: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_le_u(); return fin();
       case 12: w(v.a); w(v.b); f.i32_lt_s(); return fin();
       case 14: w(v.a); w(v.b); f.i32_le_s(); return fin();
-      case 8: emitSF(f, kind, size, v); return fin();
+      case 8: sf(); return fin();
     }
     return false;
   }
@@ -251,16 +258,18 @@ export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: Fla
     return false;
   }
   if (kind === CC.LOGIC || kind === CC.INC || kind === CC.DEC || kind === CC.ADD) {
+    // r == 0 in i32 for 32-bit and narrower results (TurboFan folds test r, r with the and/add).
+    const zero = () => { if (size <= 4) f.get(v.r).i32_wrap_i64().i32_eqz(); else f.get(v.r).i64_eqz(); };
     switch (base) {
-      case 4: f.get(v.r).i64_eqz(); return fin();
-      case 8: emitSF(f, kind, size, v); return fin();
+      case 4: zero(); return fin();
+      case 8: sf(); return fin();
     }
     if (kind === CC.LOGIC) {
       switch (base) {
         case 0: case 2: f.i32(0); return fin();
-        case 6: f.get(v.r).i64_eqz(); return fin();
-        case 12: emitSF(f, kind, size, v); return fin();
-        case 14: f.get(v.r).i64_eqz(); emitSF(f, kind, size, v); f.i32_or(); return fin();
+        case 6: zero(); return fin();
+        case 12: sf(); return fin();
+        case 14: zero(); sf(); f.i32_or(); return fin();
       }
     }
     if (kind === CC.ADD && base === 2) { emitCF(f, kind, size, v); return fin(); }
