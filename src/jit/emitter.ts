@@ -964,7 +964,10 @@ export class Emitter {
     f.get(this.cpu).get(this.budget).i32(1).i32_sub().tee(this.budget).i32_store(CPU.budget);
     const t = this.tmp32();
     f.get(this.xKind).i32(Emitter.X_SLOT).i32_eq().if_();
-    f.get(this.xSlot).i32_load(0).tee(t).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    // Two tests and branches (the two conditions and-ed were materialised as setcc pairs).
+    f.block();
+    f.get(this.budget).i32(0).i32_le_s().br_if(0);
+    f.get(this.xSlot).i32_load(0).tee(t).i32_eqz().br_if(0);
     this.emitDirectChain(t);
     f.get(this.cpu).get(t).return_call_rt(this.rt.chain);
     f.end();
@@ -976,8 +979,10 @@ export class Emitter {
     f.get(this.xTarget);
     if (this.host.tag !== 0) f.i64(BigInt(this.host.tag) * BigInt(MODE_STRIDE)).i64_add();
     f.set(key);
+    f.block();
+    f.get(this.budget).i32(0).i32_le_s().br_if(0);
     emitJumpCacheFind(f, this.xTarget, key, t);
-    f.tee(e).i32(0).i32_ne().get(this.budget).i32(0).i32_gt_s().i32_and().if_();
+    f.tee(e).i32_eqz().br_if(0);
     f.get(this.cpu).get(e).return_call_rt(this.rt.chain);
     f.end();
     this.free64(key);
