@@ -98,10 +98,6 @@ function imulMulti(e: Emitter, i: Insn): void {
     f.get(a).get(b).i64_mul().set(lo);
     // OF = CF = the product does not fit: worth computing only if a later instruction reads them.
     if (e.flagsLive) { mulHigh(e, a, b, true); f.get(lo).i64(63).i64_shr_s().i64_ne(); } else f.i32(0);
-  } else if (size === 4 && !e.flagsLive) {
-    // No flags wanted: the 32-bit product alone, in i32 (imull; see alu.ts truncate).
-    f.get(a).i32_wrap_i64().get(b).i32_wrap_i64().i32_mul().i64_extend_i32_u().set(lo);
-    f.i32(0);
   } else {
     const p = e.tmp64();
     f.get(a); sext(e, size); f.get(b); sext(e, size); f.i64_mul().set(p);
