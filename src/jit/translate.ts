@@ -4,6 +4,7 @@ import { CPU, Mode } from '../core/layout.js';
 import { Emitter, EmitHost, JsEnv, RuntimeImports, Unsupported } from './emitter.js';
 import { defOf } from './isa/index.js';
 import { emitInsn } from './isa/privilege.js';
+import { stackRun, stackRunFast } from './isa/move.js';
 import { flagsLiveAfter } from './liveness.js';
 import type { Fn } from './wasm/encoder.js';
 
@@ -88,6 +89,36 @@ export function translateRegion(blocks: Block[], rt: RuntimeImports, host: EmitH
 function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, UntranslatedNote>): void {
   const live = flagsLiveAfter(block);
   for (let k = 0; k < block.insns.length; k++) {
+    // A run of pushes or pops (a prologue or an epilogue): one probe for all of them where the run
+    // stays within a page the TLB holds; else, and in USM modes, each on its own (below).
+    const run = e.host.missExit && !FUSE_OFF ? stackRun(block.insns, k) : { n: 0, push: false };
+    if (run.n) {
+      const insns = block.insns.slice(k, k + run.n);
+      e.insn = insns[0];
+      e.flagsLive = live[k];
+      stackRunFast(e, insns, run.push);
+      e.f.i32_eqz().if_();
+      for (let j = 0; j < run.n; j++) {
+        if (emitOne(e, block, k + j, live, env, notes)) continue;
+        // (push and pop of a GPR always translate: the fast path must not run on either.)
+        e.f.end();
+        e.raise(Vector.UD);
+        return;
+      }
+      e.f.end();
+      k += run.n - 1;
+      continue;
+    }
+    if (!emitOne(e, block, k, live, env, notes)) return;
+  }
+  emitBlockEnd(e, block, env);
+}
+
+const FUSE_OFF = process.env.USMJIT_FUSE === '0';
+
+/** Emits instruction k of the block; false if it ended the block with a #UD. */
+function emitOne(e: Emitter, block: Block, k: number, live: boolean[], env: JsEnv, notes: Map<number, UntranslatedNote>): boolean {
+  {
     const insn = block.insns[k];
     e.insn = insn;
     e.flagsLive = live[k];
@@ -110,9 +141,13 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
       e.rollback(mark);
       notes.set(insn.addr, { addr: insn.addr, text: insn.text, why: err.message });
       e.raise(Vector.UD);
-      return;
+      return false;
     }
   }
+  return true;
+}
+
+function emitBlockEnd(e: Emitter, block: Block, env: JsEnv): void {
   const last = block.insns[block.insns.length - 1];
   if (block.fault) {
     e.insn = { ...(last ?? { ops: [], rep: 0, lock: false, opsize: false, rexW: false, bytes: new Uint8Array(), text: '', id: 0, op: '', opcode: [0, 0, 0, 0], modrm: 0, len: 0 }), addr: block.fault.addr };

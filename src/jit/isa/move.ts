@@ -6,7 +6,7 @@ import type { Emitter, JsEnv } from '../emitter.js';
 import { emitPrivileged, type PrivilegeFacts } from './privilege.js';
 import { killsFlags, noFlags } from './table.js';
 import { Unsupported } from '../emitter.js';
-import type { Insn, Operand } from '../../decoder/ir.js';
+import type { Insn, Operand, RegOperand } from '../../decoder/ir.js';
 import type { EmitFn, Family } from './types.js';
 import { perCondition } from './types.js';
 import { truncate } from './alu.js';
@@ -31,6 +31,64 @@ export function push(e: Emitter, v: number, size = 8): void {
   e.store(sp, size, v);
   e.setGpr(RSP, sp);
   e.free64(sp);
+}
+
+/**
+ * A run of consecutive `push r64` or `pop r64` (none of rsp): how many start at insns[k] (0 for
+ * fewer than two). A function's prologue pushes its callee-saved registers, its epilogue pops them.
+ */
+export function stackRun(insns: readonly Insn[], k: number): { n: number; push: boolean } {
+  const kind = (i: Insn): 'push' | 'pop' | null => {
+    if (i.op !== 'push' && i.op !== 'pop') return null;
+    const o = i.ops[0];
+    return o && o.kind === 'reg' && o.file === 'gpr' && o.size === 8 && o.n !== RSP ? i.op : null;
+  };
+  const first = kind(insns[k]);
+  if (!first) return { n: 0, push: false };
+  let n = 1;
+  while (k + n < insns.length && n < 8 && kind(insns[k + n]) === first) n++;
+  return { n: n >= 2 ? n : 0, push: first === 'push' };
+}
+
+/**
+ * The fast path of a stack run (stackRun): one TLB probe for all its slots, then the stores or
+ * loads and one rsp update. Pushes i32 "taken" (0: the range missed or crosses a page, and the
+ * caller emits the instructions one by one instead, each with its own probe and miss).
+ */
+export function stackRunFast(e: Emitter, run: readonly Insn[], push: boolean): void {
+  const f = e.f;
+  const n = run.length;
+  const sp = e.tmp64(), lo = e.tmp64(), ent = e.tmp32(), base = e.tmp32();
+  e.gpr(RSP);
+  f.set(sp);
+  if (push) f.get(sp).i64(8 * n).i64_sub().set(lo);
+  else f.get(sp).set(lo);
+  e.probeRange(lo, () => { f.get(lo).i64(8 * n - 1).i64_add(); }, push, ent);
+  f.if_(T.i32);
+  e.hostAddr(lo, ent);
+  f.set(base);
+  for (let k = 0; k < n; k++) {
+    const r = run[k].ops[0] as RegOperand;
+    if (push) {
+      // The k-th push writes the slot 8 (k + 1) below the old rsp.
+      f.get(base);
+      e.gpr(r.n);
+      f.i64_store(8 * (n - 1 - k));
+    } else {
+      const v = e.tmp64();
+      f.get(base).i64_load(8 * k).set(v);
+      e.setGpr(r.n, v);
+      e.free64(v);
+    }
+  }
+  if (push) e.setGpr(RSP, lo);
+  else { f.get(sp).i64(8 * n).i64_add().set(sp); e.setGpr(RSP, sp); }
+  f.i32(1);
+  f.else_();
+  f.i32(0);
+  f.end();
+  e.free64(sp, lo);
+  e.free32(ent, base);
 }
 
 /** pop into a new local (caller frees); rsp is updated. */
