@@ -91,8 +91,11 @@ export function stackRunFast(e: Emitter, run: readonly Insn[], push: boolean): v
   e.free32(ent, base);
 }
 
-/** pop into a new local (caller frees); rsp is updated. */
-export function pop(e: Emitter, size = 8): number {
+/**
+ * pop into a new local (caller frees); rsp is updated, after `first(v)` if given (a store of the
+ * value that must find rsp as it was, should it fault or miss and run the instruction again).
+ */
+export function pop(e: Emitter, size = 8, first?: (v: number) => void): number {
   const f = e.f;
   const sp = e.tmp64();
   const v = e.tmp64();
@@ -100,6 +103,7 @@ export function pop(e: Emitter, size = 8): number {
   f.set(sp);
   e.load(sp, size);
   f.set(v);
+  first?.(v);
   f.get(sp).i64(size).i64_add().set(sp);
   e.setGpr(RSP, sp);
   e.free64(sp);
@@ -351,21 +355,11 @@ export const move: Family = {
   pop: noFlags((e, i) => {
     const d = i.ops[0];
     if (d.kind === 'mem') {
-      // rsp moves only after the store: a store that faults (or misses the TLB and runs the
-      // instruction again) must find rsp as it was. An rsp-based destination is addressed with
-      // the incremented rsp (SDM), so its displacement takes the increment.
+      // rsp moves only after the store. An rsp-based destination is addressed with the
+      // incremented rsp (SDM), so its displacement takes the increment.
       const size = stackSize(d);
-      const f = e.f;
-      const sp = e.tmp64();
-      const v = e.tmp64();
-      e.gpr(RSP);
-      f.set(sp);
-      e.load(sp, size);
-      f.set(v);
-      e.write(d.base === RSP ? { ...d, disp: d.disp + BigInt(size) } : d, v);
-      f.get(sp).i64(size).i64_add().set(sp);
-      e.setGpr(RSP, sp);
-      e.free64(sp, v);
+      const dest = d.base === RSP ? { ...d, disp: d.disp + BigInt(size) } : d;
+      e.free64(pop(e, size, (v) => e.write(dest, v)));
       return;
     }
     const v = pop(e, stackSize(d));
