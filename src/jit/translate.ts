@@ -91,14 +91,15 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
   for (let k = 0; k < block.insns.length; k++) {
     // A run of pushes or pops (a prologue or an epilogue): one probe for all of them where the run
     // stays within a page the TLB holds; else, and in USM modes, each on its own (below).
-    const run = e.host.missExit && !FUSE_OFF ? stackRun(block.insns, k) : { n: 0, push: false };
-    if (run.n) {
-      const insns = block.insns.slice(k, k + run.n);
+    const run = e.host.missExit && !FUSE_OFF ? stackRun(block.insns, k) : 0;
+    if (run !== 0) {
+      const n = Math.abs(run);
+      const insns = block.insns.slice(k, k + n);
       e.insn = insns[0];
       e.flagsLive = live[k];
-      stackRunFast(e, insns, run.push);
+      stackRunFast(e, insns, run > 0);
       e.f.i32_eqz().if_();
-      for (let j = 0; j < run.n; j++) {
+      for (let j = 0; j < n; j++) {
         if (emitOne(e, block, k + j, live, env, notes)) continue;
         // (push and pop of a GPR always translate: the fast path must not run on either.)
         e.f.end();
@@ -106,7 +107,7 @@ function emitBlock(e: Emitter, block: Block, env: JsEnv, notes: Map<number, Untr
         return;
       }
       e.f.end();
-      k += run.n - 1;
+      k += n - 1;
       continue;
     }
     if (!emitOne(e, block, k, live, env, notes)) return;
@@ -118,31 +119,29 @@ const FUSE_OFF = process.env.USMJIT_FUSE === '0';
 
 /** Emits instruction k of the block; false if it ended the block with a #UD. */
 function emitOne(e: Emitter, block: Block, k: number, live: boolean[], env: JsEnv, notes: Map<number, UntranslatedNote>): boolean {
-  {
-    const insn = block.insns[k];
-    e.insn = insn;
-    e.flagsLive = live[k];
-    const def = defOf(insn);
-    const mark = e.mark();
-    try {
-      if (!def) throw new Unsupported(`no translation for '${insn.op}'`);
-      e.align = def.align;
+  const insn = block.insns[k];
+  e.insn = insn;
+  e.flagsLive = live[k];
+  const def = defOf(insn);
+  const mark = e.mark();
+  try {
+    if (!def) throw new Unsupported(`no translation for '${insn.op}'`);
+    e.align = def.align;
+    e.wroteMemory = false;
+    const dbg = env.debug;
+    if (e.host.mode !== Mode.Linux && dbg?.breakAt(insn.addr)) {
+      // An instruction breakpoint (USM debug registers): checked before the instruction runs.
+      e.callJs(() => dbg.check(insn), true, 0);
       e.wroteMemory = false;
-      const dbg = env.debug;
-      if (e.host.mode !== Mode.Linux && dbg?.breakAt(insn.addr)) {
-        // An instruction breakpoint (USM debug registers): checked before the instruction runs.
-        e.callJs(() => dbg.check(insn), true, 0);
-        e.wroteMemory = false;
-      }
-      emitInsn(def, e, insn, env);
-      if (!def.ends) e.endInsn(insn.addr + insn.len);
-    } catch (err) {
-      if (!(err instanceof Unsupported)) throw err;
-      e.rollback(mark);
-      notes.set(insn.addr, { addr: insn.addr, text: insn.text, why: err.message });
-      e.raise(Vector.UD);
-      return false;
     }
+    emitInsn(def, e, insn, env);
+    if (!def.ends) e.endInsn(insn.addr + insn.len);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    e.rollback(mark);
+    notes.set(insn.addr, { addr: insn.addr, text: insn.text, why: err.message });
+    e.raise(Vector.UD);
+    return false;
   }
   return true;
 }

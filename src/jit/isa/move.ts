@@ -34,20 +34,21 @@ export function push(e: Emitter, v: number, size = 8): void {
 }
 
 /**
- * A run of consecutive `push r64` or `pop r64` (none of rsp): how many start at insns[k] (0 for
- * fewer than two). A function's prologue pushes its callee-saved registers, its epilogue pops them.
+ * A run of consecutive `push r64` or `pop r64` (none of rsp) starting at insns[k]: how many, as
+ * n > 0 for pushes and -n for pops (0 for fewer than two). A function's prologue pushes its
+ * callee-saved registers, its epilogue pops them.
  */
-export function stackRun(insns: readonly Insn[], k: number): { n: number; push: boolean } {
+export function stackRun(insns: readonly Insn[], k: number): number {
   const kind = (i: Insn): 'push' | 'pop' | null => {
     if (i.op !== 'push' && i.op !== 'pop') return null;
     const o = i.ops[0];
     return o && o.kind === 'reg' && o.file === 'gpr' && o.size === 8 && o.n !== RSP ? i.op : null;
   };
   const first = kind(insns[k]);
-  if (!first) return { n: 0, push: false };
+  if (!first) return 0;
   let n = 1;
   while (k + n < insns.length && n < 8 && kind(insns[k + n]) === first) n++;
-  return { n: n >= 2 ? n : 0, push: first === 'push' };
+  return n < 2 ? 0 : first === 'push' ? n : -n;
 }
 
 /**
