@@ -73,5 +73,18 @@ int main(void) {
            (long long)(fault_rsp - start), (long long)(fault_addr - start),
            (unsigned long long)*(uint64_t *)(start - 8), (unsigned long long)*(uint64_t *)(start - 16));
   }
+
+  // leave whose load faults (rbp points into the inaccessible page): rsp and rbp as they were.
+  static volatile uint64_t rsp_before; // (stored by the asm itself: it does not complete)
+  uint64_t bad = (uint64_t)m + 4096 + 64;
+  if (!sigsetjmp(jb, 1)) {
+    __asm__ volatile("mov %%rsp, %%r11\n\tmov %%rbp, %%r10\n\tmov %1, %%rbp\n\tmov %%rsp, (%0)\n\t"
+                     "leave\n\tmov %%r10, %%rbp\n\tmov %%r11, %%rsp"
+                     : : "r"(&rsp_before), "r"(bad) : "r10", "r11", "memory");
+    printf("leave: no fault\n");
+  } else {
+    printf("leave fault: rsp unchanged %d, address %+lld from rbp\n", fault_rsp == rsp_before,
+           (long long)(fault_addr - bad));
+  }
   return 0;
 }

@@ -383,36 +383,40 @@ export const move: Family = {
     e.free64(ea, v);
   },
   // enter size, level: push rbp, copy `level - 1` outer frame pointers, push the new frame pointer.
+  // enter and leave change rsp and rbp only after their last memory access, so that one that
+  // faults (or misses the TLB and runs again) finds them as they were.
   enter: (e, i) => {
     const f = e.f;
     const size = Number((i.ops[0] as { value: bigint }).value & 0xffffn);
     const level = Number((i.ops[1] as { value: bigint }).value & 0x1fn);
-    const bp = e.tmp64(), frame = e.tmp64(), t = e.tmp64();
+    const bp = e.tmp64(), frame = e.tmp64(), cur = e.tmp64(), t = e.tmp64();
     e.gpr(5); f.set(bp);
-    push(e, bp);
-    e.gpr(4); f.set(frame);
+    e.gpr(RSP); f.i64(8).i64_sub().tee(frame).set(cur);
+    e.store(cur, 8, bp);
     for (let k = 1; k < level; k++) {
       f.get(bp).i64(8).i64_sub().set(bp);
       e.load(bp, 8);
       f.set(t);
-      push(e, t);
+      f.get(cur).i64(8).i64_sub().set(cur);
+      e.store(cur, 8, t);
     }
-    if (level > 0) push(e, frame);
+    if (level > 0) { f.get(cur).i64(8).i64_sub().set(cur); e.store(cur, 8, frame); }
     e.setGpr(5, frame);
-    e.gpr(4); f.i64(size).i64_sub().set(t);
-    e.setGpr(4, t);
-    e.free64(bp, frame, t);
+    f.get(cur).i64(size).i64_sub().set(t);
+    e.setGpr(RSP, t);
+    e.free64(bp, frame, cur, t);
   },
   leave: (e) => {
     const f = e.f;
-    const bp = e.tmp64();
+    const bp = e.tmp64(), v = e.tmp64();
     e.gpr(5);
     f.set(bp);
+    e.load(bp, 8);
+    f.set(v);
+    f.get(bp).i64(8).i64_add().set(bp);
     e.setGpr(RSP, bp);
-    e.free64(bp);
-    const v = pop(e);
     e.setGpr(5, v);
-    e.free64(v);
+    e.free64(bp, v);
   },
   xadd: killsFlags((e, i) => {
     const d = i.ops[0], s = i.ops[1];
