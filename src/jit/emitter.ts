@@ -426,7 +426,10 @@ export class Emitter {
     this.f.get(ea).i32_wrap_i64().get(e).i32_load(this.tlbOffset + TLB.addend).i32_add();
   }
 
-  /** Pushes the zero-extended i64 value of `size` bytes at guest address local `ea`. */
+  /**
+   * Pushes the i64 value of `size` bytes at guest address local `ea`, zero-extended (sign-extended
+   * with `signed`). `rmw`: the read of a read-modify-write, checked for write access (below).
+   */
   load(ea: number, size: number, rmw = false, signed = false): void {
     const f = this.f;
     if (this.host.watch) this.wroteMemory = true;
