@@ -7,6 +7,23 @@ interface SavedEntry { idx: number; read: bigint; write: bigint; addend: bigint 
 const IDX_MASK = BigInt(TLB_ENTRIES - 1);
 const LOW_HALF = 1n << 47n;
 const LOW_HALF_N = 2 ** 47;
+const TWO32 = 0x1_0000_0000;
+
+/**
+ * Lower-half addresses are handled in plain numbers, each i64 field as two 32-bit halves: a BigInt
+ * per field made filling and flushing page by page (first touches, munmap of a large buffer)
+ * allocate enough to keep the collector busy. `n` is any integer of magnitude below 2^53.
+ */
+const slotOfN = (v: number): number => Math.floor(v / 4096) & (TLB_ENTRIES - 1);
+function setI64(dv: DataView, at: number, n: number): void {
+  const hi = Math.floor(n / TWO32);
+  dv.setUint32(at, n - hi * TWO32, true);
+  dv.setInt32(at + 4, hi, true);
+}
+function isI64(dv: DataView, at: number, n: number): boolean {
+  const hi = Math.floor(n / TWO32);
+  return dv.getUint32(at, true) === n - hi * TWO32 && dv.getInt32(at + 4, true) === hi;
+}
 const PAGE_TAG = ~0xfffn;
 
 /**
@@ -83,14 +100,11 @@ export class Tlb {
    */
   probe(vaddr: bigint, write: boolean): number {
     if (vaddr >= 0n && vaddr < LOW_HALF) {
-      // Lower-half addresses in plain numbers (tags compared as two 32-bit halves).
       const v = Number(vaddr);
-      const lo = v % 0x1_0000_0000, hi = (v - lo) / 0x1_0000_0000;
-      const e = this.base + ((Math.floor(v / 4096) & (TLB_ENTRIES - 1)) << TLB_ENTRY_SHIFT);
+      const e = this.entry(slotOfN(v));
       const dv = this.view();
-      const t = e + (write ? TLB.writeTag : TLB.readTag);
-      if (dv.getUint32(t, true) !== (lo & ~0xfff) >>> 0 || dv.getUint32(t + 4, true) !== hi) return -1;
-      return (lo + dv.getUint32(e + TLB.addend, true)) >>> 0;
+      if (!isI64(dv, e + (write ? TLB.writeTag : TLB.readTag), v - (v % 4096))) return -1;
+      return ((v % TWO32) + dv.getUint32(e + TLB.addend, true)) >>> 0;
     }
     const page = BigInt.asIntN(64, vaddr & PAGE_TAG);
     const e = this.entry(this.slot(vaddr));
@@ -99,28 +113,17 @@ export class Tlb {
     return Number(BigInt.asUintN(32, vaddr + v.getBigInt64(e + TLB.addend, true)));
   }
 
-  /**
-   * Caches vaddr's page -> host page with the given rights (Linux mode). Lower-half addresses in
-   * plain numbers, each i64 as two 32-bit halves: a BigInt per field made filling and flushing
-   * page by page (first touches, munmap of a large buffer) allocate enough to keep the collector busy.
-   */
+  /** Caches vaddr's page -> host page with the given rights (Linux mode). */
   fill(vaddr: number, hostPage: number, readable: boolean, writable: boolean): void {
     const page = vaddr - (vaddr % 4096);
     if (!(page >= 0 && page < LOW_HALF_N)) { this.fillPage(BigInt(page), hostPage, readable, writable, false); return; }
     this.drain();
-    const idx = Math.floor(page / 4096) & (TLB_ENTRIES - 1);
+    const idx = slotOfN(page);
     const e = this.entry(idx);
     const v = this.view();
-    const lo = page % 0x1_0000_0000, hi = (page - lo) / 0x1_0000_0000;
-    if (readable) { v.setUint32(e + TLB.readTag, lo, true); v.setUint32(e + TLB.readTag + 4, hi, true); }
-    else { v.setInt32(e + TLB.readTag, -1, true); v.setInt32(e + TLB.readTag + 4, -1, true); }
-    if (writable) { v.setUint32(e + TLB.writeTag, lo, true); v.setUint32(e + TLB.writeTag + 4, hi, true); }
-    else { v.setInt32(e + TLB.writeTag, -1, true); v.setInt32(e + TLB.writeTag + 4, -1, true); }
-    // hostPage - page as a 64-bit two's complement value (it is exact as a number: |d| < 2^48).
-    const d = hostPage - page;
-    const dlo = ((d % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000;
-    v.setUint32(e + TLB.addend, dlo, true);
-    v.setInt32(e + TLB.addend + 4, (d - dlo) / 0x1_0000_0000, true);
+    setI64(v, e + TLB.readTag, readable ? page : -1); // -1: TLB_INVALID
+    setI64(v, e + TLB.writeTag, writable ? page : -1);
+    setI64(v, e + TLB.addend, hostPage - page);
     this.live.set(idx, false);
   }
 
@@ -140,25 +143,21 @@ export class Tlb {
   private clear(idx: number): void {
     const e = this.entry(idx);
     const v = this.view();
-    // TLB_INVALID: all ones.
-    v.setInt32(e + TLB.readTag, -1, true); v.setInt32(e + TLB.readTag + 4, -1, true);
-    v.setInt32(e + TLB.writeTag, -1, true); v.setInt32(e + TLB.writeTag + 4, -1, true);
+    setI64(v, e + TLB.readTag, -1); // TLB_INVALID
+    setI64(v, e + TLB.writeTag, -1);
     this.live.delete(idx);
   }
 
   /** Drops the entry for the page of `vaddr`, if that is what its slot caches. */
   flushPage(vaddr: number | bigint): void {
     if (typeof vaddr === 'number' && vaddr >= 0 && vaddr < LOW_HALF_N) {
-      // Plain numbers, as in fill.
       this.drain();
       const page = vaddr - (vaddr % 4096);
-      const idx = Math.floor(page / 4096) & (TLB_ENTRIES - 1);
+      const idx = slotOfN(page);
       if (!this.live.has(idx) && this.saved.size === 0) return;
       const e = this.entry(idx);
       const v = this.view();
-      const lo = page % 0x1_0000_0000, hi = (page - lo) / 0x1_0000_0000;
-      const at = (o: number) => v.getUint32(e + o, true) === lo && v.getUint32(e + o + 4, true) === hi;
-      if (at(TLB.readTag) || at(TLB.writeTag)) this.clear(idx);
+      if (isI64(v, e + TLB.readTag, page) || isI64(v, e + TLB.writeTag, page)) this.clear(idx);
       if (this.saved.size !== 0) this.forgetSaved(idx, BigInt(page));
       return;
     }
