@@ -223,19 +223,19 @@ export function emitCondDirect(f: Fn, cc: number, kind: CC, size: number, v: Fla
   const base = cc & ~1;
   const neg = (cc & 1) !== 0;
   const fin = () => { if (neg) f.i32_eqz(); return true; };
+  // A 32-bit or narrower value as a signed i32.
+  const w = (l: number) => {
+    f.get(l).i32_wrap_i64();
+    if (size === 1) f.i32_extend8_s(); else if (size === 2) f.i32_extend16_s();
+  };
   // SF as a signed test of the result in i32 (test r, r; js) for 32-bit and narrower results.
   const sf = () => {
     if (size > 4 || kind === CC.EFLAGS) { emitSF(f, kind, size, v); return; }
-    f.get(v.r).i32_wrap_i64();
-    if (size === 1) f.i32_extend8_s(); else if (size === 2) f.i32_extend16_s();
+    w(v.r);
     f.i32(0).i32_lt_s();
   };
   if (kind === CC.SUB && size <= 4) {
     // Compared in i32 (cmpl, no sign extensions): a and b are zero-extended.
-    const w = (l: number) => {
-      f.get(l).i32_wrap_i64();
-      if (size === 1) f.i32_extend8_s(); else if (size === 2) f.i32_extend16_s();
-    };
     switch (base) {
       case 2: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_lt_u(); return fin();
       case 4: f.get(v.a).i32_wrap_i64().get(v.b).i32_wrap_i64().i32_eq(); return fin();
