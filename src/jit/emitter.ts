@@ -374,6 +374,18 @@ export class Emitter {
     return CPU.tlb + tlbBank(this.host.mode) * TLB_BANK_SIZE;
   }
 
+  /**
+   * The value of the address local the next load or store gets, when it is a constant (set by
+   * read, write and rmw around that one call only, so no other use of the local can see it).
+   */
+  private constEa: bigint | undefined;
+
+  /** The address of a memory operand that names no register (rip-relative, absolute), or undefined. */
+  private static constantAddress(m: MemOperand): bigint | undefined {
+    if (m.base >= 0 || m.index >= 0 || m.seg) return undefined;
+    return m.addr32 ? BigInt.asUintN(32, m.disp) : BigInt.asUintN(64, m.disp);
+  }
+
   ea(m: MemOperand): number {
     const f = this.f;
     const l = this.tmp64();
@@ -397,6 +409,17 @@ export class Emitter {
    * access of `size` bytes at the address in local `ea`, using the read or write tag.
    */
   private probe(ea: number, size: number, write: boolean, e: number): void {
+    const c = this.constEa;
+    if (c !== undefined) {
+      // A constant address (rip-relative, absolute): its entry's offset and its last byte's page
+      // are known now. TurboFan folds them either way; this spares Liftoff (cold code), the
+      // validator and the store ~10 bytes an access.
+      const slot = Number((c >> 12n) & BigInt(TLB_ENTRIES - 1)) << TLB_ENTRY_SHIFT;
+      this.f.i32(slot).get(this.cpu).i32_add().tee(e)
+        .i64_load(this.tlbOffset + (write ? TLB.writeTag : TLB.readTag))
+        .i64(BigInt.asIntN(64, (c + BigInt(size - 1)) & PAGE_TAG_MASK)).i64_eq();
+      return;
+    }
     this.probeRange(ea, () => {
       this.f.get(ea);
       if (size > 1) this.f.i64(size - 1).i64_add();
@@ -423,7 +446,10 @@ export class Emitter {
   hostAddr(ea: number, e: number): void {
     // In i32 (the Wasm address is the sum mod 2^32): an i32 add zero-extends by itself, where a
     // wrapped i64 sum costs a `movl` before every access.
-    this.f.get(ea).i32_wrap_i64().get(e).i32_load(this.tlbOffset + TLB.addend).i32_add();
+    const c = this.constEa;
+    if (c !== undefined) this.f.i32(Number(BigInt.asIntN(32, c)));
+    else this.f.get(ea).i32_wrap_i64();
+    this.f.get(e).i32_load(this.tlbOffset + TLB.addend).i32_add();
   }
 
   /**
@@ -586,7 +612,9 @@ export class Emitter {
     if (op.kind === 'reg') { this.getReg(op); return; }
     if (op.kind === 'imm') { f.i64(mask(op.value, size)); return; }
     const ea = this.ea(op);
+    this.constEa = Emitter.constantAddress(op);
     this.load(ea, size);
+    this.constEa = undefined;
     this.free64(ea);
   }
 
@@ -603,7 +631,9 @@ export class Emitter {
     if (op.kind === 'reg') { this.setReg(op, v, size); return; }
     if (op.kind === 'imm') throw new Unsupported('write to immediate');
     const ea = this.ea(op);
+    this.constEa = Emitter.constantAddress(op);
     this.store(ea, size, v);
+    this.constEa = undefined;
     this.free64(ea);
   }
 
@@ -614,11 +644,16 @@ export class Emitter {
   rmw(op: Operand, body: (val: number) => number, size = op.size): void {
     if (op.kind === 'mem') {
       const ea = this.ea(op);
+      const c = Emitter.constantAddress(op);
+      this.constEa = c;
       this.load(ea, size, true);
+      this.constEa = undefined;
       const v = this.tmp64();
       this.f.set(v);
       const r = body(v);
+      this.constEa = c;
       this.store(ea, size, r);
+      this.constEa = undefined;
       this.free64(ea, v, r);
     } else {
       const v = this.readL(op, size);
