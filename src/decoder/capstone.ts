@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Capstone } from 'capstone-wasm';
 import type { Insn, MemOperand, Operand, RegFile, RegOperand } from './ir.js';
 import { X86_INSN_NAMES } from './x86-ids.js';
+import { fastDecode } from './fast-decode.js';
 
 /**
  * Capstone (capstone-wasm, Capstone 5.0, detail on) driven through its C API so that operand
@@ -104,14 +105,47 @@ export class DecoderPending extends Error {}
  * built a character at a time) was ~8 of the 94 MB a cold busybox sh start allocated.
  */
 class DecodedInsn implements Insn {
+  private view?: Uint8Array;
+  /** `src[at..at + len]` are the instruction's bytes (a view is made only when asked: few are). */
   constructor(readonly addr: number, readonly len: number, readonly id: number,
     readonly op: string, readonly opcode: readonly number[], readonly modrm: number, readonly ops: Operand[],
     readonly rep: number, readonly lock: boolean, readonly opsize: boolean, readonly rexW: boolean,
-    readonly bytes: Uint8Array) {}
+    readonly src: Uint8Array, readonly at: number) {}
+
+  get bytes(): Uint8Array {
+    return (this.view ??= this.src.subarray(this.at, this.at + this.len));
+  }
 
   get text(): string {
     return loaded?.textOf(this.bytes, this.addr) ?? '';
   }
+}
+
+/**
+ * A copy of the code bytes of consecutive instructions (a block's, kept when its IR is released):
+ * one slice when they were decoded in order from one buffer (the copy a batch fetched,
+ * decoder/block.ts), else their bytes joined. (Copying per instruction, the release took 52 ms of
+ * a cold static hello world's 770 ms CPU profile: it runs while usmjit's JavaScript is still cold.)
+ */
+export function codeOf(insns: readonly Insn[]): Uint8Array {
+  if (insns.length === 0) return new Uint8Array(0);
+  const first = insns[0];
+  if (first instanceof DecodedInsn) {
+    let at = first.at;
+    let k = 0;
+    for (; k < insns.length; k++) {
+      const i = insns[k];
+      if (!(i instanceof DecodedInsn) || i.src !== first.src || i.at !== at) break;
+      at += i.len;
+    }
+    if (k === insns.length) return first.src.slice(first.at, at);
+  }
+  let n = 0;
+  for (const i of insns) n += i.len;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const i of insns) { out.set(i.bytes, at); at += i.len; }
+  return out;
 }
 /** A loaded decoder, for DecodedInsn.text (any one decodes the same bytes alike). */
 let loaded: Decoder | undefined;
@@ -127,8 +161,11 @@ export class Decoder {
   private codeBuf = 0;
   private codeCap = 0;
   private loading?: Promise<void>;
-  /** Instructions decoded so far (statistics). */
+  /** Instructions decoded so far (statistics), and how many of them without Capstone. */
   decoded = 0;
+  fastDecoded = 0;
+  /** Decode the common forms in TypeScript (fast-decode.ts); USMJIT_FAST_DECODE=0: all by Capstone. */
+  fast = process.env.USMJIT_FAST_DECODE !== '0';
 
   /** A decoder with Capstone loaded. */
   static async create(): Promise<Decoder> {
@@ -199,13 +236,25 @@ export class Decoder {
       void this.ready().catch(() => { /* the caller's await of ready() reports it */ });
       throw new DecoderPending('Capstone is loading');
     }
-    const H = this.heap;
-    this.put(bytes);
-    const count = H._cs_disasm(this.cs.handle, this.codeBuf, bytes.length, BigInt(addr), max, this.ppInsn);
     const out: Insn[] = [];
+    let off = 0;
+    // The common forms without Capstone (fast-decode.ts); the first other one and what follows it
+    // in this call go to Capstone.
+    while (out.length < max && off < bytes.length) {
+      const f = this.fast ? fastDecode(bytes, off, addr + off) : undefined;
+      if (!f) break;
+      out.push(new DecodedInsn(addr + off, f.len, f.id, f.op, f.opcode, f.modrm, f.ops, 0, false, false, f.rexW, bytes, off));
+      off += f.len;
+      this.decoded++;
+      this.fastDecoded++;
+    }
+    if (out.length === max || off >= bytes.length) return out;
+    const H = this.heap;
+    const rest = off === 0 ? bytes : bytes.subarray(off);
+    this.put(rest);
+    const count = H._cs_disasm(this.cs.handle, this.codeBuf, rest.length, BigInt(addr + off), max - out.length, this.ppInsn);
     if (count <= 0) return out;
     const base = H.HEAPU32[this.ppInsn >> 2];
-    let off = 0;
     for (let k = 0; k < count; k++) {
       const insn = this.read(base + k * INSN_SIZE, addr + off, bytes, off);
       out.push(insn);
@@ -259,7 +308,7 @@ export class Decoder {
         }
         const mem: MemOperand = {
           kind: 'mem', size, seg: seg === 'fs' || seg === 'gs' ? seg : null,
-          base, index: ix ? this.regs[ix].n : -1, scale: H.HEAP32[(o + 20) >> 2] || 1, disp,
+          base, index: ix && this.regs[ix].file === 'gpr' ? this.regs[ix].n : -1, scale: H.HEAP32[(o + 20) >> 2] || 1, disp,
           addr32: addrSize === 4,
         };
         ops.push(mem);
@@ -267,7 +316,7 @@ export class Decoder {
     }
     return new DecodedInsn(addr, len, id, op, opcode, u8[x + 10], ops,
       prefix0 === 0xf3 || prefix0 === 0xf2 ? prefix0 : 0, prefix0 === 0xf0, prefix2 === 0x66, (rex & 8) !== 0,
-      input.subarray(off, off + len));
+      input, off);
   }
 
   /**

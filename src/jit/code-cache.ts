@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import type { Block, Insn } from '../decoder/ir.js';
 import { discoverBlock, type CodeFetcher } from '../decoder/block.js';
-import type { Decoder } from '../decoder/capstone.js';
+import { codeOf, type Decoder } from '../decoder/capstone.js';
 import type { EmitHost, JsEnv, JsOp } from './emitter.js';
 import { endsBlock, staticSuccessors } from './isa/index.js';
 import { COUNTERS_BASE, COUNTERS_COUNT, isStepMode, JC_BASE, JC_ENTRIES, JC_ENTRY_SIZE, LINKED_BASE, Mode, MODE_STRIDE, SLOTS_BASE, SLOTS_COUNT, TRANSITIONS_BASE } from '../core/layout.js';
@@ -80,27 +80,6 @@ export function storedIndex(linked: LinkedRegions): Map<number, number> {
   return index;
 }
 
-/**
- * A copy of a block's code bytes. Its instructions' bytes are views of the one copy a batch
- * fetched (decoder/block.ts), usually back to back: then one slice; else one copy per instruction.
- * (Copying per instruction, `release` took 52 ms of a cold static hello world's 770 ms CPU profile;
- * 39 ms so: it runs while usmjit's JavaScript is still cold.)
- */
-function blockCode(insns: Insn[]): Uint8Array {
-  if (insns.length === 0) return new Uint8Array(0);
-  const first = insns[0].bytes;
-  let n = 0, contiguous = true;
-  for (let k = 0; k < insns.length; k++) {
-    const b = insns[k].bytes;
-    if (b.buffer !== first.buffer || b.byteOffset !== first.byteOffset + n) contiguous = false;
-    n += b.length;
-  }
-  if (contiguous) return new Uint8Array(first.buffer, first.byteOffset, n).slice();
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const i of insns) { out.set(i.bytes, at); at += i.bytes.length; }
-  return out;
-}
 
 /** A translation's name: the guest address plus its mode (layout.ts MODE_STRIDE). */
 
@@ -816,13 +795,16 @@ export class CodeCache {
       const opAddrs = new Set(r.image.opInsns);
       const opIr: Insn[] = [];
       if (opAddrs.size) {
-        for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({ ...i, bytes: i.bytes.slice(), text: '' });
+        for (const b of r.blocks) for (const i of b.insns) if (opAddrs.has(i.addr)) opIr.push({
+          addr: i.addr, len: i.len, id: i.id, op: i.op, opcode: i.opcode, modrm: i.modrm, ops: i.ops, rep: i.rep,
+          lock: i.lock, opsize: i.opsize, rexW: i.rexW, bytes: i.bytes.slice(), text: '',
+        });
       }
       r.opIr = opIr;
     }
     r.blocks = r.blocks.map((b) => b.insns.length === 0 || b.fault ? b : {
       start: b.start, end: b.end, pages: b.pages, insns: [],
-      released: { code: blockCode(b.insns), insnCount: b.insns.length },
+      released: { code: codeOf(b.insns), insnCount: b.insns.length },
     });
   }
 
@@ -1008,7 +990,7 @@ export class CodeCache {
         ...(copies.length ? { copies } : {}),
         blocks: r.blocks.map((b) => ({
           start: b.start, end: b.end, insnCount: b.released?.insnCount ?? b.insns.length,
-          code: b.released?.code ?? blockCode(b.insns),
+          code: b.released?.code ?? codeOf(b.insns),
         })),
       });
       fresh++;
