@@ -83,6 +83,7 @@ function codeSpaces(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const mainAt = performance.now(); // since the process started (Node's own start-up before it)
   lowerWorkerPriority();
   const program = new Command()
     .name('usmjit')
@@ -153,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
   const system = new GuestSystem({ strace: !!opts.strace, log, sysroot, onMachine, translationCache: opts.cache ? defaultCacheDir() : undefined });
   system.start(m, loaded);
   await system.run();
+  const ranAt = performance.now();
   // Translations of processes that left a store other processes never left (none, normally).
   try {
     TranslationStore.flushAll();
@@ -163,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
   mappedFiles.syncAll();
   if (opts.stats || process.env.USMJIT_STATS === '1') {
     const s = m.cache.stats;
-    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded} relinks=${s.relinks} relinked=${s.relinked} miss_calls=${s.missCalls} ${codeSpaces()}\n`);
+    process.stderr.write(`usmjit-stats: stored_regions=${s.stored} stored_rejected=${s.storedRejected} insns=${s.insns} blocks=${s.blocks} batches=${s.batches} grows=${s.grows} loop_grows=${s.loopGrows} wasm_bytes=${s.bytes} regrow_bytes=${s.regrowBytes} compile_ms=${s.compileMs.toFixed(1)} decode_ms=${s.decodeMs.toFixed(1)} emit_ms=${s.emitMs.toFixed(1)} v8_ms=${s.wasmMs.toFixed(1)} invalidations=${s.invalidations} decoded=${m.decoder.decoded} dispatcher_runs=${m.crossings.runs} js_calls=${m.crossings.jsCalls} region_entries=${m.cache.totalEntries()} promotions=${s.promotions} promote_bytes=${s.promoteBytes} redecoded=${s.redecoded} relinks=${s.relinks} relinked=${s.relinked} miss_calls=${s.missCalls} ${codeSpaces()} main_at_ms=${mainAt.toFixed(0)} run_ms=${(ranAt - mainAt).toFixed(0)} after_run_ms=${(performance.now() - ranAt).toFixed(0)}\n`);
     for (const h of m.cache.hottest(5)) {
       process.stderr.write(`usmjit-stats: hot region entries=${h.entries} blocks=${h.blocks} 0x${h.first.toString(16)}..0x${h.last.toString(16)} mode=${h.mode} transitions=${h.transitions} regs=${h.regsInMemory ? 'memory' : 'locals'}\n`);
     }
