@@ -762,7 +762,7 @@ export class CodeCache {
     this.stats.emitMs += t2 - t1;
     if (this.table.length <= r.slot) this.table.grow(r.slot - this.table.length + 1024);
     m.export('region', region);
-    const bytes = m.emit();
+    const bytes = m.emitOne('region');
     if (this.keepImages) r.image = imageOf(fn, firstSlot, slotTargets, firstOp, opInsns);
     r.alone = { slotBase: firstSlot, opBase: firstOp };
     if (process.env.USMJIT_DUMP) writeFileSync(`${process.env.USMJIT_DUMP}-${r.id}-${r.grows}.wasm`, bytes);

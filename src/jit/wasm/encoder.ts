@@ -156,6 +156,18 @@ export class Bytes {
  */
 const codePool: Uint8Array<ArrayBuffer>[] = [];
 const sectionScratch = new Bytes(16 << 10);
+/** ModuleBuilder.emitOne's copies of the sections before the code section, by shape. */
+const prefixes = new Map<string, { counts: string; bytes: Uint8Array }>();
+const lebLen = (v: number): number => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x20_0000 ? 3 : v < 0x1000_0000 ? 4 : 5);
+function putLeb(out: Uint8Array, at: number, v: number): number {
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out[at++] = b;
+  } while (v !== 0);
+  return at;
+}
 const moduleScratch = new Bytes(64 << 10);
 const EMPTY_CODE = new Uint8Array(0);
 /** A Bytes for a function's code, its buffer from codePool when one is there. */
@@ -609,6 +621,40 @@ export class ModuleBuilder {
     this.elems.push({ offset, funcs });
   }
 
+  /**
+   * The module of one defined function and nothing but the sections before the code section
+   * (types, imports, the function's type, exports), which `shape` names: those come from a copy
+   * made the first time, and the function body is copied once, straight into the result. Every
+   * translated batch is such a module with the same runtime-call types, imports and export; written
+   * out section by section and byte by byte, the module cost 50-100 us of interpreted JavaScript
+   * each (10-20 ms of a cold `busybox true`). The copy is checked against the builder's counts; a
+   * shape that does not match is written out in full.
+   */
+  emitOne(shape: string): Uint8Array<ArrayBuffer> {
+    const counts = `${this.types.length},${this.imports.length},${this.funcs.length},${this.exports.length},${this.elems.length},${this.opts.hints ?? ''}`;
+    const cached = prefixes.get(shape);
+    if (this.funcs.length !== 1 || (cached && cached.counts !== counts)) return this.emit();
+    if (!cached) {
+      const bytes = this.emit();
+      // Everything before the code section: the code section is the last (see emit).
+      prefixes.set(shape, { counts, bytes: bytes.slice(0, this.codeAt) });
+      return bytes;
+    }
+    const body = this.funcs[0].fn.body();
+    // Code section: id 10, size, one body: its size, then its bytes.
+    const inner = 1 + lebLen(body.length) + body.length;
+    const out = new Uint8Array(cached.bytes.length + 1 + lebLen(inner) + inner);
+    out.set(cached.bytes, 0);
+    let at = cached.bytes.length;
+    out[at++] = 10;
+    at = putLeb(out, at, inner);
+    out[at++] = 1;
+    at = putLeb(out, at, body.length);
+    this.bodies = Int32Array.of(at, at + body.length);
+    out.set(body, at);
+    return out;
+  }
+
   emit(): Uint8Array<ArrayBuffer> {
     const out = moduleScratch.reset();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -666,6 +712,7 @@ export class ModuleBuilder {
       });
     }
     const at = new Int32Array(2 * this.funcs.length);
+    this.codeAt = out.len;
     section(10, (b) => {
       b.u32(this.funcs.length);
       this.funcs.forEach((f, k) => {
@@ -685,4 +732,6 @@ export class ModuleBuilder {
 
   /** Where emit() put each function's body in the module: (start, end) pairs, in function order. */
   bodies?: Int32Array;
+  /** Where emit() put the code section (the last). */
+  private codeAt = 0;
 }
