@@ -243,7 +243,7 @@ export class Decoder {
     while (out.length < max && off < bytes.length) {
       const f = this.fast ? fastDecode(bytes, off, addr + off) : undefined;
       if (!f) break;
-      out.push(new DecodedInsn(addr + off, f.len, f.id, f.op, f.opcode, f.modrm, f.ops, 0, false, false, f.rexW, bytes, off));
+      out.push(new DecodedInsn(addr + off, f.len, f.id, f.op, f.opcode, f.modrm, f.ops, 0, false, f.opsize, f.rexW, bytes, off));
       off += f.len;
       this.decoded++;
       this.fastDecoded++;

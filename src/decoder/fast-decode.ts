@@ -2,12 +2,14 @@ import type { MemOperand, Operand, RegOperand } from './ir.js';
 import { X86_INSN_NAMES } from './x86-ids.js';
 
 /**
- * A decoder for the most common x86-64 integer instructions (mov, lea, the ALU group, push/pop,
- * jcc/jmp/call/ret, shifts, movzx/movsx, setcc/cmovcc, ...), written out here so that they do not
+ * A decoder for the most common x86-64 instructions (mov, lea, the ALU group, push/pop,
+ * jcc/jmp/call/ret, shifts, movzx/movsx, setcc/cmovcc, ..., with fs/gs overrides; the SSE2 moves
+ * and integer forms of glibc's string functions), written out here so that they do not
  * cost a call into Capstone's Wasm and a walk over its detail structures: a cold run decodes ten to
  * fifty thousand instructions, while V8 still runs Capstone's functions in Liftoff and usmjit's in
  * its interpreter (decode was ~30% of translation). Everything else, and every encoding with a
- * legacy prefix (0x66, 0x67, rep, lock, segment overrides), goes to Capstone.
+ * legacy prefix other than an fs or gs override or an SSE form's mandatory 0x66/0xf3 (0x67, rep,
+ * lock, cs/ds/es/ss, 16-bit operations), goes to Capstone.
  *
  * Capstone is the reference: the result must be exactly the IR that `Decoder.read` builds from
  * Capstone's detail for the same bytes (operand order, sizes, register names, the immediates'
@@ -23,6 +25,8 @@ export interface FastInsn {
   opcode: number[];
   modrm: number;
   ops: Operand[];
+  /** A 0x66 prefix (here always an SSE instruction's mandatory one). */
+  opsize: boolean;
   rexW: boolean;
 }
 
@@ -43,6 +47,7 @@ const named = (names: string[]) => names.map((n) => (n ? { n, id: id(n) } : unde
 const JCC = named(CC.map((c) => `j${c}`));
 const SETCC = named(CC.map((c) => `set${c}`));
 const CMOVCC = named(CC.map((c) => `cmov${c}`));
+const PMOVMSKB = { n: 'pmovmskb', id: id('pmovmskb') };
 const ALU_N = named(ALU);
 const SHIFT_N = named(SHIFT);
 const GROUP3_N = named(GROUP3);
@@ -70,6 +75,31 @@ function gpr(n: number, size: number, rex: boolean): RegOperand {
 }
 
 const imm = (value: bigint, size: number): Operand => ({ kind: 'imm', value, size });
+const XMM_NAMES = Array.from({ length: 16 }, (_, n) => `xmm${n}`);
+const xmm = (n: number): RegOperand => ({ kind: 'reg', file: 'xmm', n, size: 16, name: XMM_NAMES[n] });
+
+/**
+ * SSE2 forms glibc's string and memory functions are made of (memset, strlen, memchr, strcmp...):
+ * by mandatory prefix and second opcode byte, the instruction and whether the XMM register is the
+ * destination (G, E) or the source (E, G: the stores).
+ */
+const SSE: Record<number, Record<number, [string, 'GE' | 'EG' | 'GEI']>> = {
+  0: { 0x10: ['movups', 'GE'], 0x11: ['movups', 'EG'], 0x28: ['movaps', 'GE'], 0x29: ['movaps', 'EG'] },
+  0xf3: { 0x6f: ['movdqu', 'GE'], 0x7f: ['movdqu', 'EG'] },
+  0x66: {
+    0x6f: ['movdqa', 'GE'], 0x7f: ['movdqa', 'EG'], 0xef: ['pxor', 'GE'], 0xeb: ['por', 'GE'], 0xdb: ['pand', 'GE'],
+    0xdf: ['pandn', 'GE'], 0x74: ['pcmpeqb', 'GE'], 0x75: ['pcmpeqw', 'GE'], 0x76: ['pcmpeqd', 'GE'],
+    0x64: ['pcmpgtb', 'GE'], 0x65: ['pcmpgtw', 'GE'], 0x66: ['pcmpgtd', 'GE'], 0xfc: ['paddb', 'GE'], 0xfd: ['paddw', 'GE'],
+    0xfe: ['paddd', 'GE'], 0xd4: ['paddq', 'GE'], 0xf8: ['psubb', 'GE'], 0xf9: ['psubw', 'GE'], 0xfa: ['psubd', 'GE'],
+    0xfb: ['psubq', 'GE'], 0xda: ['pminub', 'GE'], 0xde: ['pmaxub', 'GE'], 0x60: ['punpcklbw', 'GE'], 0x61: ['punpcklwd', 'GE'],
+    0x62: ['punpckldq', 'GE'], 0x6c: ['punpcklqdq', 'GE'], 0x70: ['pshufd', 'GEI'],
+  },
+};
+const SSE_N: Record<number, Record<number, { n: string; id: number; form: 'GE' | 'EG' | 'GEI' }>> = {};
+for (const [pfx, ops] of Object.entries(SSE)) {
+  SSE_N[+pfx] = {};
+  for (const [b2, [n, form]] of Object.entries(ops)) SSE_N[+pfx][+b2] = { n, id: id(n), form };
+}
 const s8 = (b: number) => (b << 24) >> 24;
 
 /**
@@ -94,6 +124,10 @@ class Cursor {
   reg = 0;
   rm = 0;
   mem: MemOperand | undefined = undefined;
+  /** A segment override prefix (fs, gs) read before the instruction. */
+  seg: 'fs' | 'gs' | null = null;
+  /** An SSE instruction's mandatory prefix (0x66 or 0xf3), or 0. */
+  pfx = 0;
   ripRel = false;
   memDisp = 0;
   opcode: number[] = [];
@@ -131,7 +165,7 @@ class Cursor {
     }
     this.rm = rm;
     this.memDisp = disp;
-    this.mem = { kind: 'mem', size: 0, seg: null, base, index, scale, disp: 0n, addr32: false };
+    this.mem = { kind: 'mem', size: 0, seg: this.seg, base, index, scale, disp: 0n, addr32: false };
     this.p = p;
     return true;
   }
@@ -147,6 +181,16 @@ class Cursor {
   /** The register operand of ModRM.reg. */
   regOp(size: number): RegOperand {
     return gpr(this.reg, size, this.hasRex);
+  }
+
+  /** ModRM.reg as an XMM register. */
+  xmmReg(): RegOperand {
+    return xmm(this.reg);
+  }
+
+  /** The r/m operand as an XMM register or a 16-byte memory operand. */
+  xmmRm(): Operand {
+    return this.mod === 3 ? xmm(this.rm) : this.rmOp(16);
   }
 
   /** An unsigned byte, or -1 past the end. */
@@ -174,7 +218,7 @@ class Cursor {
     const m = this.mem;
     // rip-relative: from the end of the instruction, known once every immediate is read.
     if (m) m.disp = this.ripRel ? BigInt(this.addr + (this.p - this.off) + this.memDisp) : BigInt(this.memDisp);
-    return { len: this.p - this.off, id: n.id, op: n.n, opcode: this.opcode, modrm: this.modrm, ops, rexW: this.W };
+    return { len: this.p - this.off, id: n.id, op: n.n, opcode: this.opcode, modrm: this.modrm, ops, opsize: this.pfx === 0x66, rexW: this.W };
   }
 }
 
@@ -193,8 +237,30 @@ function immOf(v: number, size: number, signed32: boolean): bigint {
  * else returns undefined (the caller asks Capstone).
  */
 export function fastDecode(code: Uint8Array, off: number, addr: number): FastInsn | undefined {
-  const end = code.length;
   let p = off;
+  let b = code[p];
+  // An fs or gs override (thread-local data, the stack protector's canary) on a memory operand.
+  c.seg = null;
+  if (b === 0x64 || b === 0x65) {
+    c.seg = b === 0x64 ? 'fs' : 'gs';
+    if (++p >= code.length) return undefined;
+    b = code[p];
+  }
+  // An SSE instruction's mandatory prefix (decodeFrom takes it only before 0F and a known form).
+  c.pfx = 0;
+  if (b === 0x66 || b === 0xf3) {
+    c.pfx = b;
+    if (++p >= code.length) return undefined;
+  }
+  if (p === off) return decodeFrom(code, off, off, addr);
+  const r = decodeFrom(code, off, p, addr);
+  return r && (!c.seg || c.mem) ? r : undefined; // a segment override without a memory operand: Capstone's business
+}
+
+/** Decodes the instruction at `code[off]` whose prefixes before `start` are already read. */
+function decodeFrom(code: Uint8Array, off: number, start: number, addr: number): FastInsn | undefined {
+  const end = code.length;
+  let p = start;
   let rex = 0;
   let b = code[p];
   if (b >= 0x40 && b <= 0x4f) { rex = b; p++; if (p >= end) return undefined; b = code[p]; }
@@ -207,11 +273,27 @@ export function fastDecode(code: Uint8Array, off: number, addr: number): FastIns
   const B = c.B;
   c.modrm = 0; c.mod = 0; c.mem = undefined; c.ripRel = false; c.memDisp = 0;
   c.opcode = OPC1[b];
+  const pfx = c.pfx;
+  if (pfx && b !== 0x0f) return undefined; // 16-bit operations, rep string instructions: Capstone
 
   if (b === 0x0f) {
     if (c.p >= end) return undefined;
     const b2 = code[c.p++];
     c.opcode = OPC2[b2];
+    const sse = SSE_N[pfx][b2];
+    if (sse) {
+      if (!c.readModrm()) return undefined;
+      if (sse.form === 'EG') return c.out(sse, [c.xmmRm(), c.xmmReg()]);
+      if (sse.form === 'GE') return c.out(sse, [c.xmmReg(), c.xmmRm()]);
+      const v = c.rd8(); if (v < 0) return undefined;
+      return c.out(sse, [c.xmmReg(), c.xmmRm(), imm(BigInt(v), 1)]);
+    }
+    if (pfx === 0x66 && b2 === 0xd7) {
+      // pmovmskb r32, xmm (Capstone names the 32-bit register with REX.W too)
+      if (!c.readModrm() || c.mod !== 3) return undefined;
+      return c.out(PMOVMSKB, [gpr(c.reg, 4, hasRex), xmm(c.rm)]);
+    }
+    if (pfx) return undefined;
     if (b2 >= 0x80 && b2 <= 0x8f) {
       if (hasRex || !c.has32()) return undefined; // with REX Capstone sizes the target 4 bytes
       const rel = c.rd32();
