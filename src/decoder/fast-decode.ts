@@ -118,7 +118,6 @@ class Cursor {
   R = 0;
   X = 0;
   B = 0;
-  osz = 4;
   modrm = 0;
   mod = 0;
   reg = 0;

@@ -80,7 +80,6 @@ export function storedIndex(linked: LinkedRegions): Map<number, number> {
   return index;
 }
 
-
 /** A translation's name: the guest address plus its mode (layout.ts MODE_STRIDE). */
 
 
