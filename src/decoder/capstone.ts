@@ -238,30 +238,33 @@ export class Decoder {
     }
     const out: Insn[] = [];
     let off = 0;
-    // The common forms without Capstone (fast-decode.ts); the first other one and what follows it
-    // in this call go to Capstone.
+    // The common forms without Capstone (fast-decode.ts), the others one at a time by Capstone
+    // (the padding nops after a function's end were the most common of those, and what followed
+    // one went to Capstone too).
     while (out.length < max && off < bytes.length) {
       const f = this.fast ? fastDecode(bytes, off, addr + off) : undefined;
-      if (!f) break;
-      out.push(new DecodedInsn(addr + off, f.len, f.id, f.op, f.opcode, f.modrm, f.ops, 0, false, f.opsize, f.rexW, bytes, off));
-      off += f.len;
-      this.decoded++;
-      this.fastDecoded++;
+      if (f) {
+        out.push(new DecodedInsn(addr + off, f.len, f.id, f.op, f.opcode, f.modrm, f.ops, 0, false, f.opsize, f.rexW, bytes, off));
+        off += f.len;
+        this.decoded++;
+        this.fastDecoded++;
+        continue;
+      }
+      const H = this.heap;
+      const rest = off === 0 ? bytes : bytes.subarray(off);
+      this.put(rest);
+      const want = this.fast ? 1 : max - out.length;
+      const count = H._cs_disasm(this.cs.handle, this.codeBuf, rest.length, BigInt(addr + off), want, this.ppInsn);
+      if (count <= 0) break;
+      const base = H.HEAPU32[this.ppInsn >> 2];
+      for (let k = 0; k < count; k++) {
+        const insn = this.read(base + k * INSN_SIZE, addr + off, bytes, off);
+        out.push(insn);
+        off += insn.len;
+      }
+      H._cs_free(base, count);
+      this.decoded += count;
     }
-    if (out.length === max || off >= bytes.length) return out;
-    const H = this.heap;
-    const rest = off === 0 ? bytes : bytes.subarray(off);
-    this.put(rest);
-    const count = H._cs_disasm(this.cs.handle, this.codeBuf, rest.length, BigInt(addr + off), max - out.length, this.ppInsn);
-    if (count <= 0) return out;
-    const base = H.HEAPU32[this.ppInsn >> 2];
-    for (let k = 0; k < count; k++) {
-      const insn = this.read(base + k * INSN_SIZE, addr + off, bytes, off);
-      out.push(insn);
-      off += insn.len;
-    }
-    H._cs_free(base, count);
-    this.decoded += count;
     return out;
   }
 

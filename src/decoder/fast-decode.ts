@@ -8,8 +8,8 @@ import { X86_INSN_NAMES } from './x86-ids.js';
  * cost a call into Capstone's Wasm and a walk over its detail structures: a cold run decodes ten to
  * fifty thousand instructions, while V8 still runs Capstone's functions in Liftoff and usmjit's in
  * its interpreter (decode was ~30% of translation). Everything else, and every encoding with a
- * legacy prefix other than an fs or gs override or an SSE form's mandatory 0x66/0xf3 (0x67, rep,
- * lock, cs/ds/es/ss, 16-bit operations), goes to Capstone.
+ * legacy prefix other than an fs or gs override, an SSE form's mandatory 0x66/0xf3 or a long nop's
+ * 0x66 and cs (0x67, rep, lock, ds/es/ss, 16-bit operations), goes to Capstone.
  *
  * Capstone is the reference: the result must be exactly the IR that `Decoder.read` builds from
  * Capstone's detail for the same bytes (operand order, sizes, register names, the immediates'
@@ -127,6 +127,8 @@ class Cursor {
   seg: 'fs' | 'gs' | null = null;
   /** An SSE instruction's mandatory prefix (0x66 or 0xf3), or 0. */
   pfx = 0;
+  /** A cs override (only a long nop's is taken). */
+  cs = false;
   ripRel = false;
   memDisp = 0;
   opcode: number[] = [];
@@ -245,15 +247,21 @@ export function fastDecode(code: Uint8Array, off: number, addr: number): FastIns
     if (++p >= code.length) return undefined;
     b = code[p];
   }
-  // An SSE instruction's mandatory prefix (decodeFrom takes it only before 0F and a known form).
+  // An SSE instruction's mandatory prefix (decodeFrom takes it only before 0F and a known form),
+  // or the 0x66 (repeated) and cs prefixes of the long nops compilers pad with.
   c.pfx = 0;
-  if (b === 0x66 || b === 0xf3) {
-    c.pfx = b;
+  c.cs = false;
+  for (;;) {
+    if (b === 0x66 && c.pfx !== 0xf3) c.pfx = 0x66;
+    else if (b === 0xf3 && c.pfx === 0 && !c.cs) c.pfx = 0xf3;
+    else if (b === 0x2e && !c.cs && !c.seg && c.pfx !== 0xf3) c.cs = true;
+    else break;
     if (++p >= code.length) return undefined;
+    b = code[p];
   }
   if (p === off) return decodeFrom(code, off, off, addr);
   const r = decodeFrom(code, off, p, addr);
-  return r && (!c.seg || c.mem) ? r : undefined; // a segment override without a memory operand: Capstone's business
+  return r && (!c.seg || c.mem) && (!c.cs || r.op === 'nop') ? r : undefined; // a segment override without a memory operand: Capstone's business
 }
 
 /** Decodes the instruction at `code[off]` whose prefixes before `start` are already read. */
@@ -273,12 +281,18 @@ function decodeFrom(code: Uint8Array, off: number, start: number, addr: number):
   c.modrm = 0; c.mod = 0; c.mem = undefined; c.ripRel = false; c.memDisp = 0;
   c.opcode = OPC1[b];
   const pfx = c.pfx;
+  if (b === 0x90 && pfx === 0x66 && !hasRex) return c.out(I.nop, []);
   if (pfx && b !== 0x0f) return undefined; // 16-bit operations, rep string instructions: Capstone
 
   if (b === 0x0f) {
     if (c.p >= end) return undefined;
     const b2 = code[c.p++];
     c.opcode = OPC2[b2];
+    if (b2 === 0x1f && pfx !== 0xf3) {
+      // The long nops (nop r/m: only /0 with memory, 16-bit after 0x66).
+      if (!c.readModrm() || (c.reg & 7) !== 0 || W || c.mod === 3) return undefined;
+      return c.out(I.nop, [c.rmOp(pfx === 0x66 ? 2 : 4)]);
+    }
     const sse = SSE_N[pfx][b2];
     if (sse) {
       if (!c.readModrm()) return undefined;
@@ -303,7 +317,6 @@ function decodeFrom(code: Uint8Array, off: number, start: number, addr: number):
     if (b2 >= 0x90 && b2 <= 0x9f) return c.out(SETCC[b2 & 15]!, [c.rmOp(1)]);
     if (b2 >= 0x40 && b2 <= 0x4f) return c.out(CMOVCC[b2 & 15]!, [c.regOp(osz), c.rmOp(osz)]);
     switch (b2) {
-      case 0x1f: if (c.reg !== 0 || W || c.mod === 3) return undefined; return c.out(I.nop, [c.rmOp(4)]);
       case 0xaf: return c.out(I.imul, [c.regOp(osz), c.rmOp(osz)]);
       case 0xa3: return c.out(I.bt, [c.rmOp(osz), c.regOp(osz)]);
       case 0xbc: return c.out(I.bsf, [c.regOp(osz), c.rmOp(osz)]);
